@@ -1,0 +1,292 @@
+/**
+ * Reads the OTEL_* environment once, validates every value, and turns it into a typed configuration. A bad value
+ * gives one warning line that names the variable, and the default is used instead: the app always runs on.
+ */
+
+export type Signal = 'traces' | 'metrics' | 'logs';
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+export type ExporterName = 'otlp' | 'console';
+
+export interface SignalConfig {
+  signal: Signal;
+  /** Empty when the signal is turned off (`none`). */
+  exporters: ExporterName[];
+  protocol: OtlpProtocol;
+  /** Full URL for the HTTP protocols; for grpc, the endpoint given by the user, if any. */
+  url: string | undefined;
+  headers: Record<string, string>;
+  timeoutMillis: number;
+  compression: 'gzip' | 'none';
+}
+
+export interface SamplerConfig {
+  name: 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+  ratio: number;
+}
+
+export interface DistroConfig {
+  traces: SignalConfig;
+  metrics: SignalConfig;
+  logs: SignalConfig;
+  metricExportIntervalMillis: number;
+  metricExportTimeoutMillis: number;
+  sampler: SamplerConfig;
+  /** undefined: the default (tracecontext, baggage); empty: none. */
+  propagators: string[] | undefined;
+  resourceDetectors: string[];
+  /** From OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME; the bad entries left out, the good ones kept. */
+  resourceAttributes: Record<string, string>;
+  enabledInstrumentations: string[] | undefined;
+  disabledInstrumentations: string[];
+  /** The bound on every flush at shutdown. */
+  flushTimeoutMillis: number;
+}
+
+/** Receives one message per bad variable. */
+export type BadVariable = (name: string, message: string) => void;
+
+const DEFAULT_TIMEOUT_MILLIS = 10_000;
+/**
+ * A flush at exit never waits longer than this, whatever OTEL_EXPORTER_OTLP_TIMEOUT says: a desktop MCP host sends
+ * SIGTERM 2 s after closing a stdio server's stdin, and a healthy collector answers in milliseconds.
+ */
+export const FLUSH_TIMEOUT_CAP_MILLIS = 2_000;
+const SIGNAL_PATHS: Record<Signal, string> = { traces: 'v1/traces', metrics: 'v1/metrics', logs: 'v1/logs' };
+const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
+const SAMPLERS: readonly SamplerConfig['name'][] = [
+  'always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio',
+];
+export const PROPAGATORS = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'none'] as const;
+export const RESOURCE_DETECTORS = ['env', 'host', 'os', 'process', 'serviceinstance', 'container', 'alibaba', 'aws', 'azure', 'gcp'] as const;
+/** No cloud metadata probes by default: they cost startup time and print warnings off the cloud. */
+export const DEFAULT_RESOURCE_DETECTORS = ['host', 'os', 'process', 'serviceinstance', 'env'];
+
+function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function list(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const value = text(env, name);
+  if (value === undefined) return undefined;
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return [...new Set(items)];
+}
+
+/** Reads a positive integer; a bad value is reported and undefined is returned. */
+export function positiveInteger(env: NodeJS.ProcessEnv, name: string, bad: BadVariable): number | undefined {
+  const value = text(env, name);
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
+    bad(name, `"${value}" is not a positive whole number; using the default`);
+    return undefined;
+  }
+  return n;
+}
+
+function signalVar(signal: Signal, suffix: string): string {
+  return `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_${suffix}`;
+}
+
+function readExporters(env: NodeJS.ProcessEnv, signal: Signal, bad: BadVariable): ExporterName[] {
+  const name = `OTEL_${signal.toUpperCase()}_EXPORTER`;
+  const values = list(env, name);
+  if (values === undefined) return ['otlp'];
+  const chosen: ExporterName[] = [];
+  let none = false;
+  for (const v of values) {
+    if (v === 'otlp' || v === 'console') chosen.push(v);
+    else if (v === 'none') none = true;
+    else bad(name, `unknown exporter "${v}" ignored (expected otlp, console or none)`);
+  }
+  if (none) {
+    if (chosen.length > 0) bad(name, `"none" is combined with other exporters; ${signal} are turned off`);
+    return [];
+  }
+  // Only unknown names: fall back to the default rather than silently dropping the signal.
+  return chosen.length > 0 ? chosen : ['otlp'];
+}
+
+function readProtocol(env: NodeJS.ProcessEnv, signal: Signal, bad: BadVariable): OtlpProtocol {
+  for (const name of [signalVar(signal, 'PROTOCOL'), 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
+    const value = text(env, name);
+    if (value === undefined) continue;
+    if ((PROTOCOLS as readonly string[]).includes(value)) return value as OtlpProtocol;
+    bad(name, `unknown protocol "${value}"; using http/protobuf (expected http/protobuf, http/json or grpc)`);
+    return 'http/protobuf';
+  }
+  return 'http/protobuf';
+}
+
+function validUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function readUrl(env: NodeJS.ProcessEnv, signal: Signal, protocol: OtlpProtocol, bad: BadVariable): string | undefined {
+  const specificName = signalVar(signal, 'ENDPOINT');
+  const specific = text(env, specificName);
+  if (specific !== undefined) {
+    // A signal-specific endpoint is used as given.
+    if (validUrl(specific)) return specific;
+    bad(specificName, `"${specific}" is not an http(s) URL; using the default endpoint`);
+  }
+  const generic = text(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  let base: string | undefined;
+  if (generic !== undefined) {
+    if (validUrl(generic)) base = generic;
+    else bad('OTEL_EXPORTER_OTLP_ENDPOINT', `"${generic}" is not an http(s) URL; using the default endpoint`);
+  }
+  if (protocol === 'grpc') return base;
+  base ??= 'http://localhost:4318/';
+  // The generic endpoint gets the signal path appended.
+  return (base.endsWith('/') ? base : base + '/') + SIGNAL_PATHS[signal];
+}
+
+/**
+ * Parses the W3C-baggage-like `key=value,key2=value2` lists of OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES
+ * (values percent-encoded). A malformed entry is reported and left out; the others are kept. Values are never echoed:
+ * headers may hold secrets.
+ */
+export function parseKeyValueList(
+  value: string | undefined,
+  name: string,
+  bad: BadVariable,
+  isValidKey: (key: string) => boolean = () => true,
+): Record<string, string> {
+  const result: Record<string, string> = {};
+  value?.split(',').forEach((entry, index) => {
+    if (entry.trim() === '') return;
+    const eq = entry.indexOf('=');
+    const key = eq > 0 ? entry.slice(0, eq).trim() : '';
+    if (key === '' || !isValidKey(key)) {
+      bad(name, `entry ${index + 1} is malformed and ignored (expected key=value pairs separated by commas)`);
+      return;
+    }
+    try {
+      result[key] = decodeURIComponent(entry.slice(eq + 1).trim());
+    } catch {
+      bad(name, `the value of entry ${index + 1} ("${key}") is not valid percent-encoding and is ignored`);
+    }
+  });
+  return result;
+}
+
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function readHeaders(env: NodeJS.ProcessEnv, name: string, bad: BadVariable): Record<string, string> {
+  return parseKeyValueList(text(env, name), name, bad, (key) => HTTP_TOKEN.test(key));
+}
+
+function readCompression(env: NodeJS.ProcessEnv, signal: Signal, bad: BadVariable): 'gzip' | 'none' {
+  for (const name of [signalVar(signal, 'COMPRESSION'), 'OTEL_EXPORTER_OTLP_COMPRESSION']) {
+    const value = text(env, name);
+    if (value === undefined) continue;
+    if (value === 'gzip' || value === 'none') return value;
+    bad(name, `unknown compression "${value}"; using none (expected gzip or none)`);
+    return 'none';
+  }
+  return 'none';
+}
+
+/** The general OTEL_EXPORTER_OTLP_* values, read once and shared by the three signals. */
+interface GeneralExportValues {
+  headers: Record<string, string>;
+  timeoutMillis: number | undefined;
+}
+
+function readSignal(env: NodeJS.ProcessEnv, signal: Signal, general: GeneralExportValues, bad: BadVariable): SignalConfig {
+  const protocol = readProtocol(env, signal, bad);
+  const headerName = signalVar(signal, 'HEADERS');
+  return {
+    signal,
+    exporters: readExporters(env, signal, bad),
+    protocol,
+    url: readUrl(env, signal, protocol, bad),
+    headers: { ...general.headers, ...readHeaders(env, headerName, bad) },
+    timeoutMillis: positiveInteger(env, signalVar(signal, 'TIMEOUT'), bad) ?? general.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS,
+    compression: readCompression(env, signal, bad),
+  };
+}
+
+function readSampler(env: NodeJS.ProcessEnv, bad: BadVariable): SamplerConfig {
+  let name: SamplerConfig['name'] = 'parentbased_always_on';
+  const rawName = text(env, 'OTEL_TRACES_SAMPLER');
+  if (rawName !== undefined) {
+    if ((SAMPLERS as readonly string[]).includes(rawName)) name = rawName as SamplerConfig['name'];
+    else bad('OTEL_TRACES_SAMPLER', `unknown sampler "${rawName}"; using parentbased_always_on`);
+  }
+  let ratio = 1;
+  const rawArg = text(env, 'OTEL_TRACES_SAMPLER_ARG');
+  if (rawArg !== undefined) {
+    const n = Number(rawArg);
+    if (!Number.isFinite(n) || n < 0 || n > 1) bad('OTEL_TRACES_SAMPLER_ARG', `"${rawArg}" is not a number from 0 to 1; using 1`);
+    else ratio = n;
+  }
+  return { name, ratio };
+}
+
+function readNames(env: NodeJS.ProcessEnv, name: string, known: readonly string[], bad: BadVariable): string[] | undefined {
+  const values = list(env, name);
+  if (values === undefined) return undefined;
+  return values.filter((v) => {
+    if (known.includes(v)) return true;
+    bad(name, `unknown name "${v}" ignored`);
+    return false;
+  });
+}
+
+function readResourceDetectors(env: NodeJS.ProcessEnv, bad: BadVariable): string[] {
+  const values = readNames(env, 'OTEL_NODE_RESOURCE_DETECTORS', [...RESOURCE_DETECTORS, 'all', 'none'], bad);
+  if (values === undefined) return DEFAULT_RESOURCE_DETECTORS;
+  let detectors: string[];
+  if (values.includes('all')) detectors = [...RESOURCE_DETECTORS];
+  else if (values.includes('none')) detectors = [];
+  else detectors = values;
+  // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are always honoured, and win over detected values.
+  return [...detectors.filter((d) => d !== 'env'), 'env'];
+}
+
+/**
+ * Reads OTEL_RESOURCE_ATTRIBUTES leniently: a malformed entry is reported and left out, and the others are kept
+ * (upstream's env detector drops them all). OTEL_SERVICE_NAME wins over a service.name given there.
+ */
+function readResourceAttributes(env: NodeJS.ProcessEnv, bad: BadVariable): Record<string, string> {
+  const attributes = parseKeyValueList(text(env, 'OTEL_RESOURCE_ATTRIBUTES'), 'OTEL_RESOURCE_ATTRIBUTES', bad);
+  const serviceName = text(env, 'OTEL_SERVICE_NAME');
+  if (serviceName !== undefined) attributes['service.name'] = serviceName;
+  return attributes;
+}
+
+/** Reads the whole configuration. `knownInstrumentations` are the names OTEL_NODE_*_INSTRUMENTATIONS accept. */
+export function readConfig(env: NodeJS.ProcessEnv, knownInstrumentations: readonly string[], bad: BadVariable): DistroConfig {
+  const general: GeneralExportValues = {
+    headers: readHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS', bad),
+    timeoutMillis: positiveInteger(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', bad),
+  };
+  const metricExportIntervalMillis = positiveInteger(env, 'OTEL_METRIC_EXPORT_INTERVAL', bad) ?? 60_000;
+  const metricExportTimeoutMillis = Math.min(
+    positiveInteger(env, 'OTEL_METRIC_EXPORT_TIMEOUT', bad) ?? 30_000,
+    metricExportIntervalMillis,
+  );
+  const propagators = readNames(env, 'OTEL_PROPAGATORS', PROPAGATORS, bad);
+  return {
+    traces: readSignal(env, 'traces', general, bad),
+    metrics: readSignal(env, 'metrics', general, bad),
+    logs: readSignal(env, 'logs', general, bad),
+    metricExportIntervalMillis,
+    metricExportTimeoutMillis,
+    sampler: readSampler(env, bad),
+    propagators: propagators?.includes('none') ? [] : propagators,
+    resourceDetectors: readResourceDetectors(env, bad),
+    resourceAttributes: readResourceAttributes(env, bad),
+    enabledInstrumentations: readNames(env, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS', knownInstrumentations, bad),
+    disabledInstrumentations: readNames(env, 'OTEL_NODE_DISABLED_INSTRUMENTATIONS', knownInstrumentations, bad) ?? [],
+    flushTimeoutMillis: Math.min(general.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS, FLUSH_TIMEOUT_CAP_MILLIS),
+  };
+}

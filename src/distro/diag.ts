@@ -1,0 +1,92 @@
+import { inspect } from 'node:util';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
+import type { DiagLogger } from '@opentelemetry/api';
+
+export const LOG_PREFIX = '@x/mcp-otel';
+
+const LEVELS: Record<string, DiagLogLevel> = {
+  NONE: DiagLogLevel.NONE,
+  ERROR: DiagLogLevel.ERROR,
+  WARN: DiagLogLevel.WARN,
+  INFO: DiagLogLevel.INFO,
+  DEBUG: DiagLogLevel.DEBUG,
+  VERBOSE: DiagLogLevel.VERBOSE,
+  ALL: DiagLogLevel.ALL,
+};
+
+/** Writes one diagnostic line to stderr. Never to stdout: a stdio MCP server speaks JSON-RPC there. */
+export function writeDiagLine(level: string, message: string, args: unknown[] = []): void {
+  const parts = [message, ...args.map(formatArg)];
+  // One line per record: a multi-line stack or object would be split by log collectors.
+  const text = parts.join(' ').replace(/\s*\r?\n\s*/g, ' | ');
+  try {
+    process.stderr.write(`${LOG_PREFIX} ${level}: ${text}\n`);
+  } catch {
+    // stderr closed: diagnostics are best effort.
+  }
+}
+
+function formatArg(arg: unknown): string {
+  if (typeof arg === 'string') return arg;
+  if (arg instanceof Error) return `${arg.name}: ${arg.message}`;
+  // Promise.all-style error lists (a failed flush of several signals): one message each, no stacks.
+  if (Array.isArray(arg) && arg.length > 0 && arg.every((a) => a instanceof Error)) return arg.map(formatArg).join('; ');
+  return inspect(arg, { depth: 3, breakLength: Infinity, compact: true });
+}
+
+/**
+ * The diag logger of the distribution. Besides writing to stderr, it remembers which environment variables it already
+ * reported, and drops later upstream messages about the same variable, so that a bad value gives one clear line.
+ */
+export class StderrDiagLogger implements DiagLogger {
+  /** Variables already reported, and the exact messages given, so each problem is said once. */
+  private readonly reported = new Set<string>();
+  private readonly said = new Set<string>();
+  level: DiagLogLevel = DiagLogLevel.WARN;
+
+  /** Warns about a bad environment variable, once. */
+  badVariable(name: string, message: string): void {
+    this.reported.add(name);
+    const line = `${name}: ${message}`;
+    if (this.said.has(line)) return;
+    this.said.add(line);
+    if (this.level >= DiagLogLevel.WARN) writeDiagLine('warn', line);
+  }
+
+  private isDuplicate(message: string): boolean {
+    const names = message.match(/OTEL_[A-Z0-9_]+/g);
+    return names !== null && names.some((n) => this.reported.has(n));
+  }
+
+  error = (message: string, ...args: unknown[]): void => {
+    if (!this.isDuplicate(message)) writeDiagLine('error', message, args);
+  };
+  warn = (message: string, ...args: unknown[]): void => {
+    if (!this.isDuplicate(message)) writeDiagLine('warn', message, args);
+  };
+  info = (message: string, ...args: unknown[]): void => writeDiagLine('info', message, args);
+  debug = (message: string, ...args: unknown[]): void => writeDiagLine('debug', message, args);
+  verbose = (message: string, ...args: unknown[]): void => writeDiagLine('verbose', message, args);
+}
+
+/**
+ * Installs the stderr logger at OTEL_LOG_LEVEL (warnings and errors by default). Upstream's DiagConsoleLogger is never
+ * used: it writes info and debug to stdout.
+ */
+export function installDiagLogger(env: NodeJS.ProcessEnv): StderrDiagLogger {
+  const logger = new StderrDiagLogger();
+  const raw = env.OTEL_LOG_LEVEL?.trim();
+  let level = DiagLogLevel.WARN;
+  let bad = false;
+  if (raw) {
+    const known = LEVELS[raw.toUpperCase()];
+    if (known === undefined) bad = true;
+    else level = known;
+  }
+  logger.level = level;
+  diag.setLogger(logger, { logLevel: level, suppressOverrideMessage: true });
+  if (bad) {
+    logger.badVariable('OTEL_LOG_LEVEL', `unknown level "${raw}"; using warn (expected none, error, warn, info, debug, verbose or all)`);
+  }
+  return logger;
+}

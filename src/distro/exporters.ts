@@ -1,0 +1,131 @@
+/**
+ * Exporters, loaded lazily by protocol: an app that exports http/protobuf never loads the JSON or gRPC exporters
+ * (upstream's NodeSDK requires all of them, about 0.2 s of startup). The `console` exporters write to stderr, one line
+ * per item, because stdout belongs to the app (upstream's write to stdout with console.dir).
+ */
+import { inspect } from 'node:util';
+import type { ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { OtlpProtocol, Signal, SignalConfig } from './config';
+import { requireVia } from './resolve';
+
+const SUCCESS: ExportResult = { code: 0 };
+
+function requireFromSdkNode(id: string): any {
+  return requireVia('@opentelemetry/sdk-node', id);
+}
+
+const OTLP_PACKAGES: Record<Signal, Record<OtlpProtocol, () => any>> = {
+  traces: {
+    'http/protobuf': () => require('@opentelemetry/exporter-trace-otlp-proto').OTLPTraceExporter,
+    'http/json': () => requireFromSdkNode('@opentelemetry/exporter-trace-otlp-http').OTLPTraceExporter,
+    grpc: () => requireFromSdkNode('@opentelemetry/exporter-trace-otlp-grpc').OTLPTraceExporter,
+  },
+  metrics: {
+    'http/protobuf': () => require('@opentelemetry/exporter-metrics-otlp-proto').OTLPMetricExporter,
+    'http/json': () => requireFromSdkNode('@opentelemetry/exporter-metrics-otlp-http').OTLPMetricExporter,
+    grpc: () => requireFromSdkNode('@opentelemetry/exporter-metrics-otlp-grpc').OTLPMetricExporter,
+  },
+  logs: {
+    'http/protobuf': () => require('@opentelemetry/exporter-logs-otlp-proto').OTLPLogExporter,
+    'http/json': () => requireFromSdkNode('@opentelemetry/exporter-logs-otlp-http').OTLPLogExporter,
+    grpc: () => requireFromSdkNode('@opentelemetry/exporter-logs-otlp-grpc').OTLPLogExporter,
+  },
+};
+
+/** Builds the OTLP exporter of a signal with the validated settings (the exporter's own env parsing only fills gaps). */
+export function createOtlpExporter(config: SignalConfig): any {
+  const Exporter = OTLP_PACKAGES[config.signal][config.protocol]();
+  const options: Record<string, unknown> = {
+    timeoutMillis: config.timeoutMillis,
+    compression: config.compression,
+  };
+  if (config.url !== undefined) options.url = config.url;
+  // gRPC takes its metadata from the environment itself.
+  if (config.protocol !== 'grpc') options.headers = config.headers;
+  return new Exporter(options);
+}
+
+function writeLine(kind: string, value: unknown): void {
+  try {
+    process.stderr.write(`${kind} ${inspect(value, { depth: 6, breakLength: Infinity, compact: true })}\n`);
+  } catch {
+    // stderr closed: nothing to do.
+  }
+}
+
+function hrTimeToMicros(time: [number, number]): number {
+  return time[0] * 1e6 + Math.round(time[1] / 1e3);
+}
+
+/** Writing is synchronous, so there is never anything to flush. */
+abstract class StderrExporter {
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** Writes each span as one line on stderr, synchronously (so nothing waits at exit). */
+export class StderrSpanExporter extends StderrExporter implements SpanExporter {
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    for (const span of spans) {
+      const ctx = span.spanContext();
+      writeLine('span', {
+        name: span.name,
+        kind: span.kind,
+        traceId: ctx.traceId,
+        spanId: ctx.spanId,
+        parentSpanId: span.parentSpanContext?.spanId,
+        timestamp: hrTimeToMicros(span.startTime),
+        duration: hrTimeToMicros(span.duration),
+        attributes: span.attributes,
+        status: span.status,
+        events: span.events,
+        links: span.links,
+        scope: span.instrumentationScope.name,
+        service: span.resource.attributes['service.name'],
+      });
+    }
+    done(SUCCESS);
+  }
+}
+
+export class StderrMetricExporter extends StderrExporter implements PushMetricExporter {
+  export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
+    for (const scope of metrics.scopeMetrics) {
+      for (const metric of scope.metrics) {
+        writeLine('metric', {
+          name: metric.descriptor.name,
+          unit: metric.descriptor.unit,
+          type: metric.dataPointType,
+          scope: scope.scope.name,
+          dataPoints: metric.dataPoints.map((p) => ({ attributes: p.attributes, value: p.value })),
+        });
+      }
+    }
+    done(SUCCESS);
+  }
+}
+
+export class StderrLogRecordExporter extends StderrExporter implements LogRecordExporter {
+  export(records: ReadableLogRecord[], done: (result: ExportResult) => void): void {
+    for (const record of records) {
+      writeLine('log', {
+        timestamp: hrTimeToMicros(record.hrTime),
+        severityText: record.severityText,
+        severityNumber: record.severityNumber,
+        body: record.body,
+        attributes: record.attributes,
+        traceId: record.spanContext?.traceId,
+        spanId: record.spanContext?.spanId,
+        scope: record.instrumentationScope.name,
+      });
+    }
+    done(SUCCESS);
+  }
+}

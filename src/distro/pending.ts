@@ -1,0 +1,96 @@
+/**
+ * Batch processors that remember what they have not yet delivered, so that a process.exit() can still send it.
+ *
+ * process.exit() runs the 'exit' listeners and ends the process: no promise resolves after it, so the batches waiting
+ * in a BatchSpanProcessor would be lost. These subclasses keep a bounded set of the items that were handed to them and
+ * whose export has not completed; at exit the distribution serializes that set and posts it synchronously
+ * (see exit-flush.ts). A batch whose export was in flight at exit is sent again: at-least-once, like OTLP retries.
+ */
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import type { ExportResult } from '@opentelemetry/core';
+
+/** Insertion-ordered set with a cap: when full, the oldest item goes (the batch processor has dropped it too). */
+export class PendingItems<T> {
+  private readonly items = new Set<T>();
+  /** Counts every item ever added, so a caller can tell whether anything new was recorded since it last looked. */
+  added = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  add(item: T): void {
+    this.added++;
+    if (this.items.size >= this.capacity) {
+      const oldest = this.items.values().next().value as T;
+      this.items.delete(oldest);
+    }
+    this.items.add(item);
+  }
+
+  deleteAll(items: readonly T[]): void {
+    for (const item of items) this.items.delete(item);
+  }
+
+  /** Takes everything out: used once, at exit. */
+  drain(): T[] {
+    const all = [...this.items];
+    this.items.clear();
+    return all;
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+}
+
+interface Exporter<T> {
+  export(items: T[], done: (result: ExportResult) => void): void;
+}
+
+/** Wraps an exporter so that each completed export, successful or not, removes its items from the pending set. */
+export function forgettingExporter<T, E extends Exporter<T>>(exporter: E, pending: PendingItems<T>): E {
+  return new Proxy(exporter, {
+    get(target, property, receiver) {
+      if (property === 'export') {
+        return (items: T[], done: (result: ExportResult) => void) =>
+          target.export(items, (result) => {
+            pending.deleteAll(items);
+            done(result);
+          });
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+export interface BatchOptions {
+  maxQueueSize?: number;
+  maxExportBatchSize?: number;
+  scheduledDelayMillis?: number;
+  exportTimeoutMillis?: number;
+}
+
+export const DEFAULT_QUEUE = 2048;
+
+export class PendingAwareSpanProcessor extends BatchSpanProcessor {
+  readonly pending: PendingItems<ReadableSpan>;
+  private stopped = false;
+
+  constructor(exporter: SpanExporter, options: BatchOptions) {
+    const pending = new PendingItems<ReadableSpan>(options.maxQueueSize ?? DEFAULT_QUEUE);
+    super({ ...options, exporter: forgettingExporter(exporter, pending) });
+    this.pending = pending;
+  }
+
+  override onEnd(span: ReadableSpan): void {
+    // The same filter as the base class: unsampled spans are never exported.
+    if (!this.stopped && (span.spanContext().traceFlags & 1) === 1) this.pending.add(span);
+    super.onEnd(span);
+  }
+
+  override shutdown(): Promise<void> {
+    this.stopped = true;
+    return super.shutdown();
+  }
+}

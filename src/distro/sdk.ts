@@ -1,0 +1,197 @@
+/**
+ * Builds and registers the tracer, meter and logger providers from the validated configuration: what NodeSDK does,
+ * but loading only the exporters and propagators that the configuration names.
+ */
+import { context, diag, metrics, propagation, trace, ProxyTracerProvider } from '@opentelemetry/api';
+import type { TextMapPropagator } from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { Resource } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { MeterProvider as SdkMeterProvider } from '@opentelemetry/sdk-metrics';
+import type { LoggerProvider as SdkLoggerProvider, LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { positiveInteger } from './config';
+import type { BadVariable, DistroConfig, SamplerConfig } from './config';
+import { createOtlpExporter, StderrLogRecordExporter, StderrMetricExporter, StderrSpanExporter } from './exporters';
+import { PendingAwareSpanProcessor } from './pending';
+import { requireVia } from './resolve';
+import type { BatchOptions } from './pending';
+import type { SyncFlushSource } from './exit-flush';
+
+export interface RunningTelemetry {
+  tracerProvider?: TracerProvider;
+  meterProvider?: SdkMeterProvider;
+  loggerProvider?: SdkLoggerProvider;
+  /** The pipelines that can be flushed synchronously at process exit. */
+  syncFlushSources: SyncFlushSource[];
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+function buildSampler({ name, ratio }: SamplerConfig): Sampler {
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
+}
+
+function buildPropagator(names: string[] | undefined): TextMapPropagator | undefined {
+  const list = names ?? ['tracecontext', 'baggage'];
+  if (list.length === 0) return undefined;
+  const propagators = list.map((name): TextMapPropagator => {
+    switch (name) {
+      case 'tracecontext':
+        return new W3CTraceContextPropagator();
+      case 'baggage':
+        return new W3CBaggagePropagator();
+      case 'b3':
+      case 'b3multi': {
+        const { B3Propagator, B3InjectEncoding } = requireFromSdkNode('@opentelemetry/propagator-b3');
+        return new B3Propagator(name === 'b3multi' ? { injectEncoding: B3InjectEncoding.MULTI_HEADER } : {});
+      }
+      default: {
+        const { JaegerPropagator } = requireFromSdkNode('@opentelemetry/propagator-jaeger');
+        return new JaegerPropagator();
+      }
+    }
+  });
+  return propagators.length === 1 ? propagators[0] : new CompositePropagator({ propagators });
+}
+
+function requireFromSdkNode(id: string): any {
+  return requireVia('@opentelemetry/sdk-node', id);
+}
+
+function batchOptions(env: NodeJS.ProcessEnv, prefix: 'OTEL_BSP' | 'OTEL_BLRP', bad: BadVariable): BatchOptions {
+  return {
+    maxQueueSize: positiveInteger(env, `${prefix}_MAX_QUEUE_SIZE`, bad),
+    maxExportBatchSize: positiveInteger(env, `${prefix}_MAX_EXPORT_BATCH_SIZE`, bad),
+    scheduledDelayMillis: positiveInteger(env, `${prefix}_SCHEDULE_DELAY`, bad),
+    exportTimeoutMillis: positiveInteger(env, `${prefix}_EXPORT_TIMEOUT`, bad),
+  };
+}
+
+function spanLimits(env: NodeJS.ProcessEnv, bad: BadVariable) {
+  const n = (name: string) => positiveInteger(env, name, bad);
+  return {
+    attributeCountLimit: n('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT') ?? n('OTEL_ATTRIBUTE_COUNT_LIMIT'),
+    attributeValueLengthLimit: n('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? n('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'),
+    eventCountLimit: n('OTEL_SPAN_EVENT_COUNT_LIMIT'),
+    linkCountLimit: n('OTEL_SPAN_LINK_COUNT_LIMIT'),
+  };
+}
+
+/** True when something registered a global provider of this signal before us (the app's own setup, for instance). */
+function alreadyRegistered(signal: 'traces' | 'metrics' | 'logs'): boolean {
+  switch (signal) {
+    case 'traces':
+      return !(trace.getTracerProvider() instanceof ProxyTracerProvider);
+    case 'metrics':
+      return metrics.getMeterProvider().constructor.name !== 'NoopMeterProvider';
+    case 'logs':
+      return logs.getLoggerProvider().constructor.name !== 'ProxyLoggerProvider';
+  }
+}
+
+function skipIfRegistered(signal: 'traces' | 'metrics' | 'logs', enabled: boolean): boolean {
+  if (!enabled) return true;
+  if (!alreadyRegistered(signal)) return false;
+  diag.warn(`a global ${signal} provider is already registered; @x/mcp-otel keeps it and does not register its own`);
+  return true;
+}
+
+export function startTelemetry(
+  config: DistroConfig,
+  resource: Resource,
+  instrumentations: Instrumentation[],
+  env: NodeJS.ProcessEnv,
+  bad: BadVariable,
+): RunningTelemetry {
+  const syncFlushSources: SyncFlushSource[] = [];
+  const running: RunningTelemetry = {
+    syncFlushSources,
+    async forceFlush() {
+      await Promise.all([
+        running.tracerProvider?.forceFlush(),
+        running.meterProvider?.forceFlush(),
+        running.loggerProvider?.forceFlush(),
+      ]);
+    },
+    async shutdown() {
+      await Promise.all([
+        running.tracerProvider?.shutdown(),
+        running.meterProvider?.shutdown(),
+        running.loggerProvider?.shutdown(),
+      ]);
+    },
+  };
+
+  const contextManager = new AsyncLocalStorageContextManager();
+  contextManager.enable();
+  context.setGlobalContextManager(contextManager);
+  const propagator = buildPropagator(config.propagators);
+  if (propagator !== undefined) propagation.setGlobalPropagator(propagator);
+
+  // Metrics first: instrumentations take their meters when they are registered.
+  if (!skipIfRegistered('metrics', config.metrics.exporters.length > 0)) {
+    const { MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
+    const readers = config.metrics.exporters.map(
+      (name) =>
+        new PeriodicExportingMetricReader({
+          exporter: name === 'console' ? new StderrMetricExporter() : createOtlpExporter(config.metrics),
+          exportIntervalMillis: config.metricExportIntervalMillis,
+          exportTimeoutMillis: config.metricExportTimeoutMillis,
+        }),
+    );
+    running.meterProvider = new MeterProvider({ resource, readers });
+    metrics.setGlobalMeterProvider(running.meterProvider);
+  }
+
+  if (!skipIfRegistered('traces', config.traces.exporters.length > 0)) {
+    const spanProcessors: SpanProcessor[] = config.traces.exporters.map((name) => {
+      if (name === 'console') return new SimpleSpanProcessor({ exporter: new StderrSpanExporter() });
+      const processor = new PendingAwareSpanProcessor(createOtlpExporter(config.traces), batchOptions(env, 'OTEL_BSP', bad));
+      syncFlushSources.push({ config: config.traces, pending: processor.pending });
+      return processor;
+    });
+    running.tracerProvider = new TracerProvider({
+      resource,
+      sampler: buildSampler(config.sampler),
+      spanLimits: spanLimits(env, bad),
+      spanProcessors,
+    });
+    trace.setGlobalTracerProvider(running.tracerProvider);
+  }
+
+  if (!skipIfRegistered('logs', config.logs.exporters.length > 0)) {
+    const { LoggerProvider, SimpleLogRecordProcessor } = require('@opentelemetry/sdk-logs') as typeof import('@opentelemetry/sdk-logs');
+    const processors: LogRecordProcessor[] = config.logs.exporters.map((name) => {
+      if (name === 'console') return new SimpleLogRecordProcessor({ exporter: new StderrLogRecordExporter() });
+      const { PendingAwareLogRecordProcessor } = require('./pending-logs') as typeof import('./pending-logs');
+      const processor = new PendingAwareLogRecordProcessor(createOtlpExporter(config.logs), batchOptions(env, 'OTEL_BLRP', bad));
+      syncFlushSources.push({ config: config.logs, pending: processor.pending });
+      return processor;
+    });
+    running.loggerProvider = new LoggerProvider({ resource, processors });
+    logs.setGlobalLoggerProvider(running.loggerProvider);
+  }
+
+  registerInstrumentations({ instrumentations });
+  return running;
+}

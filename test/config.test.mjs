@@ -1,0 +1,157 @@
+// Unit tests of the configuration read from OTEL_* variables: defaults, precedence, and one clear warning per bad value.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { readConfig, parseKeyValueList } = require('../dist/distro/config.js');
+
+const KNOWN = ['http', 'undici', 'pino', 'winston', 'express', 'fs'];
+
+function read(env) {
+  const warnings = [];
+  const config = readConfig(env, KNOWN, (name, message) => warnings.push({ name, message }));
+  return { config, warnings };
+}
+
+test('defaults: OTLP http/protobuf to localhost:4318 for every signal, parent-based always-on sampling', () => {
+  const { config, warnings } = read({});
+  assert.deepEqual(warnings, []);
+  for (const [signal, path] of [['traces', 'v1/traces'], ['metrics', 'v1/metrics'], ['logs', 'v1/logs']]) {
+    assert.deepEqual(config[signal], {
+      signal,
+      exporters: ['otlp'],
+      protocol: 'http/protobuf',
+      url: `http://localhost:4318/${path}`,
+      headers: {},
+      timeoutMillis: 10000,
+      compression: 'none',
+    });
+  }
+  assert.deepEqual(config.sampler, { name: 'parentbased_always_on', ratio: 1 });
+  assert.equal(config.propagators, undefined);
+  assert.deepEqual(config.resourceDetectors, ['host', 'os', 'process', 'serviceinstance', 'env']);
+  assert.equal(config.enabledInstrumentations, undefined);
+  assert.deepEqual(config.disabledInstrumentations, []);
+  assert.equal(config.metricExportIntervalMillis, 60000);
+  assert.equal(config.metricExportTimeoutMillis, 30000);
+  assert.equal(config.flushTimeoutMillis, 2000);
+});
+
+test('the generic endpoint gets the signal path; a signal endpoint is used as given and wins', () => {
+  const { config } = read({
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example:4318/base',
+    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://logs.example/custom',
+  });
+  assert.equal(config.traces.url, 'https://collector.example:4318/base/v1/traces');
+  assert.equal(config.metrics.url, 'https://collector.example:4318/base/v1/metrics');
+  assert.equal(config.logs.url, 'http://logs.example/custom');
+  assert.equal(read({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' }).config.traces.url, 'http://c:4318/v1/traces');
+});
+
+test('grpc: no URL unless one is given; the per-signal protocol wins over the general one', () => {
+  const { config } = read({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' });
+  assert.equal(config.metrics.protocol, 'grpc');
+  assert.equal(config.metrics.url, undefined);
+  assert.equal(config.traces.protocol, 'http/json');
+  assert.equal(config.traces.url, 'http://localhost:4318/v1/traces');
+});
+
+test('headers: percent-decoded, signal-specific keys win, malformed entries reported without their value', () => {
+  const { config, warnings } = read({
+    OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20secret-token,x-team=mcp,bogus-secret,=nokey',
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-team=traces',
+  });
+  assert.deepEqual(config.traces.headers, { authorization: 'Bearer secret-token', 'x-team': 'traces' });
+  assert.deepEqual(config.metrics.headers, { authorization: 'Bearer secret-token', 'x-team': 'mcp' });
+  assert.deepEqual(warnings, [
+    { name: 'OTEL_EXPORTER_OTLP_HEADERS', message: 'entry 3 is malformed and ignored (expected key=value pairs separated by commas)' },
+    { name: 'OTEL_EXPORTER_OTLP_HEADERS', message: 'entry 4 is malformed and ignored (expected key=value pairs separated by commas)' },
+  ]);
+  assert.ok(warnings.every((w) => !w.message.includes('secret')));
+});
+
+test('parseKeyValueList reports bad percent-encoding and keeps the rest', () => {
+  const warnings = [];
+  const result = parseKeyValueList('a=1,b=%zz,c=x%2Cy', 'OTEL_RESOURCE_ATTRIBUTES', (name, message) => warnings.push(`${name}: ${message}`));
+  assert.deepEqual(result, { a: '1', c: 'x,y' });
+  assert.deepEqual(warnings, ['OTEL_RESOURCE_ATTRIBUTES: the value of entry 2 ("b") is not valid percent-encoding and is ignored']);
+});
+
+test('exporter lists: none turns a signal off, unknown names are reported, only unknown names fall back to otlp', () => {
+  const { config, warnings } = read({
+    OTEL_TRACES_EXPORTER: 'console,otlp',
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'bogus',
+  });
+  assert.deepEqual(config.traces.exporters, ['console', 'otlp']);
+  assert.deepEqual(config.metrics.exporters, []);
+  assert.deepEqual(config.logs.exporters, ['otlp']);
+  assert.deepEqual(warnings, [{ name: 'OTEL_LOGS_EXPORTER', message: 'unknown exporter "bogus" ignored (expected otlp, console or none)' }]);
+  const mixed = read({ OTEL_TRACES_EXPORTER: 'none,otlp' });
+  assert.deepEqual(mixed.config.traces.exporters, []);
+  assert.equal(mixed.warnings[0].name, 'OTEL_TRACES_EXPORTER');
+});
+
+test('every bad value falls back to its default with one warning that names the variable', () => {
+  const { config, warnings } = read({
+    OTEL_TRACES_SAMPLER: 'sometimes',
+    OTEL_TRACES_SAMPLER_ARG: 'abc',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url',
+    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'ftp://nope',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'carrier-pigeon',
+    OTEL_EXPORTER_OTLP_TIMEOUT: '-5',
+    OTEL_EXPORTER_OTLP_COMPRESSION: 'zip',
+    OTEL_METRIC_EXPORT_INTERVAL: 'soon',
+    OTEL_PROPAGATORS: 'tracecontext,xray',
+    OTEL_NODE_RESOURCE_DETECTORS: 'host,moon',
+    OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,telepathy',
+  });
+  assert.deepEqual(config.sampler, { name: 'parentbased_always_on', ratio: 1 });
+  assert.equal(config.traces.url, 'http://localhost:4318/v1/traces');
+  assert.equal(config.metrics.url, 'http://localhost:4318/v1/metrics');
+  assert.equal(config.traces.protocol, 'http/protobuf');
+  assert.equal(config.traces.timeoutMillis, 10000);
+  assert.equal(config.traces.compression, 'none');
+  assert.equal(config.metricExportIntervalMillis, 60000);
+  assert.deepEqual(config.propagators, ['tracecontext']);
+  assert.deepEqual(config.resourceDetectors, ['host', 'env']);
+  assert.deepEqual(config.enabledInstrumentations, ['http']);
+  const named = [...new Set(warnings.map((w) => w.name))].sort();
+  assert.deepEqual(named, [
+    'OTEL_EXPORTER_OTLP_COMPRESSION',
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_PROTOCOL',
+    'OTEL_EXPORTER_OTLP_TIMEOUT',
+    'OTEL_METRIC_EXPORT_INTERVAL',
+    'OTEL_NODE_ENABLED_INSTRUMENTATIONS',
+    'OTEL_NODE_RESOURCE_DETECTORS',
+    'OTEL_PROPAGATORS',
+    'OTEL_TRACES_SAMPLER',
+    'OTEL_TRACES_SAMPLER_ARG',
+  ]);
+});
+
+test('sampler ratio and the flush bound: the timeout, capped at 2 s', () => {
+  const { config } = read({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25', OTEL_EXPORTER_OTLP_TIMEOUT: '500' });
+  assert.deepEqual(config.sampler, { name: 'parentbased_traceidratio', ratio: 0.25 });
+  assert.equal(config.flushTimeoutMillis, 500);
+  assert.equal(read({ OTEL_EXPORTER_OTLP_TIMEOUT: '30000' }).config.flushTimeoutMillis, 2000);
+});
+
+test('resource: detectors none/all, env always last; OTEL_SERVICE_NAME wins over a service.name attribute', () => {
+  assert.deepEqual(read({ OTEL_NODE_RESOURCE_DETECTORS: 'none' }).config.resourceDetectors, ['env']);
+  assert.deepEqual(read({ OTEL_NODE_RESOURCE_DETECTORS: 'env,os' }).config.resourceDetectors, ['os', 'env']);
+  assert.deepEqual(read({ OTEL_NODE_RESOURCE_DETECTORS: 'all' }).config.resourceDetectors, [
+    'host', 'os', 'process', 'serviceinstance', 'container', 'alibaba', 'aws', 'azure', 'gcp', 'env',
+  ]);
+  const { config, warnings } = read({ OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs,team=mcp,broken', OTEL_SERVICE_NAME: 'svc' });
+  assert.deepEqual(config.resourceAttributes, { 'service.name': 'svc', team: 'mcp' });
+  assert.deepEqual(warnings.map((w) => w.name), ['OTEL_RESOURCE_ATTRIBUTES']);
+});
+
+test('metric export timeout is clamped to the interval', () => {
+  const { config } = read({ OTEL_METRIC_EXPORT_INTERVAL: '1000' });
+  assert.equal(config.metricExportTimeoutMillis, 1000);
+});

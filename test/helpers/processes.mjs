@@ -1,0 +1,78 @@
+// Child processes for the end-to-end tests: fixture apps started as a user would start them, each one stopped with a
+// bounded timeout even when a test fails.
+import { spawn } from 'node:child_process';
+import { after } from 'node:test';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const APP_DIR = join(ROOT, '.test-work', 'app');
+export const PRELOAD = ['--import', '@x/mcp-otel/register'];
+
+const children = new Set();
+after(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** Environment for a child: the test's own OTEL_* and NODE_OPTIONS are dropped so that only `env` applies. */
+export function childEnv(env = {}) {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_') && k !== 'NODE_OPTIONS' && !k.startsWith('NODE_TEST')),
+  );
+  return { ...base, ...env };
+}
+
+/**
+ * Starts `node [nodeArgs] <file> [args]` in the fixture app directory. Returns the child with `result`, a promise of
+ * { code, signal, stdout (Buffer), stderr (string), elapsedMs }. The child is killed after timeoutMs.
+ */
+export function start(file, { nodeArgs = PRELOAD, args = [], env = {}, input, timeoutMs = 20_000, cwd = APP_DIR, command = process.execPath } = {}) {
+  const started = performance.now();
+  const child = spawn(command, [...nodeArgs, file, ...args], { cwd, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(child);
+  const stdout = [];
+  let stderr = '';
+  child.stdout.on('data', (c) => stdout.push(c));
+  child.stderr.on('data', (c) => (stderr += c));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  if (input !== undefined) child.stdin.end(input);
+  child.result = new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      resolve({ code, signal, stdout: Buffer.concat(stdout), stderr, elapsedMs: performance.now() - started });
+    });
+  });
+  child.stderrText = () => stderr;
+  return child;
+}
+
+/** Runs to completion. */
+export function run(file, options) {
+  return start(file, options).result;
+}
+
+/** Resolves when the child's stderr contains `text`. */
+export function waitForStderr(child, text, timeoutMs = 10_000) {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (child.stderrText().includes(text)) {
+        clearTimeout(timer);
+        child.stderr.off('data', check);
+        resolve();
+      }
+    };
+    const timer = setTimeout(() => {
+      child.stderr.off('data', check);
+      reject(new Error(`child stderr never said ${JSON.stringify(text)}; it said: ${child.stderrText()}`));
+    }, timeoutMs);
+    child.stderr.on('data', check);
+    check();
+  });
+}
+
+/** The diagnostic lines of ours in a stderr text. */
+export function diagLines(stderr) {
+  return stderr.split('\n').filter((l) => l.startsWith('@x/mcp-otel '));
+}
