@@ -2,7 +2,7 @@
  * Builds and registers the tracer, meter and logger providers from the validated configuration: what NodeSDK does,
  * but loading only the exporters and propagators that the configuration names.
  */
-import { context, diag, metrics, propagation, trace, ProxyTracerProvider } from '@opentelemetry/api';
+import { context, diag, metrics, propagation, trace } from '@opentelemetry/api';
 import type { TextMapPropagator } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -97,16 +97,14 @@ function spanLimits(env: NodeJS.ProcessEnv, bad: BadVariable) {
   };
 }
 
-/** True when something registered a global provider of this signal before us (the app's own setup, for instance). */
+/**
+ * True when something registered a global provider of this signal before us (the app's own setup, for instance).
+ * Read from the API's global registry itself: the API hides a registered provider behind its proxy.
+ */
 function alreadyRegistered(signal: 'traces' | 'metrics' | 'logs'): boolean {
-  switch (signal) {
-    case 'traces':
-      return !(trace.getTracerProvider() instanceof ProxyTracerProvider);
-    case 'metrics':
-      return metrics.getMeterProvider().constructor.name !== 'NoopMeterProvider';
-    case 'logs':
-      return logs.getLoggerProvider().constructor.name !== 'ProxyLoggerProvider';
-  }
+  const g = globalThis as Record<symbol, Record<string, unknown> | undefined>;
+  if (signal === 'logs') return g[Symbol.for('io.opentelemetry.js.api.logs')] !== undefined;
+  return g[Symbol.for('opentelemetry.js.api.1')]?.[signal === 'traces' ? 'trace' : 'metrics'] !== undefined;
 }
 
 function skipIfRegistered(signal: 'traces' | 'metrics' | 'logs', enabled: boolean): boolean {

@@ -1,0 +1,231 @@
+// End to end: fixture apps started as users start them, `node --import @x/mcp-otel/register app` from a directory where
+// the package is installed from its `npm pack` tarball, exporting real OTLP/HTTP protobuf to a receiver on 127.0.0.1.
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { startReceiver } from './helpers/otlp-receiver.mjs';
+import { APP_DIR, PRELOAD, childEnv, diagLines, run, start, waitForStderr } from './helpers/processes.mjs';
+
+let receiver;
+before(async () => {
+  receiver = await startReceiver();
+});
+after(() => receiver.close());
+beforeEach(() => receiver.reset());
+
+/** The environment of a preloaded app exporting to the test receiver. */
+const exportEnv = (extra = {}) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...extra });
+
+/** Waits a moment longer than any flush could take, then returns the spans by name. */
+async function settledSpanNames(ms = 300) {
+  await new Promise((r) => setTimeout(r, ms));
+  return receiver.spans.map((s) => s.name).sort();
+}
+
+for (const file of ['span.mjs', 'span.cjs']) {
+  test(`${file}: a span made through @opentelemetry/api arrives with service.name and OTEL_RESOURCE_ATTRIBUTES`, async () => {
+    const format = file.endsWith('.mjs') ? 'esm' : 'cjs';
+    const result = await run(file, {
+      env: exportEnv({ OTEL_SERVICE_NAME: `fixture-${format}`, OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test,team=mcp%20tools' }),
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.toString(), `${format} app done\n`);
+    assert.deepEqual(diagLines(result.stderr), []);
+    const [span] = await receiver.waitFor((r) => r.spans.length > 0 && r.spans);
+    assert.equal(span.name, 'fixture-span');
+    assert.equal(span.scope, 'fixture');
+    assert.deepEqual(span.attributes, { 'fixture.format': format });
+    assert.equal(span.resource['service.name'], `fixture-${format}`);
+    assert.equal(span.resource['deployment.environment.name'], 'test');
+    assert.equal(span.resource.team, 'mcp tools');
+    assert.equal(span.resource['telemetry.sdk.language'], 'nodejs');
+    assert.equal(span.resource['process.pid'] > 0, true);
+    assert.equal(typeof span.resource['host.name'], 'string');
+    assert.equal(typeof span.resource['service.instance.id'], 'string');
+    assert.deepEqual(await settledSpanNames(), ['fixture-span']);
+  });
+}
+
+// JSON-RPC messages a host sends to a stdio server; the server answers each request on stdout.
+const STDIO_INPUT = [
+  { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test-host', version: '1.0.0' } } },
+  { jsonrpc: '2.0', method: 'notifications/initialized' },
+  { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+  { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } },
+].map((m) => JSON.stringify(m) + '\n').join('');
+
+test('a stdio MCP server writes byte-identical stdout with and without the preload, even at debug level with console exporters', async () => {
+  const bare = await run('stdio-server.mjs', { nodeArgs: [], input: STDIO_INPUT });
+  assert.equal(bare.code, 0, bare.stderr);
+  const lines = bare.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.id), [1, 2, 3]);
+  assert.deepEqual(lines[2].result.content, [{ type: 'text', text: '5' }]);
+
+  const preloaded = await run('stdio-server.mjs', { input: STDIO_INPUT, env: exportEnv() });
+  assert.equal(preloaded.code, 0, preloaded.stderr);
+  assert.ok(preloaded.stdout.equals(bare.stdout), 'stdout differs under the preload');
+
+  const noisy = await run('stdio-server.mjs', {
+    input: STDIO_INPUT,
+    env: { OTEL_LOG_LEVEL: 'debug', OTEL_TRACES_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'console', OTEL_LOGS_EXPORTER: 'console', OTEL_METRIC_EXPORT_INTERVAL: '100' },
+  });
+  assert.equal(noisy.code, 0, noisy.stderr);
+  assert.ok(noisy.stdout.equals(bare.stdout), 'stdout differs at debug level with console exporters');
+  // The diagnostics went to stderr instead, one line each.
+  assert.match(noisy.stderr, /^@x\/mcp-otel debug: @x\/mcp-otel \d+\.\d+\.\d+ started: traces=console metrics=console logs=console instrumentations=http,undici,pino,winston$/m);
+  assert.ok(diagLines(noisy.stderr).length > 5);
+});
+
+test('console exporters write one line per span to stderr', async () => {
+  const result = await run('span.mjs', { env: { OTEL_TRACES_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' } });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.toString(), 'esm app done\n');
+  const spanLines = result.stderr.split('\n').filter((l) => l.startsWith('span '));
+  assert.equal(spanLines.length, 1);
+  assert.match(spanLines[0], /name: 'fixture-span'/);
+  assert.match(spanLines[0], /attributes: \{ 'fixture\.format': 'esm' \}/);
+});
+
+test('OTEL_SDK_DISABLED=true: nothing loaded, nothing patched, nothing exported', async () => {
+  // The same probe with the SDK on shows that each check can see the preload's work.
+  const on = await run('probe.mjs', { env: exportEnv() });
+  assert.match(on.stderr, /probe \{"apiGlobal":true,"httpPatched":true,"recording":true,"loaded":\d+\}/);
+  await receiver.waitFor((r) => r.spans.some((s) => s.name === 'probe-span'));
+  receiver.reset();
+
+  const off = await run('probe.mjs', { env: exportEnv({ OTEL_SDK_DISABLED: 'true' }) });
+  assert.equal(off.code, 0);
+  assert.equal(off.stderr, 'probe {"apiGlobal":false,"httpPatched":false,"recording":false,"loaded":0}\n');
+  assert.deepEqual(await settledSpanNames(500), []);
+  assert.equal(receiver.requests.length, 0);
+});
+
+test('given twice (two installed copies, --import and NODE_OPTIONS): one SDK, each span exported once', async () => {
+  const secondCopy = join(APP_DIR, 'node_modules', '@x', 'mcp-otel', 'register.mjs');
+  // A second copy of the package at another path, as a second installation would be.
+  const { cpSync, rmSync } = await import('node:fs');
+  const copyDir = join(APP_DIR, '..', 'second-copy');
+  rmSync(copyDir, { recursive: true, force: true });
+  cpSync(join(APP_DIR, 'node_modules', '@x', 'mcp-otel'), join(copyDir, 'node_modules', '@x', 'mcp-otel'), { recursive: true, dereference: true });
+  const result = await run('span.mjs', {
+    nodeArgs: [...PRELOAD, '--import', join(copyDir, 'node_modules', '@x', 'mcp-otel', 'register.mjs')],
+    env: exportEnv({ OTEL_LOG_LEVEL: 'debug', NODE_OPTIONS: `--import ${secondCopy}` }),
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr.match(/ started: /g)?.length, 1, result.stderr);
+  assert.doesNotMatch(result.stderr, /duplicate registration/i);
+  await receiver.waitFor((r) => r.spans.length > 0);
+  assert.deepEqual(await settledSpanNames(), ['fixture-span']);
+});
+
+test('a worker thread starts no second SDK: only the main thread exports', async () => {
+  const result = await run('worker.mjs', { env: exportEnv({ OTEL_LOG_LEVEL: 'debug' }) });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr.match(/ started: /g)?.length, 1);
+  await receiver.waitFor((r) => r.spans.length > 0);
+  assert.deepEqual(await settledSpanNames(), ['main-thread-span']);
+});
+
+test('bad values: the app runs, stderr names each bad variable once, the good settings still apply', async () => {
+  const result = await run('span.mjs', {
+    env: {
+      OTEL_TRACES_SAMPLER: 'traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: 'abc',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`,
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=acme,this-one-is-broken',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'carrier-pigeon',
+      OTEL_METRICS_EXPORTER: 'prometheus-ish',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.url}/v1/metrics`,
+      OTEL_LOGS_EXPORTER: 'none',
+      OTEL_LOG_LEVEL: 'chatty',
+    },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.toString(), 'esm app done\n');
+  const warnings = diagLines(result.stderr);
+  for (const name of ['OTEL_TRACES_SAMPLER_ARG', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_METRICS_EXPORTER', 'OTEL_LOG_LEVEL']) {
+    assert.equal(warnings.filter((l) => l.startsWith(`@x/mcp-otel warn: ${name}: `)).length, 1, `${name} in:\n${warnings.join('\n')}`);
+  }
+  assert.equal(warnings.length, 6, warnings.join('\n'));
+  // Ratio 1 (the fallback) samples the span; the valid header entry is sent.
+  const [span] = await receiver.waitFor((r) => r.spans.length > 0 && r.spans);
+  assert.equal(span.name, 'fixture-span');
+  const traceRequest = receiver.requests.find((r) => r.path === '/v1/traces');
+  assert.equal(traceRequest.headers['x-tenant'], 'acme');
+  assert.equal(traceRequest.headers['content-type'], 'application/x-protobuf');
+});
+
+test('collector unreachable: the app is unaffected and exits within the flush bound', async () => {
+  // Port 9 on 127.0.0.1: connection refused, which the exporter retries for up to OTEL_EXPORTER_OTLP_TIMEOUT (10 s).
+  const result = await run('span.mjs', { env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' } });
+  assert.equal(result.code, 0);
+  assert.equal(result.stdout.toString(), 'esm app done\n');
+  assert.match(result.stderr, /@x\/mcp-otel warn: telemetry flush did not finish within 2000 ms; going on without it/);
+  assert.ok(result.elapsedMs < 6000, `took ${result.elapsedMs} ms`);
+});
+
+test('process.exit(0) right after a span ends: the span still arrives, and the exit code is kept', async () => {
+  const result = await run('exit-now.mjs', { env: exportEnv({ EXIT_CODE: '3' }) });
+  assert.equal(result.code, 3, result.stderr);
+  assert.deepEqual(diagLines(result.stderr), []);
+  await receiver.waitFor((r) => r.spans.length > 0);
+  assert.deepEqual(await settledSpanNames(), ['before-exit-call']);
+  // The resource is complete although the process never got to run its event loop again.
+  const [span] = receiver.spans;
+  assert.match(span.resource['service.name'], /^unknown_service:/);
+  assert.equal(typeof span.resource['host.name'], 'string');
+  assert.equal(span.resource['process.pid'] > 0, true);
+});
+
+test('SIGTERM with no handler of the app: telemetry flushed, then the process ends by the signal (exit status 143)', async () => {
+  // Through a shell, as a container runtime or an MCP host would see it. Every loop here is bounded.
+  const errFile = join(APP_DIR, 'sigterm-stderr.txt');
+  const script =
+    `node ${PRELOAD.join(' ')} long-running.mjs 2>"$ERR" & pid=$!; ` +
+    `for i in $(seq 1 200); do grep -q 'fixture ready' "$ERR" 2>/dev/null && break; sleep 0.05; done; ` +
+    `kill -TERM $pid; wait $pid; echo "status=$?"`;
+  const child = spawn('bash', ['-c', script], {
+    cwd: APP_DIR,
+    env: childEnv(exportEnv({ ERR: errFile })),
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const timer = setTimeout(() => process.kill(-child.pid, 'SIGKILL'), 20_000);
+  await new Promise((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  assert.equal(out.trim(), 'status=143');
+  assert.deepEqual(await settledSpanNames(), ['while-running']);
+});
+
+test('SIGTERM when the app has its own handler: the app decides how to exit, telemetry is flushed', async () => {
+  const child = start('long-running.mjs', { env: exportEnv({ OWN_HANDLER: '1' }) });
+  await waitForStderr(child, 'fixture ready');
+  child.kill('SIGTERM');
+  const result = await child.result;
+  assert.equal(result.code, 7);
+  assert.equal(result.signal, null);
+  await receiver.waitFor((r) => r.spans.length >= 2);
+  assert.deepEqual(await settledSpanNames(), ['in-app-sigterm-handler', 'while-running']);
+});
+
+test('SIGTERM with no handler, seen directly: the child is ended by SIGTERM itself, as without the preload', async () => {
+  const child = start('long-running.mjs', { env: exportEnv() });
+  await waitForStderr(child, 'fixture ready');
+  child.kill('SIGTERM');
+  const result = await child.result;
+  assert.equal(result.code, null);
+  assert.equal(result.signal, 'SIGTERM');
+  assert.deepEqual(await settledSpanNames(), ['while-running']);
+});
+
+test('an app that registered its own global TracerProvider keeps it; stderr says so', async () => {
+  const result = await run('span.mjs', { nodeArgs: ['--require', './own-provider.cjs', ...PRELOAD], env: exportEnv() });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /^@x\/mcp-otel warn: a global traces provider is already registered; @x\/mcp-otel keeps it and does not register its own$/m);
+  assert.match(result.stderr, /^own provider recorded: fixture-span$/m);
+  assert.deepEqual(await settledSpanNames(500), []);
+});
