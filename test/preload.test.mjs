@@ -229,3 +229,32 @@ test('an app that registered its own global TracerProvider keeps it; stderr says
   assert.match(result.stderr, /^own provider recorded: fixture-span$/m);
   assert.deepEqual(await settledSpanNames(500), []);
 });
+
+test('ESM app: pino, imported with `import`, is instrumented through the loader hook (trace ids on the line, log exported)', async () => {
+  const result = await run('pino-esm.mjs', { env: exportEnv() });
+  assert.equal(result.code, 0, result.stderr);
+  const ids = JSON.parse(result.stdout.toString());
+  const lines = result.stderr.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2);
+  assert.equal(lines[0].msg, 'inside the span');
+  assert.equal(lines[0].trace_id, ids.traceId);
+  assert.equal(lines[0].span_id, ids.spanId);
+  assert.equal(lines[0].trace_flags, '01');
+  assert.equal(lines[1].msg, 'outside any span');
+  assert.equal(lines[1].trace_id, undefined);
+  const logs = await receiver.waitFor((r) => r.logs.length >= 2 && r.logs);
+  const inside = logs.find((l) => l.body === 'inside the span');
+  assert.equal(inside.traceId, ids.traceId);
+  assert.equal(inside.spanId, ids.spanId);
+  assert.equal(inside.severityText, 'info');
+  assert.equal(logs.length, 2);
+});
+
+for (const file of ['public-api.cjs', 'public-api.mjs']) {
+  test(`the main entry works from ${file.endsWith('.cjs') ? 'require()' : 'import'}`, async () => {
+    const result = await run(file, { nodeArgs: [] });
+    assert.equal(result.code, 0, result.stderr);
+    const { version } = JSON.parse(await (await import('node:fs/promises')).readFile(join(APP_DIR, 'node_modules/@x/mcp-otel/package.json'), 'utf8'));
+    assert.deepEqual(JSON.parse(result.stdout.toString()), { name: '@x/mcp-otel', version });
+  });
+}
