@@ -155,3 +155,12 @@ test('metric export timeout is clamped to the interval', () => {
   const { config } = read({ OTEL_METRIC_EXPORT_INTERVAL: '1000' });
   assert.equal(config.metricExportTimeoutMillis, 1000);
 });
+
+test('metric temporality preference: cumulative by default, delta and lowmemory accepted, anything else reported', () => {
+  assert.equal(read({}).config.metricTemporality, 'cumulative');
+  assert.equal(read({ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'Delta' }).config.metricTemporality, 'delta');
+  assert.equal(read({ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'lowmemory' }).config.metricTemporality, 'lowmemory');
+  const { config, warnings } = read({ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'sometimes' });
+  assert.equal(config.metricTemporality, 'cumulative');
+  assert.deepEqual(warnings.map((w) => w.name), ['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE']);
+});

@@ -258,3 +258,18 @@ for (const file of ['public-api.cjs', 'public-api.mjs']) {
     assert.deepEqual(JSON.parse(result.stdout.toString()), { name: '@x/mcp-otel', version });
   });
 }
+
+for (const [preference, temporality] of [[undefined, 2], ['delta', 1]]) {
+  test(`a metric recorded just before a normal exit is exported (temporality preference ${preference ?? 'default'})`, async () => {
+    const env = exportEnv(preference ? { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: preference } : {});
+    const result = await run('metric.mjs', { env });
+    assert.equal(result.code, 0, result.stderr);
+    const [metric] = await receiver.waitFor((r) => r.metrics.filter((m) => m.name === 'fixture.requests').length > 0 && r.metrics);
+    assert.equal(metric.unit, '{request}');
+    assert.equal(metric.type, 'sum');
+    assert.equal(metric.temporality, temporality);
+    assert.equal(metric.dataPoints.length, 1);
+    assert.deepEqual(metric.dataPoints[0].attributes, { route: '/a' });
+    assert.equal(Number(metric.dataPoints[0].asInt ?? metric.dataPoints[0].asDouble), 3);
+  });
+}

@@ -30,6 +30,7 @@ export interface DistroConfig {
   logs: SignalConfig;
   metricExportIntervalMillis: number;
   metricExportTimeoutMillis: number;
+  metricTemporality: 'cumulative' | 'delta' | 'lowmemory';
   sampler: SamplerConfig;
   /** undefined: the default (tracecontext, baggage); empty: none. */
   propagators: string[] | undefined;
@@ -231,6 +232,15 @@ function readSampler(env: NodeJS.ProcessEnv, bad: BadVariable): SamplerConfig {
   return { name, ratio };
 }
 
+function readTemporality(env: NodeJS.ProcessEnv, bad: BadVariable): DistroConfig['metricTemporality'] {
+  const name = 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE';
+  const value = text(env, name)?.toLowerCase();
+  if (value === undefined) return 'cumulative';
+  if (value === 'cumulative' || value === 'delta' || value === 'lowmemory') return value;
+  bad(name, `unknown preference "${value}"; using cumulative (expected cumulative, delta or lowmemory)`);
+  return 'cumulative';
+}
+
 function readNames(env: NodeJS.ProcessEnv, name: string, known: readonly string[], bad: BadVariable): string[] | undefined {
   const values = list(env, name);
   if (values === undefined) return undefined;
@@ -281,6 +291,7 @@ export function readConfig(env: NodeJS.ProcessEnv, knownInstrumentations: readon
     logs: readSignal(env, 'logs', general, bad),
     metricExportIntervalMillis,
     metricExportTimeoutMillis,
+    metricTemporality: readTemporality(env, bad),
     sampler: readSampler(env, bad),
     propagators: propagators?.includes('none') ? [] : propagators,
     resourceDetectors: readResourceDetectors(env, bad),

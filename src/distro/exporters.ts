@@ -36,7 +36,7 @@ const OTLP_PACKAGES: Record<Signal, Record<OtlpProtocol, () => any>> = {
 };
 
 /** Builds the OTLP exporter of a signal with the validated settings (the exporter's own env parsing only fills gaps). */
-export function createOtlpExporter(config: SignalConfig): any {
+function createOtlpExporterNow(config: SignalConfig): any {
   const Exporter = OTLP_PACKAGES[config.signal][config.protocol]();
   const options: Record<string, unknown> = {
     timeoutMillis: config.timeoutMillis,
@@ -46,6 +46,57 @@ export function createOtlpExporter(config: SignalConfig): any {
   // gRPC takes its metadata from the environment itself.
   if (config.protocol !== 'grpc') options.headers = config.headers;
   return new Exporter(options);
+}
+
+/**
+ * An OTLP exporter that loads its package at the first export rather than at startup: the exporters and the
+ * protobuf encoding they share cost about 45 ms of startup, and the first export comes seconds later anyway.
+ */
+class DeferredOtlpExporter {
+  private real: any;
+
+  constructor(private readonly config: SignalConfig) {}
+
+  private exporter(): any {
+    this.real ??= createOtlpExporterNow(this.config);
+    return this.real;
+  }
+
+  export(items: unknown, done: (result: ExportResult) => void): void {
+    this.exporter().export(items, done);
+  }
+
+  forceFlush(): Promise<void> {
+    return this.real?.forceFlush() ?? Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return this.real?.shutdown() ?? Promise.resolve();
+  }
+}
+
+export function createOtlpExporter(config: SignalConfig): SpanExporter & LogRecordExporter {
+  return new DeferredOtlpExporter(config) as unknown as SpanExporter & LogRecordExporter;
+}
+
+/** OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, as the OTLP metric exporters read it. */
+type TemporalityPreference = 'cumulative' | 'delta' | 'lowmemory';
+
+/**
+ * The metric exporter, deferred like the others. The metric reader asks its exporter for the temporality of each
+ * instrument when it starts, so that one answer is given here, by the same rules as the OTLP metric exporters.
+ */
+export function createOtlpMetricExporter(config: SignalConfig, preference: TemporalityPreference): PushMetricExporter {
+  const { AggregationTemporality, InstrumentType } = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
+  const deltaFor: Record<TemporalityPreference, readonly string[]> = {
+    cumulative: [],
+    delta: [InstrumentType.COUNTER, InstrumentType.OBSERVABLE_COUNTER, InstrumentType.GAUGE, InstrumentType.HISTOGRAM, InstrumentType.OBSERVABLE_GAUGE],
+    lowmemory: [InstrumentType.COUNTER, InstrumentType.HISTOGRAM],
+  };
+  const exporter = new DeferredOtlpExporter(config) as unknown as PushMetricExporter;
+  exporter.selectAggregationTemporality = (type) =>
+    deltaFor[preference].includes(type) ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
+  return exporter;
 }
 
 function writeLine(kind: string, value: unknown): void {

@@ -18,7 +18,7 @@ import type { MeterProvider as SdkMeterProvider } from '@opentelemetry/sdk-metri
 import type { LoggerProvider as SdkLoggerProvider, LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { positiveInteger } from './config';
 import type { BadVariable, DistroConfig, SamplerConfig } from './config';
-import { createOtlpExporter, StderrLogRecordExporter, StderrMetricExporter, StderrSpanExporter } from './exporters';
+import { createOtlpExporter, createOtlpMetricExporter, StderrLogRecordExporter, StderrMetricExporter, StderrSpanExporter } from './exporters';
 import { PendingAwareSpanProcessor } from './pending';
 import { requireVia } from './resolve';
 import type { BatchOptions } from './pending';
@@ -152,7 +152,7 @@ export function startTelemetry(
     const readers = config.metrics.exporters.map(
       (name) =>
         new PeriodicExportingMetricReader({
-          exporter: name === 'console' ? new StderrMetricExporter() : createOtlpExporter(config.metrics),
+          exporter: name === 'console' ? new StderrMetricExporter() : createOtlpMetricExporter(config.metrics, config.metricTemporality),
           exportIntervalMillis: config.metricExportIntervalMillis,
           exportTimeoutMillis: config.metricExportTimeoutMillis,
         }),

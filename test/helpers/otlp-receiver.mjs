@@ -72,6 +72,8 @@ function flattenMetrics(request, meta) {
           name: m.name,
           unit: m.unit,
           type: m.histogram ? 'histogram' : m.sum ? 'sum' : m.gauge ? 'gauge' : 'other',
+          // OTLP AggregationTemporality: 1 delta, 2 cumulative.
+          temporality: data.aggregationTemporality,
           dataPoints: (data.dataPoints ?? []).map((p) => ({
             ...p,
             attributes: attributes(p.attributes),
