@@ -20,10 +20,18 @@ export function registerEsmHook(extraIncludes: readonly (string | RegExp)[] = []
   }
   // The same copy of import-in-the-middle as @opentelemetry/instrumentation's: the message port lives in its module
   // state, so a second copy would never hear of the modules to hook.
-  const { createAddHookMessageChannel } = require('import-in-the-middle') as typeof import('import-in-the-middle');
-  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
-  (registerOptions.data as { include: (string | RegExp)[] }).include.push(...extraIncludes);
-  nodeModule.register('import-in-the-middle/hook.mjs', pathToFileURL(__filename), registerOptions);
+  let waitForAllMessagesAcknowledged: () => Promise<void>;
+  try {
+    const iitm = require('import-in-the-middle') as typeof import('import-in-the-middle');
+    const channel = iitm.createAddHookMessageChannel();
+    (channel.registerOptions.data as { include: (string | RegExp)[] }).include.push(...extraIncludes);
+    nodeModule.register('import-in-the-middle/hook.mjs', pathToFileURL(__filename), channel.registerOptions);
+    waitForAllMessagesAcknowledged = channel.waitForAllMessagesAcknowledged;
+  } catch (err) {
+    // CommonJS instrumentation still works without the hook: go on without it.
+    diag.warn('the ESM loader hook could not be registered; ES modules are not instrumented:', err);
+    return undefined;
+  }
   return {
     ready(timeoutMillis) {
       let timer: NodeJS.Timeout | undefined;
