@@ -227,6 +227,9 @@ test('an app that registered its own global TracerProvider keeps it; stderr says
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /^@x\/mcp-otel warn: a global traces provider is already registered; @x\/mcp-otel keeps it and does not register its own$/m);
   assert.match(result.stderr, /^own provider recorded: fixture-span$/m);
+  // Its context manager and propagator are kept too: no duplicate registration is attempted.
+  assert.doesNotMatch(result.stderr, /duplicate registration/i);
+  assert.deepEqual(diagLines(result.stderr).length, 1, result.stderr);
   assert.deepEqual(await settledSpanNames(500), []);
 });
 

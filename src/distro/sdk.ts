@@ -31,7 +31,6 @@ export interface RunningTelemetry {
   /** The pipelines that can be flushed synchronously at process exit. */
   syncFlushSources: SyncFlushSource[];
   forceFlush(): Promise<void>;
-  shutdown(): Promise<void>;
 }
 
 function buildSampler({ name, ratio }: SamplerConfig): Sampler {
@@ -101,15 +100,15 @@ function spanLimits(env: NodeJS.ProcessEnv, bad: BadVariable) {
  * True when something registered a global provider of this signal before us (the app's own setup, for instance).
  * Read from the API's global registry itself: the API hides a registered provider behind its proxy.
  */
-function alreadyRegistered(signal: 'traces' | 'metrics' | 'logs'): boolean {
+function alreadyRegistered(api: 'trace' | 'metrics' | 'logs' | 'context' | 'propagation'): boolean {
   const g = globalThis as Record<symbol, Record<string, unknown> | undefined>;
-  if (signal === 'logs') return g[Symbol.for('io.opentelemetry.js.api.logs')] !== undefined;
-  return g[Symbol.for('opentelemetry.js.api.1')]?.[signal === 'traces' ? 'trace' : 'metrics'] !== undefined;
+  if (api === 'logs') return g[Symbol.for('io.opentelemetry.js.api.logs')] !== undefined;
+  return g[Symbol.for('opentelemetry.js.api.1')]?.[api] !== undefined;
 }
 
 function skipIfRegistered(signal: 'traces' | 'metrics' | 'logs', enabled: boolean): boolean {
   if (!enabled) return true;
-  if (!alreadyRegistered(signal)) return false;
+  if (!alreadyRegistered(signal === 'traces' ? 'trace' : signal)) return false;
   diag.warn(`a global ${signal} provider is already registered; @x/mcp-otel keeps it and does not register its own`);
   return true;
 }
@@ -131,19 +130,15 @@ export function startTelemetry(
         running.loggerProvider?.forceFlush(),
       ]);
     },
-    async shutdown() {
-      await Promise.all([
-        running.tracerProvider?.shutdown(),
-        running.meterProvider?.shutdown(),
-        running.loggerProvider?.shutdown(),
-      ]);
-    },
   };
 
-  const contextManager = new AsyncLocalStorageContextManager();
-  contextManager.enable();
-  context.setGlobalContextManager(contextManager);
-  const propagator = buildPropagator(config.propagators);
+  // An OpenTelemetry setup of the app's own that ran first keeps its context manager and propagator too.
+  if (!alreadyRegistered('context')) {
+    const contextManager = new AsyncLocalStorageContextManager();
+    contextManager.enable();
+    context.setGlobalContextManager(contextManager);
+  }
+  const propagator = alreadyRegistered('propagation') ? undefined : buildPropagator(config.propagators);
   if (propagator !== undefined) propagation.setGlobalPropagator(propagator);
 
   // Metrics first: instrumentations take their meters when they are registered.
