@@ -4,6 +4,7 @@
  * per item, because stdout belongs to the app (upstream's write to stdout with console.dir).
  */
 import { inspect } from 'node:util';
+import { diag } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -63,7 +64,16 @@ class DeferredOtlpExporter {
   }
 
   export(items: unknown, done: (result: ExportResult) => void): void {
-    this.exporter().export(items, done);
+    let exporter: any;
+    try {
+      exporter = this.exporter();
+    } catch (err) {
+      // A package that cannot load (a missing optional exporter) fails the export; it must not throw into the SDK.
+      diag.error(`the ${this.config.protocol} ${this.config.signal} exporter could not be loaded:`, err);
+      done({ code: 1, error: err as Error });
+      return;
+    }
+    exporter.export(items, done);
   }
 
   forceFlush(): Promise<void> {

@@ -61,20 +61,16 @@ function buildPropagator(names: string[] | undefined): TextMapPropagator | undef
         return new W3CBaggagePropagator();
       case 'b3':
       case 'b3multi': {
-        const { B3Propagator, B3InjectEncoding } = requireFromSdkNode('@opentelemetry/propagator-b3');
+        const { B3Propagator, B3InjectEncoding } = requireVia('@opentelemetry/sdk-node', '@opentelemetry/propagator-b3');
         return new B3Propagator(name === 'b3multi' ? { injectEncoding: B3InjectEncoding.MULTI_HEADER } : {});
       }
       default: {
-        const { JaegerPropagator } = requireFromSdkNode('@opentelemetry/propagator-jaeger');
+        const { JaegerPropagator } = requireVia('@opentelemetry/sdk-node', '@opentelemetry/propagator-jaeger');
         return new JaegerPropagator();
       }
     }
   });
   return propagators.length === 1 ? propagators[0] : new CompositePropagator({ propagators });
-}
-
-function requireFromSdkNode(id: string): any {
-  return requireVia('@opentelemetry/sdk-node', id);
 }
 
 function batchOptions(env: NodeJS.ProcessEnv, prefix: 'OTEL_BSP' | 'OTEL_BLRP', bad: BadVariable): BatchOptions {
