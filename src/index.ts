@@ -1,5 +1,8 @@
 /**
  * The public API of @x/mcp-otel. The preload lives at `@x/mcp-otel/register`; this entry is for users who build
- * their own OpenTelemetry setup.
+ * their own OpenTelemetry setup: add `new McpInstrumentation()` to its instrumentations.
  */
 export { VERSION, PACKAGE_NAME } from './version';
+export { McpInstrumentation, MCP_SDK_ESM_INCLUDE, getTracer } from './instrumentation/instrumentation';
+export type { McpInstrumentationConfig } from './instrumentation/types';
+export { injectTraceContext, extractTraceContext } from './instrumentation/propagation';

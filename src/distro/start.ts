@@ -8,9 +8,13 @@ import { installDiagLogger } from './diag';
 import { registerEsmHook } from './esm-hook';
 import { chooseInstrumentations, DEFAULT_INSTRUMENTATIONS, loadInstrumentations, upstreamCatalog } from './instrumentations';
 import { installProcessHooks } from './process-hooks';
+import { McpInstrumentation, MCP_SDK_ESM_INCLUDE } from '../instrumentation/instrumentation';
 import { buildResource } from './resource';
 import { startTelemetry } from './sdk';
 import { VERSION } from '../version';
+
+/** The name of the MCP instrumentation in OTEL_NODE_ENABLED/DISABLED_INSTRUMENTATIONS. */
+const MCP = 'mcp';
 
 /** How long the preload waits for the ESM hook before letting the app start anyway. */
 const ESM_HOOK_TIMEOUT_MILLIS = 5_000;
@@ -19,17 +23,21 @@ export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise
   const logger = installDiagLogger(env);
   const bad = logger.badVariable.bind(logger);
   const catalog = upstreamCatalog();
-  const config = readConfig(env, catalog.names, bad);
+  const config = readConfig(env, [MCP, ...catalog.names], bad);
 
-  const esmHook = registerEsmHook();
-  const names = chooseInstrumentations(config, DEFAULT_INSTRUMENTATIONS);
-  const instrumentations = loadInstrumentations(names, catalog);
+  // MCP is what this distribution is for: it stays on unless OTEL_NODE_DISABLED_INSTRUMENTATIONS names it, also
+  // when OTEL_NODE_ENABLED_INSTRUMENTATIONS picks upstream instrumentations.
+  const mcp = !config.disabledInstrumentations.includes(MCP);
+  // The hook comes first: each instrumentation tells it which modules to wrap as it is created.
+  const esmHook = registerEsmHook(mcp ? [MCP_SDK_ESM_INCLUDE] : []);
+  const names = chooseInstrumentations(config, DEFAULT_INSTRUMENTATIONS).filter((name) => name !== MCP);
+  const instrumentations = [...(mcp ? [new McpInstrumentation()] : []), ...loadInstrumentations(names, catalog)];
   const telemetry = startTelemetry(config, buildResource(config), instrumentations, env, bad);
   installProcessHooks(telemetry, config.flushTimeoutMillis);
   diag.debug(
     `@x/mcp-otel ${VERSION} started: traces=${config.traces.exporters.join('+') || 'none'} ` +
       `metrics=${config.metrics.exporters.join('+') || 'none'} logs=${config.logs.exporters.join('+') || 'none'} ` +
-      `instrumentations=${names.join(',')}`,
+      `instrumentations=${[...(mcp ? [MCP] : []), ...names].join(',')}`,
   );
   await esmHook?.ready(ESM_HOOK_TIMEOUT_MILLIS);
 }

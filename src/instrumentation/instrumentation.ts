@@ -1,0 +1,165 @@
+/**
+ * McpInstrumentation: spans for the MCP TypeScript SDK, for any OpenTelemetry setup (the preload starts it, and users
+ * with their own NodeSDK add it to their instrumentations).
+ *
+ * Why it owns its module hooks instead of declaring InstrumentationNodeModuleDefinitions: the SDK's `exports` map has
+ * a `"."` entry whose file does not exist (and none before 1.20), so require-in-the-middle cannot resolve the package
+ * and skips every file of it, and import-in-the-middle in include mode does not wrap a package's internal files.
+ * Instead it hooks two files of every SDK copy by their path inside the package, and patches the Protocol class (the
+ * base of Client and Server) and McpServer it finds there, once per class.
+ */
+import { createRequire } from 'node:module';
+import { diag, trace, type Tracer } from '@opentelemetry/api';
+import { InstrumentationBase } from '@opentelemetry/instrumentation';
+import { findProtocolPrototype, isMcpServerClass, patchMcpServer, patchProtocol, unpatch, type Controller } from './protocol';
+import type { McpInstrumentationConfig } from './types';
+import { PACKAGE_NAME, VERSION } from '../version';
+
+/** The CommonJS files, as require-in-the-middle names them (path inside the package, no `.js`). 1.0.x had no CJS. */
+const CJS_FILES = ['@modelcontextprotocol/sdk/dist/cjs/shared/protocol', '@modelcontextprotocol/sdk/dist/cjs/server/mcp'];
+/** The ES module files of every layout: `dist/esm/*` since 1.2.0, `dist/*` in 1.0.x-1.1.x. */
+const ESM_FILE = /[\\/]dist[\\/](?:esm[\\/])?(?:shared[\\/]protocol|server[\\/]mcp)\.js$/;
+/**
+ * For import-in-the-middle's loader hook in include mode (`createAddHookMessageChannel`): the SDK files to wrap, as a
+ * pattern over their URLs. Push it into `registerOptions.data.include` before `module.register()`.
+ */
+export const MCP_SDK_ESM_INCLUDE = /\/@modelcontextprotocol\/sdk\/dist\/(?:esm\/)?(?:shared\/protocol|server\/mcp)\.js$/;
+
+interface Unhookable {
+  unhook(): void;
+}
+type HookConstructor = new (
+  modules: string[],
+  options: { internals: boolean },
+  onModule: (exports: Record<string, unknown>, name: string) => unknown,
+) => Unhookable;
+
+export class McpInstrumentation extends InstrumentationBase<McpInstrumentationConfig> {
+  // Declared, not initialised: the base constructor calls enable() before subclass fields would be assigned.
+  declare private hooks: Unhookable[] | undefined;
+  declare private patched: Set<Record<string | symbol, unknown>> | undefined;
+  declare private controller: Controller & { enabled: boolean };
+
+  constructor(config: McpInstrumentationConfig = {}) {
+    super(PACKAGE_NAME, VERSION, config);
+  }
+
+  protected init(): [] {
+    return [];
+  }
+
+  /** The tracer of this instrumentation, from the tracer provider it was given or the global one. */
+  getTracer(): Tracer {
+    return this.tracer;
+  }
+
+  override enable(): void {
+    super.enable();
+    const ctl = this.ensureController();
+    ctl.enabled = true;
+    for (const proto of this.patched ?? []) patchAgain(proto, ctl);
+    if (this.hooks === undefined) this.hooks = this.installHooks();
+  }
+
+  override disable(): void {
+    super.disable();
+    if (this.controller) this.controller.enabled = false;
+    for (const hook of this.hooks ?? []) hook.unhook();
+    this.hooks = undefined;
+    for (const proto of this.patched ?? []) unpatch(proto);
+  }
+
+  /**
+   * Instruments classes of an MCP SDK that was loaded before this instrumentation was enabled, or that the hooks do
+   * not see (a bundled SDK): pass `Client`, `Server`, `McpServer` or `Protocol`, from any copy or version.
+   */
+  instrument(...classes: unknown[]): void {
+    const ctl = this.ensureController();
+    for (const Class of classes) {
+      if (isMcpServerClass(Class)) {
+        this.remember((Class as { prototype: Record<string | symbol, unknown> }).prototype, (proto) => patchMcpServer(proto));
+        continue;
+      }
+      const proto = findProtocolPrototype(Class);
+      if (proto) this.remember(proto, (p) => patchProtocol(p, ctl));
+      else diag.debug(`${PACKAGE_NAME}: not an MCP SDK class, left alone:`, (Class as { name?: unknown } | undefined)?.name);
+    }
+  }
+
+  private remember(proto: Record<string | symbol, unknown>, patch: (proto: Record<string | symbol, unknown>) => boolean): void {
+    if (patch(proto)) {
+      this.patched ??= new Set();
+      this.patched.add(proto);
+    }
+  }
+
+  private ensureController(): Controller & { enabled: boolean } {
+    if (this.controller) return this.controller;
+    const excluded = new Set(this.getConfig().excludedMethods ?? excludedMethodsFromEnv());
+    this.controller = {
+      enabled: false,
+      tracer: () => this.tracer,
+      isExcluded: (method) => excluded.has(method),
+    };
+    return this.controller;
+  }
+
+  private installHooks(): Unhookable[] {
+    const onModule = (exports: Record<string, unknown>): Record<string, unknown> => {
+      try {
+        this.instrument(...[exports?.Protocol, exports?.McpServer].filter((c) => c !== undefined));
+      } catch (err) {
+        diag.warn(`${PACKAGE_NAME}: the MCP SDK could not be instrumented:`, err);
+      }
+      return exports;
+    };
+    const hooks: Unhookable[] = [];
+    try {
+      const { Hook } = fromInstrumentation('require-in-the-middle') as { Hook: HookConstructor };
+      hooks.push(new Hook(CJS_FILES, { internals: true }, onModule));
+    } catch (err) {
+      diag.warn(`${PACKAGE_NAME}: CommonJS copies of the MCP SDK cannot be hooked:`, err);
+    }
+    try {
+      const Hook = fromInstrumentation('import-in-the-middle') as HookConstructor;
+      hooks.push(
+        new Hook(['@modelcontextprotocol/sdk'], { internals: true }, (exports, name) =>
+          ESM_FILE.test(name) ? onModule(exports) : exports,
+        ),
+      );
+    } catch (err) {
+      diag.warn(`${PACKAGE_NAME}: ES module copies of the MCP SDK cannot be hooked:`, err);
+    }
+    return hooks;
+  }
+}
+
+/** After disable() and enable() again, the prototypes this instance patched are patched anew. */
+function patchAgain(proto: Record<string | symbol, unknown>, ctl: Controller): void {
+  if (Object.hasOwn(proto, '_onrequest')) patchProtocol(proto, ctl);
+  else patchMcpServer(proto);
+}
+
+/**
+ * The hook libraries are taken from @opentelemetry/instrumentation's own dependencies: the ESM loader hook keeps its
+ * list of modules in one copy of import-in-the-middle, the one the OpenTelemetry setup registered.
+ */
+function fromInstrumentation(id: string): unknown {
+  try {
+    return createRequire(require.resolve('@opentelemetry/instrumentation'))(id);
+  } catch {
+    return require(id);
+  }
+}
+
+export function excludedMethodsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.OTEL_INSTRUMENTATION_MCP_EXCLUDED_METHODS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** The tracer MCP spans are made with, for users' own spans next to them. */
+export function getTracer(): Tracer {
+  return trace.getTracer(PACKAGE_NAME, VERSION);
+}

@@ -1,0 +1,43 @@
+/**
+ * Trace context in `params._meta`, the carrier the MCP conventions and MCP SEP-414 define: the configured global
+ * propagator writes its fields (`traceparent`, `tracestate`, `baggage` with the default W3C propagators) into the bag.
+ */
+import { context, propagation, type Context, type TextMapGetter } from '@opentelemetry/api';
+
+export type Meta = Record<string, unknown>;
+
+/** Reads only string values: `_meta` is user data and may hold anything under any key. */
+const metaGetter: TextMapGetter<Meta> = {
+  keys: (carrier) => Object.keys(carrier),
+  get(carrier, key) {
+    const value = carrier[key];
+    return typeof value === 'string' ? value : undefined;
+  },
+};
+
+/**
+ * Returns a new `_meta` object with the trace context of `ctx` added. Keys the caller already set are kept as they
+ * are, and `meta` itself is never modified. Returns `meta` unchanged when the propagator has nothing to add.
+ */
+export function injectTraceContext<T extends Meta | undefined>(meta: T, ctx: Context = context.active()): T | Meta {
+  const fields: Record<string, string> = {};
+  propagation.inject(ctx, fields);
+  let added = false;
+  for (const key of Object.keys(fields)) {
+    if (meta === undefined || !(key in meta)) {
+      added = true;
+      break;
+    }
+  }
+  return added ? { ...fields, ...meta } : meta;
+}
+
+/** The context carried by a received `_meta`, on top of `ctx` (the active context by default). */
+export function extractTraceContext(meta: unknown, ctx: Context = context.active()): Context {
+  if (!isMeta(meta)) return ctx;
+  return propagation.extract(ctx, meta, metaGetter);
+}
+
+export function isMeta(value: unknown): value is Meta {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,686 @@
+/**
+ * The wrapping of the MCP SDK's `Protocol` class, the common base of `Client` and `Server`: every request and
+ * notification sent becomes a CLIENT span, every one received a SERVER span.
+ *
+ * Where each span starts and ends:
+ * - sent request: `Protocol.prototype.request`, from the call until its promise settles (response, error response,
+ *   timeout, cancellation or closed connection); `_onresponse` tells a peer's error response from a local failure.
+ * - sent notification: the connection's `transport.send`, because `Protocol.prototype.notification` debounces
+ *   (several calls, one message) and `request` sends `notifications/cancelled` to the transport directly.
+ * - received request: `_onrequest`, until `transport.send` is called with the response of the same id.
+ * - received notification: `_onnotification`, until its handler settles (or at once when there is no handler).
+ * Handlers run with the SERVER span active. Everything is patched in place on the prototype (no Proxy, which breaks
+ * private fields) and on the transport instance handed to `connect`, before the transport starts.
+ */
+import {
+  context,
+  createContextKey,
+  isSpanContextValid,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import {
+  paramsOf,
+  peerAttributes,
+  serverAttributes,
+  spanName,
+  startAttributes,
+  transportFacts,
+  type HttpPeer,
+  type TransportFacts,
+} from './attributes';
+import { extractTraceContext, injectTraceContext } from './propagation';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_MCP_SESSION_ID,
+  ATTR_RPC_RESPONSE_STATUS_CODE,
+  CALLER_FAULT_CODES,
+  ERROR_TYPE_CANCELLED,
+  ERROR_TYPE_OTHER,
+  ERROR_TYPE_TOOL_ERROR,
+  METHOD_INITIALIZE,
+  METHOD_NOTIFICATIONS_CANCELLED,
+  METHOD_TOOLS_CALL,
+} from './semconv';
+
+/** What the wrappers ask of the instrumentation that installed them, read at each message. */
+export interface Controller {
+  readonly enabled: boolean;
+  tracer(): Tracer;
+  isExcluded(method: string): boolean;
+}
+
+// The SDK's objects are reached through their (private, but stable across 1.x) field names.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = Record<string | symbol, any>;
+type AnyFunction = (...args: unknown[]) => unknown;
+
+interface Call {
+  span: Span;
+  method: string;
+  ended: boolean;
+}
+interface ServerCall extends Call {
+  exceptionMessage?: string;
+  /** Notifications only: a handler took over the ending of the span. */
+  handlerStarted?: boolean;
+}
+interface ClientCall extends Call {
+  responseError?: { code?: unknown; message?: unknown };
+}
+
+/** One connection of one Protocol instance: the transport's facts and the calls in flight on it. */
+interface Connection {
+  facts: TransportFacts;
+  protocolVersion?: string;
+  /** Received requests waiting for their response, by JSON-RPC id. */
+  pendingServer: Map<unknown, ServerCall>;
+  /** Sent requests waiting for their response, by JSON-RPC id. */
+  pendingClient: Map<number, ClientCall>;
+}
+
+const PATCHED = Symbol.for('@x/mcp-otel.patched');
+const WRAPPED = Symbol.for('@x/mcp-otel.wrapped');
+const SERVER_CALL = createContextKey('@x/mcp-otel server call');
+const NOTIFICATION_CALL = createContextKey('@x/mcp-otel notification call');
+const HTTP_PEER = createContextKey('@x/mcp-otel http peer');
+
+const connections = new WeakMap<object, Connection>();
+const transportConnections = new WeakMap<object, Connection>();
+/** McpServer instances by the low-level Server they own, to reach the tool callbacks a tools/call will run. */
+const mcpServers = new WeakMap<object, Loose>();
+
+const PROTOCOL_METHODS = [
+  'connect',
+  'request',
+  'notification',
+  '_onrequest',
+  '_onnotification',
+  '_onresponse',
+  '_onclose',
+  'setRequestHandler',
+  'setNotificationHandler',
+] as const;
+
+/**
+ * The prototype that defines the Protocol methods, found by walking up from any class of the SDK that extends it
+ * (`Client`, `Server`, `Protocol` itself), so it does not matter which file or copy of the SDK the class came from.
+ */
+export function findProtocolPrototype(Class: unknown): Loose | undefined {
+  let proto: Loose | null = typeof Class === 'function' ? (Class.prototype as Loose) : null;
+  while (proto && proto !== Object.prototype) {
+    if (Object.hasOwn(proto, '_onrequest') && Object.hasOwn(proto, 'request') && Object.hasOwn(proto, 'connect')) return proto;
+    proto = Object.getPrototypeOf(proto) as Loose | null;
+  }
+  return undefined;
+}
+
+/** McpServer is not a Protocol: it owns a Server and registers the tool, prompt and resource handlers on it. */
+export function isMcpServerClass(Class: unknown): boolean {
+  if (typeof Class !== 'function') return false;
+  const proto = Class.prototype as Loose;
+  return typeof proto?.connect === 'function' && typeof proto.tool === 'function' && findProtocolPrototype(Class) === undefined;
+}
+
+/** Patches a Protocol prototype once; returns false when it was already patched (by this or another copy of us). */
+export function patchProtocol(proto: Loose, ctl: Controller): boolean {
+  if (Object.hasOwn(proto, PATCHED)) return false;
+  const originals: Record<string, AnyFunction> = {};
+  for (const name of PROTOCOL_METHODS) {
+    if (typeof proto[name] === 'function') originals[name] = proto[name] as AnyFunction;
+  }
+  const wrappers: Record<string, (original: AnyFunction) => AnyFunction> = {
+    connect: (original) =>
+      function connect(this: Loose, transport: unknown, ...rest: unknown[]) {
+        if (typeof transport === 'object' && transport !== null) bind(this, transport as Loose, ctl);
+        return original.call(this, transport, ...rest);
+      },
+    request: (original) =>
+      function request(this: Loose, ...args: unknown[]) {
+        return sendRequest(this, original, args, ctl);
+      },
+    _onrequest: (original) =>
+      function _onrequest(this: Loose, ...args: unknown[]) {
+        return receiveRequest(this, original, args, ctl);
+      },
+    _onnotification: (original) =>
+      function _onnotification(this: Loose, ...args: unknown[]) {
+        return receiveNotification(this, original, args, ctl);
+      },
+    _onresponse: (original) =>
+      function _onresponse(this: Loose, response: unknown, ...rest: unknown[]) {
+        noteErrorResponse(this, response);
+        return original.call(this, response, ...rest);
+      },
+    _onclose: (original) =>
+      function _onclose(this: Loose, ...args: unknown[]) {
+        const connection = connections.get(this);
+        try {
+          return original.apply(this, args);
+        } finally {
+          if (connection) endServerCallsOnClose(connection);
+        }
+      },
+    setRequestHandler: (original) =>
+      function setRequestHandler(this: Loose, schema: unknown, handler: unknown, ...rest: unknown[]) {
+        return original.call(this, schema, recordingExceptions(handler), ...rest);
+      },
+    setNotificationHandler: (original) =>
+      function setNotificationHandler(this: Loose, schema: unknown, handler: unknown, ...rest: unknown[]) {
+        return original.call(this, schema, endingNotificationCall(handler), ...rest);
+      },
+  };
+  for (const [name, original] of Object.entries(originals)) {
+    const wrap = wrappers[name];
+    if (wrap) proto[name] = wrap(original);
+  }
+  Object.defineProperty(proto, PATCHED, { value: originals, configurable: true });
+  return true;
+}
+
+/** Tool callbacks of an McpServer are reached through the Server it connects. */
+export function patchMcpServer(proto: Loose): boolean {
+  if (Object.hasOwn(proto, PATCHED)) return false;
+  const original = proto.connect as AnyFunction;
+  const originals = { connect: original };
+  proto.connect = function connect(this: Loose, ...args: unknown[]) {
+    if (typeof this.server === 'object' && this.server !== null) mcpServers.set(this.server as object, this);
+    return original.apply(this, args);
+  };
+  Object.defineProperty(proto, PATCHED, { value: originals, configurable: true });
+  return true;
+}
+
+/** Puts back the methods of a prototype this module patched. */
+export function unpatch(proto: Loose): void {
+  const originals = Object.hasOwn(proto, PATCHED) ? (proto[PATCHED] as Record<string, AnyFunction>) : undefined;
+  if (!originals) return;
+  for (const [name, original] of Object.entries(originals)) proto[name] = original;
+  delete proto[PATCHED];
+}
+
+function bind(protocol: Loose, transport: Loose, ctl: Controller): Connection {
+  const connection: Connection = { facts: transportFacts(transport), pendingServer: new Map(), pendingClient: new Map() };
+  connections.set(protocol, connection);
+  transportConnections.set(transport, connection);
+  wrapTransport(transport, ctl);
+  return connection;
+}
+
+/** The connection of a Protocol; one connected before the patch is bound at its first message. */
+function connectionOf(protocol: Loose, ctl: Controller): Connection | undefined {
+  const known = connections.get(protocol);
+  if (known) return known;
+  const transport = transportOf(protocol);
+  return transport ? bind(protocol, transport, ctl) : undefined;
+}
+
+function transportOf(protocol: Loose): Loose | undefined {
+  const transport = (protocol.transport ?? protocol._transport) as unknown;
+  return typeof transport === 'object' && transport !== null ? (transport as Loose) : undefined;
+}
+
+function sessionIdOf(transport: Loose | undefined): string | undefined {
+  const id = transport?.sessionId as unknown;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+function wrapTransport(transport: Loose, ctl: Controller): void {
+  if (Object.hasOwn(transport, WRAPPED)) return;
+  try {
+    Object.defineProperty(transport, WRAPPED, { value: true });
+    const send = transport.send as unknown;
+    if (typeof send === 'function') {
+      transport.send = function send_(this: unknown, message: unknown, ...rest: unknown[]) {
+        return onSend(transport, send as AnyFunction, this, message, rest, ctl);
+      };
+    }
+    // HTTP server transports are handed the Node.js request: its socket gives client.address and the HTTP version of
+    // the MCP messages it carries, which reach _onrequest in the same async context.
+    for (const name of ['handleRequest', 'handlePostMessage']) {
+      const handle = transport[name] as unknown;
+      if (typeof handle !== 'function') continue;
+      transport[name] = function (this: unknown, req: unknown, ...rest: unknown[]) {
+        const peer = httpPeerOf(req);
+        if (!peer) return (handle as AnyFunction).call(this, req, ...rest);
+        return context.with(context.active().setValue(HTTP_PEER, peer), () => (handle as AnyFunction).call(this, req, ...rest));
+      };
+    }
+  } catch {
+    // A frozen or exotic transport stays as it is: its messages are still traced where the Protocol sees them.
+  }
+}
+
+function httpPeerOf(req: unknown): HttpPeer | undefined {
+  if (typeof req !== 'object' || req === null) return undefined;
+  const { socket, httpVersion } = req as { socket?: { remoteAddress?: unknown; remotePort?: unknown }; httpVersion?: unknown };
+  const peer: HttpPeer = {};
+  if (typeof socket?.remoteAddress === 'string') peer.address = socket.remoteAddress;
+  if (typeof socket?.remotePort === 'number') peer.port = socket.remotePort;
+  if (typeof httpVersion === 'string') peer.httpVersion = httpVersion;
+  return peer.address !== undefined || peer.httpVersion !== undefined ? peer : undefined;
+}
+
+function isObject(value: unknown): value is Loose {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Sent notifications get a CLIENT span and the trace context; responses end the SERVER span of their request. */
+function onSend(transport: Loose, send: AnyFunction, thisArg: unknown, message: unknown, rest: unknown[], ctl: Controller): unknown {
+  const connection = transportConnections.get(transport);
+  if (!ctl.enabled || !connection || !isObject(message)) return send.call(thisArg, message, ...rest);
+  if (typeof message.method === 'string') {
+    if (message.id !== undefined) return send.call(thisArg, message, ...rest); // a request: request() traced it
+    return sendNotification(connection, transport, send, thisArg, message, rest, ctl);
+  }
+  if (message.id === undefined) return send.call(thisArg, message, ...rest);
+  const call = connection.pendingServer.get(message.id);
+  if (!call) return send.call(thisArg, message, ...rest);
+  connection.pendingServer.delete(message.id);
+  if (call.method === METHOD_INITIALIZE) {
+    const version = (message.result as Loose | undefined)?.protocolVersion as unknown;
+    if (typeof version === 'string') connection.protocolVersion = version;
+  }
+  let sent: unknown;
+  try {
+    sent = send.call(thisArg, message, ...rest);
+  } catch (err) {
+    endServerCall(connection, call, message, err);
+    throw err;
+  }
+  Promise.resolve(sent).then(
+    () => endServerCall(connection, call, message),
+    (err: unknown) => endServerCall(connection, call, message, err),
+  );
+  return sent;
+}
+
+function sendNotification(
+  connection: Connection,
+  transport: Loose,
+  send: AnyFunction,
+  thisArg: unknown,
+  message: Loose,
+  rest: unknown[],
+  ctl: Controller,
+): unknown {
+  const method = message.method as string;
+  const params = paramsOf(message);
+  const parent = context.active();
+  let span: Span | undefined;
+  if (!ctl.isExcluded(method)) {
+    const attributes = startAttributes({ method, params, sessionId: sessionIdOf(transport), protocolVersion: connection.protocolVersion }, connection.facts);
+    serverAttributes(connection.facts, attributes);
+    span = ctl.tracer().startSpan(spanName(method, params), { kind: SpanKind.CLIENT, attributes }, parent);
+  }
+  const ctx = span ? trace.setSpan(parent, span) : parent;
+  const out = withTraceContext(message, ctx);
+  let sent: unknown;
+  try {
+    sent = context.with(ctx, () => send.call(thisArg, out, ...rest));
+  } catch (err) {
+    if (span) endWithException(span, err);
+    throw err;
+  }
+  if (span) {
+    const ending = span;
+    Promise.resolve(sent).then(
+      () => ending.end(),
+      (err: unknown) => endWithException(ending, err),
+    );
+  }
+  return sent;
+}
+
+/** A copy of the message whose params._meta carries the trace context; the caller's objects are left untouched. */
+function withTraceContext<T extends Loose>(message: T, ctx: Context): T {
+  const params = paramsOf(message);
+  const meta = params?._meta as Record<string, unknown> | undefined;
+  const injected = injectTraceContext(isObject(meta) ? meta : undefined, ctx);
+  if (injected === meta || (injected === undefined && meta === undefined)) return message;
+  return { ...message, params: { ...params, _meta: injected } };
+}
+
+function sendRequest(protocol: Loose, original: AnyFunction, args: unknown[], ctl: Controller): unknown {
+  const [request, resultSchema, options, ...rest] = args as [Loose, unknown, Loose | undefined, ...unknown[]];
+  if (!ctl.enabled || !isObject(request) || typeof request.method !== 'string') return original.apply(protocol, args);
+  const method = request.method;
+  const params = paramsOf(request);
+  const parent = context.active();
+  const connection = connectionOf(protocol, ctl);
+  // The SDK numbers requests from this counter, synchronously, as request() starts.
+  const id = typeof protocol._requestMessageId === 'number' ? (protocol._requestMessageId as number) : undefined;
+  let call: ClientCall | undefined;
+  if (!ctl.isExcluded(method)) {
+    const attributes = startAttributes(
+      { method, params, id, sessionId: sessionIdOf(transportOf(protocol)), protocolVersion: connection?.protocolVersion },
+      connection?.facts,
+    );
+    serverAttributes(connection?.facts, attributes);
+    const span = ctl.tracer().startSpan(spanName(method, params), { kind: SpanKind.CLIENT, attributes }, parent);
+    call = { span, method, ended: false };
+  }
+  const ctx = call ? trace.setSpan(parent, call.span) : parent;
+  const sent = withTraceContext(request, ctx);
+  let result: unknown;
+  try {
+    // Inside the CLIENT span: the HTTP request that carries the message nests under it.
+    result = context.with(ctx, () => original.call(protocol, sent, resultSchema, options, ...rest));
+  } catch (err) {
+    if (call) endWithException(call.span, err);
+    throw err;
+  }
+  if (!call) return result;
+  const pending = call;
+  if (connection && id !== undefined) connection.pendingClient.set(id, pending);
+  Promise.resolve(result).then(
+    (value: unknown) => endClientCall(protocol, connection, pending, id, value, undefined, options),
+    (err: unknown) => endClientCall(protocol, connection, pending, id, undefined, err, options),
+  );
+  return result;
+}
+
+function noteErrorResponse(protocol: Loose, response: unknown): void {
+  if (!isObject(response) || !isObject(response.error)) return;
+  const call = connections.get(protocol)?.pendingClient.get(Number(response.id));
+  if (call) call.responseError = response.error as ClientCall['responseError'];
+}
+
+function endClientCall(
+  protocol: Loose,
+  connection: Connection | undefined,
+  call: ClientCall,
+  id: number | undefined,
+  value: unknown,
+  err: unknown,
+  options: Loose | undefined,
+): void {
+  if (id !== undefined) connection?.pendingClient.delete(id);
+  const { span } = call;
+  if (err === undefined) {
+    if (call.method === METHOD_INITIALIZE && isObject(value) && typeof value.protocolVersion === 'string') {
+      if (connection) connection.protocolVersion = value.protocolVersion;
+      span.setAttribute(ATTR_MCP_PROTOCOL_VERSION, value.protocolVersion);
+      const sessionId = sessionIdOf(transportOf(protocol));
+      if (sessionId) span.setAttribute(ATTR_MCP_SESSION_ID, sessionId);
+    }
+    if (call.method === METHOD_TOOLS_CALL && isObject(value) && value.isError === true) {
+      setError(span, ERROR_TYPE_TOOL_ERROR);
+    }
+    span.end();
+    return;
+  }
+  const response = call.responseError;
+  const signal = options?.signal as { aborted?: boolean; reason?: unknown } | undefined;
+  if (response) {
+    setErrorCode(span, response.code, response.message, true);
+  } else if (signal?.aborted === true) {
+    setError(span, ERROR_TYPE_CANCELLED, signal.reason === undefined ? undefined : String(signal.reason));
+  } else if (isObject(err) && Number.isSafeInteger(err.code)) {
+    // The SDK's own McpError for a timeout (-32001) or a closed connection (-32000): no response carried it.
+    setError(span, String(err.code), typeof err.message === 'string' ? err.message : undefined);
+  } else {
+    endWithException(span, err);
+    return;
+  }
+  span.end();
+}
+
+function receiveRequest(protocol: Loose, original: AnyFunction, args: unknown[], ctl: Controller): unknown {
+  const [request, extra, ...rest] = args as [Loose, Loose | undefined, ...unknown[]];
+  if (!ctl.enabled || !isObject(request) || typeof request.method !== 'string') return original.apply(protocol, args);
+  const method = request.method;
+  const params = paramsOf(request);
+  const ambient = context.active();
+  const parent = extractTraceContext(params?._meta, ambient);
+  if (ctl.isExcluded(method)) {
+    return context.with(parent.deleteValue(SERVER_CALL), () => original.apply(protocol, args));
+  }
+  if (method === METHOD_TOOLS_CALL) recordToolExceptions(protocol, params);
+  const connection = connectionOf(protocol, ctl);
+  const headers = (extra?.requestInfo as Loose | undefined)?.headers as Loose | undefined;
+  const headerVersion = headers?.['mcp-protocol-version'] as unknown;
+  const attributes = startAttributes(
+    {
+      method,
+      params,
+      id: request.id as string | number,
+      sessionId: sessionIdOf(transportOf(protocol)),
+      protocolVersion: connection?.protocolVersion ?? (typeof headerVersion === 'string' ? headerVersion : undefined),
+    },
+    connection?.facts,
+  );
+  peerAttributes(ambient.getValue(HTTP_PEER) as HttpPeer | undefined, attributes);
+  const span = ctl.tracer().startSpan(spanName(method, params), { kind: SpanKind.SERVER, attributes, links: ambientLinks(ambient, parent) }, parent);
+  const call: ServerCall = { span, method, ended: false };
+  if (connection) connection.pendingServer.set(request.id, call);
+  else queueMicrotask(() => endCall(call));
+  const ctx = trace.setSpan(parent, span).setValue(SERVER_CALL, call);
+  try {
+    return context.with(ctx, () => original.call(protocol, request, extra, ...rest));
+  } catch (err) {
+    connection?.pendingServer.delete(request.id);
+    if (!call.ended) {
+      call.ended = true;
+      endWithException(span, err);
+    }
+    throw err;
+  }
+}
+
+function receiveNotification(protocol: Loose, original: AnyFunction, args: unknown[], ctl: Controller): unknown {
+  const [notification, ...rest] = args as [Loose, ...unknown[]];
+  if (!ctl.enabled || !isObject(notification) || typeof notification.method !== 'string') return original.apply(protocol, args);
+  const method = notification.method;
+  const params = paramsOf(notification);
+  const connection = connectionOf(protocol, ctl);
+  if (method === METHOD_NOTIFICATIONS_CANCELLED && connection) endCancelledServerCall(connection, params?.requestId);
+  const ambient = context.active();
+  const parent = extractTraceContext(params?._meta, ambient);
+  if (ctl.isExcluded(method)) {
+    return context.with(parent.deleteValue(NOTIFICATION_CALL), () => original.apply(protocol, args));
+  }
+  const attributes = startAttributes(
+    { method, params, sessionId: sessionIdOf(transportOf(protocol)), protocolVersion: connection?.protocolVersion },
+    connection?.facts,
+  );
+  peerAttributes(ambient.getValue(HTTP_PEER) as HttpPeer | undefined, attributes);
+  const span = ctl.tracer().startSpan(spanName(method, params), { kind: SpanKind.SERVER, attributes, links: ambientLinks(ambient, parent) }, parent);
+  const call: ServerCall = { span, method, ended: false };
+  const ctx = trace.setSpan(parent, span).setValue(NOTIFICATION_CALL, call);
+  let returned: unknown;
+  try {
+    returned = context.with(ctx, () => original.call(protocol, notification, ...rest));
+  } catch (err) {
+    call.ended = true;
+    endWithException(span, err);
+    throw err;
+  }
+  // The SDK starts the handler in a microtask queued before this one; with no handler (or one we did not wrap) the
+  // span ends here, when the notification has been dispatched.
+  Promise.resolve().then(() => {
+    if (!call.handlerStarted) endCall(call);
+  });
+  return returned;
+}
+
+/** A link to the span that was active when the message arrived (the HTTP server span), unless it is the parent. */
+function ambientLinks(ambient: Context, parent: Context): Link[] | undefined {
+  const active = trace.getSpanContext(ambient);
+  if (!active || !isSpanContextValid(active)) return undefined;
+  const chosen = trace.getSpanContext(parent);
+  if (chosen && chosen.spanId === active.spanId && chosen.traceId === active.traceId) return undefined;
+  return [{ context: active }];
+}
+
+function endServerCall(connection: Connection, call: ServerCall, response: Loose, sendError?: unknown): void {
+  if (call.ended) return;
+  call.ended = true;
+  const { span } = call;
+  if (call.method === METHOD_INITIALIZE && connection.protocolVersion) {
+    span.setAttribute(ATTR_MCP_PROTOCOL_VERSION, connection.protocolVersion);
+  }
+  if (sendError !== undefined) {
+    endWithException(span, sendError);
+    return;
+  }
+  if (isObject(response.error)) {
+    setErrorCode(span, response.error.code, response.error.message, false);
+  } else if (call.method === METHOD_TOOLS_CALL && isObject(response.result) && response.result.isError === true) {
+    setError(span, ERROR_TYPE_TOOL_ERROR, call.exceptionMessage);
+  }
+  span.end();
+}
+
+/** The peer cancelled: no response will be sent. Like a cancelled gRPC call on a server, this is not an error. */
+function endCancelledServerCall(connection: Connection, requestId: unknown): void {
+  const call = connection.pendingServer.get(requestId);
+  if (!call) return;
+  connection.pendingServer.delete(requestId);
+  endCall(call);
+}
+
+/** The connection closed while requests were being handled: their responses can no longer be sent. */
+function endServerCallsOnClose(connection: Connection): void {
+  for (const call of connection.pendingServer.values()) {
+    if (call.ended) continue;
+    call.ended = true;
+    setError(call.span, '-32000', 'Connection closed');
+    call.span.end();
+  }
+  connection.pendingServer.clear();
+}
+
+function endCall(call: Call): void {
+  if (call.ended) return;
+  call.ended = true;
+  call.span.end();
+}
+
+/** A JSON-RPC error code: always `rpc.response.status_code`; an error unless a SERVER span sees a caller fault. */
+function setErrorCode(span: Span, code: unknown, message: unknown, clientSide: boolean): void {
+  const description = typeof message === 'string' ? message : undefined;
+  if (!Number.isSafeInteger(code)) {
+    setError(span, ERROR_TYPE_OTHER, description);
+    return;
+  }
+  span.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(code));
+  if (clientSide || !CALLER_FAULT_CODES.has(code as number)) setError(span, String(code), description);
+}
+
+function setError(span: Span, type: string, description?: string): void {
+  const attributes: Attributes = { [ATTR_ERROR_TYPE]: type };
+  span.setAttributes(attributes);
+  span.setStatus(description === undefined ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.ERROR, message: description });
+}
+
+function endWithException(span: Span, err: unknown): void {
+  span.recordException(toException(err));
+  setError(span, errorTypeOf(err), messageOf(err));
+  span.end();
+}
+
+function toException(err: unknown): Error | string {
+  return err instanceof Error ? err : String(err);
+}
+
+function messageOf(err: unknown): string | undefined {
+  if (isObject(err) && typeof err.message === 'string') return err.message;
+  return err === undefined ? undefined : String(err);
+}
+
+/** The class name of an exception: low in cardinality, and what users search for. */
+function errorTypeOf(err: unknown): string {
+  const name = isObject(err) ? ((err.constructor as { name?: unknown } | undefined)?.name ?? err.name) : undefined;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? name : ERROR_TYPE_OTHER;
+}
+
+/** McpError-like exceptions with a caller-fault code are protocol answers, not failures of the handler. */
+function isCallerFault(err: unknown): boolean {
+  return isObject(err) && Number.isSafeInteger(err.code) && CALLER_FAULT_CODES.has(err.code as number);
+}
+
+function recordException(call: ServerCall, err: unknown): void {
+  if (call.exceptionMessage !== undefined || call.ended || isCallerFault(err)) return;
+  call.span.recordException(toException(err));
+  call.exceptionMessage = messageOf(err) ?? '';
+}
+
+/**
+ * A request handler that records what it throws on the SERVER span of the request it serves, once. The span's status
+ * comes later, from the error response the SDK sends.
+ */
+function recordingExceptions(handler: unknown): unknown {
+  if (typeof handler !== 'function' || (handler as Loose)[WRAPPED]) return handler;
+  const wrapped = function (this: unknown, ...args: unknown[]) {
+    const call = context.active().getValue(SERVER_CALL) as ServerCall | undefined;
+    if (!call) return (handler as AnyFunction).apply(this, args);
+    try {
+      const result = (handler as AnyFunction).apply(this, args);
+      if (isThenable(result)) {
+        return result.then(undefined, (err: unknown) => {
+          recordException(call, err);
+          throw err;
+        });
+      }
+      return result;
+    } catch (err) {
+      recordException(call, err);
+      throw err;
+    }
+  };
+  Object.defineProperty(wrapped, WRAPPED, { value: true });
+  return wrapped;
+}
+
+/** A notification handler that ends the SERVER span of the notification it handles when it settles. */
+function endingNotificationCall(handler: unknown): unknown {
+  if (typeof handler !== 'function' || (handler as Loose)[WRAPPED]) return handler;
+  const wrapped = function (this: unknown, ...args: unknown[]) {
+    const call = context.active().getValue(NOTIFICATION_CALL) as ServerCall | undefined;
+    if (!call || call.handlerStarted || call.ended) return (handler as AnyFunction).apply(this, args);
+    call.handlerStarted = true;
+    const fail = (err: unknown) => {
+      if (call.ended) return;
+      call.ended = true;
+      endWithException(call.span, err);
+    };
+    try {
+      const result = (handler as AnyFunction).apply(this, args);
+      if (isThenable(result)) result.then(() => endCall(call), fail);
+      else endCall(call);
+      return result;
+    } catch (err) {
+      fail(err);
+      throw err;
+    }
+  };
+  Object.defineProperty(wrapped, WRAPPED, { value: true });
+  return wrapped;
+}
+
+/**
+ * McpServer catches what a tool callback throws and answers with an `isError` result, so the exception never reaches
+ * the request handler: the callback of the tool about to run is wrapped, in place, just before the call.
+ */
+function recordToolExceptions(server: Loose, params: Loose | undefined): void {
+  const tools = mcpServers.get(server)?._registeredTools as Loose | undefined;
+  const name = params?.name as unknown;
+  if (!tools || typeof name !== 'string' || !Object.hasOwn(tools, name)) return;
+  const tool = tools[name] as Loose | undefined;
+  if (!isObject(tool)) return;
+  for (const key of ['handler', 'callback']) {
+    if (typeof tool[key] === 'function' && !(tool[key] as Loose)[WRAPPED]) tool[key] = recordingExceptions(tool[key]);
+  }
+}
+
+function isThenable(value: unknown): value is Promise<unknown> {
+  return isObject(value) && typeof value.then === 'function';
+}

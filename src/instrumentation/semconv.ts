@@ -1,0 +1,53 @@
+/**
+ * Semantic-convention names used on MCP spans, copied from the OpenTelemetry MCP conventions
+ * (semantic-conventions v1.39-v1.41 `docs/gen-ai/mcp.md`, now in semantic-conventions-genai) so that nothing is
+ * imported from the incubating entry point of `@opentelemetry/semantic-conventions` at runtime.
+ */
+export const ATTR_MCP_METHOD_NAME = 'mcp.method.name';
+export const ATTR_MCP_PROTOCOL_VERSION = 'mcp.protocol.version';
+export const ATTR_MCP_RESOURCE_URI = 'mcp.resource.uri';
+export const ATTR_MCP_SESSION_ID = 'mcp.session.id';
+export const ATTR_JSONRPC_REQUEST_ID = 'jsonrpc.request.id';
+/** The name the MCP conventions still use; semantic-conventions 1.45 renamed the general attribute `rpc.status_code`. */
+export const ATTR_RPC_RESPONSE_STATUS_CODE = 'rpc.response.status_code';
+export const ATTR_GEN_AI_TOOL_NAME = 'gen_ai.tool.name';
+export const ATTR_GEN_AI_PROMPT_NAME = 'gen_ai.prompt.name';
+export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
+export const GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL = 'execute_tool';
+export const ATTR_ERROR_TYPE = 'error.type';
+export const ATTR_NETWORK_TRANSPORT = 'network.transport';
+export const ATTR_NETWORK_PROTOCOL_NAME = 'network.protocol.name';
+export const ATTR_NETWORK_PROTOCOL_VERSION = 'network.protocol.version';
+export const ATTR_SERVER_ADDRESS = 'server.address';
+export const ATTR_SERVER_PORT = 'server.port';
+export const ATTR_CLIENT_ADDRESS = 'client.address';
+export const ATTR_CLIENT_PORT = 'client.port';
+
+/** `error.type` of a tool result with `isError: true` (the conventions' own value). */
+export const ERROR_TYPE_TOOL_ERROR = 'tool_error';
+/** `error.type` of a request the caller cancelled through its AbortSignal (our choice; see the README). */
+export const ERROR_TYPE_CANCELLED = 'cancelled';
+/** The conventions' fallback `error.type`. */
+export const ERROR_TYPE_OTHER = '_OTHER';
+
+/**
+ * JSON-RPC codes that are the caller's fault: on SERVER spans they are recorded as `rpc.response.status_code` but are
+ * not errors (semantic-conventions-genai PR #404): parse error, invalid request, method not found, invalid params,
+ * resource not found.
+ */
+export const CALLER_FAULT_CODES: ReadonlySet<number> = new Set([-32700, -32600, -32601, -32602, -32002]);
+
+export const METHOD_TOOLS_CALL = 'tools/call';
+export const METHOD_PROMPTS_GET = 'prompts/get';
+export const METHOD_INITIALIZE = 'initialize';
+export const METHOD_NOTIFICATIONS_CANCELLED = 'notifications/cancelled';
+/** Methods whose params carry a resource URI. */
+export const RESOURCE_URI_METHODS: ReadonlySet<string> = new Set([
+  'resources/read',
+  'resources/subscribe',
+  'resources/unsubscribe',
+  'notifications/resources/updated',
+]);
+
+/** The `_meta` keys MCP reserves for W3C trace context and baggage (MCP SEP-414). */
+export const META_TRACE_KEYS = ['traceparent', 'tracestate', 'baggage'] as const;
