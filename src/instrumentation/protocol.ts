@@ -369,17 +369,21 @@ function sendRequest(protocol: Loose, original: AnyFunction, args: unknown[], ct
   }
   const ctx = call ? trace.setSpan(parent, call.span) : parent;
   const sent = withTraceContext(request, ctx);
+  // Registered before the send: an in-memory peer can answer before request() returns.
+  if (call && connection && id !== undefined) connection.pendingClient.set(id, call);
   let result: unknown;
   try {
     // Inside the CLIENT span: the HTTP request that carries the message nests under it.
     result = context.with(ctx, () => original.call(protocol, sent, resultSchema, options, ...rest));
   } catch (err) {
-    if (call) endWithException(call.span, err);
+    if (call) {
+      if (id !== undefined) connection?.pendingClient.delete(id);
+      endWithException(call.span, err);
+    }
     throw err;
   }
   if (!call) return result;
   const pending = call;
-  if (connection && id !== undefined) connection.pendingClient.set(id, pending);
   Promise.resolve(result).then(
     (value: unknown) => endClientCall(protocol, connection, pending, id, value, undefined, options),
     (err: unknown) => endClientCall(protocol, connection, pending, id, undefined, err, options),

@@ -48,5 +48,7 @@ export function finishedSpans() {
     status: s.status,
     events: s.events,
     links: s.links,
+    startTime: s.startTime,
+    endTime: s.endTime,
   }));
 }

@@ -1,0 +1,477 @@
+// Unit tests of McpInstrumentation over the SDK's in-memory transport: exact span names, kinds, attributes, parents,
+// links and statuses for requests and notifications in both directions and for every error path.
+import { after, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { exporter, finishedSpans, setUp } from './helpers/in-memory-otel.mjs';
+
+const { instrumentation, Client, Server, McpServer, ResourceTemplate, InMemoryTransport, types, z } = await setUp({
+  excludedMethods: ['notifications/progress'],
+});
+const { CallToolRequestSchema, CreateMessageRequestSchema, ListToolsRequestSchema, LoggingMessageNotificationSchema, McpError, ErrorCode } = types;
+const { injectTraceContext, extractTraceContext, getTracer, McpInstrumentation } = await import('../dist/index.js');
+const appTracer = trace.getTracer('test-app');
+
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/;
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function demoServer() {
+  const server = new McpServer({ name: 'unit-server', version: '1.0.0' }, { capabilities: { logging: {} } });
+  server.registerTool('add', { inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => {
+    appTracer.startSpan('inside add').end();
+    return { content: [{ type: 'text', text: String(a + b) }] };
+  });
+  server.registerTool('soft-fail', {}, async () => ({ content: [{ type: 'text', text: 'no luck' }], isError: true }));
+  server.registerTool('throws', {}, async () => {
+    throw new TypeError('boom');
+  });
+  server.registerTool('slow', {}, async (extra) => {
+    await sleep(300);
+    return { content: [{ type: 'text', text: extra.signal.aborted ? 'aborted' : 'done' }] };
+  });
+  server.registerTool('progress', {}, async (extra) => {
+    await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: extra._meta.progressToken, progress: 1, total: 1 } });
+    return { content: [{ type: 'text', text: 'ok' }] };
+  });
+  server.registerTool('meta', {}, async (extra) => ({ content: [{ type: 'text', text: JSON.stringify(extra._meta ?? null) }] }));
+  server.registerTool('baggage', {}, async () => ({
+    content: [{ type: 'text', text: propagation.getBaggage(context.active())?.getEntry('user.tier')?.value ?? 'none' }],
+  }));
+  server.registerTool('ask-client', {}, async () => {
+    const reply = await server.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }], maxTokens: 5 });
+    await server.server.ping();
+    return { content: [{ type: 'text', text: reply.content.text }] };
+  });
+  server.registerPrompt('greet', { argsSchema: { who: z.string() } }, ({ who }) => ({
+    messages: [{ role: 'user', content: { type: 'text', text: `hello ${who}` } }],
+  }));
+  server.registerResource('readme', 'file:///readme.md', {}, async (uri) => ({ contents: [{ uri: uri.href, text: 'read me' }] }));
+  server.registerResource('broken', new ResourceTemplate('broken://{id}', { list: undefined }), {}, async () => {
+    throw new Error('disk on fire');
+  });
+  return server;
+}
+
+async function connect(server = demoServer(), clientCapabilities = {}) {
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverTransport);
+  const client = new Client({ name: 'unit-client', version: '1.0.0' }, { capabilities: clientCapabilities });
+  await client.connect(clientTransport);
+  await settle();
+  exporter.reset();
+  return { client, server, serverTransport, clientTransport };
+}
+
+const open = new Set();
+after(async () => {
+  for (const client of open) await client.close().catch(() => {});
+});
+async function connected(...args) {
+  const pair = await connect(...args);
+  open.add(pair.client);
+  return pair;
+}
+
+/** The one span with this name and kind; fails when there is none or more than one. */
+function only(name, kind) {
+  const matches = finishedSpans().filter((s) => s.name === name && s.kind === kind);
+  assert.equal(matches.length, 1, `exactly one ${kind === SpanKind.CLIENT ? 'CLIENT' : 'SERVER'} span "${name}"; spans: ${finishedSpans().map((s) => `${s.kind}:${s.name}`).join(', ')}`);
+  return matches[0];
+}
+const clientSpan = (name) => only(name, SpanKind.CLIENT);
+const serverSpan = (name) => only(name, SpanKind.SERVER);
+
+beforeEach(() => exporter.reset());
+
+describe('requests', () => {
+  test('initialize: CLIENT and SERVER spans with the negotiated protocol version', async () => {
+    const server = demoServer();
+    const [ct, st] = InMemoryTransport.createLinkedPair();
+    await server.connect(st);
+    const client = new Client({ name: 'unit-client', version: '1.0.0' });
+    open.add(client);
+    await client.connect(ct);
+    await settle();
+    const version = types.LATEST_PROTOCOL_VERSION;
+    const c = clientSpan('initialize');
+    const s = serverSpan('initialize');
+    assert.deepEqual(c.attributes, { 'mcp.method.name': 'initialize', 'jsonrpc.request.id': '0', 'mcp.protocol.version': version });
+    assert.deepEqual(s.attributes, { 'mcp.method.name': 'initialize', 'jsonrpc.request.id': '0', 'mcp.protocol.version': version });
+    assert.equal(s.parentSpanId, c.spanId);
+    assert.equal(s.traceId, c.traceId);
+    const ci = clientSpan('notifications/initialized');
+    const si = serverSpan('notifications/initialized');
+    assert.deepEqual(ci.attributes, { 'mcp.method.name': 'notifications/initialized', 'mcp.protocol.version': version });
+    assert.deepEqual(si.attributes, { 'mcp.method.name': 'notifications/initialized', 'mcp.protocol.version': version });
+    assert.equal(si.parentSpanId, ci.spanId);
+    assert.notEqual(ci.traceId, c.traceId, 'no session span ties the two together');
+  });
+
+  test('tools/call: client span under the caller, server span under the client span, handler spans under the server span', async () => {
+    const { client } = await connected();
+    await appTracer.startActiveSpan('agent turn', async (turn) => {
+      const result = await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } });
+      assert.equal(result.content[0].text, '5');
+      turn.end();
+    });
+    await settle();
+    const turn = only('agent turn', SpanKind.INTERNAL);
+    const c = clientSpan('tools/call add');
+    const s = serverSpan('tools/call add');
+    const inner = only('inside add', SpanKind.INTERNAL);
+    const expected = {
+      'mcp.method.name': 'tools/call',
+      'gen_ai.tool.name': 'add',
+      'gen_ai.operation.name': 'execute_tool',
+      'jsonrpc.request.id': '1',
+      'mcp.protocol.version': types.LATEST_PROTOCOL_VERSION,
+    };
+    assert.deepEqual(c.attributes, expected);
+    assert.deepEqual(s.attributes, expected);
+    assert.equal(c.parentSpanId, turn.spanId);
+    assert.equal(s.parentSpanId, c.spanId);
+    assert.equal(inner.parentSpanId, s.spanId);
+    assert.equal(new Set([turn.traceId, c.traceId, s.traceId, inner.traceId]).size, 1);
+    assert.deepEqual(s.links, [], 'the in-memory delivery runs inside the client span, which is already the parent');
+    assert.equal(c.status.code, SpanStatusCode.UNSET);
+    assert.equal(s.status.code, SpanStatusCode.UNSET);
+  });
+
+  test('tools/list, resources/read and prompts/get: names, targets and the resource URI', async () => {
+    const { client } = await connected();
+    await client.listTools();
+    await client.readResource({ uri: 'file:///readme.md' });
+    await client.getPrompt({ name: 'greet', arguments: { who: 'you' } });
+    await settle();
+    for (const kind of [SpanKind.CLIENT, SpanKind.SERVER]) {
+      assert.deepEqual(only('tools/list', kind).attributes['mcp.method.name'], 'tools/list');
+      const read = only('resources/read', kind);
+      assert.equal(read.attributes['mcp.resource.uri'], 'file:///readme.md');
+      assert.equal(read.attributes['gen_ai.tool.name'], undefined);
+      const prompt = only('prompts/get greet', kind);
+      assert.equal(prompt.attributes['gen_ai.prompt.name'], 'greet');
+      assert.equal(prompt.attributes['gen_ai.operation.name'], undefined);
+    }
+  });
+
+  test('a tool result with isError: tool_error and ERROR on both sides, no exception', async () => {
+    const { client } = await connected();
+    await client.callTool({ name: 'soft-fail', arguments: {} });
+    await settle();
+    for (const span of [clientSpan('tools/call soft-fail'), serverSpan('tools/call soft-fail')]) {
+      assert.equal(span.attributes['error.type'], 'tool_error');
+      assert.equal(span.attributes['rpc.response.status_code'], undefined);
+      assert.equal(span.status.code, SpanStatusCode.ERROR);
+      assert.deepEqual(span.events, []);
+    }
+  });
+
+  test('a tool that throws: the exception is recorded once on the SERVER span, McpServer turns it into tool_error', async () => {
+    const { client } = await connected();
+    const result = await client.callTool({ name: 'throws', arguments: {} });
+    assert.equal(result.isError, true);
+    await settle();
+    const s = serverSpan('tools/call throws');
+    assert.equal(s.attributes['error.type'], 'tool_error');
+    assert.deepEqual(s.status, { code: SpanStatusCode.ERROR, message: 'boom' });
+    assert.equal(s.events.length, 1);
+    assert.equal(s.events[0].name, 'exception');
+    assert.equal(s.events[0].attributes['exception.type'], 'TypeError');
+    assert.equal(s.events[0].attributes['exception.message'], 'boom');
+    const c = clientSpan('tools/call throws');
+    assert.equal(c.attributes['error.type'], 'tool_error');
+    assert.equal(c.status.code, SpanStatusCode.ERROR);
+    assert.deepEqual(c.events, []);
+  });
+
+  test('an unknown tool comes back as a tool_error result (McpServer 1.2x+)', async () => {
+    const { client } = await connected();
+    await client.callTool({ name: 'nope', arguments: {} });
+    await settle();
+    assert.equal(clientSpan('tools/call nope').attributes['error.type'], 'tool_error');
+    assert.equal(serverSpan('tools/call nope').attributes['error.type'], 'tool_error');
+    assert.deepEqual(serverSpan('tools/call nope').events, []);
+  });
+
+  test('an unknown prompt (-32602): an error on the CLIENT span, a caller fault on the SERVER span', async () => {
+    const { client } = await connected();
+    await assert.rejects(client.getPrompt({ name: 'missing' }), /-32602/);
+    await settle();
+    const c = clientSpan('prompts/get missing');
+    assert.equal(c.attributes['rpc.response.status_code'], '-32602');
+    assert.equal(c.attributes['error.type'], '-32602');
+    assert.equal(c.status.code, SpanStatusCode.ERROR);
+    assert.equal(c.status.message, 'MCP error -32602: Prompt missing not found', 'the message of the JSON-RPC error on the wire');
+    const s = serverSpan('prompts/get missing');
+    assert.equal(s.attributes['rpc.response.status_code'], '-32602');
+    assert.equal(s.attributes['error.type'], undefined);
+    assert.equal(s.status.code, SpanStatusCode.UNSET);
+    assert.deepEqual(s.events, [], 'a caller fault is not an exception of the server');
+  });
+
+  test('a resource callback that throws: -32603 on both sides and one exception event', async () => {
+    const { client } = await connected();
+    await assert.rejects(client.readResource({ uri: 'broken://1' }), /disk on fire/);
+    await settle();
+    const s = serverSpan('resources/read');
+    assert.equal(s.attributes['mcp.resource.uri'], 'broken://1');
+    assert.equal(s.attributes['rpc.response.status_code'], '-32603');
+    assert.equal(s.attributes['error.type'], '-32603');
+    assert.equal(s.status.code, SpanStatusCode.ERROR);
+    assert.equal(s.events.filter((e) => e.name === 'exception').length, 1);
+    assert.equal(s.events[0].attributes['exception.message'], 'disk on fire');
+    const c = clientSpan('resources/read');
+    assert.equal(c.attributes['error.type'], '-32603');
+    assert.equal(c.attributes['rpc.response.status_code'], '-32603');
+  });
+
+  test('a method the server does not handle (-32601)', async () => {
+    const server = new Server({ name: 'bare', version: '1' }, { capabilities: { tools: {} } });
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [] }));
+    const { client } = await connected(server);
+    await assert.rejects(client.request({ method: 'prompts/list' }, types.ListPromptsResultSchema), /-32601/);
+    await settle();
+    const c = clientSpan('prompts/list');
+    assert.deepEqual([c.attributes['rpc.response.status_code'], c.attributes['error.type'], c.status.code], ['-32601', '-32601', SpanStatusCode.ERROR]);
+    const s = serverSpan('prompts/list');
+    assert.deepEqual([s.attributes['rpc.response.status_code'], s.attributes['error.type'], s.status.code], ['-32601', undefined, SpanStatusCode.UNSET]);
+  });
+
+  test('a low-level handler that throws an McpError with a server-fault code', async () => {
+    const server = new Server({ name: 'bare', version: '1' }, { capabilities: { tools: {} } });
+    server.setRequestHandler(CallToolRequestSchema, () => {
+      throw new McpError(ErrorCode.InternalError, 'database unavailable');
+    });
+    const { client } = await connected(server);
+    await assert.rejects(client.callTool({ name: 'x', arguments: {} }), /database unavailable/);
+    await settle();
+    const s = serverSpan('tools/call x');
+    assert.equal(s.attributes['error.type'], '-32603');
+    assert.deepEqual(s.status, { code: SpanStatusCode.ERROR, message: 'MCP error -32603: database unavailable' });
+    assert.equal(s.events.length, 1);
+    assert.equal(clientSpan('tools/call x').attributes['error.type'], '-32603');
+  });
+
+  test('a timeout ends the CLIENT span with -32001 and the cancellation notification nests under it', async () => {
+    const { client } = await connected();
+    await assert.rejects(client.callTool({ name: 'slow', arguments: {} }, undefined, { timeout: 50 }), /timed out/);
+    await settle();
+    const c = clientSpan('tools/call slow');
+    assert.equal(c.attributes['error.type'], '-32001');
+    assert.equal(c.attributes['rpc.response.status_code'], undefined, 'no response carried the code');
+    assert.deepEqual(c.status, { code: SpanStatusCode.ERROR, message: 'MCP error -32001: Request timed out' });
+    const cancel = clientSpan('notifications/cancelled');
+    assert.equal(cancel.parentSpanId, c.spanId);
+    const received = serverSpan('notifications/cancelled');
+    assert.equal(received.parentSpanId, cancel.spanId);
+    const s = serverSpan('tools/call slow');
+    assert.equal(s.status.code, SpanStatusCode.UNSET, 'the caller withdrew: not a server error');
+    assert.equal(s.attributes['error.type'], undefined);
+    assert.ok(s.endTime[0] * 1e3 + s.endTime[1] / 1e6 < c.endTime[0] * 1e3 + c.endTime[1] / 1e6 + 250, 'ended at the cancellation, not when the handler finished');
+  });
+
+  test('an AbortSignal cancellation ends the CLIENT span with error.type cancelled', async () => {
+    const { client } = await connected();
+    const controller = new AbortController();
+    const call = client.callTool({ name: 'slow', arguments: {} }, undefined, { signal: controller.signal });
+    setTimeout(() => controller.abort('user gave up'), 20);
+    await assert.rejects(call);
+    await settle();
+    const c = clientSpan('tools/call slow');
+    assert.equal(c.attributes['error.type'], 'cancelled');
+    assert.deepEqual(c.status, { code: SpanStatusCode.ERROR, message: 'user gave up' });
+  });
+
+  test('a closed connection ends the pending CLIENT span with -32000 and the SERVER span too', async () => {
+    const { client } = await connected();
+    const call = client.callTool({ name: 'slow', arguments: {} });
+    await sleep(20);
+    await client.close();
+    await assert.rejects(call, /Connection closed/);
+    await settle();
+    assert.equal(clientSpan('tools/call slow').attributes['error.type'], '-32000');
+    const s = serverSpan('tools/call slow');
+    assert.equal(s.attributes['error.type'], '-32000');
+    assert.equal(s.status.code, SpanStatusCode.ERROR);
+  });
+});
+
+describe('server-to-client requests and notifications', () => {
+  test('sampling/createMessage and ping sent by the server are CLIENT spans there, SERVER spans in the client', async () => {
+    const client = new Client({ name: 'unit-client', version: '1.0.0' }, { capabilities: { sampling: {} } });
+    client.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: 'assistant', model: 'm', content: { type: 'text', text: 'sampled' } }));
+    const server = demoServer();
+    const [ct, st] = InMemoryTransport.createLinkedPair();
+    await server.connect(st);
+    await client.connect(ct);
+    open.add(client);
+    await settle();
+    exporter.reset();
+    const result = await client.callTool({ name: 'ask-client', arguments: {} });
+    assert.equal(result.content[0].text, 'sampled');
+    await settle();
+    const toolServer = serverSpan('tools/call ask-client');
+    const samplingClient = clientSpan('sampling/createMessage');
+    const samplingServer = serverSpan('sampling/createMessage');
+    assert.equal(samplingClient.parentSpanId, toolServer.spanId);
+    assert.equal(samplingServer.parentSpanId, samplingClient.spanId);
+    assert.equal(samplingClient.attributes['jsonrpc.request.id'], '0', 'the server numbers its own requests');
+    const pingClient = clientSpan('ping');
+    const pingServer = serverSpan('ping');
+    assert.equal(pingClient.parentSpanId, toolServer.spanId);
+    assert.equal(pingServer.parentSpanId, pingClient.spanId);
+  });
+
+  test('notifications both ways: logging messages from the server, list changes from the client', async () => {
+    const client = new Client({ name: 'unit-client', version: '1.0.0' }, { capabilities: { roots: { listChanged: true } } });
+    const seen = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, async (n) => {
+      await sleep(30);
+      seen.push(trace.getActiveSpan()?.spanContext().spanId);
+    });
+    const server = demoServer();
+    const [ct, st] = InMemoryTransport.createLinkedPair();
+    await server.connect(st);
+    await client.connect(ct);
+    open.add(client);
+    await settle();
+    exporter.reset();
+    await server.server.sendLoggingMessage({ level: 'info', data: 'hello' });
+    await client.sendRootsListChanged();
+    await sleep(60);
+    const logClient = clientSpan('notifications/message');
+    const logServer = serverSpan('notifications/message');
+    assert.equal(logServer.parentSpanId, logClient.spanId);
+    assert.deepEqual(seen, [logServer.spanId], 'the handler runs with the SERVER span active');
+    const handlerMillis = (logServer.endTime[0] - logServer.startTime[0]) * 1e3 + (logServer.endTime[1] - logServer.startTime[1]) / 1e6;
+    assert.ok(handlerMillis >= 25, `the SERVER span lasts until the handler settles (${handlerMillis} ms)`);
+    assert.deepEqual(logClient.attributes, { 'mcp.method.name': 'notifications/message', 'mcp.protocol.version': types.LATEST_PROTOCOL_VERSION });
+    const rootsClient = clientSpan('notifications/roots/list_changed');
+    const rootsServer = serverSpan('notifications/roots/list_changed');
+    assert.equal(rootsServer.parentSpanId, rootsClient.spanId);
+    assert.equal(rootsServer.attributes['jsonrpc.request.id'], undefined);
+  });
+
+  test('an excluded method gets no span, but its trace context still travels', async () => {
+    const { client } = await connected();
+    const progressParents = [];
+    await client.callTool({ name: 'progress', arguments: {} }, undefined, {
+      onprogress: () => progressParents.push(trace.getActiveSpan()?.spanContext().spanId),
+    });
+    await settle();
+    const s = serverSpan('tools/call progress');
+    assert.deepEqual(finishedSpans().filter((x) => x.name === 'notifications/progress'), []);
+    assert.deepEqual(progressParents, [s.spanId], 'the progress handler ran in the context sent in _meta');
+  });
+});
+
+describe('propagation', () => {
+  test('_meta: the caller keys are kept, the caller objects are not changed, and traceparent is added', async () => {
+    const { client } = await connected();
+    const meta = { 'app/key': 'v', progressToken: 'mine' };
+    const params = { name: 'meta', arguments: {}, _meta: meta };
+    const result = await client.callTool(params);
+    const received = JSON.parse(result.content[0].text);
+    assert.equal(received['app/key'], 'v');
+    assert.equal(received.progressToken, 'mine');
+    assert.match(received.traceparent, TRACEPARENT);
+    assert.deepEqual(meta, { 'app/key': 'v', progressToken: 'mine' });
+    assert.deepEqual(Object.keys(params), ['name', 'arguments', '_meta']);
+    await settle();
+    assert.equal(received.traceparent.split('-')[2], clientSpan('tools/call meta').spanId);
+  });
+
+  test('a traceparent the caller set is not overwritten', async () => {
+    const { client } = await connected();
+    const own = '00-11111111111111111111111111111111-2222222222222222-01';
+    const result = await client.callTool({ name: 'meta', arguments: {}, _meta: { traceparent: own } });
+    assert.equal(JSON.parse(result.content[0].text).traceparent, own);
+    await settle();
+    const s = serverSpan('tools/call meta');
+    assert.equal(s.traceId, '11111111111111111111111111111111');
+    assert.equal(s.parentSpanId, '2222222222222222');
+  });
+
+  test('baggage travels to the handler', async () => {
+    const { client } = await connected();
+    const bag = propagation.createBaggage({ 'user.tier': { value: 'gold' } });
+    const result = await context.with(propagation.setBaggage(context.active(), bag), () => client.callTool({ name: 'baggage', arguments: {} }));
+    assert.equal(result.content[0].text, 'gold');
+  });
+
+  test('an ambient span at receipt is linked when _meta gives the parent, and is the parent when there is no _meta', async () => {
+    const { serverTransport } = await connected();
+    const remote = { traceId: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', spanId: 'bbbbbbbbbbbbbbbb' };
+    let ambient;
+    appTracer.startActiveSpan('http server', (span) => {
+      ambient = span.spanContext();
+      serverTransport.onmessage({
+        jsonrpc: '2.0',
+        id: 900,
+        method: 'tools/list',
+        params: { _meta: { traceparent: `00-${remote.traceId}-${remote.spanId}-01` } },
+      });
+      serverTransport.onmessage({ jsonrpc: '2.0', id: 901, method: 'prompts/list' });
+      span.end();
+    });
+    await settle();
+    const linked = serverSpan('tools/list');
+    assert.equal(linked.traceId, remote.traceId);
+    assert.equal(linked.parentSpanId, remote.spanId);
+    assert.deepEqual(linked.links.map((l) => [l.context.traceId, l.context.spanId]), [[ambient.traceId, ambient.spanId]]);
+    const plain = serverSpan('prompts/list');
+    assert.equal(plain.parentSpanId, ambient.spanId);
+    assert.deepEqual(plain.links, []);
+  });
+
+  test('injectTraceContext, extractTraceContext and getTracer for users', () => {
+    const span = getTracer().startSpan('mine');
+    const ctx = trace.setSpan(context.active(), span);
+    const mine = { keep: 1, tracestate: 'x=1' };
+    const meta = injectTraceContext(mine, ctx);
+    assert.notEqual(meta, mine);
+    assert.deepEqual(mine, { keep: 1, tracestate: 'x=1' });
+    assert.equal(meta.keep, 1);
+    assert.equal(meta.tracestate, 'x=1');
+    assert.match(meta.traceparent, TRACEPARENT);
+    const extracted = trace.getSpanContext(extractTraceContext(meta));
+    assert.equal(extracted.spanId, span.spanContext().spanId);
+    assert.equal(extracted.isRemote, true);
+    assert.equal(trace.getSpanContext(extractTraceContext({ traceparent: 42 })), undefined, 'non-string values are ignored');
+    assert.equal(injectTraceContext(undefined, context.active()), undefined, 'nothing to add: nothing changes');
+    span.end();
+    assert.equal(finishedSpans().find((s) => s.name === 'mine').kind, SpanKind.INTERNAL);
+  });
+});
+
+describe('the instrumentation', () => {
+  test('instrument() on classes already patched, and a second instance, add no second span', async () => {
+    instrumentation.instrument(Client, Server, McpServer);
+    const second = new McpInstrumentation();
+    second.instrument(Client, Server, McpServer);
+    const { client } = await connected();
+    await client.callTool({ name: 'add', arguments: { a: 1, b: 1 } });
+    await settle();
+    clientSpan('tools/call add');
+    serverSpan('tools/call add');
+    second.disable();
+  });
+
+  test('disable() stops the spans and enable() brings them back', async () => {
+    const { client } = await connected();
+    instrumentation.disable();
+    try {
+      await client.callTool({ name: 'add', arguments: { a: 1, b: 1 } });
+      await settle();
+      assert.deepEqual(finishedSpans().map((s) => s.name), ['inside add'], 'only the app\'s own span');
+    } finally {
+      instrumentation.enable();
+    }
+    const again = await connected();
+    await again.client.callTool({ name: 'add', arguments: { a: 1, b: 1 } });
+    await settle();
+    clientSpan('tools/call add');
+    serverSpan('tools/call add');
+  });
+});
