@@ -174,3 +174,17 @@ test('OTEL_INSTRUMENTATION_MCP_EXCLUDED_METHODS drops spans of the named methods
   assert.equal(all.includes('notifications/initialized'), false);
   assert.equal(one(names.server, 'tools/call add', OTLP_SERVER).parentSpanId, one(names.client, 'tools/call add', OTLP_CLIENT).spanId);
 });
+
+test('three copies of the SDK in one process (ESM 1.32.2, CJS 1.32.2, a nested 1.12.3): each instrumented once', async () => {
+  receiver.reset();
+  const result = await run('mcp/two-copies.mjs', { env: env('two-copies'), timeoutMs: 30_000 });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.toString(), '3 42\n');
+  await receiver.waitFor(() => of('two-copies').filter((s) => s.name.startsWith('tools/call')).length >= 4);
+  for (const name of ['tools/call add', 'tools/call double']) {
+    const client = one('two-copies', name, OTLP_CLIENT);
+    const server = one('two-copies', name, OTLP_SERVER);
+    assert.equal(server.parentSpanId, client.spanId);
+  }
+  assert.equal(of('two-copies').filter((s) => s.name === 'initialize').length, 4, 'two connections, a CLIENT and a SERVER span each');
+});
