@@ -188,3 +188,19 @@ test('three copies of the SDK in one process (ESM 1.32.2, CJS 1.32.2, a nested 1
   }
   assert.equal(of('two-copies').filter((s) => s.name === 'initialize').length, 4, 'two connections, a CLIENT and a SERVER span each');
 });
+
+test('OTEL_NODE_DISABLED_INSTRUMENTATIONS=mcp: no MCP spans, the app and its own spans unchanged', async () => {
+  receiver.reset();
+  const off = { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'mcp', OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,mcp' };
+  const result = await run('mcp/client.mjs', {
+    args: ['stdio', 'mcp/server-stdio.mjs'],
+    env: env('mcp-off-client', { ...off, SERVER_SERVICE_NAME: 'mcp-off-server' }),
+    timeoutMs: 30_000,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.toString(), '5 true\n');
+  assert.doesNotMatch(result.stderr, /@x\/mcp-otel warn/, 'mcp is a known instrumentation name');
+  await receiver.waitFor(() => of('mcp-off-client').some((s) => s.name === 'agent turn'));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(receiver.spans.filter((s) => s.scope === '@x/mcp-otel'), []);
+});

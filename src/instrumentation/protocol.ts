@@ -464,8 +464,14 @@ function receiveRequest(protocol: Loose, original: AnyFunction, args: unknown[],
   peerAttributes(ambient.getValue(HTTP_PEER) as HttpPeer | undefined, attributes);
   const span = ctl.tracer().startSpan(spanName(method, params), { kind: SpanKind.SERVER, attributes, links: ambientLinks(ambient, parent) }, parent);
   const call: ServerCall = { span, method, ended: false };
-  if (connection) connection.pendingServer.set(request.id, call);
-  else queueMicrotask(() => endCall(call));
+  if (connection) {
+    // A peer that reuses an id still in flight: the older span ends now rather than never.
+    const earlier = connection.pendingServer.get(request.id);
+    if (earlier) endCall(earlier);
+    connection.pendingServer.set(request.id, call);
+  } else {
+    queueMicrotask(() => endCall(call));
+  }
   const ctx = trace.setSpan(parent, span).setValue(SERVER_CALL, call);
   try {
     return context.with(ctx, () => original.call(protocol, request, extra, ...rest));
