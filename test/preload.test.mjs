@@ -73,7 +73,7 @@ test('a stdio MCP server writes byte-identical stdout with and without the prelo
   assert.equal(noisy.code, 0, noisy.stderr);
   assert.ok(noisy.stdout.equals(bare.stdout), 'stdout differs at debug level with console exporters');
   // The diagnostics went to stderr instead, one line each.
-  assert.match(noisy.stderr, /^@x\/mcp-otel debug: @x\/mcp-otel \d+\.\d+\.\d+ started: traces=console metrics=console logs=console instrumentations=http,undici,pino,winston$/m);
+  assert.match(noisy.stderr, /^@x\/mcp-otel debug: @x\/mcp-otel \d+\.\d+\.\d+ started: traces=console metrics=console logs=console instrumentations=mcp,http,undici,pino,winston$/m);
   assert.ok(diagLines(noisy.stderr).length > 5);
 });
 
