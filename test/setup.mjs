@@ -4,8 +4,8 @@
 // Re-running is cheap: nothing is reinstalled when the tarball and the fixtures' package.json are unchanged.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,3 +30,54 @@ if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
   writeFileSync(stampFile, stamp);
 }
 process.stderr.write(`test setup: ${packed.filename} (${packed.files.length} files) installed in ${APP}\n`);
+
+// More install directories, each with the tarball and its fixture's own dependencies, with the same stamp caching:
+// - .test-work/sdk-<version>: the MCP SDK version matrix (fixtures/sdk-versions/<version>/package.json) and the shared
+//   client and server scripts of fixtures/sdk-versions/shared;
+// - .test-work/everything: server-everything and an SDK client for it (fixtures/everything).
+// The shared scripts are also copied into .test-work/app/sdk-versions, to run them against the app's SDK.
+// Each one is installed in a directory of its own process and then renamed into place, so that two setups running at
+// once never extract into the same node_modules; an install missing a file of the tarball is redone.
+const SDK_VERSIONS = join(ROOT, 'fixtures', 'sdk-versions');
+const SHARED = join(SDK_VERSIONS, 'shared');
+const installs = [
+  ...readdirSync(SDK_VERSIONS, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== 'shared')
+    .map((d) => ({ dir: join(WORK, `sdk-${d.name}`), sources: [join(SDK_VERSIONS, d.name), SHARED] })),
+  { dir: join(WORK, 'everything'), sources: [join(ROOT, 'fixtures', 'everything')] },
+];
+const complete = (dir) => packed.files.every((f) => existsSync(join(dir, 'node_modules', ...packed.name.split('/'), f.path)));
+for (const { dir, sources } of installs) {
+  const manifest = readFileSync(join(sources[0], 'package.json'));
+  const dirStamp = createHash('sha256').update(readFileSync(tarball)).update(manifest).digest('hex');
+  const dirStampFile = join(dir, '.installed');
+  if (!existsSync(dirStampFile) || readFileSync(dirStampFile, 'utf8') !== dirStamp || !complete(dir)) {
+    const staging = `${dir}.installing-${process.pid}`;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        rmSync(staging, { recursive: true, force: true });
+        for (const source of sources) cpSync(source, staging, { recursive: true });
+        // The fixtures pin their dependencies: the npm cache's metadata is good enough, and twice as fast as the registry.
+        npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', tarball], staging);
+        if (complete(staging)) break;
+        if (attempt === 2) throw new Error(`test setup: ${packed.name} is incomplete in ${staging} after two installs`);
+      }
+    } catch (err) {
+      rmSync(staging, { recursive: true, force: true });
+      throw err;
+    }
+    writeFileSync(join(staging, '.installed'), dirStamp);
+    rmSync(dir, { recursive: true, force: true });
+    try {
+      renameSync(staging, dir);
+    } catch (err) {
+      // Another setup put its own, equally fresh, installation there first.
+      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  // The fixture sources are always copied fresh.
+  for (const source of sources) cpSync(source, dir, { recursive: true });
+}
+cpSync(SHARED, join(APP, 'sdk-versions'), { recursive: true });
+process.stderr.write(`test setup: also installed in ${installs.map((i) => relative(ROOT, i.dir)).join(', ')}\n`);
