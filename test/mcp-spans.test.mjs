@@ -40,6 +40,8 @@ function demoServer() {
   }));
   server.registerTool('ask-client', {}, async () => {
     const reply = await server.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }], maxTokens: 5 });
+    await server.server.elicitInput({ message: 'name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } });
+    await server.server.listRoots();
     await server.server.ping();
     return { content: [{ type: 'text', text: reply.content.text }] };
   });
@@ -298,9 +300,11 @@ describe('requests', () => {
 });
 
 describe('server-to-client requests and notifications', () => {
-  test('sampling/createMessage and ping sent by the server are CLIENT spans there, SERVER spans in the client', async () => {
-    const client = new Client({ name: 'unit-client', version: '1.0.0' }, { capabilities: { sampling: {} } });
+  test('sampling, elicitation, roots and ping sent by the server are CLIENT spans there, SERVER spans in the client', async () => {
+    const client = new Client({ name: 'unit-client', version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: {}, roots: {} } });
     client.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: 'assistant', model: 'm', content: { type: 'text', text: 'sampled' } }));
+    client.setRequestHandler(types.ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'x' } }));
+    client.setRequestHandler(types.ListRootsRequestSchema, async () => ({ roots: [] }));
     const server = demoServer();
     const [ct, st] = InMemoryTransport.createLinkedPair();
     await server.connect(st);
@@ -317,6 +321,11 @@ describe('server-to-client requests and notifications', () => {
     assert.equal(samplingClient.parentSpanId, toolServer.spanId);
     assert.equal(samplingServer.parentSpanId, samplingClient.spanId);
     assert.equal(samplingClient.attributes['jsonrpc.request.id'], '0', 'the server numbers its own requests');
+    for (const method of ['elicitation/create', 'roots/list']) {
+      const sent = clientSpan(method);
+      assert.equal(sent.parentSpanId, toolServer.spanId);
+      assert.equal(serverSpan(method).parentSpanId, sent.spanId);
+    }
     const pingClient = clientSpan('ping');
     const pingServer = serverSpan('ping');
     assert.equal(pingClient.parentSpanId, toolServer.spanId);
@@ -351,6 +360,59 @@ describe('server-to-client requests and notifications', () => {
     const rootsServer = serverSpan('notifications/roots/list_changed');
     assert.equal(rootsServer.parentSpanId, rootsClient.spanId);
     assert.equal(rootsServer.attributes['jsonrpc.request.id'], undefined);
+  });
+
+  test('notifications/resources/updated carries mcp.resource.uri', async () => {
+    const server = new McpServer({ name: 'subscribing', version: '1' }, { capabilities: { resources: { subscribe: true } } });
+    server.registerResource('readme', 'file:///readme.md', {}, async (uri) => ({ contents: [{ uri: uri.href, text: '' }] }));
+    server.server.setRequestHandler(types.SubscribeRequestSchema, async () => ({}));
+    const { client } = await connected(server);
+    client.setNotificationHandler(types.ResourceUpdatedNotificationSchema, () => {});
+    await client.subscribeResource({ uri: 'file:///readme.md' });
+    await server.server.sendResourceUpdated({ uri: 'file:///readme.md' });
+    await settle();
+    for (const kind of [SpanKind.CLIENT, SpanKind.SERVER]) {
+      assert.equal(only('resources/subscribe', kind).attributes['mcp.resource.uri'], 'file:///readme.md');
+      assert.equal(only('notifications/resources/updated', kind).attributes['mcp.resource.uri'], 'file:///readme.md');
+    }
+  });
+
+  test('a custom transport: spans and propagation, no network attributes', async () => {
+    class LoopTransport {
+      static pair() {
+        const a = new LoopTransport();
+        const b = new LoopTransport();
+        a.peer = b;
+        b.peer = a;
+        return [a, b];
+      }
+      async start() {}
+      async send(message) {
+        const copy = JSON.parse(JSON.stringify(message));
+        setImmediate(() => this.peer.onmessage?.(copy));
+      }
+      async close() {
+        this.onclose?.();
+      }
+    }
+    const [clientSide, serverSide] = LoopTransport.pair();
+    const server = demoServer();
+    await server.connect(serverSide);
+    const client = new Client({ name: 'custom', version: '1' });
+    await client.connect(clientSide);
+    open.add(client);
+    await settle();
+    exporter.reset();
+    await client.callTool({ name: 'add', arguments: { a: 1, b: 2 } });
+    await settle();
+    const c = clientSpan('tools/call add');
+    const s = serverSpan('tools/call add');
+    assert.equal(s.parentSpanId, c.spanId);
+    assert.equal(s.traceId, c.traceId);
+    for (const span of [c, s]) {
+      assert.equal(span.attributes['network.transport'], undefined);
+      assert.equal(span.attributes['mcp.protocol.version'], types.LATEST_PROTOCOL_VERSION);
+    }
   });
 
   test('an excluded method gets no span, but its trace context still travels', async () => {
