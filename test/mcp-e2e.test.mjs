@@ -204,3 +204,18 @@ test('OTEL_NODE_DISABLED_INSTRUMENTATIONS=mcp: no MCP spans, the app and its own
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.deepEqual(receiver.spans.filter((s) => s.scope === '@x/mcp-otel'), []);
 });
+
+test("McpInstrumentation in a user's own setup (no preload; upstream's ESM hook that wraps every module)", async () => {
+  const result = await run('mcp/in-memory.mjs', { nodeArgs: ['--import', './mcp/own-setup.mjs'], timeoutMs: 30_000 });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.toString(), '42\n');
+  const spans = result.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line));
+  const client = spans.filter((s) => s.name === 'tools/call add' && s.kind === 2);
+  const server = spans.filter((s) => s.name === 'tools/call add' && s.kind === 1);
+  assert.equal(client.length, 1, result.stderr);
+  assert.equal(server.length, 1, result.stderr);
+  assert.equal(server[0].parentSpanId, client[0].spanId);
+});
