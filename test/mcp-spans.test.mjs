@@ -55,10 +55,9 @@ function demoServer() {
   return server;
 }
 
-async function connect(server = demoServer(), clientCapabilities = {}) {
+async function connect(server = demoServer(), client = new Client({ name: 'unit-client', version: '1.0.0' })) {
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await server.connect(serverTransport);
-  const client = new Client({ name: 'unit-client', version: '1.0.0' }, { capabilities: clientCapabilities });
   await client.connect(clientTransport);
   await settle();
   exporter.reset();
@@ -305,13 +304,7 @@ describe('server-to-client requests and notifications', () => {
     client.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: 'assistant', model: 'm', content: { type: 'text', text: 'sampled' } }));
     client.setRequestHandler(types.ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'x' } }));
     client.setRequestHandler(types.ListRootsRequestSchema, async () => ({ roots: [] }));
-    const server = demoServer();
-    const [ct, st] = InMemoryTransport.createLinkedPair();
-    await server.connect(st);
-    await client.connect(ct);
-    open.add(client);
-    await settle();
-    exporter.reset();
+    await connected(demoServer(), client);
     const result = await client.callTool({ name: 'ask-client', arguments: {} });
     assert.equal(result.content[0].text, 'sampled');
     await settle();
@@ -339,13 +332,7 @@ describe('server-to-client requests and notifications', () => {
       await sleep(30);
       seen.push(trace.getActiveSpan()?.spanContext().spanId);
     });
-    const server = demoServer();
-    const [ct, st] = InMemoryTransport.createLinkedPair();
-    await server.connect(st);
-    await client.connect(ct);
-    open.add(client);
-    await settle();
-    exporter.reset();
+    const { server } = await connected(demoServer(), client);
     await server.server.sendLoggingMessage({ level: 'info', data: 'hello' });
     await client.sendRootsListChanged();
     await sleep(60);

@@ -34,7 +34,7 @@ process.stderr.write(`test setup: ${packed.filename} (${packed.files.length} fil
 // More install directories, each with the tarball and its fixture's own dependencies, with the same stamp caching:
 // - .test-work/sdk-<version>: the MCP SDK version matrix (fixtures/sdk-versions/<version>/package.json) and the shared
 //   client and server scripts of fixtures/sdk-versions/shared;
-// - .test-work/everything: server-everything and an SDK client for it (fixtures/everything).
+// - .test-work/everything: server-everything and an SDK client for it (fixtures/everything, with the shared helpers).
 // The shared scripts are also copied into .test-work/app/sdk-versions, to run them against the app's SDK.
 // Each one is installed in a directory of its own process and then renamed into place, so that two setups running at
 // once never extract into the same node_modules; an install missing a file of the tarball is redone.
@@ -44,7 +44,7 @@ const installs = [
   ...readdirSync(SDK_VERSIONS, { withFileTypes: true })
     .filter((d) => d.isDirectory() && d.name !== 'shared')
     .map((d) => ({ dir: join(WORK, `sdk-${d.name}`), sources: [join(SDK_VERSIONS, d.name), SHARED] })),
-  { dir: join(WORK, 'everything'), sources: [join(ROOT, 'fixtures', 'everything')] },
+  { dir: join(WORK, 'everything'), sources: [join(ROOT, 'fixtures', 'everything'), SHARED] },
 ];
 const complete = (dir) => packed.files.every((f) => existsSync(join(dir, 'node_modules', ...packed.name.split('/'), f.path)));
 for (const { dir, sources } of installs) {
@@ -56,7 +56,7 @@ for (const { dir, sources } of installs) {
     try {
       for (let attempt = 1; ; attempt++) {
         rmSync(staging, { recursive: true, force: true });
-        for (const source of sources) cpSync(source, staging, { recursive: true });
+        for (const source of [...sources].reverse()) cpSync(source, staging, { recursive: true }); // the first source wins a name clash
         // The fixtures pin their dependencies: the npm cache's metadata is good enough, and twice as fast as the registry.
         npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', tarball], staging);
         if (complete(staging)) break;
@@ -77,7 +77,7 @@ for (const { dir, sources } of installs) {
     }
   }
   // The fixture sources are always copied fresh.
-  for (const source of sources) cpSync(source, dir, { recursive: true });
+  for (const source of [...sources].reverse()) cpSync(source, dir, { recursive: true });
 }
 cpSync(SHARED, join(APP, 'sdk-versions'), { recursive: true });
 process.stderr.write(`test setup: also installed in ${installs.map((i) => relative(ROOT, i.dir)).join(', ')}\n`);
