@@ -219,3 +219,13 @@ test("McpInstrumentation in a user's own setup (no preload; upstream's ESM hook 
   assert.equal(server.length, 1, result.stderr);
   assert.equal(server[0].parentSpanId, client[0].spanId);
 });
+
+test('a failed request nobody awaits crashes the app as it would without the preload', async () => {
+  const bare = await run('mcp/unhandled.mjs', { nodeArgs: [], timeoutMs: 20_000 });
+  const preloaded = await run('mcp/unhandled.mjs', { env: env('unhandled'), timeoutMs: 20_000 });
+  assert.equal(bare.code, 1, bare.stderr);
+  assert.match(bare.stderr, /McpError: MCP error -32601: Method not found/);
+  assert.equal(preloaded.code, bare.code, preloaded.stderr);
+  assert.match(preloaded.stderr, /McpError: MCP error -32601: Method not found/);
+  assert.equal(preloaded.stdout.toString(), bare.stdout.toString());
+});

@@ -298,6 +298,53 @@ describe('requests', () => {
   });
 });
 
+describe('what the app sees stays the same', () => {
+  test('a second connect() the SDK refuses leaves the live connection traced', async () => {
+    const { client, server } = await connected();
+    const [, spare] = InMemoryTransport.createLinkedPair();
+    await assert.rejects(server.connect(spare), /Already connected/);
+    await client.callTool({ name: 'add', arguments: { a: 1, b: 1 } });
+    await settle();
+    const s = serverSpan('tools/call add');
+    assert.equal(s.status.code, SpanStatusCode.UNSET);
+    assert.equal(s.parentSpanId, clientSpan('tools/call add').spanId);
+  });
+
+  test('a request refused before it has an id does not take the id of the next one', async () => {
+    const { client } = await connected();
+    const [refused, answered] = await Promise.allSettled([
+      client.callTool({ name: 'add', arguments: { a: 1, b: 1 } }, undefined, { signal: AbortSignal.abort('no') }),
+      client.getPrompt({ name: 'missing' }),
+    ]);
+    assert.equal(refused.status, 'rejected');
+    assert.equal(answered.status, 'rejected');
+    await settle();
+    const aborted = clientSpan('tools/call add');
+    assert.equal(aborted.attributes['jsonrpc.request.id'], undefined);
+    assert.equal(aborted.attributes['error.type'], 'cancelled');
+    const prompt = clientSpan('prompts/get missing');
+    assert.equal(prompt.attributes['jsonrpc.request.id'], '1');
+    assert.equal(prompt.attributes['rpc.response.status_code'], '-32602', 'the error response is still matched to its span');
+  });
+
+  test('a fallback notification handler: the SERVER span lasts until it settles', async () => {
+    const client = new Client({ name: 'unit-client', version: '1.0.0' });
+    let finished;
+    client.fallbackNotificationHandler = async () => {
+      await sleep(40);
+      finished = process.hrtime.bigint();
+    };
+    const { server } = await connected(demoServer(), client);
+    await server.server.sendLoggingMessage({ level: 'info', data: 'to the fallback' });
+    await sleep(80);
+    const s = serverSpan('notifications/message');
+    const endNanos = BigInt(s.endTime[0]) * 1_000_000_000n + BigInt(s.endTime[1]);
+    const startNanos = BigInt(s.startTime[0]) * 1_000_000_000n + BigInt(s.startTime[1]);
+    assert.ok(finished !== undefined);
+    assert.ok(endNanos - startNanos >= 35_000_000n, `lasted ${(endNanos - startNanos) / 1_000_000n} ms`);
+  });
+});
+
 describe('server-to-client requests and notifications', () => {
   test('sampling, elicitation, roots and ping sent by the server are CLIENT spans there, SERVER spans in the client', async () => {
     const client = new Client({ name: 'unit-client', version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: {}, roots: {} } });
@@ -449,19 +496,29 @@ describe('propagation', () => {
     assert.equal(result.content[0].text, 'gold');
   });
 
-  test('an ambient span at receipt is linked when _meta gives the parent, and is the parent when there is no _meta', async () => {
-    const { serverTransport } = await connected();
+  test('an HTTP server transport: the request span is a link when _meta gives the parent, the parent without _meta', async () => {
+    class FakeHttpServerTransport {
+      async start() {}
+      async send() {}
+      async close() {
+        this.onclose?.();
+      }
+      /** Like the SDK's HTTP server transports: handed the Node.js request, it delivers the message it carries. */
+      async handleRequest(req, message) {
+        await Promise.resolve();
+        this.onmessage?.(message, { requestInfo: { headers: {} } });
+      }
+    }
+    const transport = new FakeHttpServerTransport();
+    await demoServer().connect(transport);
+    const req = { socket: { remoteAddress: '10.0.0.7', remotePort: 5555 }, httpVersion: '2.0' };
     const remote = { traceId: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', spanId: 'bbbbbbbbbbbbbbbb' };
     let ambient;
-    appTracer.startActiveSpan('http server', (span) => {
+    await appTracer.startActiveSpan('http server', async (span) => {
       ambient = span.spanContext();
-      serverTransport.onmessage({
-        jsonrpc: '2.0',
-        id: 900,
-        method: 'tools/list',
-        params: { _meta: { traceparent: `00-${remote.traceId}-${remote.spanId}-01` } },
-      });
-      serverTransport.onmessage({ jsonrpc: '2.0', id: 901, method: 'prompts/list' });
+      const traceparent = `00-${remote.traceId}-${remote.spanId}-01`;
+      await transport.handleRequest(req, { jsonrpc: '2.0', id: 900, method: 'tools/list', params: { _meta: { traceparent } } });
+      await transport.handleRequest(req, { jsonrpc: '2.0', id: 901, method: 'prompts/list' });
       span.end();
     });
     await settle();
@@ -469,9 +526,27 @@ describe('propagation', () => {
     assert.equal(linked.traceId, remote.traceId);
     assert.equal(linked.parentSpanId, remote.spanId);
     assert.deepEqual(linked.links.map((l) => [l.context.traceId, l.context.spanId]), [[ambient.traceId, ambient.spanId]]);
+    assert.equal(linked.attributes['client.address'], '10.0.0.7');
+    assert.equal(linked.attributes['client.port'], 5555);
+    assert.equal(linked.attributes['network.protocol.version'], '2.0');
     const plain = serverSpan('prompts/list');
     assert.equal(plain.parentSpanId, ambient.spanId);
     assert.deepEqual(plain.links, []);
+    await transport.close();
+  });
+
+  test('other transports: the span active where their stream was opened is neither parent nor link', async () => {
+    const { serverTransport } = await connected();
+    appTracer.startActiveSpan('long over', (span) => {
+      serverTransport.onmessage({ jsonrpc: '2.0', id: 902, method: 'tools/list' });
+      serverTransport.onmessage({ jsonrpc: '2.0', method: 'notifications/roots/list_changed' });
+      span.end();
+    });
+    await settle();
+    for (const span of [serverSpan('tools/list'), serverSpan('notifications/roots/list_changed')]) {
+      assert.equal(span.parentSpanId, undefined, span.name);
+      assert.deepEqual(span.links, [], span.name);
+    }
   });
 
   test('injectTraceContext, extractTraceContext and getTracer for users', () => {

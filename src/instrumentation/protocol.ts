@@ -18,6 +18,7 @@ import {
   isSpanContextValid,
   SpanKind,
   SpanStatusCode,
+  ROOT_CONTEXT,
   trace,
   type Attributes,
   type Context,
@@ -38,6 +39,7 @@ import {
 import { extractTraceContext, injectTraceContext } from './propagation';
 import {
   ATTR_ERROR_TYPE,
+  ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_SESSION_ID,
   ATTR_RPC_RESPONSE_STATUS_CODE,
@@ -107,6 +109,7 @@ const PROTOCOL_METHODS = [
   '_onclose',
   'setRequestHandler',
   'setNotificationHandler',
+  '_enqueueTaskMessage',
 ] as const;
 
 /**
@@ -139,8 +142,13 @@ export function patchProtocol(proto: Loose, ctl: Controller): boolean {
   const wrappers: Record<string, (original: AnyFunction) => AnyFunction> = {
     connect: (original) =>
       function connect(this: Loose, transport: unknown, ...rest: unknown[]) {
-        if (typeof transport === 'object' && transport !== null) bind(this, transport as Loose, ctl);
-        return original.call(this, transport, ...rest);
+        if (typeof transport !== 'object' || transport === null) return original.call(this, transport, ...rest);
+        const previous = connections.get(this);
+        bind(this, transport as Loose, ctl);
+        const result = original.call(this, transport, ...rest);
+        // The SDK takes the transport synchronously; one it refused ("Already connected") leaves the live binding.
+        if (previous && transportOf(this) !== transport) connections.set(this, previous);
+        return result;
       },
     request: (original) =>
       function request(this: Loose, ...args: unknown[]) {
@@ -171,6 +179,21 @@ export function patchProtocol(proto: Loose, ctl: Controller): boolean {
     setRequestHandler: (original) =>
       function setRequestHandler(this: Loose, schema: unknown, handler: unknown, ...rest: unknown[]) {
         return original.call(this, schema, recordingExceptions(handler), ...rest);
+      },
+    // SDK 1.24+: the response to a task-related request is queued for `tasks/result` instead of being sent; the
+    // SERVER span of the request ends when its response is queued.
+    _enqueueTaskMessage: (original) =>
+      function _enqueueTaskMessage(this: Loose, taskId: unknown, queued: unknown, ...rest: unknown[]) {
+        const connection = connections.get(this);
+        if (connection && ctl.enabled && isObject(queued) && isObject(queued.message) && (queued.type === 'response' || queued.type === 'error')) {
+          const response = queued.message;
+          const call = connection.pendingServer.get(response.id);
+          if (call) {
+            connection.pendingServer.delete(response.id);
+            endServerCall(connection, call, response);
+          }
+        }
+        return original.call(this, taskId, queued, ...rest);
       },
     setNotificationHandler: (original) =>
       function setNotificationHandler(this: Loose, schema: unknown, handler: unknown, ...rest: unknown[]) {
@@ -208,6 +231,9 @@ export function unpatch(proto: Loose): void {
 
 function bind(protocol: Loose, transport: Loose, ctl: Controller): Connection {
   const connection: Connection = { facts: transportFacts(transport), pendingServer: new Map(), pendingClient: new Map() };
+  // A client that resumes a Streamable HTTP session skips initialize; its transport kept the negotiated version.
+  const version = transport.protocolVersion as unknown;
+  if (typeof version === 'string' && version !== '') connection.protocolVersion = version;
   connections.set(protocol, connection);
   transportConnections.set(transport, connection);
   wrapTransport(transport, ctl);
@@ -248,8 +274,7 @@ function wrapTransport(transport: Loose, ctl: Controller): void {
       const handle = transport[name] as unknown;
       if (typeof handle !== 'function') continue;
       transport[name] = function (this: unknown, req: unknown, ...rest: unknown[]) {
-        const peer = httpPeerOf(req);
-        if (!peer) return (handle as AnyFunction).call(this, req, ...rest);
+        const peer = httpPeerOf(req) ?? {};
         return context.with(context.active().setValue(HTTP_PEER, peer), () => (handle as AnyFunction).call(this, req, ...rest));
       };
     }
@@ -260,12 +285,24 @@ function wrapTransport(transport: Loose, ctl: Controller): void {
 
 function httpPeerOf(req: unknown): HttpPeer | undefined {
   if (typeof req !== 'object' || req === null) return undefined;
+  // A Node.js IncomingMessage (a web Request, given to the web-standard transport, has neither field).
   const { socket, httpVersion } = req as { socket?: { remoteAddress?: unknown; remotePort?: unknown }; httpVersion?: unknown };
   const peer: HttpPeer = {};
   if (typeof socket?.remoteAddress === 'string') peer.address = socket.remoteAddress;
   if (typeof socket?.remotePort === 'number') peer.port = socket.remotePort;
   if (typeof httpVersion === 'string') peer.httpVersion = httpVersion;
-  return peer.address !== undefined || peer.httpVersion !== undefined ? peer : undefined;
+  return peer;
+}
+
+/**
+ * The context a received message starts from. Only an HTTP server transport calls onmessage in a context that belongs
+ * to the message: the HTTP request that carried it (its server span becomes a link, or the parent when _meta has no
+ * trace context). Other transports call it in whatever context their stream was opened in (a stdio client's connect(),
+ * a Streamable HTTP client's `notifications/initialized`): a span long over, which must be neither parent nor link.
+ */
+function receiptContext(): Context {
+  const active = context.active();
+  return active.getValue(HTTP_PEER) !== undefined ? active : ROOT_CONTEXT;
 }
 
 function isObject(value: unknown): value is Loose {
@@ -277,7 +314,9 @@ function onSend(transport: Loose, send: AnyFunction, thisArg: unknown, message: 
   const connection = transportConnections.get(transport);
   if (!ctl.enabled || !connection || !isObject(message)) return send.call(thisArg, message, ...rest);
   if (typeof message.method === 'string') {
-    if (message.id !== undefined) return send.call(thisArg, message, ...rest); // a request: request() traced it
+    // A request: request() traced it and put the context in _meta; SDK 1.0-1.2 rebuild _meta when they add a
+    // progressToken, so what is missing is added again here (nothing is overwritten).
+    if (message.id !== undefined) return send.call(thisArg, withTraceContext(message, context.active()), ...rest);
     return sendNotification(connection, transport, send, thisArg, message, rest, ctl);
   }
   if (message.id === undefined) return send.call(thisArg, message, ...rest);
@@ -295,11 +334,11 @@ function onSend(transport: Loose, send: AnyFunction, thisArg: unknown, message: 
     endServerCall(connection, call, message, err);
     throw err;
   }
-  Promise.resolve(sent).then(
+  return observe(
+    sent,
     () => endServerCall(connection, call, message),
-    (err: unknown) => endServerCall(connection, call, message, err),
+    (err) => endServerCall(connection, call, message, err),
   );
-  return sent;
 }
 
 function sendNotification(
@@ -329,14 +368,13 @@ function sendNotification(
     if (span) endWithException(span, err);
     throw err;
   }
-  if (span) {
-    const ending = span;
-    Promise.resolve(sent).then(
-      () => ending.end(),
-      (err: unknown) => endWithException(ending, err),
-    );
-  }
-  return sent;
+  if (!span) return sent;
+  const ending = span;
+  return observe(
+    sent,
+    () => ending.end(),
+    (err) => endWithException(ending, err),
+  );
 }
 
 /** A copy of the message whose params._meta carries the trace context; the caller's objects are left untouched. */
@@ -355,12 +393,12 @@ function sendRequest(protocol: Loose, original: AnyFunction, args: unknown[], ct
   const params = paramsOf(request);
   const parent = context.active();
   const connection = connectionOf(protocol, ctl);
-  // The SDK numbers requests from this counter, synchronously, as request() starts.
+  // The SDK numbers requests from this counter, synchronously, once request() has passed its early checks.
   const id = typeof protocol._requestMessageId === 'number' ? (protocol._requestMessageId as number) : undefined;
   let call: ClientCall | undefined;
   if (!ctl.isExcluded(method)) {
     const attributes = startAttributes(
-      { method, params, id, sessionId: sessionIdOf(transportOf(protocol)), protocolVersion: connection?.protocolVersion },
+      { method, params, sessionId: sessionIdOf(transportOf(protocol)), protocolVersion: connection?.protocolVersion },
       connection?.facts,
     );
     serverAttributes(connection?.facts, attributes);
@@ -377,18 +415,63 @@ function sendRequest(protocol: Loose, original: AnyFunction, args: unknown[], ct
     result = context.with(ctx, () => original.call(protocol, sent, resultSchema, options, ...rest));
   } catch (err) {
     if (call) {
-      if (id !== undefined) connection?.pendingClient.delete(id);
+      forget(connection, id, call);
       endWithException(call.span, err);
     }
     throw err;
   }
   if (!call) return result;
   const pending = call;
-  Promise.resolve(result).then(
-    (value: unknown) => endClientCall(protocol, connection, pending, id, value, undefined, options),
-    (err: unknown) => endClientCall(protocol, connection, pending, id, undefined, err, options),
+  // The counter moved: the id was sent. It did not (not connected, a capability check, an aborted signal): the request
+  // was refused before it had an id, and the id belongs to the next request.
+  let sentId: number | undefined;
+  if (id !== undefined && protocol._requestMessageId !== id) {
+    sentId = id;
+    pending.span.setAttribute(ATTR_JSONRPC_REQUEST_ID, String(id));
+  } else {
+    forget(connection, id, pending);
+  }
+  return observe(
+    result,
+    (value) => endClientCall(protocol, connection, pending, sentId, value, undefined, options),
+    (err) => endClientCall(protocol, connection, pending, sentId, undefined, err, options),
   );
-  return result;
+}
+
+/**
+ * Runs onSettled when a returned promise settles and hands the caller a promise that settles the same way. The caller
+ * gets the derived promise rather than the original so that a rejection nobody handles is still reported as unhandled,
+ * as it would be without us (a handler attached to the original alone would silence it).
+ */
+function observe(value: unknown, onFulfilled: (value: unknown) => void, onRejected: (err: unknown) => void): unknown {
+  if (!isThenable(value)) {
+    safely(() => onFulfilled(value));
+    return value;
+  }
+  return value.then(
+    (result) => {
+      safely(() => onFulfilled(result));
+      return result;
+    },
+    (err: unknown) => {
+      safely(() => onRejected(err));
+      throw err;
+    },
+  );
+}
+
+/** Telemetry must never break the app: a failure in our own bookkeeping is dropped. */
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // nothing to do: the span is left as it is
+  }
+}
+
+/** Removes a call from the pending map, unless the id already belongs to a later call. */
+function forget(connection: Connection | undefined, id: number | undefined, call: ClientCall): void {
+  if (id !== undefined && connection?.pendingClient.get(id) === call) connection.pendingClient.delete(id);
 }
 
 function noteErrorResponse(protocol: Loose, response: unknown): void {
@@ -406,7 +489,7 @@ function endClientCall(
   err: unknown,
   options: Loose | undefined,
 ): void {
-  if (id !== undefined) connection?.pendingClient.delete(id);
+  forget(connection, id, call);
   const { span } = call;
   if (err === undefined) {
     if (call.method === METHOD_INITIALIZE && isObject(value) && typeof value.protocolVersion === 'string') {
@@ -442,11 +525,12 @@ function receiveRequest(protocol: Loose, original: AnyFunction, args: unknown[],
   if (!ctl.enabled || !isObject(request) || typeof request.method !== 'string') return original.apply(protocol, args);
   const method = request.method;
   const params = paramsOf(request);
-  const ambient = context.active();
+  const ambient = receiptContext();
   const parent = extractTraceContext(params?._meta, ambient);
   if (ctl.isExcluded(method)) {
-    return context.with(parent.deleteValue(SERVER_CALL), () => original.apply(protocol, args));
+    return context.with(parent.deleteValue(SERVER_CALL).deleteValue(HTTP_PEER), () => original.apply(protocol, args));
   }
+  wrapFallbackHandler(protocol, 'fallbackRequestHandler', recordingExceptions);
   if (method === METHOD_TOOLS_CALL) recordToolExceptions(protocol, params);
   const connection = connectionOf(protocol, ctl);
   const headers = (extra?.requestInfo as Loose | undefined)?.headers as Loose | undefined;
@@ -472,7 +556,8 @@ function receiveRequest(protocol: Loose, original: AnyFunction, args: unknown[],
   } else {
     queueMicrotask(() => endCall(call));
   }
-  const ctx = trace.setSpan(parent, span).setValue(SERVER_CALL, call);
+  // The receipt marker is dropped: an in-process MCP call made by the handler is not an HTTP receipt.
+  const ctx = trace.setSpan(parent, span).setValue(SERVER_CALL, call).deleteValue(HTTP_PEER);
   try {
     return context.with(ctx, () => original.call(protocol, request, extra, ...rest));
   } catch (err) {
@@ -492,11 +577,12 @@ function receiveNotification(protocol: Loose, original: AnyFunction, args: unkno
   const params = paramsOf(notification);
   const connection = connectionOf(protocol, ctl);
   if (method === METHOD_NOTIFICATIONS_CANCELLED && connection) endCancelledServerCall(connection, params?.requestId);
-  const ambient = context.active();
+  const ambient = receiptContext();
   const parent = extractTraceContext(params?._meta, ambient);
   if (ctl.isExcluded(method)) {
-    return context.with(parent.deleteValue(NOTIFICATION_CALL), () => original.apply(protocol, args));
+    return context.with(parent.deleteValue(NOTIFICATION_CALL).deleteValue(HTTP_PEER), () => original.apply(protocol, args));
   }
+  wrapFallbackHandler(protocol, 'fallbackNotificationHandler', endingNotificationCall);
   const attributes = startAttributes(
     { method, params, sessionId: sessionIdOf(transportOf(protocol)), protocolVersion: connection?.protocolVersion },
     connection?.facts,
@@ -504,7 +590,7 @@ function receiveNotification(protocol: Loose, original: AnyFunction, args: unkno
   peerAttributes(ambient.getValue(HTTP_PEER) as HttpPeer | undefined, attributes);
   const span = ctl.tracer().startSpan(spanName(method, params), { kind: SpanKind.SERVER, attributes, links: ambientLinks(ambient, parent) }, parent);
   const call: ServerCall = { span, method, ended: false };
-  const ctx = trace.setSpan(parent, span).setValue(NOTIFICATION_CALL, call);
+  const ctx = trace.setSpan(parent, span).setValue(NOTIFICATION_CALL, call).deleteValue(HTTP_PEER);
   let returned: unknown;
   try {
     returned = context.with(ctx, () => original.call(protocol, notification, ...rest));
@@ -689,6 +775,12 @@ function recordToolExceptions(server: Loose, params: Loose | undefined): void {
   for (const key of ['handler', 'callback']) {
     if (typeof tool[key] === 'function' && !(tool[key] as Loose)[WRAPPED]) tool[key] = recordingExceptions(tool[key]);
   }
+}
+
+/** The catch-all handlers are plain properties, set by the app at any time: wrapped at the first message they may serve. */
+function wrapFallbackHandler(protocol: Loose, name: string, wrap: (handler: unknown) => unknown): void {
+  const handler = protocol[name] as unknown;
+  if (typeof handler === 'function' && !(handler as Loose)[WRAPPED]) protocol[name] = wrap(handler);
 }
 
 function isThenable(value: unknown): value is Promise<unknown> {
