@@ -439,9 +439,9 @@ function sendRequest(protocol: Loose, original: AnyFunction, args: unknown[], ct
 }
 
 /**
- * Runs onSettled when a returned promise settles and hands the caller a promise that settles the same way. The caller
- * gets the derived promise rather than the original so that a rejection nobody handles is still reported as unhandled,
- * as it would be without us (a handler attached to the original alone would silence it).
+ * Calls onFulfilled or onRejected when a returned promise settles, and hands the caller a promise that settles the
+ * same way. The caller gets the derived promise rather than the original so that a rejection nobody handles is still
+ * reported as unhandled, as it would be without us (a handler attached to the original alone would silence it).
  */
 function observe(value: unknown, onFulfilled: (value: unknown) => void, onRejected: (err: unknown) => void): unknown {
   if (!isThenable(value)) {
