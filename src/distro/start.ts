@@ -8,7 +8,7 @@ import { installDiagLogger } from './diag';
 import { registerEsmHook } from './esm-hook';
 import { chooseInstrumentations, DEFAULT_INSTRUMENTATIONS, loadInstrumentations, upstreamCatalog } from './instrumentations';
 import { installProcessHooks } from './process-hooks';
-import { excludedMethodsFromEnv, McpInstrumentation, MCP_SDK_ESM_INCLUDE } from '../instrumentation/instrumentation';
+import { excludedMethodsFromEnv, McpInstrumentation, MCP_SDK_ESM_INCLUDE, metricsResourceUriFromEnv } from '../instrumentation/instrumentation';
 import { buildResource } from './resource';
 import { startTelemetry } from './sdk';
 import { VERSION } from '../version';
@@ -31,7 +31,7 @@ export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise
   // The hook comes first: each instrumentation tells it which modules to wrap as it is created.
   const esmHook = registerEsmHook(mcp ? [MCP_SDK_ESM_INCLUDE] : []);
   const names = chooseInstrumentations(config, DEFAULT_INSTRUMENTATIONS).filter((name) => name !== MCP);
-  const instrumentations = [...(mcp ? [new McpInstrumentation({ excludedMethods: excludedMethodsFromEnv(env) })] : []), ...loadInstrumentations(names, catalog)];
+  const instrumentations = [...(mcp ? [new McpInstrumentation({ excludedMethods: excludedMethodsFromEnv(env), metricsResourceUri: metricsResourceUriFromEnv(env) })] : []), ...loadInstrumentations(names, catalog)];
   const telemetry = startTelemetry(config, buildResource(config), instrumentations, env, bad);
   installProcessHooks(telemetry, config.flushTimeoutMillis);
   diag.debug(

@@ -9,9 +9,10 @@
  * base of Client and Server) and McpServer it finds there, once per class.
  */
 import { createRequire } from 'node:module';
-import { diag, trace, type Tracer } from '@opentelemetry/api';
+import { diag, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { findProtocolPrototype, isMcpServerClass, patchMcpServer, patchProtocol, unpatch, type Controller } from './protocol';
+import { createHistograms, MeasuredSpan, operationKeys, type McpHistograms } from './metrics';
 import type { McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, VERSION } from '../version';
 
@@ -39,6 +40,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   declare private hooks: Unhookable[] | undefined;
   declare private patched: Set<Record<string | symbol, unknown>> | undefined;
   declare private controller: Controller & { enabled: boolean };
+  declare private histograms: McpHistograms | undefined;
 
   constructor(config: McpInstrumentationConfig = {}) {
     super(PACKAGE_NAME, VERSION, config);
@@ -46,6 +48,11 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   protected init(): [] {
     return [];
+  }
+
+  /** Called by the base class whenever a meter provider is set (also from its constructor). */
+  protected override _updateMetricInstruments(): void {
+    this.histograms = createHistograms(this.meter);
   }
 
   /** The tracer of this instrumentation, from the tracer provider it was given or the global one. */
@@ -95,11 +102,18 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   private ensureController(): Controller & { enabled: boolean } {
     if (this.controller) return this.controller;
-    const excluded = new Set(this.getConfig().excludedMethods ?? excludedMethodsFromEnv());
+    const config = this.getConfig();
+    const excluded = new Set(config.excludedMethods ?? excludedMethodsFromEnv());
+    const keys = operationKeys(config.metricsResourceUri ?? metricsResourceUriFromEnv());
     this.controller = {
       enabled: false,
-      tracer: () => this.tracer,
       isExcluded: (method) => excluded.has(method),
+      startSpan: (side, name, attributes, parent, links) => {
+        const kind = side === 'client' ? SpanKind.CLIENT : SpanKind.SERVER;
+        const span = this.tracer.startSpan(name, { kind, attributes, links }, parent);
+        return new MeasuredSpan(span, { ...attributes }, this.histograms?.operation[side], keys);
+      },
+      recordSession: (side, seconds, attributes) => this.histograms?.session[side].record(seconds, attributes),
     };
     return this.controller;
   }
@@ -157,6 +171,11 @@ export function excludedMethodsFromEnv(env: NodeJS.ProcessEnv = process.env): st
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+}
+
+/** OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI=true adds mcp.resource.uri to the operation metrics (opt-in: cardinality). */
+export function metricsResourceUriFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI ?? '').trim().toLowerCase() === 'true';
 }
 
 /** The tracer MCP spans are made with, for users' own spans next to them. */

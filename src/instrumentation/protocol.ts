@@ -11,20 +11,21 @@
  * - received notification: `_onnotification`, until its handler settles (or at once when there is no handler).
  * Handlers run with the SERVER span active. Everything is patched in place on the prototype (no Proxy, which breaks
  * private fields) and on the transport instance handed to `connect`, before the transport starts.
+ *
+ * Metrics follow the spans: every span is a MeasuredSpan whose end records the operation duration. A session is
+ * measured from the `initialize` that succeeded on a connection until the connection closes (for a stdio server,
+ * until its stdin ends: the SDK's transport does not close then).
  */
 import {
   context,
   createContextKey,
   isSpanContextValid,
-  SpanKind,
-  SpanStatusCode,
   ROOT_CONTEXT,
+  SpanStatusCode,
   trace,
   type Attributes,
   type Context,
   type Link,
-  type Span,
-  type Tracer,
 } from '@opentelemetry/api';
 import {
   paramsOf,
@@ -36,12 +37,15 @@ import {
   type HttpPeer,
   type TransportFacts,
 } from './attributes';
+import { MeasuredSpan, secondsSince, type Side } from './metrics';
 import { extractTraceContext, injectTraceContext } from './propagation';
 import {
   ATTR_ERROR_TYPE,
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_SESSION_ID,
+  ATTR_NETWORK_PROTOCOL_NAME,
+  ATTR_NETWORK_TRANSPORT,
   ATTR_RPC_RESPONSE_STATUS_CODE,
   CALLER_FAULT_CODES,
   ERROR_TYPE_CANCELLED,
@@ -55,8 +59,10 @@ import {
 /** What the wrappers ask of the instrumentation that installed them, read at each message. */
 export interface Controller {
   readonly enabled: boolean;
-  tracer(): Tracer;
   isExcluded(method: string): boolean;
+  /** Starts the span of one operation (CLIENT for the sender, SERVER for the receiver) that measures its duration. */
+  startSpan(side: Side, name: string, attributes: Attributes, parent: Context, links?: Link[]): MeasuredSpan;
+  recordSession(side: Side, seconds: number, attributes: Attributes): void;
 }
 
 // The SDK's objects are reached through their (private, but stable across 1.x) field names.
@@ -65,7 +71,7 @@ type Loose = Record<string | symbol, any>;
 type AnyFunction = (...args: unknown[]) => unknown;
 
 interface Call {
-  span: Span;
+  span: MeasuredSpan;
   method: string;
   ended: boolean;
 }
@@ -86,6 +92,8 @@ interface Connection {
   pendingServer: Map<unknown, ServerCall>;
   /** Sent requests waiting for their response, by JSON-RPC id. */
   pendingClient: Map<number, ClientCall>;
+  /** The MCP session on this connection: from the `initialize` that succeeded until the connection closes. */
+  session?: { side: Side; started: number };
 }
 
 const PATCHED = Symbol.for('@x/mcp-otel.patched');
@@ -170,6 +178,7 @@ export function patchProtocol(proto: Loose, ctl: Controller): boolean {
     _onclose: (original) =>
       function _onclose(this: Loose, ...args: unknown[]) {
         const connection = connections.get(this);
+        if (connection) endSession(connection, ctl);
         try {
           return original.apply(this, args);
         } finally {
@@ -268,6 +277,14 @@ function wrapTransport(transport: Loose, ctl: Controller): void {
         return onSend(transport, send as AnyFunction, this, message, rest, ctl);
       };
     }
+    // A stdio server's transport does not close when stdin ends, but the session is over then.
+    const stdin = transport._stdin as { once?: unknown } | undefined;
+    if (stdin && typeof stdin.once === 'function') {
+      (stdin as NodeJS.ReadableStream).once('end', () => {
+        const connection = transportConnections.get(transport);
+        if (connection) endSession(connection, ctl);
+      });
+    }
     // HTTP server transports are handed the Node.js request: its socket gives client.address and the HTTP version of
     // the MCP messages it carries, which reach _onrequest in the same async context.
     for (const name of ['handleRequest', 'handlePostMessage']) {
@@ -353,13 +370,13 @@ function sendNotification(
   const method = message.method as string;
   const params = paramsOf(message);
   const parent = context.active();
-  let span: Span | undefined;
+  let span: MeasuredSpan | undefined;
   if (!ctl.isExcluded(method)) {
     const attributes = startAttributes({ method, params, sessionId: sessionIdOf(transport), protocolVersion: connection.protocolVersion }, connection.facts);
     serverAttributes(connection.facts, attributes);
-    span = ctl.tracer().startSpan(spanName(method, params), { kind: SpanKind.CLIENT, attributes }, parent);
+    span = ctl.startSpan('client', spanName(method, params), attributes, parent);
   }
-  const ctx = span ? trace.setSpan(parent, span) : parent;
+  const ctx = span ? trace.setSpan(parent, span.span) : parent;
   const out = withTraceContext(message, ctx);
   let sent: unknown;
   try {
@@ -402,10 +419,10 @@ function sendRequest(protocol: Loose, original: AnyFunction, args: unknown[], ct
       connection?.facts,
     );
     serverAttributes(connection?.facts, attributes);
-    const span = ctl.tracer().startSpan(spanName(method, params), { kind: SpanKind.CLIENT, attributes }, parent);
+    const span = ctl.startSpan('client', spanName(method, params), attributes, parent);
     call = { span, method, ended: false };
   }
-  const ctx = call ? trace.setSpan(parent, call.span) : parent;
+  const ctx = call ? trace.setSpan(parent, call.span.span) : parent;
   const sent = withTraceContext(request, ctx);
   // Registered before the send: an in-memory peer can answer before request() returns.
   if (call && connection && id !== undefined) connection.pendingClient.set(id, call);
@@ -493,7 +510,10 @@ function endClientCall(
   const { span } = call;
   if (err === undefined) {
     if (call.method === METHOD_INITIALIZE && isObject(value) && typeof value.protocolVersion === 'string') {
-      if (connection) connection.protocolVersion = value.protocolVersion;
+      if (connection) {
+        connection.protocolVersion = value.protocolVersion;
+        connection.session = { side: 'client', started: span.started };
+      }
       span.setAttribute(ATTR_MCP_PROTOCOL_VERSION, value.protocolVersion);
       const sessionId = sessionIdOf(transportOf(protocol));
       if (sessionId) span.setAttribute(ATTR_MCP_SESSION_ID, sessionId);
@@ -546,7 +566,7 @@ function receiveRequest(protocol: Loose, original: AnyFunction, args: unknown[],
     connection?.facts,
   );
   peerAttributes(ambient.getValue(HTTP_PEER) as HttpPeer | undefined, attributes);
-  const span = ctl.tracer().startSpan(spanName(method, params), { kind: SpanKind.SERVER, attributes, links: ambientLinks(ambient, parent) }, parent);
+  const span = ctl.startSpan('server', spanName(method, params), attributes, parent, ambientLinks(ambient, parent));
   const call: ServerCall = { span, method, ended: false };
   if (connection) {
     // A peer that reuses an id still in flight: the older span ends now rather than never.
@@ -557,7 +577,7 @@ function receiveRequest(protocol: Loose, original: AnyFunction, args: unknown[],
     queueMicrotask(() => endCall(call));
   }
   // The receipt marker is dropped: an in-process MCP call made by the handler is not an HTTP receipt.
-  const ctx = trace.setSpan(parent, span).setValue(SERVER_CALL, call).deleteValue(HTTP_PEER);
+  const ctx = trace.setSpan(parent, span.span).setValue(SERVER_CALL, call).deleteValue(HTTP_PEER);
   try {
     return context.with(ctx, () => original.call(protocol, request, extra, ...rest));
   } catch (err) {
@@ -588,9 +608,9 @@ function receiveNotification(protocol: Loose, original: AnyFunction, args: unkno
     connection?.facts,
   );
   peerAttributes(ambient.getValue(HTTP_PEER) as HttpPeer | undefined, attributes);
-  const span = ctl.tracer().startSpan(spanName(method, params), { kind: SpanKind.SERVER, attributes, links: ambientLinks(ambient, parent) }, parent);
+  const span = ctl.startSpan('server', spanName(method, params), attributes, parent, ambientLinks(ambient, parent));
   const call: ServerCall = { span, method, ended: false };
-  const ctx = trace.setSpan(parent, span).setValue(NOTIFICATION_CALL, call).deleteValue(HTTP_PEER);
+  const ctx = trace.setSpan(parent, span.span).setValue(NOTIFICATION_CALL, call).deleteValue(HTTP_PEER);
   let returned: unknown;
   try {
     returned = context.with(ctx, () => original.call(protocol, notification, ...rest));
@@ -622,6 +642,7 @@ function endServerCall(connection: Connection, call: ServerCall, response: Loose
   const { span } = call;
   if (call.method === METHOD_INITIALIZE && connection.protocolVersion) {
     span.setAttribute(ATTR_MCP_PROTOCOL_VERSION, connection.protocolVersion);
+    if (sendError === undefined && !isObject(response.error)) connection.session = { side: 'server', started: span.started };
   }
   if (sendError !== undefined) {
     endWithException(span, sendError);
@@ -654,6 +675,23 @@ function endServerCallsOnClose(connection: Connection): void {
   connection.pendingServer.clear();
 }
 
+/**
+ * Records the session's duration, once. A session that closes with requests still in flight (either way) ends with
+ * error.type -32000, the SDK's "connection closed".
+ */
+function endSession(connection: Connection, ctl: Controller): void {
+  const session = connection.session;
+  if (!session) return;
+  connection.session = undefined;
+  const attributes: Attributes = {};
+  if (connection.protocolVersion) attributes[ATTR_MCP_PROTOCOL_VERSION] = connection.protocolVersion;
+  if (connection.facts.networkTransport) attributes[ATTR_NETWORK_TRANSPORT] = connection.facts.networkTransport;
+  if (connection.facts.protocolName) attributes[ATTR_NETWORK_PROTOCOL_NAME] = connection.facts.protocolName;
+  if (session.side === 'client') serverAttributes(connection.facts, attributes);
+  if (connection.pendingServer.size > 0 || connection.pendingClient.size > 0) attributes[ATTR_ERROR_TYPE] = '-32000';
+  ctl.recordSession(session.side, secondsSince(session.started), attributes);
+}
+
 function endCall(call: Call): void {
   if (call.ended) return;
   call.ended = true;
@@ -661,7 +699,7 @@ function endCall(call: Call): void {
 }
 
 /** A JSON-RPC error code: always `rpc.response.status_code`; an error unless a SERVER span sees a caller fault. */
-function setErrorCode(span: Span, code: unknown, message: unknown, clientSide: boolean): void {
+function setErrorCode(span: MeasuredSpan, code: unknown, message: unknown, clientSide: boolean): void {
   const description = typeof message === 'string' ? message : undefined;
   if (!Number.isSafeInteger(code)) {
     setError(span, ERROR_TYPE_OTHER, description);
@@ -671,13 +709,13 @@ function setErrorCode(span: Span, code: unknown, message: unknown, clientSide: b
   if (clientSide || !CALLER_FAULT_CODES.has(code as number)) setError(span, String(code), description);
 }
 
-function setError(span: Span, type: string, description?: string): void {
+function setError(span: MeasuredSpan, type: string, description?: string): void {
   const attributes: Attributes = { [ATTR_ERROR_TYPE]: type };
   span.setAttributes(attributes);
   span.setStatus(description === undefined ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.ERROR, message: description });
 }
 
-function endWithException(span: Span, err: unknown): void {
+function endWithException(span: MeasuredSpan, err: unknown): void {
   span.recordException(toException(err));
   setError(span, errorTypeOf(err), messageOf(err));
   span.end();

@@ -51,3 +51,8 @@ export const RESOURCE_URI_METHODS: ReadonlySet<string> = new Set([
 
 /** The `_meta` keys MCP reserves for W3C trace context and baggage (MCP SEP-414). */
 export const META_TRACE_KEYS = ['traceparent', 'tracestate', 'baggage'] as const;
+
+export const METRIC_MCP_CLIENT_OPERATION_DURATION = 'mcp.client.operation.duration';
+export const METRIC_MCP_SERVER_OPERATION_DURATION = 'mcp.server.operation.duration';
+export const METRIC_MCP_CLIENT_SESSION_DURATION = 'mcp.client.session.duration';
+export const METRIC_MCP_SERVER_SESSION_DURATION = 'mcp.server.session.duration';

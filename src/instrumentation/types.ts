@@ -6,4 +6,9 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    * propagated. Defaults to the comma-separated list in OTEL_INSTRUMENTATION_MCP_EXCLUDED_METHODS.
    */
   excludedMethods?: string[];
+  /**
+   * Adds `mcp.resource.uri` to the operation metrics (it is on the spans always). Off by default: every URI becomes a
+   * time series. Defaults to OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI=true.
+   */
+  metricsResourceUri?: boolean;
 }

@@ -7,9 +7,39 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { APP_DIR } from './processes.mjs';
 
 export const exporter = new InMemorySpanExporter();
+
+/** A metric reader the tests collect from when they want (cumulative temporality). */
+class CollectingReader extends MetricReader {
+  async onForceFlush() {}
+  async onShutdown() {}
+}
+export const metricReader = new CollectingReader();
+const meterProvider = new MeterProvider({ readers: [metricReader] });
+
+/** The data points of every MCP histogram, flattened: { name, unit, attributes, count, sum, boundaries }. */
+export async function histogramPoints() {
+  const { resourceMetrics } = await metricReader.collect();
+  const points = [];
+  for (const scope of resourceMetrics.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      for (const point of metric.dataPoints) {
+        points.push({
+          name: metric.descriptor.name,
+          unit: metric.descriptor.unit,
+          attributes: point.attributes,
+          count: point.value.count,
+          sum: point.value.sum,
+          boundaries: point.value.buckets.boundaries,
+        });
+      }
+    }
+  }
+  return points;
+}
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
 
 /** Starts the global providers and the instrumentation, then loads the SDK so that the require hook sees it. */
@@ -21,7 +51,7 @@ export async function setUp(instrumentationConfig = {}) {
   trace.setGlobalTracerProvider(provider);
   const { McpInstrumentation } = await import(join(process.cwd(), 'dist', 'index.js'));
   const instrumentation = new McpInstrumentation(instrumentationConfig);
-  registerInstrumentations({ instrumentations: [instrumentation] });
+  registerInstrumentations({ instrumentations: [instrumentation], meterProvider });
   const requireSdk = createRequire(join(APP_DIR, 'package.json'));
   const sdk = (path) => requireSdk(`@modelcontextprotocol/sdk/${path}`);
   return {

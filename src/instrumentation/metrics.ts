@@ -1,0 +1,132 @@
+/**
+ * The four MCP duration histograms, and the span facade that records an operation's duration when its span ends, so
+ * that every place a span ends measures the same interval with the same attributes. Metrics do not depend on sampling:
+ * the attributes are kept here, not read back from the span.
+ */
+import type { Attributes, AttributeValue, Exception, Histogram, Meter, Span, SpanStatus } from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROMPT_NAME,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_MCP_METHOD_NAME,
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_MCP_RESOURCE_URI,
+  ATTR_NETWORK_PROTOCOL_NAME,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_NETWORK_TRANSPORT,
+  ATTR_RPC_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  METRIC_MCP_CLIENT_OPERATION_DURATION,
+  METRIC_MCP_CLIENT_SESSION_DURATION,
+  METRIC_MCP_SERVER_OPERATION_DURATION,
+  METRIC_MCP_SERVER_SESSION_DURATION,
+} from './semconv';
+
+/** The conventions' explicit bucket boundaries for every MCP duration, in seconds. */
+export const DURATION_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+
+export type Side = 'client' | 'server';
+
+export interface McpHistograms {
+  operation: Record<Side, Histogram>;
+  session: Record<Side, Histogram>;
+}
+
+export function createHistograms(meter: Meter): McpHistograms {
+  const histogram = (name: string, description: string) =>
+    meter.createHistogram(name, { unit: 's', description, advice: { explicitBucketBoundaries: DURATION_BUCKETS } });
+  return {
+    operation: {
+      client: histogram(METRIC_MCP_CLIENT_OPERATION_DURATION, 'Duration of an MCP request or notification as seen by the sender.'),
+      server: histogram(METRIC_MCP_SERVER_OPERATION_DURATION, 'Duration of an MCP request or notification as seen by the receiver.'),
+    },
+    session: {
+      client: histogram(METRIC_MCP_CLIENT_SESSION_DURATION, 'Duration of an MCP session as seen by the client.'),
+      server: histogram(METRIC_MCP_SERVER_SESSION_DURATION, 'Duration of an MCP session as seen by the server.'),
+    },
+  };
+}
+
+/** The session attribute set. */
+const SESSION_KEYS = [
+  ATTR_ERROR_TYPE,
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_NETWORK_PROTOCOL_NAME,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_NETWORK_TRANSPORT,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+];
+/**
+ * The operation attribute set: the session's and the operation's own. Never the session id, the request id,
+ * client.address, arguments or results: each would make a time series per request.
+ */
+const OPERATION_KEYS = [
+  ATTR_MCP_METHOD_NAME,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_PROMPT_NAME,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_RPC_RESPONSE_STATUS_CODE,
+  ...SESSION_KEYS,
+];
+
+export function operationKeys(withResourceUri: boolean): readonly string[] {
+  return withResourceUri ? [...OPERATION_KEYS, ATTR_MCP_RESOURCE_URI] : OPERATION_KEYS;
+}
+
+export function pick(attributes: Attributes, keys: readonly string[] = SESSION_KEYS): Attributes {
+  const picked: Attributes = {};
+  for (const key of keys) {
+    const value = attributes[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked;
+}
+
+export function secondsSince(startMillis: number): number {
+  return (performance.now() - startMillis) / 1000;
+}
+
+/**
+ * The span of one MCP operation as the wrappers see it: what is set on it also goes to the operation's metric
+ * attributes, and its end records the duration, once.
+ */
+export class MeasuredSpan {
+  readonly started = performance.now();
+  private ended = false;
+
+  constructor(
+    /** The real span, for contexts. */
+    readonly span: Span,
+    readonly attributes: Attributes,
+    private readonly histogram: Histogram | undefined,
+    private readonly keys: readonly string[],
+  ) {}
+
+  setAttribute(key: string, value: AttributeValue): void {
+    this.span.setAttribute(key, value);
+    this.attributes[key] = value;
+  }
+
+  setAttributes(attributes: Attributes): void {
+    this.span.setAttributes(attributes);
+    Object.assign(this.attributes, attributes);
+  }
+
+  setStatus(status: SpanStatus): void {
+    this.span.setStatus(status);
+  }
+
+  recordException(exception: Exception): void {
+    this.span.recordException(exception);
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.span.end();
+    this.histogram?.record(secondsSince(this.started), pick(this.attributes, this.keys));
+  }
+}

@@ -1,0 +1,62 @@
+// End to end: a preloaded client and a preloaded stdio server that exit after a few calls. The metrics are exported
+// only at shutdown (the export interval is a minute), so nothing of the last interval may be lost.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startReceiver } from './helpers/otlp-receiver.mjs';
+import { run } from './helpers/processes.mjs';
+
+let receiver;
+before(async () => {
+  receiver = await startReceiver();
+});
+after(() => receiver.close());
+
+const BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+const VERSION = '2025-11-25';
+
+/** The data points of metric `name` exported by `service`: one export per process, cumulative. */
+function points(service, name) {
+  const metrics = receiver.metrics.filter((m) => m.resource['service.name'] === service && m.name === name);
+  assert.equal(metrics.length, 1, `${name} exported once by ${service}`);
+  assert.equal(metrics[0].type, 'histogram');
+  assert.equal(metrics[0].unit, 's');
+  assert.equal(metrics[0].scope, '@x/mcp-otel');
+  for (const p of metrics[0].dataPoints) assert.deepEqual(p.explicitBounds, BUCKETS);
+  return metrics[0].dataPoints.map((p) => ({ attributes: p.attributes, count: p.count }));
+}
+const byMethod = (list) => Object.fromEntries(list.map((p) => [`${p.attributes['mcp.method.name']} ${p.attributes['gen_ai.tool.name'] ?? ''}`.trim(), p]));
+
+test('a stdio client and server that exit: all four metrics, from the right processes, counts equal to the calls', async () => {
+  const env = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_SERVICE_NAME: 'metrics-client',
+    SERVER_SERVICE_NAME: 'metrics-server',
+    OTEL_TRACES_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+    OTEL_METRIC_EXPORT_INTERVAL: '60000',
+  };
+  const result = await run('mcp/client.mjs', { args: ['stdio', 'mcp/server-stdio.mjs'], env, timeoutMs: 30_000 });
+  assert.equal(result.code, 0, result.stderr);
+  await receiver.waitFor(() => ['metrics-client', 'metrics-server'].every((s) => receiver.metrics.some((m) => m.resource['service.name'] === s)));
+
+  const common = { 'mcp.protocol.version': VERSION, 'network.transport': 'pipe' };
+  for (const [service, side] of [
+    ['metrics-client', 'client'],
+    ['metrics-server', 'server'],
+  ]) {
+    const operations = byMethod(points(service, `mcp.${side}.operation.duration`));
+    assert.deepEqual(Object.keys(operations).sort(), ['initialize', 'notifications/initialized', 'tools/call add', 'tools/call fail', 'tools/list']);
+    for (const p of Object.values(operations)) assert.equal(p.count, 1, JSON.stringify(p));
+    assert.deepEqual(operations['tools/call add'].attributes, { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'add', 'gen_ai.operation.name': 'execute_tool', ...common });
+    assert.deepEqual(operations['tools/call fail'].attributes, {
+      'mcp.method.name': 'tools/call',
+      'gen_ai.tool.name': 'fail',
+      'gen_ai.operation.name': 'execute_tool',
+      'error.type': 'tool_error',
+      ...common,
+    });
+    assert.deepEqual(points(service, `mcp.${side}.session.duration`), [{ attributes: common, count: 1 }]);
+    const other = side === 'client' ? 'server' : 'client';
+    assert.equal(receiver.metrics.some((m) => m.resource['service.name'] === service && m.name.startsWith(`mcp.${other}.`)), false);
+  }
+});
