@@ -18,7 +18,6 @@ class CollectingReader extends MetricReader {
   async onShutdown() {}
 }
 export const metricReader = new CollectingReader();
-const meterProvider = new MeterProvider({ readers: [metricReader] });
 
 /** The data points of every MCP histogram, flattened: { name, unit, attributes, count, sum, boundaries }. */
 export async function histogramPoints() {
@@ -43,7 +42,8 @@ export async function histogramPoints() {
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
 
 /** Starts the global providers and the instrumentation, then loads the SDK so that the require hook sees it. */
-export async function setUp(instrumentationConfig = {}) {
+export async function setUp(instrumentationConfig = {}, { views = [] } = {}) {
+  const meterProvider = new MeterProvider({ readers: [metricReader], views });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(
     new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
