@@ -6,3 +6,4 @@ export { VERSION, PACKAGE_NAME } from './version';
 export { McpInstrumentation, MCP_SDK_ESM_INCLUDE, getTracer } from './instrumentation/instrumentation';
 export type { McpInstrumentationConfig } from './instrumentation/types';
 export { injectTraceContext, extractTraceContext } from './instrumentation/propagation';
+export { McpLogRecordProcessor, mcpLogAttributes } from './instrumentation/logs';

@@ -8,6 +8,7 @@ import { logs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { McpLogRecordProcessor } from '../instrumentation/logs';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Resource } from '@opentelemetry/resources';
 import {
@@ -177,6 +178,8 @@ export function startTelemetry(
       syncFlushSources.push({ config: config.logs, pending: processor.pending });
       return processor;
     });
+    // First, so that the exporting processors see the MCP attributes it adds.
+    processors.unshift(new McpLogRecordProcessor() as unknown as LogRecordProcessor);
     running.loggerProvider = new LoggerProvider({ resource, processors });
     logs.setGlobalLoggerProvider(running.loggerProvider);
   }

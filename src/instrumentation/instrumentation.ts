@@ -114,6 +114,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         return new MeasuredSpan(span, { ...attributes }, this.histograms?.operation[side], keys);
       },
       recordSession: (side, seconds, attributes) => this.histograms?.session[side].record(seconds, attributes),
+      emitLog: (record) => {
+        if (record) this.logger.emit(record);
+      },
     };
     return this.controller;
   }

@@ -37,6 +37,8 @@ import {
   type HttpPeer,
   type TransportFacts,
 } from './attributes';
+import type { LogRecord } from '@opentelemetry/api-logs';
+import { protocolLogRecord, withOperation } from './logs';
 import { MeasuredSpan, secondsSince, type Side } from './metrics';
 import { extractTraceContext, injectTraceContext } from './propagation';
 import {
@@ -53,6 +55,7 @@ import {
   ERROR_TYPE_TOOL_ERROR,
   METHOD_INITIALIZE,
   METHOD_NOTIFICATIONS_CANCELLED,
+  METHOD_NOTIFICATIONS_MESSAGE,
   METHOD_TOOLS_CALL,
 } from './semconv';
 
@@ -63,6 +66,7 @@ export interface Controller {
   /** Starts the span of one operation (CLIENT for the sender, SERVER for the receiver) that measures its duration. */
   startSpan(side: Side, name: string, attributes: Attributes, parent: Context, links?: Link[]): MeasuredSpan;
   recordSession(side: Side, seconds: number, attributes: Attributes): void;
+  emitLog(record: LogRecord | undefined): void;
 }
 
 // The SDK's objects are reached through their (private, but stable across 1.x) field names.
@@ -376,7 +380,8 @@ function sendNotification(
     serverAttributes(connection.facts, attributes);
     span = ctl.startSpan('client', spanName(method, params), attributes, parent);
   }
-  const ctx = span ? trace.setSpan(parent, span.span) : parent;
+  if (method === METHOD_NOTIFICATIONS_MESSAGE) ctl.emitLog(protocolLogRecord(params, parent));
+  const ctx = span ? withOperation(trace.setSpan(parent, span.span), span.attributes) : parent;
   const out = withTraceContext(message, ctx);
   let sent: unknown;
   try {
@@ -422,7 +427,7 @@ function sendRequest(protocol: Loose, original: AnyFunction, args: unknown[], ct
     const span = ctl.startSpan('client', spanName(method, params), attributes, parent);
     call = { span, method, ended: false };
   }
-  const ctx = call ? trace.setSpan(parent, call.span.span) : parent;
+  const ctx = call ? withOperation(trace.setSpan(parent, call.span.span), call.span.attributes) : parent;
   const sent = withTraceContext(request, ctx);
   // Registered before the send: an in-memory peer can answer before request() returns.
   if (call && connection && id !== undefined) connection.pendingClient.set(id, call);
@@ -577,7 +582,7 @@ function receiveRequest(protocol: Loose, original: AnyFunction, args: unknown[],
     queueMicrotask(() => endCall(call));
   }
   // The receipt marker is dropped: an in-process MCP call made by the handler is not an HTTP receipt.
-  const ctx = trace.setSpan(parent, span.span).setValue(SERVER_CALL, call).deleteValue(HTTP_PEER);
+  const ctx = withOperation(trace.setSpan(parent, span.span), attributes).setValue(SERVER_CALL, call).deleteValue(HTTP_PEER);
   try {
     return context.with(ctx, () => original.call(protocol, request, extra, ...rest));
   } catch (err) {
@@ -610,7 +615,7 @@ function receiveNotification(protocol: Loose, original: AnyFunction, args: unkno
   peerAttributes(ambient.getValue(HTTP_PEER) as HttpPeer | undefined, attributes);
   const span = ctl.startSpan('server', spanName(method, params), attributes, parent, ambientLinks(ambient, parent));
   const call: ServerCall = { span, method, ended: false };
-  const ctx = trace.setSpan(parent, span.span).setValue(NOTIFICATION_CALL, call).deleteValue(HTTP_PEER);
+  const ctx = withOperation(trace.setSpan(parent, span.span), attributes).setValue(NOTIFICATION_CALL, call).deleteValue(HTTP_PEER);
   let returned: unknown;
   try {
     returned = context.with(ctx, () => original.call(protocol, notification, ...rest));

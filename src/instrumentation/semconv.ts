@@ -41,6 +41,7 @@ export const METHOD_TOOLS_CALL = 'tools/call';
 export const METHOD_PROMPTS_GET = 'prompts/get';
 export const METHOD_INITIALIZE = 'initialize';
 export const METHOD_NOTIFICATIONS_CANCELLED = 'notifications/cancelled';
+export const METHOD_NOTIFICATIONS_MESSAGE = 'notifications/message';
 /** Methods whose params carry a resource URI. */
 export const RESOURCE_URI_METHODS: ReadonlySet<string> = new Set([
   'resources/read',

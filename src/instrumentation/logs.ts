@@ -1,0 +1,78 @@
+/**
+ * Logs and MCP: the MCP operation a log line belongs to (for the attributes of exported log records), and the MCP
+ * protocol's own log messages (`notifications/message`) as OpenTelemetry log records.
+ */
+import { context, createContextKey, type Attributes, type Context } from '@opentelemetry/api';
+import type { LogRecord } from '@opentelemetry/api-logs';
+import { ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_METHOD_NAME } from './semconv';
+
+const MCP_OPERATION = createContextKey('@x/mcp-otel operation');
+
+/** The context of an MCP span, marked with the operation's method and tool, for the log records written inside it. */
+export function withOperation(ctx: Context, attributes: Attributes): Context {
+  const operation: Attributes = { [ATTR_MCP_METHOD_NAME]: attributes[ATTR_MCP_METHOD_NAME] };
+  if (attributes[ATTR_GEN_AI_TOOL_NAME] !== undefined) operation[ATTR_GEN_AI_TOOL_NAME] = attributes[ATTR_GEN_AI_TOOL_NAME];
+  return ctx.setValue(MCP_OPERATION, operation);
+}
+
+/** `mcp.method.name` (and `gen_ai.tool.name` on tool calls) of the MCP operation running in `ctx`, if any. */
+export function mcpLogAttributes(ctx: Context = context.active()): Attributes | undefined {
+  return ctx.getValue(MCP_OPERATION) as Attributes | undefined;
+}
+
+/** The part of the Logs SDK's record a processor may change. */
+interface WritableLogRecord {
+  readonly attributes: Attributes;
+  setAttribute(key: string, value: unknown): unknown;
+}
+
+/**
+ * A log record processor (for `@opentelemetry/sdk-logs`) that adds `mcp.method.name` and `gen_ai.tool.name` to the
+ * records emitted inside an MCP operation, so logs can be filtered by tool. Put it before the exporting processors.
+ * Attributes the record already has are kept.
+ */
+export class McpLogRecordProcessor {
+  onEmit(record: WritableLogRecord, ctx?: Context): void {
+    const attributes = mcpLogAttributes(ctx ?? context.active());
+    if (!attributes) return;
+    for (const [key, value] of Object.entries(attributes)) {
+      if (record.attributes[key] === undefined) record.setAttribute(key, value);
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** MCP logging levels (RFC 5424) to OpenTelemetry severity numbers. */
+const SEVERITY: Record<string, number> = {
+  debug: 5, // DEBUG
+  info: 9, // INFO
+  notice: 10, // INFO2
+  warning: 13, // WARN
+  error: 17, // ERROR
+  critical: 18, // ERROR2
+  alert: 19, // ERROR3
+  emergency: 21, // FATAL
+};
+
+/** The attribute that carries the `logger` field of an MCP log message (our name; the conventions have none). */
+export const ATTR_MCP_LOGGING_LOGGER = 'mcp.logging.logger';
+
+/** The log record of an MCP `notifications/message`: level as severity, `data` as body, `logger` as an attribute. */
+export function protocolLogRecord(params: Record<string, unknown> | undefined, ctx: Context): LogRecord | undefined {
+  if (!params) return undefined;
+  const level = typeof params.level === 'string' ? params.level : undefined;
+  const record: LogRecord = { context: ctx, body: params.data as LogRecord['body'] };
+  if (level !== undefined) {
+    record.severityText = level;
+    if (SEVERITY[level] !== undefined) record.severityNumber = SEVERITY[level];
+  }
+  if (typeof params.logger === 'string') record.attributes = { [ATTR_MCP_LOGGING_LOGGER]: params.logger };
+  return record;
+}
