@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startReceiver } from './helpers/otlp-receiver.mjs';
-import { run } from './helpers/processes.mjs';
+import { ROOT, run } from './helpers/processes.mjs';
 
 let receiver;
 before(async () => {
@@ -117,4 +117,23 @@ test('MCP logging levels map to OpenTelemetry severities', async () => {
   );
   const record = protocolLogRecord({ level: 'info', data: { k: 1 } }, ROOT_CONTEXT);
   assert.deepEqual([record.severityText, record.body, record.attributes], ['info', { k: 1 }, undefined]);
+});
+
+test('pino 7 and winston 3.3, imported from ESM, are correlated too', async () => {
+  const result = await run('log-in-span.mjs', {
+    cwd: join(ROOT, '.test-work', 'loggers-old'),
+    env: { OTEL_TRACES_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' },
+    timeoutMs: 20_000,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  const { traceId, spanId } = JSON.parse(result.stdout.toString());
+  const logged = result.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
+  const byText = Object.fromEntries(logged.map((l) => [l.msg ?? l.message, l]));
+  for (const inside of ['pino inside', 'winston inside']) {
+    assert.deepEqual([byText[inside].trace_id, byText[inside].span_id, byText[inside].trace_flags], [traceId, spanId, '01'], inside);
+  }
+  for (const outside of ['pino outside', 'winston outside']) assert.equal(byText[outside].trace_id, undefined, outside);
 });

@@ -34,7 +34,8 @@ process.stderr.write(`test setup: ${packed.filename} (${packed.files.length} fil
 // More install directories, each with the tarball and its fixture's own dependencies, with the same stamp caching:
 // - .test-work/sdk-<version>: the MCP SDK version matrix (fixtures/sdk-versions/<version>/package.json) and the shared
 //   client and server scripts of fixtures/sdk-versions/shared;
-// - .test-work/everything: server-everything and an SDK client for it (fixtures/everything, with the shared helpers).
+// - .test-work/everything: server-everything and an SDK client for it (fixtures/everything, with the shared helpers);
+// - .test-work/loggers-old: pino 7 and an old winston 3 (fixtures/loggers-old).
 // The shared scripts are also copied into .test-work/app/sdk-versions, to run them against the app's SDK.
 // Each one is installed in a directory of its own process and then renamed into place, so that two setups running at
 // once never extract into the same node_modules; an install missing a file of the tarball is redone.
@@ -45,6 +46,7 @@ const installs = [
     .filter((d) => d.isDirectory() && d.name !== 'shared')
     .map((d) => ({ dir: join(WORK, `sdk-${d.name}`), sources: [join(SDK_VERSIONS, d.name), SHARED] })),
   { dir: join(WORK, 'everything'), sources: [join(ROOT, 'fixtures', 'everything'), SHARED] },
+  { dir: join(WORK, 'loggers-old'), sources: [join(ROOT, 'fixtures', 'loggers-old')] },
 ];
 const complete = (dir) => packed.files.every((f) => existsSync(join(dir, 'node_modules', ...packed.name.split('/'), f.path)));
 for (const { dir, sources } of installs) {
