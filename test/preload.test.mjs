@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startReceiver } from './helpers/otlp-receiver.mjs';
-import { APP_DIR, PRELOAD, childEnv, diagLines, run, start, waitForStderr } from './helpers/processes.mjs';
+import { APP_DIR, PRELOAD, STDIO_INPUT, childEnv, diagLines, run, start, waitForStderr } from './helpers/processes.mjs';
 
 let receiver;
 before(async () => {
@@ -46,14 +46,6 @@ for (const file of ['span.mjs', 'span.cjs']) {
     assert.deepEqual(await settledSpanNames(), ['fixture-span']);
   });
 }
-
-// JSON-RPC messages a host sends to a stdio server; the server answers each request on stdout.
-const STDIO_INPUT = [
-  { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test-host', version: '1.0.0' } } },
-  { jsonrpc: '2.0', method: 'notifications/initialized' },
-  { jsonrpc: '2.0', id: 2, method: 'tools/list' },
-  { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } },
-].map((m) => JSON.stringify(m) + '\n').join('');
 
 test('a stdio MCP server writes byte-identical stdout with and without the preload, even at debug level with console exporters', async () => {
   const bare = await run('stdio-server.mjs', { nodeArgs: [], input: STDIO_INPUT });

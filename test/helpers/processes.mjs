@@ -9,6 +9,14 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const APP_DIR = join(ROOT, '.test-work', 'app');
 export const PRELOAD = ['--import', '@x/mcp-otel/register'];
 
+/** JSON-RPC messages a host sends to a stdio server; the server answers each request on stdout. */
+export const STDIO_INPUT = [
+  { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test-host', version: '1.0.0' } } },
+  { jsonrpc: '2.0', method: 'notifications/initialized' },
+  { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+  { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } },
+].map((m) => JSON.stringify(m) + '\n').join('');
+
 const children = new Set();
 after(() => {
   for (const child of children) child.kill('SIGKILL');
