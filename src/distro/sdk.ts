@@ -8,7 +8,6 @@ import { logs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { McpLogRecordProcessor } from '../instrumentation/logs';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Resource } from '@opentelemetry/resources';
 import {
@@ -24,6 +23,7 @@ import { PendingAwareSpanProcessor } from './pending';
 import { requireVia } from './resolve';
 import type { BatchOptions } from './pending';
 import type { SyncFlushSource } from './exit-flush';
+import { McpLogRecordProcessor } from '../instrumentation/logs';
 
 export interface RunningTelemetry {
   tracerProvider?: TracerProvider;

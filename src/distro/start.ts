@@ -31,7 +31,8 @@ export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise
   // The hook comes first: each instrumentation tells it which modules to wrap as it is created.
   const esmHook = registerEsmHook(mcp ? [MCP_SDK_ESM_INCLUDE] : []);
   const names = chooseInstrumentations(config, DEFAULT_INSTRUMENTATIONS).filter((name) => name !== MCP);
-  const instrumentations = [...(mcp ? [new McpInstrumentation({ excludedMethods: excludedMethodsFromEnv(env), metricsResourceUri: metricsResourceUriFromEnv(env) })] : []), ...loadInstrumentations(names, catalog)];
+  const mcpConfig = { excludedMethods: excludedMethodsFromEnv(env), metricsResourceUri: metricsResourceUriFromEnv(env) };
+  const instrumentations = [...(mcp ? [new McpInstrumentation(mcpConfig)] : []), ...loadInstrumentations(names, catalog)];
   const telemetry = startTelemetry(config, buildResource(config), instrumentations, env, bad);
   installProcessHooks(telemetry, config.flushTimeoutMillis);
   diag.debug(
