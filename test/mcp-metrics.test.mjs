@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { histogramPoints, setUp } from './helpers/in-memory-otel.mjs';
 
-const { Client, McpServer, InMemoryTransport, types, z } = await setUp();
+const { Client, McpServer, InMemoryTransport, StdioServerTransport, types, z } = await setUp();
 const VERSION = types.LATEST_PROTOCOL_VERSION;
 const BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -120,5 +120,55 @@ describe('session durations', () => {
     const attributes = { 'mcp.protocol.version': VERSION, 'error.type': '-32000' };
     assert.equal((await point('mcp.client.session.duration', attributes)).count, 1);
     assert.equal((await point('mcp.server.session.duration', attributes)).count, 1);
+  });
+});
+
+describe('where sessions begin and end', () => {
+  test('a stdio server: the session ends with stdin; connecting and closing again leaves no listener behind', async () => {
+    const { PassThrough } = await import('node:stream');
+    const attributes = { 'mcp.protocol.version': VERSION, 'network.transport': 'pipe' };
+    const before = await count('mcp.server.session.duration', attributes);
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    for (let i = 0; i < 12; i++) {
+      const transport = new StdioServerTransport(stdin, stdout);
+      await server().connect(transport);
+      await transport.close();
+    }
+    assert.equal(stdin.listenerCount('end'), 0);
+    // A fresh stdin: the SDK's close() paused the old one for good.
+    const input = new PassThrough();
+    const transport = new StdioServerTransport(input, stdout);
+    await server().connect(transport);
+    const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: VERSION, capabilities: {}, clientInfo: { name: 'c', version: '1' } } };
+    input.write(JSON.stringify(initialize) + '\n');
+    await sleep(20);
+    input.end();
+    stdout.resume();
+    await sleep(20);
+    assert.equal(await count('mcp.server.session.duration', attributes), before + 1, 'ended by stdin');
+    await transport.close();
+    assert.equal(await count('mcp.server.session.duration', attributes), before + 1, 'and only once');
+    assert.equal(input.listenerCount('end'), 0);
+  });
+
+  test('stateless Streamable HTTP (no session id): no session is recorded', async () => {
+    // Named like the SDK's class: the transport facts come from the class name.
+    class StreamableHTTPServerTransport {
+      async start() {}
+      async send() {}
+      async close() {
+        this.onclose?.();
+      }
+    }
+    const before = (await histogramPoints()).filter((p) => p.name === 'mcp.server.session.duration').reduce((n, p) => n + p.count, 0);
+    const transport = new StreamableHTTPServerTransport();
+    await server().connect(transport);
+    transport.onmessage({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: VERSION, capabilities: {}, clientInfo: { name: 'c', version: '1' } } });
+    await sleep(20);
+    await transport.close();
+    const after = (await histogramPoints()).filter((p) => p.name === 'mcp.server.session.duration').reduce((n, p) => n + p.count, 0);
+    assert.equal(after, before);
+    assert.equal(await count('mcp.server.operation.duration', { 'mcp.method.name': 'initialize', 'mcp.protocol.version': VERSION, 'network.transport': 'tcp', 'network.protocol.name': 'http' }), 1, 'the initialize itself is measured');
   });
 });

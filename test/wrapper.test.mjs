@@ -4,7 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startReceiver } from './helpers/otlp-receiver.mjs';
 import { APP_DIR, ROOT, STDIO_INPUT, run, start, waitForStderr } from './helpers/processes.mjs';
 
@@ -89,7 +90,7 @@ test('NODE_OPTIONS already set: kept; the preload reaches node children only whe
   assert.deepEqual(JSON.parse(own.stdout.toString()), { self: true, child: false, nodeOptions: '--max-old-space-size=200' });
   const all = await run('probe-children.mjs', { command: WRAPPER, nodeArgs: ['--all-node-processes', 'node'], env });
   assert.equal(all.code, 0, all.stderr);
-  assert.deepEqual(JSON.parse(all.stdout.toString()), { self: true, child: true, nodeOptions: `--max-old-space-size=200 --import "${REGISTER}"` });
+  assert.deepEqual(JSON.parse(all.stdout.toString()), { self: true, child: true, nodeOptions: `--max-old-space-size=200 --import ${pathToFileURL(REGISTER).href}` });
   const viaShell = await run('-c', { command: WRAPPER, nodeArgs: ['sh'], args: ['node probe-children.mjs'], env });
   assert.equal(viaShell.code, 0, viaShell.stderr);
   assert.deepEqual(JSON.parse(viaShell.stdout.toString()), JSON.parse(all.stdout.toString()), 'another program: NODE_OPTIONS');
@@ -130,4 +131,27 @@ test("examples/docker: the Dockerfile's ENTRYPOINT and CMD, run as Docker's exec
   assert.deepEqual(answers.map((a) => a.id), [1, 2, 3]);
   assert.equal(answers[2].result.content[0].text, '5');
   await receiver.waitFor(() => spansOf('docker-example').some((s) => s.name === 'tools/call add'));
+});
+
+test('installed under a path with a space, # and %: both routes find the preload', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcp otel #1 %20 '));
+  try {
+    // The package copied there; its dependencies linked from the test app.
+    const modules = join(dir, 'node_modules');
+    mkdirSync(join(modules, '@x'), { recursive: true });
+    cpSync(join(APP_DIR, 'node_modules', '@x', 'mcp-otel'), join(modules, '@x', 'mcp-otel'), { recursive: true });
+    const { readdirSync } = await import('node:fs');
+    for (const entry of readdirSync(join(APP_DIR, 'node_modules'))) {
+      if (entry !== '@x') symlinkSync(join(APP_DIR, 'node_modules', entry), join(modules, basename(entry)));
+    }
+    const wrapper = join(modules, '@x', 'mcp-otel', 'src', 'cli', 'mcp-otel');
+    const env = { OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' };
+    for (const nodeArgs of [['node'], ['--all-node-processes', 'node']]) {
+      const result = await run('probe-children.mjs', { command: wrapper, nodeArgs, env });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(JSON.parse(result.stdout.toString()).self, true, nodeArgs.join(' '));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -179,7 +179,7 @@ export function startTelemetry(
       return processor;
     });
     // First, so that the exporting processors see the MCP attributes it adds.
-    processors.unshift(new McpLogRecordProcessor() as unknown as LogRecordProcessor);
+    processors.unshift(new McpLogRecordProcessor());
     running.loggerProvider = new LoggerProvider({ resource, processors });
     logs.setGlobalLoggerProvider(running.loggerProvider);
   }

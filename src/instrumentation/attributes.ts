@@ -35,6 +35,8 @@ export interface HttpPeer {
   address?: string;
   port?: number;
   httpVersion?: string;
+  /** The `mcp-protocol-version` header. */
+  protocolVersion?: string;
 }
 
 export interface MessageFacts {

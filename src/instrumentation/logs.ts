@@ -20,10 +20,11 @@ export function mcpLogAttributes(ctx: Context = context.active()): Attributes | 
   return ctx.getValue(MCP_OPERATION) as Attributes | undefined;
 }
 
-/** The part of the Logs SDK's record a processor may change. */
+/** The part of the Logs SDK's record a processor may change (typed loosely: no dependency on @opentelemetry/sdk-logs). */
 interface WritableLogRecord {
-  readonly attributes: Attributes;
-  setAttribute(key: string, value: unknown): unknown;
+  readonly attributes: Record<string, unknown>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  setAttribute(key: string, value?: any): unknown;
 }
 
 /**
@@ -38,6 +39,11 @@ export class McpLogRecordProcessor {
     for (const [key, value] of Object.entries(attributes)) {
       if (record.attributes[key] === undefined) record.setAttribute(key, value);
     }
+  }
+
+  /** It only adds attributes: whether a logger is enabled is for the other processors to say. */
+  enabled(): boolean {
+    return false;
   }
 
   forceFlush(): Promise<void> {

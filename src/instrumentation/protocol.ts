@@ -90,6 +90,7 @@ interface ClientCall extends Call {
 
 /** One connection of one Protocol instance: the transport's facts and the calls in flight on it. */
 interface Connection {
+  transport: Loose;
   facts: TransportFacts;
   protocolVersion?: string;
   /** Received requests waiting for their response, by JSON-RPC id. */
@@ -98,6 +99,8 @@ interface Connection {
   pendingClient: Map<number, ClientCall>;
   /** The MCP session on this connection: from the `initialize` that succeeded until the connection closes. */
   session?: { side: Side; started: number };
+  /** Stops listening for the end of a stdio server's stdin (the session's end there). */
+  stopWatchingStdin?: () => void;
 }
 
 const PATCHED = Symbol.for('@x/mcp-otel.patched');
@@ -182,7 +185,10 @@ export function patchProtocol(proto: Loose, ctl: Controller): boolean {
     _onclose: (original) =>
       function _onclose(this: Loose, ...args: unknown[]) {
         const connection = connections.get(this);
-        if (connection) endSession(connection, ctl);
+        if (connection) {
+          endSession(connection, ctl);
+          connection.stopWatchingStdin?.();
+        }
         try {
           return original.apply(this, args);
         } finally {
@@ -243,14 +249,27 @@ export function unpatch(proto: Loose): void {
 }
 
 function bind(protocol: Loose, transport: Loose, ctl: Controller): Connection {
-  const connection: Connection = { facts: transportFacts(transport), pendingServer: new Map(), pendingClient: new Map() };
+  const connection: Connection = { transport, facts: transportFacts(transport), pendingServer: new Map(), pendingClient: new Map() };
   // A client that resumes a Streamable HTTP session skips initialize; its transport kept the negotiated version.
   const version = transport.protocolVersion as unknown;
   if (typeof version === 'string' && version !== '') connection.protocolVersion = version;
   connections.set(protocol, connection);
   transportConnections.set(transport, connection);
   wrapTransport(transport, ctl);
+  watchStdin(connection, transport, ctl);
   return connection;
+}
+
+/**
+ * A stdio server's transport does not close when its stdin ends, but the session is over then. The listener goes when
+ * the connection closes: an app that connects and closes on the same stdin must not pile listeners up.
+ */
+function watchStdin(connection: Connection, transport: Loose, ctl: Controller): void {
+  const stdin = transport._stdin as NodeJS.ReadableStream | undefined;
+  if (!stdin || typeof stdin.once !== 'function' || typeof stdin.off !== 'function') return;
+  const onEnd = () => endSession(connection, ctl);
+  stdin.once('end', onEnd);
+  connection.stopWatchingStdin = () => stdin.off('end', onEnd);
 }
 
 /** The connection of a Protocol; one connected before the patch is bound at its first message. */
@@ -281,14 +300,6 @@ function wrapTransport(transport: Loose, ctl: Controller): void {
         return onSend(transport, send as AnyFunction, this, message, rest, ctl);
       };
     }
-    // A stdio server's transport does not close when stdin ends, but the session is over then.
-    const stdin = transport._stdin as { once?: unknown } | undefined;
-    if (stdin && typeof stdin.once === 'function') {
-      (stdin as NodeJS.ReadableStream).once('end', () => {
-        const connection = transportConnections.get(transport);
-        if (connection) endSession(connection, ctl);
-      });
-    }
     // HTTP server transports are handed the Node.js request: its socket gives client.address and the HTTP version of
     // the MCP messages it carries, which reach _onrequest in the same async context.
     for (const name of ['handleRequest', 'handlePostMessage']) {
@@ -307,8 +318,14 @@ function wrapTransport(transport: Loose, ctl: Controller): void {
 function httpPeerOf(req: unknown): HttpPeer | undefined {
   if (typeof req !== 'object' || req === null) return undefined;
   // A Node.js IncomingMessage (a web Request, given to the web-standard transport, has neither field).
-  const { socket, httpVersion } = req as { socket?: { remoteAddress?: unknown; remotePort?: unknown }; httpVersion?: unknown };
+  const { socket, httpVersion, headers } = req as {
+    socket?: { remoteAddress?: unknown; remotePort?: unknown };
+    httpVersion?: unknown;
+    headers?: Record<string, unknown>;
+  };
   const peer: HttpPeer = {};
+  const protocolVersion = headers?.['mcp-protocol-version'];
+  if (typeof protocolVersion === 'string') peer.protocolVersion = protocolVersion;
   if (typeof socket?.remoteAddress === 'string') peer.address = socket.remoteAddress;
   if (typeof socket?.remotePort === 'number') peer.port = socket.remotePort;
   if (typeof httpVersion === 'string') peer.httpVersion = httpVersion;
@@ -608,11 +625,13 @@ function receiveNotification(protocol: Loose, original: AnyFunction, args: unkno
     return context.with(parent.deleteValue(NOTIFICATION_CALL).deleteValue(HTTP_PEER), () => original.apply(protocol, args));
   }
   wrapFallbackHandler(protocol, 'fallbackNotificationHandler', endingNotificationCall);
+  const peer = ambient.getValue(HTTP_PEER) as HttpPeer | undefined;
   const attributes = startAttributes(
-    { method, params, sessionId: sessionIdOf(transportOf(protocol)), protocolVersion: connection?.protocolVersion },
+    // Stateless Streamable HTTP has no initialize on this connection: the request header tells the version.
+    { method, params, sessionId: sessionIdOf(transportOf(protocol)), protocolVersion: connection?.protocolVersion ?? peer?.protocolVersion },
     connection?.facts,
   );
-  peerAttributes(ambient.getValue(HTTP_PEER) as HttpPeer | undefined, attributes);
+  peerAttributes(peer, attributes);
   const span = ctl.startSpan('server', spanName(method, params), attributes, parent, ambientLinks(ambient, parent));
   const call: ServerCall = { span, method, ended: false };
   const ctx = withOperation(trace.setSpan(parent, span.span), attributes).setValue(NOTIFICATION_CALL, call).deleteValue(HTTP_PEER);
@@ -647,7 +666,9 @@ function endServerCall(connection: Connection, call: ServerCall, response: Loose
   const { span } = call;
   if (call.method === METHOD_INITIALIZE && connection.protocolVersion) {
     span.setAttribute(ATTR_MCP_PROTOCOL_VERSION, connection.protocolVersion);
-    if (sendError === undefined && !isObject(response.error)) connection.session = { side: 'server', started: span.started };
+    // Stateless Streamable HTTP (no session id) has no session, only a connection per request.
+    const stateless = connection.facts.protocolName === 'http' && sessionIdOf(connection.transport) === undefined;
+    if (sendError === undefined && !isObject(response.error) && !stateless) connection.session = { side: 'server', started: span.started };
   }
   if (sendError !== undefined) {
     endWithException(span, sendError);

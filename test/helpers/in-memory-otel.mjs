@@ -61,6 +61,7 @@ export async function setUp(instrumentationConfig = {}, { views = [] } = {}) {
     McpServer: sdk('server/mcp.js').McpServer,
     ResourceTemplate: sdk('server/mcp.js').ResourceTemplate,
     InMemoryTransport: sdk('inMemory.js').InMemoryTransport,
+    StdioServerTransport: sdk('server/stdio.js').StdioServerTransport,
     types: sdk('types.js'),
     z: requireSdk('zod'),
   };
