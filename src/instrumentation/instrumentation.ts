@@ -111,7 +111,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       startSpan: (side, name, attributes, parent, links) => {
         const kind = side === 'client' ? SpanKind.CLIENT : SpanKind.SERVER;
         const span = this.tracer.startSpan(name, { kind, attributes, links }, parent);
-        return new MeasuredSpan(span, { ...attributes }, this.histograms?.operation[side], keys);
+        return new MeasuredSpan(span, attributes, this.histograms?.operation[side], keys);
       },
       recordSession: (side, seconds, attributes) => this.histograms?.session[side].record(seconds, attributes),
       emitLog: (record) => {

@@ -100,6 +100,7 @@ export class MeasuredSpan {
   constructor(
     /** The real span, for contexts. */
     readonly span: Span,
+    /** The attributes the span started with; this object is kept and added to (the caller hands it over). */
     readonly attributes: Attributes,
     private readonly histogram: Histogram | undefined,
     private readonly keys: readonly string[],

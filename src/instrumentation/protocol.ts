@@ -35,6 +35,7 @@ import {
   startAttributes,
   transportFacts,
   type HttpPeer,
+  type MessageFacts,
   type TransportFacts,
 } from './attributes';
 import type { LogRecord } from '@opentelemetry/api-logs';
@@ -110,6 +111,8 @@ const NOTIFICATION_CALL = createContextKey('@x/mcp-otel notification call');
 const HTTP_PEER = createContextKey('@x/mcp-otel http peer');
 
 const connections = new WeakMap<object, Connection>();
+/** The `_meta` objects withTraceContext made, so that the transport does not inject into them a second time. */
+const injectedMetas = new WeakSet<object>();
 const transportConnections = new WeakMap<object, Connection>();
 /** McpServer instances by the low-level Server they own, to reach the tool callbacks a tools/call will run. */
 const mcpServers = new WeakMap<object, Loose>();
@@ -317,14 +320,15 @@ function wrapTransport(transport: Loose, ctl: Controller): void {
 
 function httpPeerOf(req: unknown): HttpPeer | undefined {
   if (typeof req !== 'object' || req === null) return undefined;
-  // A Node.js IncomingMessage (a web Request, given to the web-standard transport, has neither field).
+  // A Node.js IncomingMessage has the socket and the HTTP version; a web Request has neither.
   const { socket, httpVersion, headers } = req as {
     socket?: { remoteAddress?: unknown; remotePort?: unknown };
     httpVersion?: unknown;
     headers?: Record<string, unknown>;
   };
   const peer: HttpPeer = {};
-  const protocolVersion = headers?.['mcp-protocol-version'];
+  // A Node.js request has a record of headers; a web Request (the web-standard transport) a Headers object.
+  const protocolVersion = typeof headers?.get === 'function' ? (headers.get as (name: string) => unknown)('mcp-protocol-version') : headers?.['mcp-protocol-version'];
   if (typeof protocolVersion === 'string') peer.protocolVersion = protocolVersion;
   if (typeof socket?.remoteAddress === 'string') peer.address = socket.remoteAddress;
   if (typeof socket?.remotePort === 'number') peer.port = socket.remotePort;
@@ -352,9 +356,13 @@ function onSend(transport: Loose, send: AnyFunction, thisArg: unknown, message: 
   const connection = transportConnections.get(transport);
   if (!ctl.enabled || !connection || !isObject(message)) return send.call(thisArg, message, ...rest);
   if (typeof message.method === 'string') {
-    // A request: request() traced it and put the context in _meta; SDK 1.0-1.2 rebuild _meta when they add a
-    // progressToken, so what is missing is added again here (nothing is overwritten).
-    if (message.id !== undefined) return send.call(thisArg, withTraceContext(message, context.active()), ...rest);
+    // A request: request() traced it and put the context in _meta. SDK 1.0-1.2 rebuild _meta when they add a
+    // progressToken; only then (a _meta that is not the one request() made) is the context added again here.
+    if (message.id !== undefined) {
+      const meta = paramsOf(message)?._meta;
+      const ours = isObject(meta) && injectedMetas.has(meta);
+      return send.call(thisArg, ours ? message : withTraceContext(message, context.active()), ...rest);
+    }
     return sendNotification(connection, transport, send, thisArg, message, rest, ctl);
   }
   if (message.id === undefined) return send.call(thisArg, message, ...rest);
@@ -391,14 +399,9 @@ function sendNotification(
   const method = message.method as string;
   const params = paramsOf(message);
   const parent = context.active();
-  let span: MeasuredSpan | undefined;
-  if (!ctl.isExcluded(method)) {
-    const attributes = startAttributes({ method, params, sessionId: sessionIdOf(transport), protocolVersion: connection.protocolVersion }, connection.facts);
-    serverAttributes(connection.facts, attributes);
-    span = ctl.startSpan('client', spanName(method, params), attributes, parent);
-  }
+  const span = ctl.isExcluded(method) ? undefined : startSent(connection, transport, { method, params }, parent, ctl);
   if (method === METHOD_NOTIFICATIONS_MESSAGE) ctl.emitLog(protocolLogRecord(params, parent));
-  const ctx = span ? withOperation(trace.setSpan(parent, span.span), span.attributes) : parent;
+  const ctx = span ? operationContext(parent, span) : parent;
   const out = withTraceContext(message, ctx);
   let sent: unknown;
   try {
@@ -421,7 +424,8 @@ function withTraceContext<T extends Loose>(message: T, ctx: Context): T {
   const params = paramsOf(message);
   const meta = params?._meta as Record<string, unknown> | undefined;
   const injected = injectTraceContext(isObject(meta) ? meta : undefined, ctx);
-  if (injected === meta || (injected === undefined && meta === undefined)) return message;
+  if (injected === meta || injected === undefined) return message;
+  injectedMetas.add(injected);
   return { ...message, params: { ...params, _meta: injected } };
 }
 
@@ -434,17 +438,10 @@ function sendRequest(protocol: Loose, original: AnyFunction, args: unknown[], ct
   const connection = connectionOf(protocol, ctl);
   // The SDK numbers requests from this counter, synchronously, once request() has passed its early checks.
   const id = typeof protocol._requestMessageId === 'number' ? (protocol._requestMessageId as number) : undefined;
-  let call: ClientCall | undefined;
-  if (!ctl.isExcluded(method)) {
-    const attributes = startAttributes(
-      { method, params, sessionId: sessionIdOf(transportOf(protocol)), protocolVersion: connection?.protocolVersion },
-      connection?.facts,
-    );
-    serverAttributes(connection?.facts, attributes);
-    const span = ctl.startSpan('client', spanName(method, params), attributes, parent);
-    call = { span, method, ended: false };
-  }
-  const ctx = call ? withOperation(trace.setSpan(parent, call.span.span), call.span.attributes) : parent;
+  const call: ClientCall | undefined = ctl.isExcluded(method)
+    ? undefined
+    : { span: startSent(connection, transportOf(protocol), { method, params }, parent, ctl), method, ended: false };
+  const ctx = call ? operationContext(parent, call.span) : parent;
   const sent = withTraceContext(request, ctx);
   // Registered before the send: an in-memory peer can answer before request() returns.
   if (call && connection && id !== undefined) connection.pendingClient.set(id, call);
@@ -575,20 +572,7 @@ function receiveRequest(protocol: Loose, original: AnyFunction, args: unknown[],
   wrapFallbackHandler(protocol, 'fallbackRequestHandler', recordingExceptions);
   if (method === METHOD_TOOLS_CALL) recordToolExceptions(protocol, params);
   const connection = connectionOf(protocol, ctl);
-  const headers = (extra?.requestInfo as Loose | undefined)?.headers as Loose | undefined;
-  const headerVersion = headers?.['mcp-protocol-version'] as unknown;
-  const attributes = startAttributes(
-    {
-      method,
-      params,
-      id: request.id as string | number,
-      sessionId: sessionIdOf(transportOf(protocol)),
-      protocolVersion: connection?.protocolVersion ?? (typeof headerVersion === 'string' ? headerVersion : undefined),
-    },
-    connection?.facts,
-  );
-  peerAttributes(ambient.getValue(HTTP_PEER) as HttpPeer | undefined, attributes);
-  const span = ctl.startSpan('server', spanName(method, params), attributes, parent, ambientLinks(ambient, parent));
+  const span = startReceived(protocol, connection, { method, params, id: request.id as string | number }, ambient, parent, ctl);
   const call: ServerCall = { span, method, ended: false };
   if (connection) {
     // A peer that reuses an id still in flight: the older span ends now rather than never.
@@ -598,8 +582,7 @@ function receiveRequest(protocol: Loose, original: AnyFunction, args: unknown[],
   } else {
     queueMicrotask(() => endCall(call));
   }
-  // The receipt marker is dropped: an in-process MCP call made by the handler is not an HTTP receipt.
-  const ctx = withOperation(trace.setSpan(parent, span.span), attributes).setValue(SERVER_CALL, call).deleteValue(HTTP_PEER);
+  const ctx = handlerContext(parent, span).setValue(SERVER_CALL, call);
   try {
     return context.with(ctx, () => original.call(protocol, request, extra, ...rest));
   } catch (err) {
@@ -625,16 +608,9 @@ function receiveNotification(protocol: Loose, original: AnyFunction, args: unkno
     return context.with(parent.deleteValue(NOTIFICATION_CALL).deleteValue(HTTP_PEER), () => original.apply(protocol, args));
   }
   wrapFallbackHandler(protocol, 'fallbackNotificationHandler', endingNotificationCall);
-  const peer = ambient.getValue(HTTP_PEER) as HttpPeer | undefined;
-  const attributes = startAttributes(
-    // Stateless Streamable HTTP has no initialize on this connection: the request header tells the version.
-    { method, params, sessionId: sessionIdOf(transportOf(protocol)), protocolVersion: connection?.protocolVersion ?? peer?.protocolVersion },
-    connection?.facts,
-  );
-  peerAttributes(peer, attributes);
-  const span = ctl.startSpan('server', spanName(method, params), attributes, parent, ambientLinks(ambient, parent));
+  const span = startReceived(protocol, connection, { method, params }, ambient, parent, ctl);
   const call: ServerCall = { span, method, ended: false };
-  const ctx = withOperation(trace.setSpan(parent, span.span), attributes).setValue(NOTIFICATION_CALL, call).deleteValue(HTTP_PEER);
+  const ctx = handlerContext(parent, span).setValue(NOTIFICATION_CALL, call);
   let returned: unknown;
   try {
     returned = context.with(ctx, () => original.call(protocol, notification, ...rest));
@@ -649,6 +625,58 @@ function receiveNotification(protocol: Loose, original: AnyFunction, args: unkno
     if (!call.handlerStarted) endCall(call);
   });
   return returned;
+}
+
+/** The CLIENT span of a message this side sends. */
+function startSent(
+  connection: Connection | undefined,
+  transport: Loose | undefined,
+  message: MessageFacts,
+  parent: Context,
+  ctl: Controller,
+): MeasuredSpan {
+  const attributes = startAttributes(
+    { ...message, sessionId: sessionIdOf(transport), protocolVersion: connection?.protocolVersion },
+    connection?.facts,
+  );
+  serverAttributes(connection?.facts, attributes);
+  return ctl.startSpan('client', spanName(message.method, message.params), attributes, parent);
+}
+
+/** The SERVER span of a message this side received; `ambient` is the receipt context (the HTTP request's, if any). */
+function startReceived(
+  protocol: Loose,
+  connection: Connection | undefined,
+  message: MessageFacts,
+  ambient: Context,
+  parent: Context,
+  ctl: Controller,
+): MeasuredSpan {
+  const peer = ambient.getValue(HTTP_PEER) as HttpPeer | undefined;
+  const attributes = startAttributes(
+    {
+      ...message,
+      sessionId: sessionIdOf(transportOf(protocol)),
+      // Stateless Streamable HTTP has no initialize on this connection: the request header tells the version.
+      protocolVersion: connection?.protocolVersion ?? peer?.protocolVersion,
+    },
+    connection?.facts,
+  );
+  peerAttributes(peer, attributes);
+  return ctl.startSpan('server', spanName(message.method, message.params), attributes, parent, ambientLinks(ambient, parent));
+}
+
+/** The context code runs in during an operation: its span active, marked with the operation for log records. */
+function operationContext(parent: Context, span: MeasuredSpan): Context {
+  return withOperation(trace.setSpan(parent, span.span), span.attributes);
+}
+
+/**
+ * The context a handler runs in. The receipt marker is dropped: an in-process MCP call the handler makes is not an
+ * HTTP receipt.
+ */
+function handlerContext(parent: Context, span: MeasuredSpan): Context {
+  return operationContext(parent, span).deleteValue(HTTP_PEER);
 }
 
 /** A link to the span that was active when the message arrived (the HTTP server span), unless it is the parent. */
