@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReceiver } from './helpers/otlp-receiver.mjs';
-import { start, run } from './helpers/processes.mjs';
+import { run, startListening, stopWithSigterm } from './helpers/processes.mjs';
 
 const OTLP_CLIENT = 3;
 const OTLP_SERVER = 2;
@@ -86,30 +86,6 @@ describe('stdio', () => {
   }
 });
 
-/** Starts an HTTP server fixture and resolves with its base URL once it listens. */
-async function httpServer(file, mode, service) {
-  const child = start(file, { args: [mode], env: env(service), timeoutMs: 60_000 });
-  let out = '';
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${file} did not listen: ${child.stderrText()}`)), 15_000);
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /listening (\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-  });
-  return { child, port, url: `http://127.0.0.1:${port}` };
-}
-
-async function stop(child) {
-  child.kill('SIGTERM');
-  const result = await child.result;
-  assert.equal(result.signal, 'SIGTERM', result.stderr);
-}
-
 describe('HTTP', () => {
   for (const [file, mode] of [
     ['mcp/server-http.mjs', 'stateful'],
@@ -121,13 +97,13 @@ describe('HTTP', () => {
     test(`${file} ${mode}: one trace, HTTP attributes, a link to the HTTP server span`, async () => {
       receiver.reset();
       const names = { client: `http-client-${mode}`, server: `http-server-${mode}-${file}` };
-      const server = await httpServer(file, mode, names.server);
+      const server = await startListening(file, { args: [mode], env: env(names.server), timeoutMs: 60_000 });
       try {
         const result = await run('mcp/client.mjs', { args: [mode, server.url], env: env(names.client), timeoutMs: 30_000 });
         assert.equal(result.code, 0, result.stderr);
         assert.equal(result.stdout.toString(), '5 true\n');
       } finally {
-        await stop(server.child);
+        await stopWithSigterm(server.child);
       }
       await receiver.waitFor(() => of(names.server).some((s) => s.name === 'tools/call fail') && of(names.client).some((s) => s.name === 'agent turn'));
       const { callClient, callServer } = assertJoined(names.client, names.server, { 'network.transport': 'tcp', 'network.protocol.name': 'http' });

@@ -32,33 +32,51 @@ if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
 process.stderr.write(`test setup: ${packed.filename} (${packed.files.length} files) installed in ${APP}\n`);
 
 // More install directories, each with the tarball and its fixture's own dependencies, with the same stamp caching:
-// - .test-work/sdk-<version>: the MCP SDK version matrix (fixtures/sdk-versions/<version>/package.json) and the shared
-//   client and server scripts of fixtures/sdk-versions/shared;
-// - .test-work/everything: server-everything and an SDK client for it (fixtures/everything, with the shared helpers);
+// - .test-work/e2e: the isolated end-to-end package test/e2e, installed with `npm ci` from its own lockfile: the
+//   conformance suite, server-everything (with the client of fixtures/everything in e2e/everything) and the SDK matrix,
+//   one copy of fixtures/sdk-matrix per SDK version (node_modules/sdk-<version>);
 // - .test-work/loggers-old: pino 7 and an old winston 3 (fixtures/loggers-old).
-// The shared scripts are also copied into .test-work/app/sdk-versions, to run them against the app's SDK.
 // Each one is installed in a directory of its own process and then renamed into place, so that two setups running at
 // once never extract into the same node_modules; an install missing a file of the tarball is redone.
-const SDK_VERSIONS = join(ROOT, 'fixtures', 'sdk-versions');
-const SHARED = join(SDK_VERSIONS, 'shared');
+const E2E = join(ROOT, 'test', 'e2e');
+const SDK_MATRIX = join(ROOT, 'fixtures', 'sdk-matrix');
 const installs = [
-  ...readdirSync(SDK_VERSIONS, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name !== 'shared')
-    .map((d) => ({ dir: join(WORK, `sdk-${d.name}`), sources: [join(SDK_VERSIONS, d.name), SHARED] })),
-  { dir: join(WORK, 'everything'), sources: [join(ROOT, 'fixtures', 'everything'), SHARED] },
-  { dir: join(WORK, 'loggers-old'), sources: [join(ROOT, 'fixtures', 'loggers-old')] },
+  {
+    dir: join(WORK, 'e2e'),
+    manifests: [join(E2E, 'package.json'), join(E2E, 'package-lock.json'), join(E2E, '.npmrc'), join(SDK_MATRIX, 'package.json')],
+    prepare: (staging) => {
+      for (const file of ['package.json', 'package-lock.json', '.npmrc']) cpSync(join(E2E, file), join(staging, file));
+      npm(['ci', '--no-audit', '--no-fund', '--ignore-scripts'], staging);
+    },
+    // The fixture sources are always copied fresh: the matrix fixture into each of its installed copies.
+    refresh: (dir) => {
+      cpSync(join(ROOT, 'fixtures', 'everything'), join(dir, 'everything'), { recursive: true });
+      for (const file of ['client-common.cjs', 'sdk.cjs']) cpSync(join(SDK_MATRIX, file), join(dir, 'everything', file));
+      for (const name of readdirSync(join(dir, 'node_modules')).filter((n) => n.startsWith('sdk-'))) {
+        cpSync(SDK_MATRIX, join(dir, 'node_modules', name), { recursive: true });
+      }
+    },
+  },
+  {
+    dir: join(WORK, 'loggers-old'),
+    manifests: [join(ROOT, 'fixtures', 'loggers-old', 'package.json')],
+    prepare: (staging) => cpSync(join(ROOT, 'fixtures', 'loggers-old'), staging, { recursive: true }),
+    refresh: (dir) => cpSync(join(ROOT, 'fixtures', 'loggers-old'), dir, { recursive: true }),
+  },
 ];
 const complete = (dir) => packed.files.every((f) => existsSync(join(dir, 'node_modules', ...packed.name.split('/'), f.path)));
-for (const { dir, sources } of installs) {
-  const manifest = readFileSync(join(sources[0], 'package.json'));
-  const dirStamp = createHash('sha256').update(readFileSync(tarball)).update(manifest).digest('hex');
+for (const { dir, manifests, prepare, refresh } of installs) {
+  const hash = createHash('sha256').update(readFileSync(tarball));
+  for (const manifest of manifests) hash.update(readFileSync(manifest));
+  const dirStamp = hash.digest('hex');
   const dirStampFile = join(dir, '.installed');
   if (!existsSync(dirStampFile) || readFileSync(dirStampFile, 'utf8') !== dirStamp || !complete(dir)) {
     const staging = `${dir}.installing-${process.pid}`;
     try {
       for (let attempt = 1; ; attempt++) {
         rmSync(staging, { recursive: true, force: true });
-        for (const source of [...sources].reverse()) cpSync(source, staging, { recursive: true }); // the first source wins a name clash
+        mkdirSync(staging, { recursive: true });
+        prepare(staging);
         // The fixtures pin their dependencies: the npm cache's metadata is good enough, and twice as fast as the registry.
         npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', tarball], staging);
         if (complete(staging)) break;
@@ -78,8 +96,6 @@ for (const { dir, sources } of installs) {
       rmSync(staging, { recursive: true, force: true });
     }
   }
-  // The fixture sources are always copied fresh.
-  for (const source of [...sources].reverse()) cpSync(source, dir, { recursive: true });
+  refresh(dir);
 }
-cpSync(SHARED, join(APP, 'sdk-versions'), { recursive: true });
 process.stderr.write(`test setup: also installed in ${installs.map((i) => relative(ROOT, i.dir)).join(', ')}\n`);

@@ -2,6 +2,7 @@
 // bounded timeout even when a test fails.
 import { spawn } from 'node:child_process';
 import { after } from 'node:test';
+import assert from 'node:assert/strict';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,6 +60,39 @@ export function start(file, { nodeArgs = PRELOAD, args = [], env = {}, input, ti
 /** Runs to completion. */
 export function run(file, options) {
   return start(file, options).result;
+}
+
+/**
+ * Starts a server fixture that prints `listening <port>` on stdout once it listens on 127.0.0.1; resolves with the
+ * child, the port and the base URL.
+ */
+export async function startListening(file, options) {
+  const child = start(file, options);
+  let out = '';
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${file} did not listen: ${child.stderrText()}`)), 15_000);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /listening (\d+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.result.then(({ code, signal, stderr }) => {
+      clearTimeout(timer);
+      reject(new Error(`${file} exited (${code ?? signal}) before it listened: ${stderr}`));
+    });
+  });
+  return { child, port, url: `http://127.0.0.1:${port}` };
+}
+
+/** Stops a server with SIGTERM (the preload flushes, then lets the signal end the process) and waits for its exit. */
+export async function stopWithSigterm(child) {
+  child.kill('SIGTERM');
+  const result = await child.result;
+  assert.equal(result.signal, 'SIGTERM', result.stderr);
+  return result;
 }
 
 /** Resolves when the child's stderr contains `text`. */
