@@ -1,0 +1,200 @@
+// The MCP conformance suite (@modelcontextprotocol/conformance@0.1.13, server mode) against the reference
+// server-everything over Streamable HTTP, twice: once bare and once under `node --import @x/mcp-otel/register`. The
+// instrumentation must change no protocol behaviour, so both runs must give the same result, check by check; the
+// preloaded run must export the MCP server spans of what the suite did. Both packages come from the lockfile of
+// test/e2e (.test-work/e2e); test/e2e/conformance-baseline.yml lists the scenarios server-everything fails either way.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { startReceiver } from './helpers/otlp-receiver.mjs';
+import { PRELOAD, ROOT, diagLines, run, start } from './helpers/processes.mjs';
+
+const E2E = join(ROOT, '.test-work', 'e2e');
+const EVERYTHING = join(E2E, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
+const CONFORMANCE = join(E2E, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
+const BASELINE = join(ROOT, 'test', 'e2e', 'conformance-baseline.yml');
+const SERVICE = 'conformance-everything';
+const SERVER = 2;
+const CLIENT = 3;
+const UNSET = 0;
+const ERROR = 2;
+
+let receiver;
+let outputs;
+before(async () => {
+  receiver = await startReceiver();
+  outputs = mkdtempSync(join(tmpdir(), 'mcp-otel-conformance-'));
+});
+after(async () => {
+  await receiver.close();
+  rmSync(outputs, { recursive: true, force: true });
+});
+
+/** A port that was free a moment ago: server-everything takes its port from PORT and does not report port 0's. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts server-everything over Streamable HTTP, bare or preloaded, runs the suite against it, and stops it. */
+async function conformanceRun(variant) {
+  const port = await freePort();
+  const env = { PORT: String(port) };
+  if (variant === 'preloaded') Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: SERVICE, OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' });
+  const server = start(EVERYTHING, { cwd: E2E, nodeArgs: variant === 'preloaded' ? PRELOAD : [], args: ['streamableHttp'], env, timeoutMs: 120_000 });
+  try {
+    await waitForListening(server, port);
+    const dir = join(outputs, variant);
+    const suite = await run(CONFORMANCE, {
+      cwd: E2E,
+      nodeArgs: [],
+      args: ['server', '--url', `http://127.0.0.1:${port}/mcp`, '--expected-failures', BASELINE, '-o', dir],
+      timeoutMs: 90_000,
+    });
+    return { port, suite, checks: readChecks(dir, port) };
+  } finally {
+    // server-everything ends itself on SIGINT with process.exit(0); the preload must flush before that exit.
+    server.kill('SIGINT');
+    const stopped = await server.result;
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.deepEqual(diagLines(stopped.stderr), [], stopped.stderr);
+  }
+}
+
+function waitForListening(server, port) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server-everything did not listen: ${server.stderrText()}`)), 20_000);
+    const check = () => {
+      if (server.stderrText().includes(`listening on port ${port}`)) {
+        clearTimeout(timer);
+        server.stderr.off('data', check);
+        resolve();
+      }
+    };
+    server.stderr.on('data', check);
+    server.result.then(({ code, signal, stderr }) => reject(new Error(`server-everything exited (${code ?? signal}): ${stderr}`)));
+    check();
+  });
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
+/** The checks of every scenario, by scenario, without what differs between two runs: times, the port, and random ids
+ * (the SSE event ids of the server's event store). */
+function readChecks(dir, port) {
+  const byScenario = {};
+  for (const entry of readdirSync(dir)) {
+    const scenario = entry.replace(/^server-/, '').replace(/-\d{4}-\d\d-\d\dT[\d-]+Z$/, '');
+    const text = readFileSync(join(dir, entry, 'checks.json'), 'utf8').replaceAll(`127.0.0.1:${port}`, '127.0.0.1:PORT').replace(UUID, 'UUID');
+    byScenario[scenario] = JSON.parse(text).map(({ timestamp, ...check }) => check);
+  }
+  return byScenario;
+}
+
+test('conformance: bare and preloaded server-everything give the same result, check by check', async () => {
+  const bare = await conformanceRun('bare');
+  const preloaded = await conformanceRun('preloaded');
+  for (const { suite } of [bare, preloaded]) {
+    // Exit 0: exactly the scenarios of the baseline failed, no other.
+    assert.equal(suite.code, 0, suite.stdout.toString() + suite.stderr);
+    assert.match(suite.stdout.toString(), /^Total: 13 passed, 19 failed$/m);
+  }
+  assert.equal(Object.keys(bare.checks).length, 30);
+  assert.deepEqual(preloaded.checks, bare.checks);
+  const summary = (run) => run.suite.stdout.toString().split('=== SUMMARY ===')[1];
+  assert.deepEqual(summary(preloaded), summary(bare));
+
+  // The preloaded run exported a span for every MCP message the suite exchanged with the server: a SERVER span for
+  // each request and notification it received, a CLIENT span for each notification it sent.
+  await receiver.waitFor(() => receiver.spans.some((s) => s.name === 'tools/call test_simple_text'), 10_000);
+  const mcpSpans = receiver.spans.filter((s) => s.scope === '@x/mcp-otel');
+  assert.deepEqual(new Set(mcpSpans.map((s) => s.resource['service.name'])), new Set([SERVICE]));
+  const namesOf = (kind) => [...new Set(mcpSpans.filter((s) => s.kind === kind).map((s) => s.name))].sort();
+  assert.deepEqual(namesOf(CLIENT), ['notifications/message', 'notifications/tools/list_changed']);
+  assert.deepEqual(namesOf(SERVER), [
+    'completion/complete',
+    'initialize',
+    'logging/setLevel',
+    'notifications/initialized',
+    'ping',
+    'prompts/get test_prompt_with_arguments',
+    'prompts/get test_prompt_with_embedded_resource',
+    'prompts/get test_prompt_with_image',
+    'prompts/get test_simple_prompt',
+    'prompts/list',
+    'resources/list',
+    'resources/read',
+    'resources/subscribe',
+    'resources/unsubscribe',
+    'tools/call test_audio_content',
+    'tools/call test_elicitation',
+    'tools/call test_elicitation_sep1034_defaults',
+    'tools/call test_elicitation_sep1330_enums',
+    'tools/call test_embedded_resource',
+    'tools/call test_error_handling',
+    'tools/call test_image_content',
+    'tools/call test_multiple_content_types',
+    'tools/call test_sampling',
+    'tools/call test_simple_text',
+    'tools/call test_tool_with_logging',
+    'tools/call test_tool_with_progress',
+    'tools/list',
+  ]);
+  const serverSpans = mcpSpans.filter((s) => s.kind === SERVER);
+  // The suite is not instrumented: no _meta trace context, so each SERVER span is the child of the HTTP server span of
+  // the POST that carried it.
+  for (const span of serverSpans) {
+    const post = receiver.spans.find((s) => s.spanId === span.parentSpanId);
+    assert.equal(post?.name, 'POST', `${span.name}: parent`);
+    assert.equal(post.kind, SERVER);
+    assert.equal(post.traceId, span.traceId);
+    assert.deepEqual(span.links, []);
+    assert.equal(typeof span.attributes['mcp.session.id'], 'string', `${span.name}: mcp.session.id`);
+  }
+  const only = (name) => {
+    const matches = serverSpans.filter((s) => s.name === name);
+    assert.equal(matches.length, 1, name);
+    const { 'mcp.session.id': session, 'client.port': port, ...attributes } = matches[0].attributes;
+    assert.equal(typeof port, 'number');
+    return { attributes, status: matches[0].status };
+  };
+  const http = {
+    'mcp.protocol.version': '2025-11-25',
+    'network.transport': 'tcp',
+    'network.protocol.name': 'http',
+    'network.protocol.version': '1.1',
+    // server-everything listens on all interfaces: IPv4 peers come as IPv4-mapped IPv6 addresses.
+    'client.address': '::ffff:127.0.0.1',
+  };
+  assert.deepEqual(only('ping'), { attributes: { 'mcp.method.name': 'ping', 'jsonrpc.request.id': '1', ...http }, status: { code: UNSET, message: undefined } });
+  assert.deepEqual(only('tools/call test_simple_text'), {
+    attributes: {
+      'mcp.method.name': 'tools/call',
+      'gen_ai.tool.name': 'test_simple_text',
+      'gen_ai.operation.name': 'execute_tool',
+      'jsonrpc.request.id': '1',
+      'error.type': 'tool_error',
+      ...http,
+    },
+    status: { code: ERROR, message: undefined },
+  });
+  // An unknown prompt is the caller's fault (-32602): the status code, and no error on the SERVER span.
+  assert.deepEqual(only('prompts/get test_simple_prompt'), {
+    attributes: {
+      'mcp.method.name': 'prompts/get',
+      'gen_ai.prompt.name': 'test_simple_prompt',
+      'jsonrpc.request.id': '1',
+      'rpc.response.status_code': '-32602',
+      ...http,
+    },
+    status: { code: UNSET, message: undefined },
+  });
+});
