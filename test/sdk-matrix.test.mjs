@@ -22,7 +22,7 @@ const BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300]
  * result) and the server API it is written with: the low-level Server before McpServer.registerTool (1.12.0).
  * 1.32.2 is the latest 1.x release.
  */
-export const SDK_VERSIONS = [
+const SDK_VERSIONS = [
   { sdk: '1.0.1', protocol: '2024-11-05', server: 'lowlevel' },
   { sdk: '1.2.0', protocol: '2024-11-05', server: 'lowlevel' },
   { sdk: '1.10.2', protocol: '2024-11-05', server: 'lowlevel' },
@@ -39,7 +39,7 @@ const TRANSPORTS = ['stdio', 'http', 'sse'];
 const older = (a, b) => a.split('.').map(Number).reduce((d, n, i) => d || n - b.split('.').map(Number)[i], 0) < 0;
 
 /** Why an SDK version cannot run a combination, or undefined when it can. */
-export function unsupported(sdk, format, transport) {
+function unsupported(sdk, format, transport) {
   if (format === 'cjs' && older(sdk, '1.2.0')) return `SDK ${sdk} has no CommonJS build (the first is 1.2.0)`;
   if (transport === 'http' && older(sdk, '1.10.0')) return `SDK ${sdk} has no Streamable HTTP transport (the first is 1.10.0)`;
   return undefined;
