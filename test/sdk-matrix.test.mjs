@@ -6,9 +6,10 @@
 // Where an SDK version lacks a module format or a transport, the combination is reported as skipped, with the reason.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startReceiver } from './helpers/otlp-receiver.mjs';
-import { ROOT, diagLines, run, startListening, stopWithSigterm } from './helpers/processes.mjs';
+import { ROOT, diagLines, run, startListening } from './helpers/processes.mjs';
 
 const MODULES = join(ROOT, '.test-work', 'e2e', 'node_modules');
 const SERVER = 2;
@@ -44,6 +45,15 @@ function unsupported(sdk, format, transport) {
   if (transport === 'http' && older(sdk, '1.10.0')) return `SDK ${sdk} has no Streamable HTTP transport (the first is 1.10.0)`;
   return undefined;
 }
+
+test('the matrix covers every SDK version the e2e package installs', () => {
+  const { overrides } = JSON.parse(readFileSync(join(ROOT, 'test', 'e2e', 'package.json'), 'utf8'));
+  const installed = Object.entries(overrides).map(([alias, forced]) => {
+    assert.equal(alias, `sdk-${forced['@modelcontextprotocol/sdk']}`);
+    return forced['@modelcontextprotocol/sdk'];
+  });
+  assert.deepEqual(installed, SDK_VERSIONS.map((v) => v.sdk));
+});
 
 const TRANSPORT_LABELS = { stdio: 'stdio', http: 'Streamable HTTP', sse: 'HTTP+SSE' };
 const SPAN_NAMES = ['initialize', 'notifications/initialized', 'tools/call add', 'tools/call fail', 'tools/call throws'];
@@ -115,9 +125,11 @@ async function runPair(entry, format, transport) {
     try {
       result = await run(`client.${ext}`, { cwd, args: [transport, server.url], timeoutMs: 30_000, env: otelEnv(clientService) });
     } finally {
-      const stopped = await stopWithSigterm(server.child);
-      assert.deepEqual(diagLines(stopped.stderr), [], stopped.stderr);
+      server.child.kill('SIGTERM'); // the preload flushes, then the signal ends the process
     }
+    const stopped = await server.child.result;
+    assert.equal(stopped.signal, 'SIGTERM', stopped.stderr);
+    assert.deepEqual(diagLines(stopped.stderr), [], stopped.stderr);
   }
   assert.equal(result.code, 0, result.stderr);
   // stderr is the client's (and over stdio the server's too): no diagnostics from either preload.

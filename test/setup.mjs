@@ -40,20 +40,35 @@ process.stderr.write(`test setup: ${packed.filename} (${packed.files.length} fil
 // once never extract into the same node_modules; an install missing a file of the tarball is redone.
 const E2E = join(ROOT, 'test', 'e2e');
 const SDK_MATRIX = join(ROOT, 'fixtures', 'sdk-matrix');
+// The e2e lockfile pins what the tarball's dependencies bring only if it lists them at the versions the tarball asks.
+const rootDependencies = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies;
+const e2eDependencies = JSON.parse(readFileSync(join(E2E, 'package.json'), 'utf8')).dependencies;
+for (const [name, version] of Object.entries(rootDependencies)) {
+  if (e2eDependencies[name] !== version) {
+    throw new Error(`test setup: test/e2e/package.json must list ${name} ${version}, as package.json does (then npm install --package-lock-only in test/e2e)`);
+  }
+}
+/** Copies a fixture's files over an installed copy, removing the files of an older version of it first. */
+function refreshFiles(source, target) {
+  for (const entry of readdirSync(target, { withFileTypes: true })) if (entry.isFile()) rmSync(join(target, entry.name));
+  cpSync(source, target, { recursive: true });
+}
 const installs = [
   {
     dir: join(WORK, 'e2e'),
     manifests: [join(E2E, 'package.json'), join(E2E, 'package-lock.json'), join(E2E, '.npmrc'), join(SDK_MATRIX, 'package.json')],
+    // The staging directory sits as deep as test/e2e, so the lockfile's `file:../../fixtures/sdk-matrix` holds there.
     prepare: (staging) => {
       for (const file of ['package.json', 'package-lock.json', '.npmrc']) cpSync(join(E2E, file), join(staging, file));
       npm(['ci', '--no-audit', '--no-fund', '--ignore-scripts'], staging);
     },
     // The fixture sources are always copied fresh: the matrix fixture into each of its installed copies.
     refresh: (dir) => {
+      rmSync(join(dir, 'everything'), { recursive: true, force: true });
       cpSync(join(ROOT, 'fixtures', 'everything'), join(dir, 'everything'), { recursive: true });
       for (const file of ['client-common.cjs', 'sdk.cjs']) cpSync(join(SDK_MATRIX, file), join(dir, 'everything', file));
       for (const name of readdirSync(join(dir, 'node_modules')).filter((n) => n.startsWith('sdk-'))) {
-        cpSync(SDK_MATRIX, join(dir, 'node_modules', name), { recursive: true });
+        refreshFiles(SDK_MATRIX, join(dir, 'node_modules', name));
       }
     },
   },
