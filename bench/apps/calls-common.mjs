@@ -1,0 +1,34 @@
+// What the per-request and memory benchmarks time: `tools/call` round trips of a small tool (`add`), one at a time,
+// through an SDK Client. Each call is timed with performance.now(); the first `warmup` calls are not recorded.
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+
+export function addServer() {
+  const server = new McpServer({ name: 'bench-server', version: '1.0.0' });
+  server.registerTool('add', { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => ({
+    content: [{ type: 'text', text: String(a + b) }],
+  }));
+  return server;
+}
+
+/** Makes `count` calls after `warmup` untimed ones; returns each timed call's latency in microseconds. */
+export async function timeCalls(client, count, warmup) {
+  const call = (i) => client.callTool({ name: 'add', arguments: { a: i, b: 1 } });
+  for (let i = 0; i < warmup; i++) await call(i);
+  const latencies = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    const result = await call(i);
+    latencies[i] = (performance.now() - started) * 1000;
+    if (result.content[0].text !== String(i + 1)) throw new Error(`wrong result ${JSON.stringify(result)}`);
+  }
+  return latencies;
+}
+
+/** The summary a benchmark child prints as its one stdout line. */
+export function summary(latencies) {
+  const sorted = Float64Array.from(latencies).sort();
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const total = latencies.reduce((sum, x) => sum + x, 0);
+  return { calls: latencies.length, totalUs: total, meanUs: total / latencies.length, p50Us: at(0.5), p99Us: at(0.99), samplesUs: Array.from(latencies) };
+}

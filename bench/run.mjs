@@ -1,0 +1,213 @@
+// `npm run bench`: what the instrumentation costs, against the uninstrumented app and the upstream register.
+//   1. per request: tools/call round trips over the in-memory transport (one process) and over stdio (two processes),
+//      bare, preloaded (100% sampling, OTLP/HTTP export to a local receiver), and preloaded with OTEL_SDK_DISABLED=true,
+//      the variants alternating round by round;
+//   2. startup: from spawn until a stdio MCP server answers `initialize`, bare, ours, and the upstream register (with
+//      and without its ESM hook), alternating, median of STARTUP_RUNS (default 15);
+//   3. memory: RSS and heap after 10k and 50k calls in one session, bare and preloaded.
+// Prints tables and writes bench/results.json. The apps (bench/apps) run from .test-work/app, where test/setup.mjs
+// installed the packed tarball, exactly as a user's app would: `node --import @x/mcp-otel/register app.mjs`.
+// Environment: ROUNDS (default 5), INMEMORY_CALLS (5000), STDIO_CALLS (2000), STARTUP_RUNS (15), MEMORY_CALLS
+// ("10000,50000"), SECTIONS (default "requests,startup,memory").
+import { spawn } from 'node:child_process';
+import { cpSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const APP_DIR = join(HERE, '..', '.test-work', 'app');
+const APPS = join(APP_DIR, 'bench');
+const env = (name, fallback) => process.env[name] ?? fallback;
+const ROUNDS = Number(env('ROUNDS', 5));
+const INMEMORY_CALLS = Number(env('INMEMORY_CALLS', 5000));
+const STDIO_CALLS = Number(env('STDIO_CALLS', 2000));
+const STARTUP_RUNS = Number(env('STARTUP_RUNS', 15));
+const MEMORY_CALLS = env('MEMORY_CALLS', '10000,50000');
+const SECTIONS = env('SECTIONS', 'requests,startup,memory').split(',');
+const PRELOAD = ['--import', '@x/mcp-otel/register'];
+
+/** A local OTLP/HTTP endpoint that reads and drops what it is sent, counting requests and bytes per signal. */
+async function startSink() {
+  const received = {};
+  const server = createServer((req, res) => {
+    let bytes = 0;
+    req.on('data', (chunk) => (bytes += chunk.length));
+    req.on('end', () => {
+      const entry = (received[req.url] ??= { requests: 0, bytes: 0 });
+      entry.requests++;
+      entry.bytes += bytes;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, received, close: () => new Promise((r) => server.close(r)) };
+}
+
+function baseEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_') && k !== 'NODE_OPTIONS'));
+}
+
+/** Runs `node <args>` in the app directory and resolves with its stdout; rejects on a non-zero exit. */
+function node(args, extraEnv, { input, timeoutMs = 300_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: APPS, env: { ...baseEnv(), ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (err += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`node ${args.join(' ')} ended with ${code ?? signal}: ${err}`));
+    });
+    child.stdin.end(input);
+  });
+}
+
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fixed = (x, digits = 1) => x.toFixed(digits);
+
+/** The three variants of the per-request benchmark. */
+function requestVariants(sink) {
+  const exporting = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_SERVICE_NAME: 'bench' };
+  return {
+    bare: { args: [], env: {} },
+    preloaded: { args: PRELOAD, env: exporting },
+    'preloaded, OTEL_SDK_DISABLED': { args: PRELOAD, env: { ...exporting, OTEL_SDK_DISABLED: 'true' } },
+  };
+}
+
+/** Alternates the variants round by round (rotating which goes first) and pools each variant's latencies. */
+async function perRequest(sink, app, calls, warmup) {
+  const variants = requestVariants(sink);
+  const names = Object.keys(variants);
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(round + i) % names.length];
+      const out = await node([...variants[name].args, app, String(calls), String(warmup)], variants[name].env);
+      samples[name].push(...JSON.parse(out).samplesUs);
+    }
+  }
+  const rows = {};
+  for (const name of names) {
+    const sorted = Float64Array.from(samples[name]).sort();
+    const total = samples[name].reduce((sum, x) => sum + x, 0);
+    rows[name] = { calls: sorted.length, throughputPerS: sorted.length / (total / 1e6), meanUs: total / sorted.length, p50Us: quantile(sorted, 0.5), p99Us: quantile(sorted, 0.99) };
+  }
+  for (const name of names) {
+    rows[name].throughputRatio = rows[name].throughputPerS / rows.bare.throughputPerS;
+    rows[name].p50Ratio = rows[name].p50Us / rows.bare.p50Us;
+    rows[name].p99Ratio = rows[name].p99Us / rows.bare.p99Us;
+    rows[name].addedMeanUs = rows[name].meanUs - rows.bare.meanUs;
+  }
+  return rows;
+}
+
+function printRequests(title, rows) {
+  console.log(`\n${title}`);
+  console.log('  variant                        calls/s   ratio   p50 µs   ratio   p99 µs   ratio   added mean µs');
+  for (const [name, r] of Object.entries(rows)) {
+    console.log(
+      `  ${name.padEnd(30)} ${fixed(r.throughputPerS, 0).padStart(7)}   ${fixed(r.throughputRatio, 2).padStart(5)}  ${fixed(r.p50Us).padStart(7)}   ${fixed(r.p50Ratio, 2).padStart(5)}  ${fixed(r.p99Us).padStart(7)}   ${fixed(r.p99Ratio, 2).padStart(5)}   ${fixed(r.addedMeanUs).padStart(8)}`,
+    );
+  }
+}
+
+/** Spawn to the answer of `initialize` on stdout, in ms. */
+function timeStartup(args, extraEnv) {
+  const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1.0.0' } } };
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [...args, 'stdio-server.mjs'], { cwd: APPS, env: { ...baseEnv(), ...extraEnv }, stdio: ['pipe', 'pipe', 'ignore'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (!out.includes('\n')) return;
+      const ms = performance.now() - started;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      if (!out.startsWith('{"result":{"protocolVersion"')) reject(new Error(`not an initialize result: ${out}`));
+      else resolve(ms);
+    });
+    child.on('error', reject);
+    child.stdin.write(JSON.stringify(initialize) + '\n');
+  });
+}
+
+async function startup(sink) {
+  const exporting = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'bench-startup' };
+  const variants = {
+    bare: [],
+    '@x/mcp-otel/register': PRELOAD,
+    'upstream register (--require, no ESM hook)': ['--require', '@opentelemetry/auto-instrumentations-node/register'],
+    // Upstream's documented recipe for ESM apps (opentelemetry-js doc/esm-support.md): the hook wraps every module.
+    'upstream register + ESM hook': ['--experimental-loader=@opentelemetry/instrumentation/hook.mjs', '--require', '@opentelemetry/auto-instrumentations-node/register'],
+  };
+  const samples = Object.fromEntries(Object.keys(variants).map((n) => [n, []]));
+  for (let run = 0; run < STARTUP_RUNS; run++) {
+    for (const [name, args] of Object.entries(variants)) samples[name].push(await timeStartup(args, name === 'bare' ? {} : exporting));
+  }
+  const bare = median(samples.bare);
+  const rows = Object.fromEntries(Object.entries(samples).map(([name, xs]) => [name, { runs: xs.length, medianMs: median(xs), addedMs: median(xs) - bare }]));
+  console.log(`\nstartup: spawn until a stdio McpServer answers initialize, median of ${STARTUP_RUNS} alternating runs`);
+  for (const [name, r] of Object.entries(rows)) console.log(`  ${name.padEnd(44)} ${fixed(r.medianMs, 0).padStart(5)} ms   added ${fixed(r.addedMs, 0).padStart(5)} ms`);
+  const ours = rows['@x/mcp-otel/register'].addedMs;
+  const upstream = rows['upstream register + ESM hook'].addedMs;
+  console.log(`  ours adds ${fixed((100 * ours) / upstream, 0)}% of what the upstream register with its ESM hook adds`);
+  return rows;
+}
+
+async function memory(sink) {
+  const variants = {
+    bare: { args: ['--expose-gc'], env: {} },
+    // The batch processor's delay is shortened so that each checkpoint sees what was recorded already exported.
+    preloaded: { args: ['--expose-gc', ...PRELOAD], env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_SERVICE_NAME: 'bench-memory', OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_BLRP_SCHEDULE_DELAY: '200' } },
+  };
+  const rows = {};
+  for (const [name, v] of Object.entries(variants)) {
+    const readings = JSON.parse(await node([...v.args, 'memory.mjs', MEMORY_CALLS], v.env, { timeoutMs: 900_000 }));
+    const [first, last] = [readings[0], readings.at(-1)];
+    rows[name] = { readings, heapGrowthBytes: last.heapUsedBytes - first.heapUsedBytes, rssGrowthBytes: last.rssBytes - first.rssBytes };
+  }
+  const mb = (b) => fixed(b / 2 ** 20, 1);
+  console.log(`\nmemory after garbage collection, one session over the in-memory transport (MB)`);
+  for (const [name, r] of Object.entries(rows)) {
+    const points = r.readings.map((p) => `${p.calls} calls: rss ${mb(p.rssBytes)} heap ${mb(p.heapUsedBytes)}`).join('   ');
+    console.log(`  ${name.padEnd(10)} ${points}   growth: heap ${mb(r.heapGrowthBytes)} rss ${mb(r.rssGrowthBytes)}`);
+  }
+  return rows;
+}
+
+cpSync(join(HERE, 'apps'), APPS, { recursive: true });
+const sink = await startSink();
+const results = {
+  date: new Date().toISOString(),
+  machine: { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model, memoryBytes: totalmem() },
+  settings: { ROUNDS, INMEMORY_CALLS, STDIO_CALLS, STARTUP_RUNS, MEMORY_CALLS },
+};
+console.log(`node ${process.version}, ${results.machine.cpus} CPUs (${results.machine.cpuModel})`);
+try {
+  if (SECTIONS.includes('requests')) {
+    results.inMemory = await perRequest(sink, 'in-memory.mjs', INMEMORY_CALLS, 1000);
+    printRequests(`per request, in-memory transport, one process (${ROUNDS} rounds x ${INMEMORY_CALLS} calls per variant, alternating)`, results.inMemory);
+    results.stdio = await perRequest(sink, 'stdio-client.mjs', STDIO_CALLS, 200);
+    printRequests(`per request, stdio, client and server processes (${ROUNDS} rounds x ${STDIO_CALLS} calls per variant, alternating)`, results.stdio);
+  }
+  if (SECTIONS.includes('startup')) results.startup = await startup(sink);
+  if (SECTIONS.includes('memory')) results.memory = await memory(sink);
+  results.exported = sink.received;
+  console.log(`\nthe local OTLP endpoint received: ${Object.entries(sink.received).map(([path, r]) => `${path} ${r.requests} requests, ${fixed(r.bytes / 1024, 0)} KiB`).join('; ')}`);
+} finally {
+  await sink.close();
+}
+writeFileSync(join(HERE, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+console.log('\nwritten: bench/results.json');
