@@ -25,10 +25,7 @@ export async function timeCalls(client, count, warmup) {
   return latencies;
 }
 
-/** The summary a benchmark child prints as its one stdout line. */
-export function summary(latencies) {
-  const sorted = Float64Array.from(latencies).sort();
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  const total = latencies.reduce((sum, x) => sum + x, 0);
-  return { calls: latencies.length, totalUs: total, meanUs: total / latencies.length, p50Us: at(0.5), p99Us: at(0.99), samplesUs: Array.from(latencies) };
+/** The one stdout line of a benchmark child: every timed call's latency; the runner pools and summarizes them. */
+export function report(latencies) {
+  process.stdout.write(JSON.stringify({ samplesUs: Array.from(latencies) }) + '\n');
 }

@@ -1,8 +1,8 @@
 // Per-request cost in one process: a Client and an McpServer joined by the SDK's in-memory transport.
-// `node [preload] in-memory.mjs <calls> <warmup>` prints one JSON line (calls-common.mjs summary).
+// `node [preload] in-memory.mjs <calls> <warmup>` prints one JSON line (calls-common.mjs report).
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { addServer, summary, timeCalls } from './calls-common.mjs';
+import { addServer, report, timeCalls } from './calls-common.mjs';
 
 const [count, warmup] = process.argv.slice(2).map(Number);
 const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
@@ -11,4 +11,4 @@ const client = new Client({ name: 'bench-client', version: '1.0.0' });
 await client.connect(clientTransport);
 const latencies = await timeCalls(client, count, warmup);
 await client.close();
-process.stdout.write(JSON.stringify(summary(latencies)) + '\n');
+report(latencies);

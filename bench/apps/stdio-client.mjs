@@ -1,10 +1,10 @@
 // Per-request cost across processes: a Client that spawns stdio-server.mjs with the same node options it was started
 // with (so both are bare, or both preloaded with the same environment).
-// `node [preload] stdio-client.mjs <calls> <warmup>` prints one JSON line (calls-common.mjs summary).
+// `node [preload] stdio-client.mjs <calls> <warmup>` prints one JSON line (calls-common.mjs report).
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { fileURLToPath } from 'node:url';
-import { summary, timeCalls } from './calls-common.mjs';
+import { report, timeCalls } from './calls-common.mjs';
 
 const [count, warmup] = process.argv.slice(2).map(Number);
 const transport = new StdioClientTransport({
@@ -17,4 +17,4 @@ const client = new Client({ name: 'bench-client', version: '1.0.0' });
 await client.connect(transport);
 const latencies = await timeCalls(client, count, warmup);
 await client.close();
-process.stdout.write(JSON.stringify(summary(latencies)) + '\n');
+report(latencies);
