@@ -83,10 +83,10 @@ test('the client saw what server-everything answers', () => {
   assert.deepEqual(out.prompt, { messages: [{ role: 'user', content: { type: 'text', text: 'This is a simple prompt without arguments.' } }] });
   assert.deepEqual(out.longRunning, { content: [{ type: 'text', text: 'Long running operation completed. Duration: 0.2 seconds, Steps: 2.' }] });
   assert.deepEqual(
-    out.progress.map(({ progress, total }) => ({ progress, total })),
+    out.progress.map(({ progressToken, progress, total }) => ({ progressToken, progress, total })),
     [
-      { progress: 1, total: 2 },
-      { progress: 2, total: 2 },
+      { progressToken: 'long-running', progress: 1, total: 2 },
+      { progressToken: 'long-running', progress: 2, total: 2 },
     ],
   );
   assert.deepEqual(out.unknownTool, { content: [{ type: 'text', text: 'MCP error -32602: Tool no-such-tool not found' }], isError: true });
@@ -178,7 +178,7 @@ test('progress notifications: CLIENT spans of the server under its tools/call sp
     assert.deepEqual(match[0].attributes, attributes);
     assert.deepEqual(match[0].status, { code: UNSET, message: undefined });
   }
-  // The traceparent the client's onprogress saw in _meta is the one of each notification's span.
+  // The traceparent the client's progress handler saw in _meta is the one of each notification's span.
   assert.deepEqual(
     out.progress.map((p) => p._meta?.traceparent).sort(),
     sent.map((s) => `00-${s.traceId}-${s.spanId}-01`).sort(),
