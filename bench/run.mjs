@@ -1,7 +1,8 @@
 // `npm run bench`: what the instrumentation costs, against the uninstrumented app and the upstream register.
 //   1. per request: tools/call round trips over the in-memory transport (one process) and over stdio (two processes),
 //      bare, preloaded (100% sampling, OTLP/HTTP export to a local receiver), and preloaded with OTEL_SDK_DISABLED=true,
-//      the variants alternating round by round;
+//      the variants alternating round by round; in-memory also with no exporter, spans only and metrics only, to split
+//      the overhead into the instrumentation, the spans and the metrics;
 //   2. startup: from spawn until a stdio MCP server answers `initialize`, bare, ours, and the upstream register (with
 //      and without its ESM hook), alternating, median of STARTUP_RUNS (default 15);
 //   3. memory: RSS and heap after 10k and 50k calls in one session, bare and preloaded.
@@ -74,19 +75,31 @@ const median = (xs) => {
 };
 const fixed = (x, digits = 1) => x.toFixed(digits);
 
-/** The three variants of the per-request benchmark. */
-function requestVariants(sink) {
+/**
+ * The variants of the per-request benchmark. With `breakdown`, three more tell what the overhead is made of: the
+ * instrumentation alone (no exporter, so no SDK provider is registered and the OpenTelemetry API calls are no-ops),
+ * then spans alone and metrics alone, each with the SDK recording and exporting.
+ */
+function requestVariants(sink, breakdown) {
   const exporting = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_SERVICE_NAME: 'bench' };
-  return {
+  const variants = {
     bare: { args: [], env: {} },
     preloaded: { args: PRELOAD, env: exporting },
     'preloaded, OTEL_SDK_DISABLED': { args: PRELOAD, env: { ...exporting, OTEL_SDK_DISABLED: 'true' } },
   };
+  if (!breakdown) return variants;
+  const none = { OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' };
+  return {
+    ...variants,
+    'preloaded, no exporter': { args: PRELOAD, env: { ...exporting, ...none } },
+    'preloaded, spans only': { args: PRELOAD, env: { ...exporting, ...none, OTEL_TRACES_EXPORTER: 'otlp' } },
+    'preloaded, metrics only': { args: PRELOAD, env: { ...exporting, ...none, OTEL_METRICS_EXPORTER: 'otlp' } },
+  };
 }
 
 /** Alternates the variants round by round (rotating which goes first) and pools each variant's latencies. */
-async function perRequest(sink, app, calls, warmup) {
-  const variants = requestVariants(sink);
+async function perRequest(sink, app, calls, warmup, breakdown = false) {
+  const variants = requestVariants(sink, breakdown);
   const names = Object.keys(variants);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = 0; round < ROUNDS; round++) {
@@ -197,7 +210,7 @@ const results = {
 console.log(`node ${process.version}, ${results.machine.cpus} CPUs (${results.machine.cpuModel})`);
 try {
   if (SECTIONS.includes('requests')) {
-    results.inMemory = await perRequest(sink, 'in-memory.mjs', INMEMORY_CALLS, 1000);
+    results.inMemory = await perRequest(sink, 'in-memory.mjs', INMEMORY_CALLS, 1000, true);
     printRequests(`per request, in-memory transport, one process (${ROUNDS} rounds x ${INMEMORY_CALLS} calls per variant, alternating)`, results.inMemory);
     results.stdio = await perRequest(sink, 'stdio-client.mjs', STDIO_CALLS, 200);
     printRequests(`per request, stdio, client and server processes (${ROUNDS} rounds x ${STDIO_CALLS} calls per variant, alternating)`, results.stdio);
