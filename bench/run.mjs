@@ -5,11 +5,13 @@
 //      the overhead into the instrumentation, the spans and the metrics;
 //   2. startup: from spawn until a stdio MCP server answers `initialize`, bare, ours, and the upstream register (with
 //      and without its ESM hook), alternating, median of STARTUP_RUNS (default 15);
-//   3. memory: RSS and heap after 10k and 50k calls in one session, bare and preloaded.
+//   3. memory: RSS and heap after 10k and 50k calls in one session, bare and preloaded;
+//   4. toggle: in one process, the instrumentation switched off and on between batches of in-memory calls, with the
+//      SDK recording and exporting, and with the API's no-ops only (bench/apps/toggle.mjs).
 // Prints tables and writes bench/results.json. The apps (bench/apps) run from .test-work/app, where test/setup.mjs
 // installed the packed tarball, exactly as a user's app would: `node --import @x/mcp-otel/register app.mjs`.
 // Environment: ROUNDS (default 5), INMEMORY_CALLS (5000), STDIO_CALLS (2000), STARTUP_RUNS (15), MEMORY_CALLS
-// ("10000,50000"), SECTIONS (default "requests,startup,memory").
+// ("10000,50000"), TOGGLE_PAIRS (16), TOGGLE_CALLS (5000), SECTIONS (default "requests,startup,memory,toggle").
 import { spawn } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -26,7 +28,9 @@ const INMEMORY_CALLS = Number(env('INMEMORY_CALLS', 5000));
 const STDIO_CALLS = Number(env('STDIO_CALLS', 2000));
 const STARTUP_RUNS = Number(env('STARTUP_RUNS', 15));
 const MEMORY_CALLS = env('MEMORY_CALLS', '10000,50000');
-const SECTIONS = env('SECTIONS', 'requests,startup,memory').split(',');
+const TOGGLE_PAIRS = Number(env('TOGGLE_PAIRS', 16));
+const TOGGLE_CALLS = Number(env('TOGGLE_CALLS', 5000));
+const SECTIONS = env('SECTIONS', 'requests,startup,memory,toggle').split(',');
 const PRELOAD = ['--import', '@x/mcp-otel/register'];
 
 /** A local OTLP/HTTP endpoint that reads and drops what it is sent, counting requests and bytes per signal. */
@@ -200,12 +204,28 @@ async function memory(sink) {
   return rows;
 }
 
+/** The instrumentation off and on in one process: the median of each side and of the pairs' differences. */
+async function toggle(sink) {
+  const rows = {};
+  for (const mode of ['full', 'api']) {
+    const out = JSON.parse(await node(['toggle.mjs', mode, String(TOGGLE_PAIRS), String(TOGGLE_CALLS)], { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }));
+    const added = out.onUs.map((on, i) => on - out.offUs[i]);
+    rows[mode] = { clock: out.clock, offMedianUs: median(out.offUs), onMedianUs: median(out.onUs), addedMedianUs: median(added), addedUs: added };
+  }
+  console.log(`\nin one process, instrumentation off and on, ${TOGGLE_PAIRS} pairs of ${TOGGLE_CALLS} in-memory calls (${rows.full.clock} per call, medians)`);
+  const labels = { full: 'SDK recording and exporting', api: 'API no-ops (instrumentation alone)' };
+  for (const [mode, r] of Object.entries(rows)) {
+    console.log(`  ${labels[mode].padEnd(36)} off ${fixed(r.offMedianUs).padStart(6)} µs   on ${fixed(r.onMedianUs).padStart(6)} µs   added ${fixed(r.addedMedianUs).padStart(5)} µs`);
+  }
+  return rows;
+}
+
 cpSync(join(HERE, 'apps'), APPS, { recursive: true });
 const sink = await startSink();
 const results = {
   date: new Date().toISOString(),
   machine: { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model, memoryBytes: totalmem() },
-  settings: { ROUNDS, INMEMORY_CALLS, STDIO_CALLS, STARTUP_RUNS, MEMORY_CALLS },
+  settings: { ROUNDS, INMEMORY_CALLS, STDIO_CALLS, STARTUP_RUNS, MEMORY_CALLS, TOGGLE_PAIRS, TOGGLE_CALLS },
 };
 console.log(`node ${process.version}, ${results.machine.cpus} CPUs (${results.machine.cpuModel})`);
 try {
@@ -217,6 +237,7 @@ try {
   }
   if (SECTIONS.includes('startup')) results.startup = await startup(sink);
   if (SECTIONS.includes('memory')) results.memory = await memory(sink);
+  if (SECTIONS.includes('toggle')) results.toggle = await toggle(sink);
   results.exported = sink.received;
   console.log(`\nthe local OTLP endpoint received: ${Object.entries(sink.received).map(([path, r]) => `${path} ${r.requests} requests, ${fixed(r.bytes / 1024, 0)} KiB`).join('; ')}`);
 } finally {
