@@ -11,16 +11,20 @@ export function addServer() {
   return server;
 }
 
+/** One `tools/call add` round trip, checked: a benchmark that got wrong answers measures nothing. */
+export async function callAdd(client, i) {
+  const result = await client.callTool({ name: 'add', arguments: { a: i, b: 1 } });
+  if (result.content[0].text !== String(i + 1)) throw new Error(`wrong result ${JSON.stringify(result)}`);
+}
+
 /** Makes `count` calls after `warmup` untimed ones; returns each timed call's latency in microseconds. */
 export async function timeCalls(client, count, warmup) {
-  const call = (i) => client.callTool({ name: 'add', arguments: { a: i, b: 1 } });
-  for (let i = 0; i < warmup; i++) await call(i);
+  for (let i = 0; i < warmup; i++) await callAdd(client, i);
   const latencies = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const started = performance.now();
-    const result = await call(i);
+    await callAdd(client, i);
     latencies[i] = (performance.now() - started) * 1000;
-    if (result.content[0].text !== String(i + 1)) throw new Error(`wrong result ${JSON.stringify(result)}`);
   }
   return latencies;
 }

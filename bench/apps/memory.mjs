@@ -1,20 +1,16 @@
 // Memory over one long session: tools/call round trips over the in-memory transport, with a garbage collection and a
 // reading of RSS and heap at each checkpoint. `node --expose-gc [preload] memory.mjs 10000,50000` prints one JSON line:
 // [{ calls, rssBytes, heapUsedBytes }, ...].
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addServer } from './calls-common.mjs';
+import { callAdd } from './calls-common.mjs';
+import { connectInMemory } from './in-memory-pair.mjs';
 
 const checkpoints = process.argv[2].split(',').map(Number);
-const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-await addServer().connect(serverTransport);
-const client = new Client({ name: 'bench-client', version: '1.0.0' });
-await client.connect(clientTransport);
+const client = await connectInMemory();
 const readings = [];
 let done = 0;
 for (const target of checkpoints) {
-  for (; done < target; done++) await client.callTool({ name: 'add', arguments: { a: done, b: 1 } });
+  for (; done < target; done++) await callAdd(client, done);
   // Let the batch processors export what is queued (their delay is shortened by the runner), then collect.
   await sleep(1500);
   for (let i = 0; i < 3; i++) {

@@ -12,9 +12,9 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { McpInstrumentation } from '@x/mcp-otel';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { addServer } from './calls-common.mjs';
+import { callAdd } from './calls-common.mjs';
+import { connectInMemory } from './in-memory-pair.mjs';
 
 const [mode, pairs, calls] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -38,10 +38,7 @@ if (mode === 'full') {
 
 const instrumentation = new McpInstrumentation();
 instrumentation.instrument(Client, McpServer);
-const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-await addServer().connect(serverTransport);
-const client = new Client({ name: 'bench-client', version: '1.0.0' });
-await client.connect(clientTransport);
+const client = await connectInMemory();
 
 const threadCpu = typeof process.threadCpuUsage === 'function';
 const clockUs = threadCpu
@@ -56,10 +53,7 @@ async function batch(on) {
   if (on) instrumentation.enable();
   else instrumentation.disable();
   const started = clockUs();
-  for (let i = 0; i < calls; i++) {
-    const result = await client.callTool({ name: 'add', arguments: { a: i, b: 1 } });
-    if (result.content[0].text !== String(i + 1)) throw new Error(`wrong result ${JSON.stringify(result)}`);
-  }
+  for (let i = 0; i < calls; i++) await callAdd(client, i);
   return (clockUs() - started) / calls;
 }
 
