@@ -4,6 +4,24 @@
 import { isMainThread } from 'node:worker_threads';
 
 const STARTED = Symbol.for('@x/mcp-otel.preload');
+/** The oldest Node.js the OpenTelemetry JS line we use runs on; package.json's engines says the same (a test checks). */
+const MINIMUM_NODE = [22, 15, 0];
+
+function nodeIsSupported() {
+  const running = process.versions.node.split('.').map(Number);
+  for (let i = 0; i < MINIMUM_NODE.length; i++) {
+    if (running[i] !== MINIMUM_NODE[i]) return running[i] > MINIMUM_NODE[i];
+  }
+  return true;
+}
+
+function stderrLine(level, message) {
+  try {
+    process.stderr.write(`@x/mcp-otel ${level}: ${message}\n`);
+  } catch {
+    // Nothing more can be done without risking the app.
+  }
+}
 
 async function preload() {
   // Worker threads (pino transports among them) run the preloads again: the main thread's SDK serves the process.
@@ -12,15 +30,16 @@ async function preload() {
   if (globalThis[STARTED] !== undefined) return;
   globalThis[STARTED] = import.meta.url;
   if ((process.env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return;
+  // An older Node: one line on stderr (never stdout: a stdio MCP server speaks JSON-RPC there), nothing loaded.
+  if (!nodeIsSupported()) {
+    stderrLine('warn', `telemetry is off: Node.js ${process.version} is older than ${MINIMUM_NODE.join('.')}, the oldest this version supports`);
+    return;
+  }
   try {
     const { startDistro } = await import('./dist/distro/start.js');
     await startDistro();
   } catch (err) {
-    try {
-      process.stderr.write(`@x/mcp-otel error: telemetry is off, the preload failed: ${String(err?.stack ?? err).split('\n')[0]}\n`);
-    } catch {
-      // Nothing more can be done without risking the app.
-    }
+    stderrLine('error', `telemetry is off, the preload failed: ${String(err?.stack ?? err).split('\n')[0]}`);
   }
 }
 

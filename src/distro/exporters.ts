@@ -9,7 +9,7 @@ import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { OtlpProtocol, Signal, SignalConfig } from './config';
+import type { OtlpProtocol, OtlpSettings, Signal } from './config';
 import { requireVia } from './resolve';
 
 const SUCCESS: ExportResult = { code: 0 };
@@ -37,7 +37,7 @@ const OTLP_PACKAGES: Record<Signal, Record<OtlpProtocol, () => any>> = {
 };
 
 /** Builds the OTLP exporter of a signal with the validated settings (the exporter's own env parsing only fills gaps). */
-function createOtlpExporterNow(config: SignalConfig): any {
+function createOtlpExporterNow(config: OtlpSettings): any {
   const Exporter = OTLP_PACKAGES[config.signal][config.protocol]();
   const options: Record<string, unknown> = {
     timeoutMillis: config.timeoutMillis,
@@ -56,7 +56,7 @@ function createOtlpExporterNow(config: SignalConfig): any {
 class DeferredOtlpExporter {
   private real: any;
 
-  constructor(private readonly config: SignalConfig) {}
+  constructor(private readonly config: OtlpSettings) {}
 
   private exporter(): any {
     this.real ??= createOtlpExporterNow(this.config);
@@ -85,7 +85,7 @@ class DeferredOtlpExporter {
   }
 }
 
-export function createOtlpExporter(config: SignalConfig): SpanExporter & LogRecordExporter {
+export function createOtlpExporter(config: OtlpSettings): SpanExporter & LogRecordExporter {
   return new DeferredOtlpExporter(config) as unknown as SpanExporter & LogRecordExporter;
 }
 
@@ -96,7 +96,7 @@ type TemporalityPreference = 'cumulative' | 'delta' | 'lowmemory';
  * The metric exporter, deferred like the others. The metric reader asks its exporter for the temporality of each
  * instrument when it starts, so that one answer is given here, by the same rules as the OTLP metric exporters.
  */
-export function createOtlpMetricExporter(config: SignalConfig, preference: TemporalityPreference): PushMetricExporter {
+export function createOtlpMetricExporter(config: OtlpSettings, preference: TemporalityPreference): PushMetricExporter {
   const { AggregationTemporality, InstrumentType } = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
   const deltaFor: Record<TemporalityPreference, readonly string[]> = {
     cumulative: [],

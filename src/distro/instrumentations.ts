@@ -3,12 +3,10 @@
  * OTEL_NODE_DISABLED_INSTRUMENTATIONS (`http`, `pino`, ...). Only the chosen packages are loaded: requiring the
  * auto-instrumentations-node index would load all 41 of them.
  */
-import { readFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
 import { diag } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { DistroConfig } from './config';
-import { requireVia } from './resolve';
+import { packageManifest, requireVia } from './resolve';
 
 /** What an MCP server usually does besides MCP: HTTP in and out, and logging. */
 export const DEFAULT_INSTRUMENTATIONS = ['http', 'undici', 'pino', 'winston'];
@@ -25,10 +23,7 @@ interface Catalog {
  * so they are found however npm laid out node_modules.
  */
 export function upstreamCatalog(): Catalog {
-  const metaMain = require.resolve('@opentelemetry/auto-instrumentations-node');
-  const manifest = JSON.parse(readFileSync(join(dirname(metaMain), '..', '..', 'package.json'), 'utf8')) as {
-    dependencies: Record<string, string>;
-  };
+  const manifest = packageManifest('@opentelemetry/auto-instrumentations-node') as { dependencies: Record<string, string> };
   const names = Object.keys(manifest.dependencies)
     .filter((dep) => dep.startsWith(PREFIX))
     .map((dep) => dep.slice(PREFIX.length));
@@ -47,7 +42,10 @@ export function upstreamCatalog(): Catalog {
 }
 
 /** The names to start: the enabled list (or the defaults), less the disabled list. */
-export function chooseInstrumentations(config: DistroConfig, defaults: readonly string[]): string[] {
+export function chooseInstrumentations(
+  config: Pick<DistroConfig, 'enabledInstrumentations' | 'disabledInstrumentations'>,
+  defaults: readonly string[],
+): string[] {
   const chosen = config.enabledInstrumentations ?? defaults;
   return chosen.filter((name) => !config.disabledInstrumentations.includes(name));
 }

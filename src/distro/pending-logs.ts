@@ -1,6 +1,6 @@
 /** The log counterpart of PendingAwareSpanProcessor, in its own module so that sdk-logs loads only when logs are on. */
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import type { LogRecordExporter, SdkLogRecord, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { LogRecordExporter, ReadWriteLogRecord, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { DEFAULT_QUEUE, forgettingExporter, PendingItems } from './pending';
 import type { BatchOptions } from './pending';
 
@@ -14,7 +14,7 @@ export class PendingAwareLogRecordProcessor extends BatchLogRecordProcessor {
     this.pending = pending;
   }
 
-  override onEmit(record: SdkLogRecord): void {
+  override onEmit(record: ReadWriteLogRecord): void {
     if (!this.stopped) this.pending.add(record);
     super.onEmit(record);
   }

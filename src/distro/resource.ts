@@ -1,13 +1,16 @@
 /**
- * The resource: the detectors named by OTEL_NODE_RESOURCE_DETECTORS (no cloud probes by default), then the attributes
- * of OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME, which win.
+ * The resource: the detectors the plan names (OTEL_NODE_RESOURCE_DETECTORS, no cloud probes by default; or a
+ * configuration file's resource detection), then the plan's attributes (OTEL_RESOURCE_ATTRIBUTES and
+ * OTEL_SERVICE_NAME, or the file's resource attributes), which win.
  */
 import { readFileSync } from 'node:fs';
 import { arch, hostname } from 'node:os';
-import { defaultResource, detectResources, osDetector, processDetector, serviceInstanceIdDetector } from '@opentelemetry/resources';
+import {
+  defaultResource, detectResources, osDetector, processDetector, resourceFromAttributes, serviceInstanceIdDetector,
+} from '@opentelemetry/resources';
 import type { Resource, ResourceDetector } from '@opentelemetry/resources';
 import { diag } from '@opentelemetry/api';
-import type { DistroConfig } from './config';
+import type { ResourcePlan } from './plan';
 import { requireVia } from './resolve';
 
 /** The cloud and container detectors ship with auto-instrumentations-node; loaded only when named. */
@@ -51,7 +54,7 @@ const syncHostDetector: ResourceDetector = {
   },
 };
 
-function detectorsFor(name: string, config: DistroConfig): ResourceDetector[] {
+function detectorsFor(name: string): ResourceDetector[] {
   switch (name) {
     case 'host':
       return [syncHostDetector];
@@ -62,21 +65,25 @@ function detectorsFor(name: string, config: DistroConfig): ResourceDetector[] {
     case 'serviceinstance':
       return [serviceInstanceIdDetector];
     case 'env':
-      // Our own parse of OTEL_RESOURCE_ATTRIBUTES, which keeps the good entries when one is malformed.
-      return [{ detect: () => ({ attributes: config.resourceAttributes }) }];
+      // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES: read by config.ts into the plan's attributes, applied last.
+      return [];
     default:
       return optionalDetectors(name);
   }
 }
 
-export function buildResource(config: DistroConfig): Resource {
+/** The SDK's defaults, then the detectors in order, then the plan's own attributes, which win. */
+export function buildResource(plan: ResourcePlan): Resource {
   const detectors: ResourceDetector[] = [];
-  for (const name of config.resourceDetectors) {
+  for (const name of plan.detectors) {
     try {
-      detectors.push(...detectorsFor(name, config));
+      detectors.push(...detectorsFor(name));
     } catch (err) {
       diag.warn(`resource detector "${name}" could not be loaded and is skipped:`, err);
     }
   }
-  return defaultResource().merge(detectResources({ detectors }));
+  const schemaUrl = plan.schemaUrl === undefined ? undefined : { schemaUrl: plan.schemaUrl };
+  return defaultResource()
+    .merge(detectResources({ detectors }))
+    .merge(resourceFromAttributes(plan.attributes, schemaUrl));
 }

@@ -1,10 +1,9 @@
 /**
- * Builds and registers the tracer, meter and logger providers from the validated configuration: what NodeSDK does,
- * but loading only the exporters and propagators that the configuration names.
+ * Builds and registers the tracer, meter and logger providers from the telemetry plan (from the environment or a
+ * configuration file): what NodeSDK does, but loading only the exporters and propagators that the plan names.
  */
-import { context, diag, metrics, propagation, trace } from '@opentelemetry/api';
+import { context, diag, logs, metrics, propagation, trace } from '@opentelemetry/api';
 import type { TextMapPropagator } from '@opentelemetry/api';
-import { logs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -16,13 +15,11 @@ import {
 import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { MeterProvider as SdkMeterProvider } from '@opentelemetry/sdk-metrics';
 import type { LoggerProvider as SdkLoggerProvider, LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { positiveInteger } from './config';
-import type { BadVariable, DistroConfig, SamplerConfig } from './config';
 import { createOtlpExporter, createOtlpMetricExporter, StderrLogRecordExporter, StderrMetricExporter, StderrSpanExporter } from './exporters';
 import { PendingAwareSpanProcessor } from './pending';
 import { requireVia } from './resolve';
-import type { BatchOptions } from './pending';
 import type { SyncFlushSource } from './exit-flush';
+import type { SamplerPlan, TelemetryPlan } from './plan';
 import { McpLogRecordProcessor } from '../instrumentation/logs';
 
 export interface RunningTelemetry {
@@ -34,63 +31,43 @@ export interface RunningTelemetry {
   forceFlush(): Promise<void>;
 }
 
-function buildSampler({ name, ratio }: SamplerConfig): Sampler {
-  switch (name) {
+function buildSampler(plan: SamplerPlan): Sampler {
+  switch (plan.type) {
     case 'always_on':
       return new AlwaysOnSampler();
     case 'always_off':
       return new AlwaysOffSampler();
-    case 'traceidratio':
-      return new TraceIdRatioBasedSampler(ratio);
-    case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
-    case 'parentbased_always_on':
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'trace_id_ratio_based':
+      return new TraceIdRatioBasedSampler(plan.ratio);
+    case 'parent_based': {
+      const optional = (sampler: SamplerPlan | undefined) => (sampler === undefined ? undefined : buildSampler(sampler));
+      return new ParentBasedSampler({
+        root: buildSampler(plan.root),
+        remoteParentSampled: optional(plan.remoteParentSampled),
+        remoteParentNotSampled: optional(plan.remoteParentNotSampled),
+        localParentSampled: optional(plan.localParentSampled),
+        localParentNotSampled: optional(plan.localParentNotSampled),
+      });
+    }
   }
 }
 
-function buildPropagator(names: string[] | undefined): TextMapPropagator | undefined {
-  const list = names ?? ['tracecontext', 'baggage'];
-  if (list.length === 0) return undefined;
-  const propagators = list.map((name): TextMapPropagator => {
+function buildPropagator(names: readonly string[]): TextMapPropagator | undefined {
+  if (names.length === 0) return undefined;
+  const propagators = names.map((name): TextMapPropagator => {
     switch (name) {
       case 'tracecontext':
         return new W3CTraceContextPropagator();
       case 'baggage':
         return new W3CBaggagePropagator();
-      case 'b3':
-      case 'b3multi': {
+      default: {
+        // b3 or b3multi: the package comes with sdk-node, loaded only when named.
         const { B3Propagator, B3InjectEncoding } = requireVia('@opentelemetry/sdk-node', '@opentelemetry/propagator-b3');
         return new B3Propagator(name === 'b3multi' ? { injectEncoding: B3InjectEncoding.MULTI_HEADER } : {});
-      }
-      default: {
-        const { JaegerPropagator } = requireVia('@opentelemetry/sdk-node', '@opentelemetry/propagator-jaeger');
-        return new JaegerPropagator();
       }
     }
   });
   return propagators.length === 1 ? propagators[0] : new CompositePropagator({ propagators });
-}
-
-function batchOptions(env: NodeJS.ProcessEnv, prefix: 'OTEL_BSP' | 'OTEL_BLRP', bad: BadVariable): BatchOptions {
-  return {
-    maxQueueSize: positiveInteger(env, `${prefix}_MAX_QUEUE_SIZE`, bad),
-    maxExportBatchSize: positiveInteger(env, `${prefix}_MAX_EXPORT_BATCH_SIZE`, bad),
-    scheduledDelayMillis: positiveInteger(env, `${prefix}_SCHEDULE_DELAY`, bad),
-    exportTimeoutMillis: positiveInteger(env, `${prefix}_EXPORT_TIMEOUT`, bad),
-  };
-}
-
-function spanLimits(env: NodeJS.ProcessEnv, bad: BadVariable) {
-  const n = (name: string) => positiveInteger(env, name, bad);
-  return {
-    attributeCountLimit: n('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT') ?? n('OTEL_ATTRIBUTE_COUNT_LIMIT'),
-    attributeValueLengthLimit: n('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? n('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'),
-    eventCountLimit: n('OTEL_SPAN_EVENT_COUNT_LIMIT'),
-    linkCountLimit: n('OTEL_SPAN_LINK_COUNT_LIMIT'),
-  };
 }
 
 /**
@@ -99,24 +76,37 @@ function spanLimits(env: NodeJS.ProcessEnv, bad: BadVariable) {
  */
 function alreadyRegistered(api: 'trace' | 'metrics' | 'logs' | 'context' | 'propagation'): boolean {
   const g = globalThis as Record<symbol, Record<string, unknown> | undefined>;
-  if (api === 'logs') return g[Symbol.for('io.opentelemetry.js.api.logs')] !== undefined;
+  // Logs: also a provider registered through the separate @opentelemetry/api-logs package (API 1.9 and earlier).
+  if (api === 'logs' && g[Symbol.for(LEGACY_LOGS_API_KEY)] !== undefined) return true;
   return g[Symbol.for('opentelemetry.js.api.1')]?.[api] !== undefined;
 }
 
-function skipIfRegistered(signal: 'traces' | 'metrics' | 'logs', enabled: boolean): boolean {
-  if (!enabled) return true;
+/** The global of @opentelemetry/api-logs 0.2xx, which kept the logs API apart before API 1.10 took it in. */
+const LEGACY_LOGS_API_KEY = 'io.opentelemetry.js.api.logs';
+
+/**
+ * Registers the logger provider with @opentelemetry/api-logs too: @opentelemetry/winston-transport 0.34 (the newest),
+ * which instrumentation-winston loads to send winston records, still takes its provider from there. The copy that
+ * winston-transport itself resolves is the one that counts.
+ */
+function registerWithLegacyLogsApi(provider: SdkLoggerProvider): void {
+  try {
+    const legacy = requireVia('@opentelemetry/winston-transport', '@opentelemetry/api-logs') as {
+      logs: { setGlobalLoggerProvider(provider: unknown): unknown };
+    };
+    legacy.logs.setGlobalLoggerProvider(provider);
+  } catch (err) {
+    diag.debug('@opentelemetry/api-logs not found; winston records are sent only through the logs API of @opentelemetry/api:', err);
+  }
+}
+
+function skipIfRegistered(signal: 'traces' | 'metrics' | 'logs'): boolean {
   if (!alreadyRegistered(signal === 'traces' ? 'trace' : signal)) return false;
   diag.warn(`a global ${signal} provider is already registered; @x/mcp-otel keeps it and does not register its own`);
   return true;
 }
 
-export function startTelemetry(
-  config: DistroConfig,
-  resource: Resource,
-  instrumentations: Instrumentation[],
-  env: NodeJS.ProcessEnv,
-  bad: BadVariable,
-): RunningTelemetry {
+export function startTelemetry(plan: TelemetryPlan, resource: Resource, instrumentations: Instrumentation[]): RunningTelemetry {
   const syncFlushSources: SyncFlushSource[] = [];
   const running: RunningTelemetry = {
     syncFlushSources,
@@ -135,53 +125,59 @@ export function startTelemetry(
     contextManager.enable();
     context.setGlobalContextManager(contextManager);
   }
-  const propagator = alreadyRegistered('propagation') ? undefined : buildPropagator(config.propagators);
+  const propagator = alreadyRegistered('propagation') ? undefined : buildPropagator(plan.propagators);
   if (propagator !== undefined) propagation.setGlobalPropagator(propagator);
 
   // Metrics first: instrumentations take their meters when they are registered.
-  if (!skipIfRegistered('metrics', config.metrics.exporters.length > 0)) {
+  if (plan.metrics !== undefined && !skipIfRegistered('metrics')) {
     const { MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
-    const readers = config.metrics.exporters.map(
-      (name) =>
+    const readers = plan.metrics.readers.map(
+      (reader) =>
         new PeriodicExportingMetricReader({
-          exporter: name === 'console' ? new StderrMetricExporter() : createOtlpMetricExporter(config.metrics, config.metricTemporality),
-          exportIntervalMillis: config.metricExportIntervalMillis,
-          exportTimeoutMillis: config.metricExportTimeoutMillis,
+          exporter:
+            reader.exporter.kind === 'console' ? new StderrMetricExporter() : createOtlpMetricExporter(reader.exporter.otlp, reader.temporality),
+          exportIntervalMillis: reader.intervalMillis,
+          exportTimeoutMillis: reader.timeoutMillis,
         }),
     );
     running.meterProvider = new MeterProvider({ resource, readers });
     metrics.setGlobalMeterProvider(running.meterProvider);
   }
 
-  if (!skipIfRegistered('traces', config.traces.exporters.length > 0)) {
-    const spanProcessors: SpanProcessor[] = config.traces.exporters.map((name) => {
-      if (name === 'console') return new SimpleSpanProcessor({ exporter: new StderrSpanExporter() });
-      const processor = new PendingAwareSpanProcessor(createOtlpExporter(config.traces), batchOptions(env, 'OTEL_BSP', bad));
-      syncFlushSources.push({ config: config.traces, pending: processor.pending });
-      return processor;
+  if (plan.traces !== undefined && !skipIfRegistered('traces')) {
+    const spanProcessors = plan.traces.processors.map((processor): SpanProcessor => {
+      const { exporter } = processor;
+      if (exporter.kind === 'console') return new SimpleSpanProcessor({ exporter: new StderrSpanExporter() });
+      if (processor.type === 'simple') return new SimpleSpanProcessor({ exporter: createOtlpExporter(exporter.otlp) });
+      const batching = new PendingAwareSpanProcessor(createOtlpExporter(exporter.otlp), processor.batch);
+      syncFlushSources.push({ config: exporter.otlp, pending: batching.pending });
+      return batching;
     });
     running.tracerProvider = new TracerProvider({
       resource,
-      sampler: buildSampler(config.sampler),
-      spanLimits: spanLimits(env, bad),
+      sampler: buildSampler(plan.traces.sampler),
+      spanLimits: plan.traces.limits,
       spanProcessors,
     });
     trace.setGlobalTracerProvider(running.tracerProvider);
   }
 
-  if (!skipIfRegistered('logs', config.logs.exporters.length > 0)) {
+  if (plan.logs !== undefined && !skipIfRegistered('logs')) {
     const { LoggerProvider, SimpleLogRecordProcessor } = require('@opentelemetry/sdk-logs') as typeof import('@opentelemetry/sdk-logs');
-    const processors: LogRecordProcessor[] = config.logs.exporters.map((name) => {
-      if (name === 'console') return new SimpleLogRecordProcessor({ exporter: new StderrLogRecordExporter() });
+    const processors = plan.logs.processors.map((processor): LogRecordProcessor => {
+      const { exporter } = processor;
+      if (exporter.kind === 'console') return new SimpleLogRecordProcessor({ exporter: new StderrLogRecordExporter() });
+      if (processor.type === 'simple') return new SimpleLogRecordProcessor({ exporter: createOtlpExporter(exporter.otlp) });
       const { PendingAwareLogRecordProcessor } = require('./pending-logs') as typeof import('./pending-logs');
-      const processor = new PendingAwareLogRecordProcessor(createOtlpExporter(config.logs), batchOptions(env, 'OTEL_BLRP', bad));
-      syncFlushSources.push({ config: config.logs, pending: processor.pending });
-      return processor;
+      const batching = new PendingAwareLogRecordProcessor(createOtlpExporter(exporter.otlp), processor.batch);
+      syncFlushSources.push({ config: exporter.otlp, pending: batching.pending });
+      return batching;
     });
     // First, so that the exporting processors see the MCP attributes it adds.
     processors.unshift(new McpLogRecordProcessor());
-    running.loggerProvider = new LoggerProvider({ resource, processors });
+    running.loggerProvider = new LoggerProvider({ resource, processors, logRecordLimits: plan.logs.limits });
     logs.setGlobalLoggerProvider(running.loggerProvider);
+    registerWithLegacyLogsApi(running.loggerProvider);
   }
 
   registerInstrumentations({ instrumentations });

@@ -1,12 +1,16 @@
 /**
  * The distribution: what `node --import @x/mcp-otel/register` starts, in order. register.mjs has already checked that
- * this is the main thread, the first preload in the process, and that OTEL_SDK_DISABLED is not set.
+ * this is the main thread, the first preload in the process, a supported Node, and that OTEL_SDK_DISABLED is not set.
  */
 import { diag } from '@opentelemetry/api';
-import { readConfig } from './config';
+import { readConfig, readInstrumentationNames } from './config';
+import { readConfigFile } from './config-file';
 import { installDiagLogger } from './diag';
+import type { StderrDiagLogger } from './diag';
 import { registerEsmHook } from './esm-hook';
 import { chooseInstrumentations, DEFAULT_INSTRUMENTATIONS, loadInstrumentations, upstreamCatalog } from './instrumentations';
+import { planFromEnv } from './plan';
+import type { ExporterPlan, TelemetryPlan } from './plan';
 import { installProcessHooks } from './process-hooks';
 import { excludedMethodsFromEnv, McpInstrumentation, MCP_SDK_ESM_INCLUDE, metricsResourceUriFromEnv } from '../instrumentation/instrumentation';
 import { buildResource } from './resource';
@@ -19,26 +23,58 @@ const MCP = 'mcp';
 /** How long the preload waits for the ESM hook before letting the app start anyway. */
 const ESM_HOOK_TIMEOUT_MILLIS = 5_000;
 
+/**
+ * The plan from OTEL_CONFIG_FILE when it is set (then the file is the whole configuration, but for the choice of
+ * instrumentations, which stays with OTEL_NODE_*_INSTRUMENTATIONS as in upstream's register), else from the OTEL_*
+ * variables. undefined: no telemetry (the file says disabled, or cannot be used: one error line says why).
+ */
+function readPlan(env: NodeJS.ProcessEnv, known: readonly string[], logger: StderrDiagLogger): TelemetryPlan | undefined {
+  const bad = logger.badVariable.bind(logger);
+  const file = env.OTEL_CONFIG_FILE?.trim();
+  if (!file) {
+    const mcp = { excludedMethods: excludedMethodsFromEnv(env), metricsResourceUri: metricsResourceUriFromEnv(env) };
+    return planFromEnv(readConfig(env, known, bad), env, mcp, bad);
+  }
+  const warnings: string[] = [];
+  const names = readInstrumentationNames(env, known, bad);
+  const result = readConfigFile(file, env, (message) => warnings.push(message), {
+    enabled: names.enabledInstrumentations,
+    disabled: names.disabledInstrumentations,
+  });
+  if (result.kind === 'unusable') {
+    diag.error(`OTEL_CONFIG_FILE: ${result.reason}; telemetry is off`);
+    return undefined;
+  }
+  if (result.kind === 'disabled') return undefined;
+  // The file's log_level applies from here on, to its own warnings too.
+  logger.setLevel(result.logLevel);
+  for (const warning of warnings) bad('OTEL_CONFIG_FILE', warning);
+  return result.plan;
+}
+
+const exporterNames = (exporters: readonly { exporter: ExporterPlan }[] | undefined) =>
+  exporters?.map(({ exporter }) => (exporter.kind === 'console' ? 'console' : exporter.otlp.protocol)).join('+') || 'none';
+
 export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const logger = installDiagLogger(env);
-  const bad = logger.badVariable.bind(logger);
   const catalog = upstreamCatalog();
-  const config = readConfig(env, [MCP, ...catalog.names], bad);
+  const plan = readPlan(env, [MCP, ...catalog.names], logger);
+  if (plan === undefined) return;
 
   // MCP is what this distribution is for: it stays on unless OTEL_NODE_DISABLED_INSTRUMENTATIONS names it, also
   // when OTEL_NODE_ENABLED_INSTRUMENTATIONS picks upstream instrumentations.
-  const mcp = !config.disabledInstrumentations.includes(MCP);
+  const mcp = !plan.disabledInstrumentations.includes(MCP);
   // The hook comes first: each instrumentation tells it which modules to wrap as it is created.
   const esmHook = registerEsmHook(mcp ? [MCP_SDK_ESM_INCLUDE] : []);
-  const names = chooseInstrumentations(config, DEFAULT_INSTRUMENTATIONS).filter((name) => name !== MCP);
-  const mcpConfig = { excludedMethods: excludedMethodsFromEnv(env), metricsResourceUri: metricsResourceUriFromEnv(env) };
-  const instrumentations = [...(mcp ? [new McpInstrumentation(mcpConfig)] : []), ...loadInstrumentations(names, catalog)];
-  const telemetry = startTelemetry(config, buildResource(config), instrumentations, env, bad);
-  installProcessHooks(telemetry, config.flushTimeoutMillis);
+  const names = chooseInstrumentations(plan, DEFAULT_INSTRUMENTATIONS).filter((name) => name !== MCP);
+  const instrumentations = [...(mcp ? [new McpInstrumentation(plan.mcp)] : []), ...loadInstrumentations(names, catalog)];
+  const telemetry = startTelemetry(plan, buildResource(plan.resource), instrumentations);
+  installProcessHooks(telemetry, plan.flushTimeoutMillis);
   diag.debug(
-    `@x/mcp-otel ${VERSION} started: traces=${config.traces.exporters.join('+') || 'none'} ` +
-      `metrics=${config.metrics.exporters.join('+') || 'none'} logs=${config.logs.exporters.join('+') || 'none'} ` +
-      `instrumentations=${[...(mcp ? [MCP] : []), ...names].join(',')}`,
+    `@x/mcp-otel ${VERSION} started: ` +
+      `traces=${exporterNames(plan.traces?.processors)} metrics=${exporterNames(plan.metrics?.readers)} ` +
+      `logs=${exporterNames(plan.logs?.processors)} instrumentations=${[...(mcp ? [MCP] : []), ...names].join(',')}` +
+      (env.OTEL_CONFIG_FILE?.trim() ? ` config=${env.OTEL_CONFIG_FILE.trim()}` : ''),
   );
   await esmHook?.ready(ESM_HOOK_TIMEOUT_MILLIS);
 }

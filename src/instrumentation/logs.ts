@@ -3,7 +3,7 @@
  * protocol's own log messages (`notifications/message`) as OpenTelemetry log records.
  */
 import { context, createContextKey, type Attributes, type Context } from '@opentelemetry/api';
-import type { LogRecord } from '@opentelemetry/api-logs';
+import type { LogRecord } from '@opentelemetry/api';
 import { ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_METHOD_NAME } from './semconv';
 
 const MCP_OPERATION = createContextKey('@x/mcp-otel operation');

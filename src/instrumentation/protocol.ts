@@ -38,7 +38,7 @@ import {
   type MessageFacts,
   type TransportFacts,
 } from './attributes';
-import type { LogRecord } from '@opentelemetry/api-logs';
+import type { LogRecord } from '@opentelemetry/api';
 import { protocolLogRecord, withOperation } from './logs';
 import { MeasuredSpan, secondsSince, type Side } from './metrics';
 import { extractTraceContext, injectTraceContext } from './propagation';

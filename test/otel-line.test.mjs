@@ -1,0 +1,122 @@
+// End to end: the OpenTelemetry JS line the packed package brings (API 1.10, core 3.x, Node 22.15+), apps on either
+// API generation making spans of their own inside an MCP tool, and what the preload does on a Node it does not
+// support (one stderr line, the app untouched).
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { startReceiver } from './helpers/otlp-receiver.mjs';
+import { MINIMUM_NODE, nodeBin, UNSUPPORTED_NODE } from './helpers/nodes.mjs';
+import { APP_DIR, PRELOAD, ROOT, STDIO_INPUT, run } from './helpers/processes.mjs';
+
+const OTLP_SERVER = 2;
+const OTLP_INTERNAL = 1;
+const INSTALLED = join(APP_DIR, 'node_modules', '@x', 'mcp-otel');
+
+let receiver;
+before(async () => {
+  receiver = await startReceiver();
+});
+after(() => receiver.close());
+beforeEach(() => receiver.reset());
+
+const exportEnv = (extra = {}) => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+  OTEL_METRICS_EXPORTER: 'none',
+  OTEL_LOGS_EXPORTER: 'none',
+  ...extra,
+});
+
+/** The version of `name` as the installed @x/mcp-otel resolves it (found from its main file up to its package.json). */
+function resolvedVersion(name) {
+  let dir = dirname(createRequire(join(INSTALLED, 'dist', 'index.js')).resolve(name));
+  for (;;) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      if (manifest.name === name) return manifest.version;
+    } catch {
+      // Not here: one directory up.
+    }
+    dir = dirname(dir);
+  }
+}
+
+test('the packed install resolves @opentelemetry/api 1.10 and @opentelemetry/core 3.x, and asks for Node >= 22.15.0', () => {
+  assert.match(resolvedVersion('@opentelemetry/api'), /^1\.10\.\d+$/);
+  assert.match(resolvedVersion('@opentelemetry/core'), /^3\.\d+\.\d+$/);
+  assert.match(resolvedVersion('@opentelemetry/sdk-trace'), /^3\.\d+\.\d+$/);
+  assert.match(resolvedVersion('@opentelemetry/sdk-node'), /^0\.30\d\.\d+$/);
+  const manifest = JSON.parse(readFileSync(join(INSTALLED, 'package.json'), 'utf8'));
+  assert.equal(manifest.engines.node, `>=${MINIMUM_NODE}`);
+  // register.mjs checks the same minimum itself, without loading anything.
+  const register = readFileSync(join(ROOT, 'register.mjs'), 'utf8');
+  assert.equal(/const MINIMUM_NODE = \[(\d+), (\d+), (\d+)\];/.exec(register)?.slice(1).join('.'), MINIMUM_NODE);
+});
+
+const CALL_WORK = [
+  { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test-host', version: '1.0.0' } } },
+  { jsonrpc: '2.0', method: 'notifications/initialized' },
+  { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'work', arguments: {} } },
+].map((m) => JSON.stringify(m) + '\n').join('');
+
+for (const [apiVersion, cwd] of [
+  ['1.10.0', APP_DIR],
+  ['1.9.1', join(APP_DIR, '..', 'app-api-1.9')],
+]) {
+  test(`an app on @opentelemetry/api ${apiVersion}: its own span inside a tool is exported under the MCP SERVER span`, async () => {
+    const file = apiVersion === '1.10.0' ? 'mcp/own-span-server.mjs' : 'own-span-server.mjs';
+    const result = await run(file, { cwd, input: CALL_WORK, env: exportEnv({ OTEL_SERVICE_NAME: `api-${apiVersion}` }) });
+    assert.equal(result.code, 0, result.stderr);
+    const answer = result.stdout.toString().trim().split('\n').map((l) => JSON.parse(l)).find((m) => m.id === 2);
+    assert.deepEqual(answer.result.content, [{ type: 'text', text: apiVersion }]);
+    await receiver.waitFor((r) => r.spans.some((s) => s.name === 'app work') && r.spans.some((s) => s.name === 'tools/call work'));
+    const server = receiver.spans.filter((s) => s.name === 'tools/call work');
+    const own = receiver.spans.filter((s) => s.name === 'app work');
+    assert.equal(server.length, 1);
+    assert.equal(own.length, 1);
+    assert.equal(server[0].kind, OTLP_SERVER);
+    assert.equal(server[0].scope, '@x/mcp-otel');
+    assert.equal(own[0].kind, OTLP_INTERNAL);
+    assert.equal(own[0].scope, 'fixture-app');
+    assert.equal(own[0].attributes['app.api.version'], apiVersion);
+    assert.equal(own[0].traceId, server[0].traceId);
+    assert.equal(own[0].parentSpanId, server[0].spanId);
+    assert.equal(own[0].resource['service.name'], `api-${apiVersion}`);
+  });
+}
+
+test(`on Node ${UNSUPPORTED_NODE}: one stderr line naming both versions, stdout and exit code as bare, nothing loaded or sent`, async () => {
+  const command = join(nodeBin(UNSUPPORTED_NODE), 'node');
+  const line = `@x/mcp-otel warn: telemetry is off: Node.js v${UNSUPPORTED_NODE} is older than ${MINIMUM_NODE}, the oldest this version supports\n`;
+
+  const bare = await run('stdio-server.mjs', { command, nodeArgs: [], input: STDIO_INPUT });
+  const preloaded = await run('stdio-server.mjs', { command, input: STDIO_INPUT, env: exportEnv({ OTEL_LOG_LEVEL: 'debug' }) });
+  assert.equal(bare.code, 0, bare.stderr);
+  assert.equal(bare.stdout.toString().trim().split('\n').length, 3);
+  assert.equal(preloaded.code, 0, preloaded.stderr);
+  assert.ok(preloaded.stdout.equals(bare.stdout), 'stdout differs under the preload');
+  assert.equal(preloaded.stderr, bare.stderr + line);
+
+  for (const code of ['0', '3']) {
+    const bareExit = await run('exit-now.mjs', { command, nodeArgs: [], env: { EXIT_CODE: code } });
+    const preloadedExit = await run('exit-now.mjs', { command, env: exportEnv({ EXIT_CODE: code }) });
+    assert.equal(bareExit.code, Number(code));
+    assert.equal(preloadedExit.code, Number(code));
+    assert.ok(preloadedExit.stdout.equals(bareExit.stdout));
+    assert.equal(preloadedExit.stderr, line);
+  }
+
+  // Nothing registered, nothing patched, no module of ours or OpenTelemetry's loaded (the probe sees each on a
+  // supported Node: preload.test.mjs).
+  const probe = await run('probe.mjs', { command, env: exportEnv() });
+  assert.equal(probe.code, 0);
+  assert.equal(probe.stderr, `${line}probe {"apiGlobal":false,"httpPatched":false,"recording":false,"loaded":0}\n`);
+
+  // Given twice (--import and NODE_OPTIONS): still one line.
+  const twice = await run('exit-now.mjs', { command, env: exportEnv({ NODE_OPTIONS: `${PRELOAD.join(' ')}` }) });
+  assert.equal(twice.stderr, line);
+
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(receiver.requests.length, 0);
+});
