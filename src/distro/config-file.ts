@@ -277,11 +277,16 @@ function yamlError(path: string): string | undefined {
   return first === undefined ? undefined : `${path} is not valid YAML: ${first.message.split('\n')[0]}`;
 }
 
-/** Reads the file named by OTEL_CONFIG_FILE into a plan. Never throws: a file it cannot use is `unusable`. */
-export function readConfigFile(path: string, env: NodeJS.ProcessEnv, warn: FileWarning, instrumentationNames: {
-  enabled: string[] | undefined;
-  disabled: string[];
-}): ConfigFileResult {
+/**
+ * Reads the file named by OTEL_CONFIG_FILE into a plan. Never throws: a file it cannot use is `unusable`. `env` is
+ * process.env: upstream's reader takes the file name and the substituted values from there.
+ */
+export function readConfigFile(
+  env: NodeJS.ProcessEnv,
+  warn: FileWarning,
+  instrumentationNames: { enabled: string[] | undefined; disabled: string[] },
+): ConfigFileResult {
+  const path = env.OTEL_CONFIG_FILE?.trim() ?? '';
   let model: ConfigModel;
   try {
     const notYaml = yamlError(path);

@@ -1,8 +1,12 @@
 /**
- * The ESM loader hook: import-in-the-middle registered through module.register(), in the mode that wraps only the
- * modules that instrumentations name (wrapping every module costs about 0.2 s at startup and breaks some bundles).
- * It must be registered before the instrumentations are created: each of them tells the hook, through a message
- * port, which modules it wants, and the preload waits until the hook has acknowledged them.
+ * The ESM loader hook: import-in-the-middle, in the mode that wraps only the modules that instrumentations name
+ * (wrapping every module costs about 0.2 s at startup and breaks some bundles). It must be registered before the
+ * instrumentations are created: each of them tells the hook, through a message port, which modules it wants, and the
+ * preload waits until the hook has acknowledged them.
+ *
+ * Where Node's synchronous hooks can run it (module.registerHooks(): Node 22.22.3+, 24.11.1+, 26), the hook runs on
+ * the app's thread; elsewhere on Node's loader thread through module.register(), which Node 26 deprecates (DEP0205:
+ * calling it prints a DeprecationWarning on the app's stderr).
  */
 import { pathToFileURL } from 'node:url';
 import { diag } from '@opentelemetry/api';
@@ -12,20 +16,30 @@ export interface EsmHook {
   ready(timeoutMillis: number): Promise<void>;
 }
 
-export function registerEsmHook(extraIncludes: readonly (string | RegExp)[] = []): EsmHook | undefined {
-  const nodeModule = require('node:module') as { register?: (...args: unknown[]) => void };
-  if (typeof nodeModule.register !== 'function') {
-    diag.warn('this Node.js has no module.register(): ES modules are not instrumented (Node ^18.19 or >=20.6 needed)');
-    return undefined;
-  }
+interface SyncHooks {
+  supportsSyncHooks(): boolean;
+  register(options: object): void;
+}
+
+export async function registerEsmHook(extraIncludes: readonly (string | RegExp)[] = []): Promise<EsmHook | undefined> {
   // The same copy of import-in-the-middle as @opentelemetry/instrumentation's: the message port lives in its module
   // state, so a second copy would never hear of the modules to hook.
   let waitForAllMessagesAcknowledged: () => Promise<void>;
   try {
     const iitm = require('import-in-the-middle') as typeof import('import-in-the-middle');
     const channel = iitm.createAddHookMessageChannel();
-    (channel.registerOptions.data as { include: (string | RegExp)[] }).include.push(...extraIncludes);
-    nodeModule.register('import-in-the-middle/hook.mjs', pathToFileURL(__filename), channel.registerOptions);
+    const data = channel.registerOptions.data as { include: (string | RegExp)[] };
+    data.include.push(...extraIncludes);
+    // A module without imports: asking it loads nothing else.
+    const { supportsSyncHooks } = (await import('import-in-the-middle/supports-sync-hooks.mjs' as string)) as SyncHooks;
+    if (supportsSyncHooks()) {
+      const { register } = (await import('import-in-the-middle/register-hooks.mjs' as string)) as SyncHooks;
+      // The same options as the loader thread's: the include list and the port that adds to it.
+      register(data);
+    } else {
+      const nodeModule = require('node:module') as { register: (...args: unknown[]) => void };
+      nodeModule.register('import-in-the-middle/hook.mjs', pathToFileURL(__filename), channel.registerOptions);
+    }
     waitForAllMessagesAcknowledged = channel.waitForAllMessagesAcknowledged;
   } catch (err) {
     // CommonJS instrumentation still works without the hook: go on without it.

@@ -37,7 +37,7 @@ function readPlan(env: NodeJS.ProcessEnv, known: readonly string[], logger: Stde
   }
   const warnings: string[] = [];
   const names = readInstrumentationNames(env, known, bad);
-  const result = readConfigFile(file, env, (message) => warnings.push(message), {
+  const result = readConfigFile(env, (message) => warnings.push(message), {
     enabled: names.enabledInstrumentations,
     disabled: names.disabledInstrumentations,
   });
@@ -65,7 +65,7 @@ export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise
   // when OTEL_NODE_ENABLED_INSTRUMENTATIONS picks upstream instrumentations.
   const mcp = !plan.disabledInstrumentations.includes(MCP);
   // The hook comes first: each instrumentation tells it which modules to wrap as it is created.
-  const esmHook = registerEsmHook(mcp ? [MCP_SDK_ESM_INCLUDE] : []);
+  const esmHook = await registerEsmHook(mcp ? [MCP_SDK_ESM_INCLUDE] : []);
   const names = chooseInstrumentations(plan, DEFAULT_INSTRUMENTATIONS).filter((name) => name !== MCP);
   const instrumentations = [...(mcp ? [new McpInstrumentation(plan.mcp)] : []), ...loadInstrumentations(names, catalog)];
   const telemetry = startTelemetry(plan, buildResource(plan.resource), instrumentations);

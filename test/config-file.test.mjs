@@ -1,0 +1,344 @@
+// Unit tests of OTEL_CONFIG_FILE: a declarative configuration file read by upstream's @opentelemetry/configuration
+// and turned into the distribution's telemetry plan; what cannot be used gives a reason, what is left out a warning.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { ROOT } from './helpers/processes.mjs';
+
+const require = createRequire(import.meta.url);
+const { readConfigFile } = require('../dist/distro/config-file.js');
+const { DiagLogLevel } = require('@opentelemetry/api');
+
+const DIR = join(ROOT, '.test-work', `config-files-${process.pid}`);
+mkdirSync(DIR, { recursive: true });
+after(() => rmSync(DIR, { recursive: true, force: true }));
+
+const NAMES = { enabled: undefined, disabled: [] };
+let count = 0;
+
+/** Writes `text` to a file, reads it as OTEL_CONFIG_FILE with `vars` set, and gives the result and the warnings. */
+function read(text, vars = {}) {
+  const file = join(DIR, `config-${++count}.yaml`);
+  writeFileSync(file, text);
+  const saved = { ...process.env };
+  Object.assign(process.env, { OTEL_CONFIG_FILE: file }, vars);
+  const warnings = [];
+  try {
+    return { file, result: readConfigFile(process.env, (m) => warnings.push(m), NAMES), warnings };
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+}
+
+const otlp = (signal, extra = {}) => ({
+  signal,
+  protocol: 'http/protobuf',
+  url: `http://localhost:4318/v1/${signal}`,
+  headers: {},
+  timeoutMillis: 10000,
+  compression: 'none',
+  ...extra,
+});
+const NO_BATCH = { maxQueueSize: undefined, maxExportBatchSize: undefined, scheduledDelayMillis: undefined, exportTimeoutMillis: undefined };
+
+test('a full file: every section becomes the plan, with ${VAR} and ${VAR:-default} substituted', () => {
+  const { result, warnings } = read(
+    `file_format: "1.0"
+log_level: debug
+attribute_limits:
+  attribute_value_length_limit: 4096
+  attribute_count_limit: 64
+resource:
+  schema_url: https://opentelemetry.io/schemas/1.37.0
+  attributes_list: team=mcp%20tools,service.name=from-the-list
+  attributes:
+    - name: service.name
+      value: \${SERVICE:-fallback-service}
+    - name: deployment.replicas
+      value: 3
+      type: int
+    - name: regions
+      value: [eu, us]
+      type: string_array
+  detection/development:
+    detectors:
+      - host:
+      - process:
+propagator:
+  composite:
+    - tracecontext:
+    - b3multi:
+  composite_list: baggage,tracecontext
+tracer_provider:
+  sampler:
+    parent_based:
+      root:
+        trace_id_ratio_based:
+          ratio: 0.25
+      remote_parent_not_sampled:
+        always_off:
+  limits:
+    attribute_count_limit: 32
+    event_count_limit: 10
+    link_count_limit: 5
+  processors:
+    - batch:
+        schedule_delay: 200
+        max_queue_size: 100
+        max_export_batch_size: 50
+        export_timeout: 3000
+        exporter:
+          otlp_http:
+            endpoint: \${COLLECTOR}/v1/traces
+            encoding: json
+            compression: gzip
+            timeout: 500
+            headers_list: x-team=blue,x-both=from-list
+            headers:
+              - name: x-both
+                value: from-headers
+    - simple:
+        exporter:
+          console:
+meter_provider:
+  readers:
+    - periodic:
+        interval: 1000
+        timeout: 5000
+        exporter:
+          otlp_grpc:
+            endpoint: http://127.0.0.1:4317
+            temporality_preference: delta
+logger_provider:
+  limits:
+    attribute_count_limit: 16
+  processors:
+    - batch:
+        exporter:
+          otlp_http: {}
+instrumentation/development:
+  js:
+    mcp:
+      excluded_methods: [ping, notifications/progress]
+      metrics_resource_uri: true
+`,
+    { COLLECTOR: 'http://127.0.0.1:9999' },
+  );
+  assert.deepEqual(warnings, []);
+  assert.equal(result.kind, 'plan');
+  assert.equal(result.logLevel, DiagLogLevel.DEBUG);
+  assert.deepEqual(result.plan, {
+    propagators: ['tracecontext', 'b3multi', 'baggage'],
+    resource: {
+      detectors: ['host', 'os', 'process'],
+      // attributes win over attributes_list
+      attributes: { team: 'mcp tools', 'service.name': 'fallback-service', 'deployment.replicas': 3, regions: ['eu', 'us'] },
+      schemaUrl: 'https://opentelemetry.io/schemas/1.37.0',
+    },
+    mcp: { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: true },
+    enabledInstrumentations: undefined,
+    disabledInstrumentations: [],
+    flushTimeoutMillis: 2000,
+    traces: {
+      processors: [
+        {
+          type: 'batch',
+          exporter: {
+            kind: 'otlp',
+            otlp: otlp('traces', {
+              protocol: 'http/json',
+              url: 'http://127.0.0.1:9999/v1/traces',
+              headers: { 'x-team': 'blue', 'x-both': 'from-headers' },
+              timeoutMillis: 500,
+              compression: 'gzip',
+            }),
+          },
+          batch: { maxQueueSize: 100, maxExportBatchSize: 50, scheduledDelayMillis: 200, exportTimeoutMillis: 3000 },
+        },
+        { type: 'simple', exporter: { kind: 'console' }, batch: NO_BATCH },
+      ],
+      sampler: {
+        type: 'parent_based',
+        root: { type: 'trace_id_ratio_based', ratio: 0.25 },
+        remoteParentSampled: undefined,
+        remoteParentNotSampled: { type: 'always_off' },
+        localParentSampled: undefined,
+        localParentNotSampled: undefined,
+      },
+      limits: {
+        attributeValueLengthLimit: 4096,
+        attributeCountLimit: 32,
+        eventCountLimit: 10,
+        linkCountLimit: 5,
+        attributePerEventCountLimit: undefined,
+        attributePerLinkCountLimit: undefined,
+      },
+    },
+    metrics: {
+      readers: [
+        {
+          exporter: { kind: 'otlp', otlp: otlp('metrics', { protocol: 'grpc', url: 'http://127.0.0.1:4317' }) },
+          intervalMillis: 1000,
+          timeoutMillis: 1000,
+          temporality: 'delta',
+        },
+      ],
+    },
+    logs: {
+      processors: [{ type: 'batch', exporter: { kind: 'otlp', otlp: otlp('logs') }, batch: NO_BATCH }],
+      limits: { attributeValueLengthLimit: 4096, attributeCountLimit: 16 },
+    },
+  });
+});
+
+test('a set variable wins over the default; $$ is a literal dollar; file_format 1.1 is read like 1.0', () => {
+  const { result } = read(
+    `file_format: "1.1"
+resource:
+  attributes:
+    - name: service.name
+      value: \${SERVICE:-fallback-service}
+    - name: price
+      value: $$5
+`,
+    { SERVICE: 'from-the-environment' },
+  );
+  assert.equal(result.kind, 'plan');
+  assert.deepEqual(result.plan.resource.attributes, { 'service.name': 'from-the-environment', price: '$5' });
+});
+
+test('a file with only file_format: no providers, no propagator, the SDK resource, info level, MCP defaults', () => {
+  const { result, warnings } = read('file_format: "1.0"\n');
+  assert.deepEqual(warnings, []);
+  assert.equal(result.kind, 'plan');
+  assert.equal(result.logLevel, DiagLogLevel.INFO);
+  assert.deepEqual(result.plan, {
+    propagators: [],
+    resource: { detectors: [], attributes: {} },
+    mcp: { excludedMethods: [], metricsResourceUri: false },
+    enabledInstrumentations: undefined,
+    disabledInstrumentations: [],
+    flushTimeoutMillis: 2000,
+  });
+});
+
+test('log_level: the severity names map to diag levels', () => {
+  for (const [name, level] of [
+    ['trace', DiagLogLevel.ALL],
+    ['trace2', DiagLogLevel.VERBOSE],
+    ['debug', DiagLogLevel.DEBUG],
+    ['info3', DiagLogLevel.INFO],
+    ['warn', DiagLogLevel.WARN],
+    ['error', DiagLogLevel.ERROR],
+    ['fatal', DiagLogLevel.NONE],
+  ]) {
+    assert.equal(read(`file_format: "1.0"\nlog_level: ${name}\n`).result.logLevel, level, name);
+  }
+});
+
+test('disabled: true is no telemetry', () => {
+  assert.deepEqual(read('file_format: "1.0"\ndisabled: true\ntracer_provider:\n  processors:\n    - simple:\n        exporter:\n          console:\n').result, {
+    kind: 'disabled',
+  });
+});
+
+test('files that cannot be used: missing, not YAML, not a configuration, invalid against the schema, a newer major format', () => {
+  const unusable = (text, vars) => {
+    const { file, result } = read(text, vars);
+    assert.equal(result.kind, 'unusable', JSON.stringify(result));
+    assert.doesNotMatch(result.reason, /\n/);
+    return { file, reason: result.reason };
+  };
+  const missing = join(DIR, 'nowhere.yaml');
+  {
+    const saved = process.env.OTEL_CONFIG_FILE;
+    process.env.OTEL_CONFIG_FILE = missing;
+    try {
+      assert.deepEqual(readConfigFile(process.env, () => {}, NAMES), { kind: 'unusable', reason: `${missing} does not exist` });
+    } finally {
+      if (saved === undefined) delete process.env.OTEL_CONFIG_FILE;
+      else process.env.OTEL_CONFIG_FILE = saved;
+    }
+  }
+  const notYaml = unusable('file_format: "1.0"\ntracer_provider:\n  processors: [\n');
+  assert.match(notYaml.reason, new RegExp(`^${notYaml.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid YAML: `));
+  const text = unusable('just some words\n');
+  assert.match(text.reason, /Unsupported file_format: "undefined"/);
+  const invalid = unusable('file_format: "1.0"\ntracer_provider:\n  processors: []\n');
+  assert.match(invalid.reason, /Invalid OpenTelemetry config file: .*\/tracer_provider\/processors must NOT have fewer than 1 items/);
+  const wrongType = unusable('file_format: "1.0"\ndisabled: "sometimes"\n');
+  assert.match(wrongType.reason, /\/disabled must be boolean/);
+  const major = unusable('file_format: "2.0"\n');
+  assert.match(major.reason, /Unsupported file_format: "2.0"\. This SDK supports schema version 1\.x\./);
+});
+
+test('what this distribution cannot do is left out with one warning each; the rest of the file applies', () => {
+  const { result, warnings } = read(`file_format: "1.0"
+propagator:
+  composite_list: tracecontext,xray
+tracer_provider:
+  sampler:
+    jaeger_remote:
+      endpoint: http://127.0.0.1:14250
+  processors:
+    - batch:
+        exporter:
+          zipkin:
+            endpoint: http://127.0.0.1:9411/api/v2/spans
+    - batch:
+        exporter:
+          otlp_http:
+            endpoint: http://127.0.0.1:4318/v1/traces
+            tls:
+              ca_file: /etc/ca.pem
+meter_provider:
+  views:
+    - selector:
+        instrument_name: mcp.client.operation.duration
+      stream:
+        aggregation:
+          drop:
+  readers:
+    - pull:
+        exporter:
+          prometheus/development:
+            port: 9464
+resource:
+  detection/development:
+    detectors:
+      - container:
+      - service:
+instrumentation/development:
+  js:
+    mcp:
+      excluded_methods: ping
+      metrics_resource_uri: "yes"
+`);
+  assert.equal(result.kind, 'plan');
+  assert.deepEqual(warnings, [
+    'propagator: "xray" is not supported by @x/mcp-otel (tracecontext, baggage, b3, b3multi are); left out',
+    'instrumentation/development.js.mcp.excluded_methods: not a list of method names; no method is excluded',
+    'instrumentation/development.js.mcp.metrics_resource_uri: not true or false; using false',
+    'tracer_provider.processors[0].batch.exporter: the "zipkin" exporter is not supported by @x/mcp-otel (otlp_http, otlp_grpc and console are); left out',
+    "tracer_provider.processors[1].batch.exporter.otlp_http.tls: TLS files are not supported in a configuration file yet; the exporter uses the system's CAs",
+    'tracer_provider.sampler: the "jaeger_remote" sampler is not supported by @x/mcp-otel; using parent_based with an always_on root',
+    'meter_provider.views: views are not supported by @x/mcp-otel; left out',
+    'meter_provider.readers[0]: the "pull" metric reader is not supported by @x/mcp-otel (periodic is); left out',
+  ]);
+  assert.deepEqual(result.plan.propagators, ['tracecontext']);
+  assert.deepEqual(result.plan.resource.detectors, ['container', 'serviceinstance']);
+  assert.deepEqual(result.plan.traces.processors.map((p) => p.exporter.otlp.url), ['http://127.0.0.1:4318/v1/traces']);
+  assert.deepEqual(result.plan.traces.sampler, { type: 'parent_based', root: { type: 'always_on' } });
+  assert.deepEqual(result.plan.metrics.readers, []);
+  assert.deepEqual(result.plan.mcp, { excludedMethods: [], metricsResourceUri: false });
+});
+
+test('the service detector takes service.name from OTEL_SERVICE_NAME; the file\'s own attribute wins over it', () => {
+  const detectOnly = 'file_format: "1.0"\nresource:\n  detection/development:\n    detectors:\n      - service:\n';
+  assert.deepEqual(read(detectOnly, { OTEL_SERVICE_NAME: 'from-env' }).result.plan.resource.attributes, { 'service.name': 'from-env' });
+  const withOwn = `${detectOnly}  attributes:\n    - name: service.name\n      value: from-file\n`;
+  assert.deepEqual(read(withOwn, { OTEL_SERVICE_NAME: 'from-env' }).result.plan.resource.attributes, { 'service.name': 'from-file' });
+});
