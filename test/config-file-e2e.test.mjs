@@ -157,3 +157,11 @@ test('a config file that says disabled: nothing patched, nothing sent, nothing s
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(receiver.requests.length, 0);
 });
+
+test("a config file's attribute limits apply to the app's spans and the MCP spans", async () => {
+  const file = configFile(`${tracesTo()}attribute_limits:\n  attribute_value_length_limit: 2\n`);
+  const result = await run('span.mjs', { env: { OTEL_CONFIG_FILE: file } });
+  assert.equal(result.code, 0, result.stderr);
+  await receiver.waitFor((r) => r.spans.some((s) => s.name === 'fixture-span'));
+  assert.deepEqual(receiver.spans.map((s) => [s.name, s.attributes]), [['fixture-span', { 'fixture.format': 'es' }]]);
+});

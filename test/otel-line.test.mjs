@@ -120,3 +120,17 @@ test(`on Node ${UNSUPPORTED_NODE}: one stderr line naming both versions, stdout 
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(receiver.requests.length, 0);
 });
+
+test(`on Node ${MINIMUM_NODE}, the oldest supported: it starts, and ES modules are hooked through module.register()`, async () => {
+  // 22.15.0 has no synchronous loader hooks that import-in-the-middle can run: the loader-thread path is taken here.
+  const command = join(nodeBin(MINIMUM_NODE), 'node');
+  const result = await run('stdio-server.mjs', { command, input: STDIO_INPUT, env: exportEnv({ OTEL_SERVICE_NAME: 'oldest-node' }) });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, '');
+  await receiver.waitFor((r) => r.spans.some((s) => s.name === 'tools/call add'));
+  const [call] = receiver.spans.filter((s) => s.name === 'tools/call add');
+  assert.equal(call.kind, OTLP_SERVER);
+  assert.equal(call.resource['service.name'], 'oldest-node');
+  assert.equal(call.resource['process.runtime.version'], MINIMUM_NODE);
+  assert.equal(call.attributes['gen_ai.tool.name'], 'add');
+});

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeBin, UNSUPPORTED_NODE } from './helpers/nodes.mjs';
+import { MINIMUM_NODE, nodeBin, UNSUPPORTED_NODE } from './helpers/nodes.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = join(ROOT, '.test-work');
@@ -126,6 +126,7 @@ for (const { dir, manifests, prepare, refresh } of installs) {
 }
 process.stderr.write(`test setup: also installed in ${installs.map((i) => relative(ROOT, i.dir)).join(', ')}\n`);
 
-// A Node the package does not support, for the tests of what the preload does there (fetched once).
-const oldNode = nodeBin(UNSUPPORTED_NODE);
-process.stderr.write(`test setup: Node ${UNSUPPORTED_NODE} (unsupported) in ${relative(ROOT, oldNode)}\n`);
+// The newest Node the package does not support and the oldest it does, for the tests of the boundary (fetched once).
+for (const [version, what] of [[UNSUPPORTED_NODE, 'unsupported'], [MINIMUM_NODE, 'the oldest supported']]) {
+  process.stderr.write(`test setup: Node ${version} (${what}) in ${relative(ROOT, nodeBin(version))}\n`);
+}
