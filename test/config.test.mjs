@@ -164,3 +164,48 @@ test('metric temporality preference: cumulative by default, delta and lowmemory 
   assert.equal(config.metricTemporality, 'cumulative');
   assert.deepEqual(warnings.map((w) => w.name), ['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE']);
 });
+
+const { planFromEnv } = require('../dist/distro/plan.js');
+
+function plan(env) {
+  const warnings = [];
+  const bad = (name, message) => warnings.push({ name, message });
+  return { plan: planFromEnv(readConfig(env, KNOWN, bad), env, { excludedMethods: [], metricsResourceUri: false }, bad), warnings };
+}
+
+test('the plan of the environment: one batch processor per OTLP exporter, console ones simple, the sampler as a tree', () => {
+  const { plan: p, warnings } = plan({
+    OTEL_TRACES_EXPORTER: 'otlp,console',
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'console',
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0.5',
+    OTEL_BSP_SCHEDULE_DELAY: '250',
+    OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '100',
+    OTEL_SPAN_EVENT_COUNT_LIMIT: '7',
+    OTEL_PROPAGATORS: 'b3',
+  });
+  assert.deepEqual(warnings, []);
+  const otlp = { signal: 'traces', protocol: 'http/protobuf', url: 'http://localhost:4318/v1/traces', headers: {}, timeoutMillis: 10000, compression: 'none' };
+  const batch = { maxQueueSize: undefined, maxExportBatchSize: undefined, scheduledDelayMillis: 250, exportTimeoutMillis: undefined };
+  assert.deepEqual(p.traces, {
+    processors: [
+      { type: 'batch', exporter: { kind: 'otlp', otlp }, batch },
+      { type: 'simple', exporter: { kind: 'console' }, batch },
+    ],
+    sampler: { type: 'parent_based', root: { type: 'trace_id_ratio_based', ratio: 0.5 } },
+    limits: { attributeCountLimit: undefined, attributeValueLengthLimit: 100, eventCountLimit: 7, linkCountLimit: undefined },
+  });
+  assert.equal(p.metrics, undefined);
+  assert.deepEqual(p.logs.processors.map((x) => [x.type, x.exporter.kind]), [['simple', 'console']]);
+  assert.deepEqual(p.logs.limits, { attributeCountLimit: undefined, attributeValueLengthLimit: 100 });
+  assert.deepEqual(p.propagators, ['b3']);
+  assert.deepEqual(p.resource, { detectors: ['host', 'os', 'process', 'serviceinstance', 'env'], attributes: {} });
+});
+
+test('the plan of the environment: default propagators; jaeger, gone from OpenTelemetry JS 3.x, is reported and ignored', () => {
+  assert.deepEqual(plan({}).plan.propagators, ['tracecontext', 'baggage']);
+  const { plan: p, warnings } = plan({ OTEL_PROPAGATORS: 'tracecontext,jaeger' });
+  assert.deepEqual(p.propagators, ['tracecontext']);
+  assert.deepEqual(warnings, [{ name: 'OTEL_PROPAGATORS', message: '"jaeger" is no longer in OpenTelemetry JS (deprecated upstream) and is ignored' }]);
+});

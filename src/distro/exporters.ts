@@ -44,8 +44,14 @@ function createOtlpExporterNow(config: OtlpSettings): any {
     compression: config.compression,
   };
   if (config.url !== undefined) options.url = config.url;
-  // gRPC takes its metadata from the environment itself.
   if (config.protocol !== 'grpc') options.headers = config.headers;
+  else if (Object.keys(config.headers).length > 0) {
+    // gRPC takes headers as metadata (and would read the environment's itself, which a configuration file replaces).
+    const { createEmptyMetadata } = requireFromSdkNode('@opentelemetry/otlp-grpc-exporter-base');
+    const metadata = createEmptyMetadata();
+    for (const [name, value] of Object.entries(config.headers)) metadata.set(name, value);
+    options.metadata = metadata;
+  }
   return new Exporter(options);
 }
 
