@@ -12,14 +12,15 @@ import type { Resource } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { MeterProvider as SdkMeterProvider } from '@opentelemetry/sdk-metrics';
-import type { LoggerProvider as SdkLoggerProvider, LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type { LoggerProvider as SdkLoggerProvider, LogRecordExporter, LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { createOtlpExporter, createOtlpMetricExporter, StderrLogRecordExporter, StderrMetricExporter, StderrSpanExporter } from './exporters';
 import { PendingAwareSpanProcessor } from './pending';
+import type { BatchOptions, PendingItems } from './pending';
 import { requireVia } from './resolve';
 import type { SyncFlushSource } from './exit-flush';
-import type { SamplerPlan, TelemetryPlan } from './plan';
+import type { ProcessorPlan, SamplerPlan, TelemetryPlan } from './plan';
 import { McpLogRecordProcessor } from '../instrumentation/logs';
 
 export interface RunningTelemetry {
@@ -106,6 +107,27 @@ function skipIfRegistered(signal: 'traces' | 'metrics' | 'logs'): boolean {
   return true;
 }
 
+/** How spans or log records are processed: the SDK's classes of one signal. */
+interface ProcessorKinds<P, E> {
+  simple(exporter: E): P;
+  /** A batch processor that remembers what it has not delivered yet, for the flush at exit. */
+  batching(exporter: E, options: BatchOptions): P & { pending: PendingItems<unknown> };
+  console(): E;
+}
+
+/** The processors of a plan; the batching ones also become sources of the synchronous flush at exit. */
+function buildProcessors<P, E>(plans: readonly ProcessorPlan[], syncFlushSources: SyncFlushSource[], kinds: ProcessorKinds<P, E>): P[] {
+  return plans.map((processor) => {
+    if (processor.exporter.kind === 'console') return kinds.simple(kinds.console());
+    const { otlp } = processor.exporter;
+    const exporter = createOtlpExporter(otlp) as E;
+    if (processor.type === 'simple') return kinds.simple(exporter);
+    const batching = kinds.batching(exporter, processor.batch);
+    syncFlushSources.push({ config: otlp, pending: batching.pending });
+    return batching;
+  });
+}
+
 export function startTelemetry(plan: TelemetryPlan, resource: Resource, instrumentations: Instrumentation[]): RunningTelemetry {
   const syncFlushSources: SyncFlushSource[] = [];
   const running: RunningTelemetry = {
@@ -145,13 +167,10 @@ export function startTelemetry(plan: TelemetryPlan, resource: Resource, instrume
   }
 
   if (plan.traces !== undefined && !skipIfRegistered('traces')) {
-    const spanProcessors = plan.traces.processors.map((processor): SpanProcessor => {
-      const { exporter } = processor;
-      if (exporter.kind === 'console') return new SimpleSpanProcessor({ exporter: new StderrSpanExporter() });
-      if (processor.type === 'simple') return new SimpleSpanProcessor({ exporter: createOtlpExporter(exporter.otlp) });
-      const batching = new PendingAwareSpanProcessor(createOtlpExporter(exporter.otlp), processor.batch);
-      syncFlushSources.push({ config: exporter.otlp, pending: batching.pending });
-      return batching;
+    const spanProcessors = buildProcessors<SpanProcessor, SpanExporter>(plan.traces.processors, syncFlushSources, {
+      simple: (exporter) => new SimpleSpanProcessor({ exporter }),
+      batching: (exporter, options) => new PendingAwareSpanProcessor(exporter, options),
+      console: () => new StderrSpanExporter(),
     });
     running.tracerProvider = new TracerProvider({
       resource,
@@ -164,14 +183,13 @@ export function startTelemetry(plan: TelemetryPlan, resource: Resource, instrume
 
   if (plan.logs !== undefined && !skipIfRegistered('logs')) {
     const { LoggerProvider, SimpleLogRecordProcessor } = require('@opentelemetry/sdk-logs') as typeof import('@opentelemetry/sdk-logs');
-    const processors = plan.logs.processors.map((processor): LogRecordProcessor => {
-      const { exporter } = processor;
-      if (exporter.kind === 'console') return new SimpleLogRecordProcessor({ exporter: new StderrLogRecordExporter() });
-      if (processor.type === 'simple') return new SimpleLogRecordProcessor({ exporter: createOtlpExporter(exporter.otlp) });
-      const { PendingAwareLogRecordProcessor } = require('./pending-logs') as typeof import('./pending-logs');
-      const batching = new PendingAwareLogRecordProcessor(createOtlpExporter(exporter.otlp), processor.batch);
-      syncFlushSources.push({ config: exporter.otlp, pending: batching.pending });
-      return batching;
+    const processors = buildProcessors<LogRecordProcessor, LogRecordExporter>(plan.logs.processors, syncFlushSources, {
+      simple: (exporter) => new SimpleLogRecordProcessor({ exporter }),
+      batching: (exporter, options) => {
+        const { PendingAwareLogRecordProcessor } = require('./pending-logs') as typeof import('./pending-logs');
+        return new PendingAwareLogRecordProcessor(exporter, options);
+      },
+      console: () => new StderrLogRecordExporter(),
     });
     // First, so that the exporting processors see the MCP attributes it adds.
     processors.unshift(new McpLogRecordProcessor());
