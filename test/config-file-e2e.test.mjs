@@ -158,10 +158,45 @@ test('a config file that says disabled: nothing patched, nothing sent, nothing s
   assert.equal(receiver.requests.length, 0);
 });
 
-test("a config file's attribute limits apply to the app's spans and the MCP spans", async () => {
+test("a config file's attribute limits apply to the MCP spans", async () => {
   const file = configFile(`${tracesTo()}attribute_limits:\n  attribute_value_length_limit: 2\n`);
-  const result = await run('span.mjs', { env: { OTEL_CONFIG_FILE: file } });
+  const result = await run('stdio-server.mjs', { input: STDIO_INPUT, env: { OTEL_CONFIG_FILE: file } });
   assert.equal(result.code, 0, result.stderr);
-  await receiver.waitFor((r) => r.spans.some((s) => s.name === 'fixture-span'));
-  assert.deepEqual(receiver.spans.map((s) => [s.name, s.attributes]), [['fixture-span', { 'fixture.format': 'es' }]]);
+  await receiver.waitFor((r) => r.spans.some((s) => s.name === 'tools/call add'));
+  const [call] = receiver.spans.filter((s) => s.name === 'tools/call add');
+  // Cut to two characters: the method, the tool, the request id; the span name is not an attribute.
+  assert.equal(call.attributes['mcp.method.name'], 'to');
+  assert.equal(call.attributes['gen_ai.tool.name'], 'ad');
+  assert.equal(call.attributes['jsonrpc.request.id'], '3');
+});
+
+test('a config file with a simple processor: what was exported in flight at process.exit() is still sent', async () => {
+  const file = configFile(tracesTo('', 'simple'));
+  const result = await run('exit-now.mjs', { env: { OTEL_CONFIG_FILE: file, EXIT_CODE: '5' } });
+  assert.equal(result.code, 5);
+  assert.deepEqual(diagLines(result.stderr), []);
+  await receiver.waitFor((r) => r.spans.some((s) => s.name === 'before-exit-call'));
+  assert.deepEqual([...new Set(receiver.spans.map((s) => s.name))], ['before-exit-call']);
+});
+
+test('a config file is the whole configuration: OTEL_EXPORTER_OTLP_* neither redirect nor add headers, also at exit', async () => {
+  const file = configFile(tracesTo('', 'batch').replace('    - batch:\n', '    - batch:\n        schedule_delay: 60000\n'));
+  const leaky = { OTEL_EXPORTER_OTLP_HEADERS: 'x-leak=env', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:9/v1/traces' };
+  const normal = await run('span.mjs', { env: { OTEL_CONFIG_FILE: file, ...leaky } });
+  assert.equal(normal.code, 0, normal.stderr);
+  const exited = await run('exit-now.mjs', { env: { OTEL_CONFIG_FILE: file, ...leaky } });
+  assert.equal(exited.code, 0, exited.stderr);
+  await receiver.waitFor((r) => r.spans.some((s) => s.name === 'fixture-span') && r.spans.some((s) => s.name === 'before-exit-call'));
+  assert.ok(receiver.requests.length >= 2);
+  for (const request of receiver.requests) {
+    assert.equal(request.path, '/v1/traces');
+    assert.equal(request.headers['x-leak'], undefined);
+  }
+});
+
+test('a config file that cannot be used is said even with OTEL_LOG_LEVEL=none (the file replaces that variable)', async () => {
+  const result = await run('span.mjs', { env: { OTEL_CONFIG_FILE: join(DIR, 'nowhere.yaml'), OTEL_LOG_LEVEL: 'none' } });
+  assert.equal(result.code, 0);
+  assert.equal(result.stdout.toString(), 'esm app done\n');
+  assert.deepEqual(diagLines(result.stderr), [`@x/mcp-otel error: OTEL_CONFIG_FILE: ${join(DIR, 'nowhere.yaml')} does not exist; telemetry is off`]);
 });

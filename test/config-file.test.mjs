@@ -40,6 +40,7 @@ const otlp = (signal, extra = {}) => ({
   headers: {},
   timeoutMillis: 10000,
   compression: 'none',
+  isolated: true,
   ...extra,
 });
 const NO_BATCH = { maxQueueSize: undefined, maxExportBatchSize: undefined, scheduledDelayMillis: undefined, exportTimeoutMillis: undefined };
@@ -107,7 +108,7 @@ meter_provider:
   readers:
     - periodic:
         interval: 1000
-        timeout: 5000
+        timeout: 500
         exporter:
           otlp_grpc:
             endpoint: http://127.0.0.1:4317
@@ -182,7 +183,7 @@ instrumentation/development:
         {
           exporter: { kind: 'otlp', otlp: otlp('metrics', { protocol: 'grpc', url: 'http://127.0.0.1:4317' }) },
           intervalMillis: 1000,
-          timeoutMillis: 1000,
+          timeoutMillis: 500,
           temporality: 'delta',
         },
       ],
@@ -325,7 +326,7 @@ instrumentation/development:
     'tracer_provider.processors[0].batch.exporter: the "zipkin" exporter is not supported by @x/mcp-otel (otlp_http, otlp_grpc and console are); left out',
     "tracer_provider.processors[1].batch.exporter.otlp_http.tls: TLS files are not supported in a configuration file yet; the exporter uses the system's CAs",
     'tracer_provider.sampler: the "jaeger_remote" sampler is not supported by @x/mcp-otel; using parent_based with an always_on root',
-    'meter_provider.views: views are not supported by @x/mcp-otel; left out',
+    'meter_provider: "views" is not supported by @x/mcp-otel; left out',
     'meter_provider.readers[0]: the "pull" metric reader is not supported by @x/mcp-otel (periodic is); left out',
   ]);
   assert.deepEqual(result.plan.propagators, ['tracecontext']);
@@ -341,4 +342,68 @@ test('the service detector takes service.name from OTEL_SERVICE_NAME; the file\'
   assert.deepEqual(read(detectOnly, { OTEL_SERVICE_NAME: 'from-env' }).result.plan.resource.attributes, { 'service.name': 'from-env' });
   const withOwn = `${detectOnly}  attributes:\n    - name: service.name\n      value: from-file\n`;
   assert.deepEqual(read(withOwn, { OTEL_SERVICE_NAME: 'from-env' }).result.plan.resource.attributes, { 'service.name': 'from-file' });
+});
+
+test('settings the distribution does not apply are named, each object once; values it replaces are said with the value used', () => {
+  const { result, warnings } = read(`file_format: "1.0"
+distribution:
+  acme:
+    x: 1
+resource:
+  detection/development:
+    attributes:
+      excluded: [process.command_args]
+tracer_provider:
+  id_generator:
+    random:
+  processors:
+    - batch:
+        export_timeout: 0
+        exporter:
+          otlp_grpc:
+            timeout: 0
+meter_provider:
+  exemplar_filter: always_on
+  readers:
+    - periodic:
+        interval: 1000
+        timeout: 5000
+        cardinality_limits:
+          default: 100
+        exporter:
+          otlp_http:
+            default_histogram_aggregation: base2_exponential_bucket_histogram
+instrumentation/development:
+  general:
+    http:
+      client:
+        request_captured_headers: [x-a]
+  js:
+    http:
+      enabled: false
+    mcp:
+      capture_everything: true
+  python:
+    flask: {}
+`);
+  assert.equal(result.kind, 'plan');
+  assert.deepEqual(warnings, [
+    'the file: "distribution" is not supported by @x/mcp-otel; left out',
+    'resource.detection/development: "attributes" is not supported by @x/mcp-otel; left out',
+    'instrumentation/development.general: "http" is not supported by @x/mcp-otel; left out',
+    'instrumentation/development.js.http: only the "mcp" section is read by @x/mcp-otel; left out',
+    'instrumentation/development.js.mcp: "capture_everything" is not supported by @x/mcp-otel; left out',
+    'tracer_provider: "id_generator" is not supported by @x/mcp-otel; left out',
+    'tracer_provider.processors[0].batch.exporter.otlp_grpc.timeout: 0 (no limit) is not supported by @x/mcp-otel; using 10000',
+    'tracer_provider.processors[0].batch.export_timeout: 0 (no limit) is not supported by @x/mcp-otel; using 30000',
+    'meter_provider: "exemplar_filter" is not supported by @x/mcp-otel; left out',
+    'meter_provider.readers[0].periodic: "cardinality_limits" is not supported by @x/mcp-otel; left out',
+    'meter_provider.readers[0].periodic.exporter.otlp_http: "default_histogram_aggregation" is not supported by @x/mcp-otel; left out',
+    'meter_provider.readers[0].periodic.timeout: 5000 is longer than the interval; using the interval, 1000',
+  ]);
+  const [processor] = result.plan.traces.processors;
+  // gRPC without an endpoint: the schema's default, given to the exporter so that it does not look in the environment.
+  assert.deepEqual(processor.exporter.otlp, otlp('traces', { protocol: 'grpc', url: 'http://localhost:4317' }));
+  assert.equal(processor.batch.exportTimeoutMillis, 30000);
+  assert.deepEqual(result.plan.metrics.readers.map((r) => [r.intervalMillis, r.timeoutMillis]), [[1000, 1000]]);
 });

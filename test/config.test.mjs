@@ -183,6 +183,7 @@ test('the plan of the environment: one batch processor per OTLP exporter, consol
     OTEL_BSP_SCHEDULE_DELAY: '250',
     OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '100',
     OTEL_SPAN_EVENT_COUNT_LIMIT: '7',
+    OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT: '3',
     OTEL_PROPAGATORS: 'b3',
   });
   assert.deepEqual(warnings, []);
@@ -194,7 +195,14 @@ test('the plan of the environment: one batch processor per OTLP exporter, consol
       { type: 'simple', exporter: { kind: 'console' }, batch },
     ],
     sampler: { type: 'parent_based', root: { type: 'trace_id_ratio_based', ratio: 0.5 } },
-    limits: { attributeCountLimit: undefined, attributeValueLengthLimit: 100, eventCountLimit: 7, linkCountLimit: undefined },
+    limits: {
+      attributeCountLimit: undefined,
+      attributeValueLengthLimit: 100,
+      eventCountLimit: 7,
+      linkCountLimit: undefined,
+      attributePerEventCountLimit: undefined,
+      attributePerLinkCountLimit: 3,
+    },
   });
   assert.equal(p.metrics, undefined);
   assert.deepEqual(p.logs.processors.map((x) => [x.type, x.exporter.kind]), [['simple', 'console']]);

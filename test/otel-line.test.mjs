@@ -124,13 +124,25 @@ test(`on Node ${UNSUPPORTED_NODE}: one stderr line naming both versions, stdout 
 test(`on Node ${MINIMUM_NODE}, the oldest supported: it starts, and ES modules are hooked through module.register()`, async () => {
   // 22.15.0 has no synchronous loader hooks that import-in-the-middle can run: the loader-thread path is taken here.
   const command = join(nodeBin(MINIMUM_NODE), 'node');
-  const result = await run('stdio-server.mjs', { command, input: STDIO_INPUT, env: exportEnv({ OTEL_SERVICE_NAME: 'oldest-node' }) });
+  const quiet = await run('stdio-server.mjs', { command, input: STDIO_INPUT, env: exportEnv() });
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.equal(quiet.stderr, '');
+  receiver.reset();
+  const result = await run('stdio-server.mjs', { command, input: STDIO_INPUT, env: exportEnv({ OTEL_SERVICE_NAME: 'oldest-node', OTEL_LOG_LEVEL: 'debug' }) });
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, '');
+  assert.match(result.stderr, /^@x\/mcp-otel debug: ESM loader hook: import-in-the-middle on the loader thread \(module\.register\)$/m);
   await receiver.waitFor((r) => r.spans.some((s) => s.name === 'tools/call add'));
   const [call] = receiver.spans.filter((s) => s.name === 'tools/call add');
   assert.equal(call.kind, OTLP_SERVER);
   assert.equal(call.resource['service.name'], 'oldest-node');
   assert.equal(call.resource['process.runtime.version'], MINIMUM_NODE);
   assert.equal(call.attributes['gen_ai.tool.name'], 'add');
+});
+
+test(`on this Node (${process.version}), the ESM hook runs on the app thread, and nothing warns of it`, async () => {
+  const result = await run('stdio-server.mjs', { input: STDIO_INPUT, env: exportEnv({ OTEL_LOG_LEVEL: 'debug' }) });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /^@x\/mcp-otel debug: ESM loader hook: import-in-the-middle on the app thread \(module\.registerHooks\)$/m);
+  assert.doesNotMatch(result.stderr, /Warning/);
+  await receiver.waitFor((r) => r.spans.some((s) => s.name === 'tools/call add'));
 });

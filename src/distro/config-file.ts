@@ -31,7 +31,7 @@ interface ConfigModel {
     schema_url?: string | null;
     'detection/development'?: { detectors?: Entry[] | null } | null;
   } | null;
-  'instrumentation/development'?: { js?: { mcp?: Entry | null } | null } | null;
+  'instrumentation/development'?: ({ js?: ({ mcp?: Entry | null } & Entry) | null } & Entry) | null;
 }
 interface Limits {
   attribute_value_length_limit?: number | null;
@@ -74,54 +74,85 @@ function only(entry: Entry): [string, Entry] {
 
 const defined = <T>(value: T | null | undefined): T | undefined => (value === null ? undefined : value);
 
-/** `headers` (name/value pairs) over `headers_list` (`a=b,c=d`, percent-encoded), as the schema says. */
-function headersOf(properties: Entry): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const list = properties.headers_list;
-  if (typeof list === 'string') {
-    for (const pair of list.split(',')) {
-      const eq = pair.indexOf('=');
-      if (eq <= 0) continue;
-      try {
-        headers[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
-      } catch {
-        // A badly encoded pair is left out, as upstream does.
-      }
-    }
-  }
-  for (const { name, value } of (properties.headers as { name: string; value: string | null }[] | undefined) ?? []) {
-    if (value !== null) headers[name] = value;
-  }
-  return headers;
+/** Upstream's helpers for the `*_list` forms, so that their meaning is exactly upstream's. */
+interface ConfigurationHelpers {
+  mergeHeadersConfig(headers: unknown, list: unknown): Record<string, string> | undefined;
+  mergeResourceAttributesConfig(attributes: unknown, list: unknown): { name: string; value: unknown }[] | undefined;
+  mergePropagatorCompositeConfig(composite: unknown, list: unknown): Entry[] | undefined;
 }
 
 const SIGNAL_PATHS: Record<Signal, string> = { traces: 'v1/traces', metrics: 'v1/metrics', logs: 'v1/logs' };
+/** The schema's default gRPC endpoint (given explicitly: the exporter would otherwise look in the environment). */
+const GRPC_DEFAULT_ENDPOINT = 'http://localhost:4317';
+
+/** The settings each object of the schema may have that this distribution applies; any other is warned about. */
+const APPLIED = {
+  top: ['disabled', 'log_level', 'attribute_limits', 'tracer_provider', 'meter_provider', 'logger_provider', 'propagator', 'resource', 'instrumentation/development'],
+  tracer: ['processors', 'limits', 'sampler'],
+  meter: ['readers'],
+  logger: ['processors', 'limits'],
+  batch: ['exporter', 'schedule_delay', 'export_timeout', 'max_queue_size', 'max_export_batch_size'],
+  simple: ['exporter'],
+  periodic: ['exporter', 'interval', 'timeout'],
+  otlp: ['endpoint', 'headers', 'headers_list', 'compression', 'timeout', 'encoding'],
+  otlpMetrics: ['endpoint', 'headers', 'headers_list', 'compression', 'timeout', 'encoding', 'temporality_preference'],
+  console: [],
+  resource: ['attributes', 'attributes_list', 'schema_url', 'detection/development'],
+  detection: ['detectors'],
+  mcp: ['excluded_methods', 'metrics_resource_uri'],
+} as const;
 
 class PlanReader {
-  constructor(private readonly warn: FileWarning) {}
+  constructor(
+    private readonly warn: FileWarning,
+    private readonly helpers: ConfigurationHelpers,
+  ) {}
+
+  /** One warning for the settings of `properties` this distribution does not apply. */
+  applied(where: string, properties: Entry | null | undefined, applied: readonly string[]): void {
+    const ignored = Object.keys(properties ?? {}).filter((key) => !applied.includes(key) && properties?.[key] !== undefined);
+    if (ignored.length === 0) return;
+    const names = ignored.map((k) => `"${k}"`).join(', ');
+    this.warn(`${where}: ${names} ${ignored.length === 1 ? 'is' : 'are'} not supported by @x/mcp-otel; left out`);
+  }
+
+  /** A positive number of milliseconds, or the default (0, "no limit" in the schema, included, with a warning). */
+  millis(where: string, value: unknown, fallback: number): number {
+    if (value === undefined || value === null) return fallback;
+    if (typeof value === 'number' && value > 0) return value;
+    this.warn(`${where}: ${String(value)} (no limit) is not supported by @x/mcp-otel; using ${fallback}`);
+    return fallback;
+  }
 
   /** The exporter of a processor or reader, or undefined (with a warning) when this distribution has none like it. */
   exporter(signal: Signal, entry: Entry | undefined, where: string): ExporterPlan | undefined {
     const [name, properties] = only(entry ?? {});
-    if (name === 'console') return { kind: 'console' };
+    const at = `${where}.${name}`;
+    if (name === 'console') {
+      this.applied(at, properties, APPLIED.console);
+      return { kind: 'console' };
+    }
     if (name !== 'otlp_http' && name !== 'otlp_grpc') {
       this.warn(`${where}: the "${name}" exporter is not supported by @x/mcp-otel (otlp_http, otlp_grpc and console are); left out`);
       return undefined;
     }
     if (properties.tls !== undefined && properties.tls !== null) {
-      this.warn(`${where}.${name}.tls: TLS files are not supported in a configuration file yet; the exporter uses the system's CAs`);
+      this.warn(`${at}.tls: TLS files are not supported in a configuration file yet; the exporter uses the system's CAs`);
     }
+    this.applied(at, properties, [...(signal === 'metrics' ? APPLIED.otlpMetrics : APPLIED.otlp), 'tls']);
     let protocol: OtlpProtocol = 'grpc';
     if (name === 'otlp_http') protocol = properties.encoding === 'json' ? 'http/json' : 'http/protobuf';
     const endpoint = defined(properties.endpoint as string | null | undefined);
     const otlp: OtlpSettings = {
       signal,
       protocol,
-      // The schema's defaults: the full signal URL over HTTP, the exporter's own for gRPC.
-      url: endpoint ?? (protocol === 'grpc' ? undefined : `http://localhost:4318/${SIGNAL_PATHS[signal]}`),
-      headers: headersOf(properties),
-      timeoutMillis: defined(properties.timeout as number | null | undefined) || DEFAULT_TIMEOUT_MILLIS,
+      // The schema's defaults: the full signal URL over HTTP, localhost:4317 for gRPC.
+      url: endpoint ?? (protocol === 'grpc' ? GRPC_DEFAULT_ENDPOINT : `http://localhost:4318/${SIGNAL_PATHS[signal]}`),
+      headers: this.helpers.mergeHeadersConfig(properties.headers, properties.headers_list) ?? {},
+      timeoutMillis: this.millis(`${at}.timeout`, properties.timeout, DEFAULT_TIMEOUT_MILLIS),
       compression: properties.compression === 'gzip' ? 'gzip' : 'none',
+      // The file is the whole configuration: the exporter must not fill gaps from OTEL_EXPORTER_OTLP_*.
+      isolated: true,
     };
     return { kind: 'otlp', otlp };
   }
@@ -135,9 +166,11 @@ class PlanReader {
         this.warn(`${at}: the "${type}" processor is not supported by @x/mcp-otel (batch and simple are); left out`);
         return;
       }
+      this.applied(`${at}.${type}`, properties, APPLIED[type]);
       const exporter = this.exporter(signal, properties.exporter as Entry | undefined, `${at}.${type}.exporter`);
       if (exporter === undefined) return;
       const number = (key: string) => defined(properties[key] as number | null | undefined);
+      const exportTimeout = properties.export_timeout;
       plans.push({
         // A console exporter writes synchronously: there is nothing to batch.
         type: exporter.kind === 'console' ? 'simple' : type,
@@ -146,7 +179,8 @@ class PlanReader {
           maxQueueSize: number('max_queue_size'),
           maxExportBatchSize: number('max_export_batch_size'),
           scheduledDelayMillis: number('schedule_delay'),
-          exportTimeoutMillis: number('export_timeout') || undefined,
+          exportTimeoutMillis:
+            exportTimeout === undefined || exportTimeout === null ? undefined : this.millis(`${at}.${type}.export_timeout`, exportTimeout, 30_000),
         },
       });
     });
@@ -162,15 +196,22 @@ class PlanReader {
         this.warn(`${at}: the "${type}" metric reader is not supported by @x/mcp-otel (periodic is); left out`);
         return;
       }
+      this.applied(`${at}.periodic`, properties, APPLIED.periodic);
       const exporterEntry = (properties.exporter ?? {}) as Entry;
       const exporter = this.exporter('metrics', exporterEntry, `${at}.periodic.exporter`);
       if (exporter === undefined) return;
       const [, exporterProperties] = only(exporterEntry);
       const preference = exporterProperties.temporality_preference;
       const temporality: MetricTemporality = preference === 'delta' ? 'delta' : preference === 'low_memory' ? 'lowmemory' : 'cumulative';
-      const intervalMillis = defined(properties.interval as number | null | undefined) || 60_000;
-      const timeoutMillis = defined(properties.timeout as number | null | undefined) || 30_000;
-      plans.push({ exporter, intervalMillis, timeoutMillis: Math.min(timeoutMillis, intervalMillis), temporality });
+      const intervalMillis = this.millis(`${at}.periodic.interval`, properties.interval, 60_000);
+      let timeoutMillis = this.millis(`${at}.periodic.timeout`, properties.timeout, 30_000);
+      if (timeoutMillis > intervalMillis) {
+        if (properties.timeout !== undefined && properties.timeout !== null) {
+          this.warn(`${at}.periodic.timeout: ${timeoutMillis} is longer than the interval; using the interval, ${intervalMillis}`);
+        }
+        timeoutMillis = intervalMillis;
+      }
+      plans.push({ exporter, intervalMillis, timeoutMillis, temporality });
     });
     return plans;
   }
@@ -203,10 +244,8 @@ class PlanReader {
 
   propagators(model: ConfigModel['propagator']): string[] {
     if (model === undefined || model === null) return [];
-    const names: string[] = [];
-    for (const entry of model.composite ?? []) names.push(only(entry)[0]);
-    for (const name of (model.composite_list ?? '').split(',')) if (name.trim() !== '') names.push(name.trim());
-    const unique = [...new Set(names)];
+    const entries = this.helpers.mergePropagatorCompositeConfig(model.composite, model.composite_list) ?? [];
+    const unique = [...new Set(entries.map((entry) => only(entry)[0]))];
     if (unique.includes('none')) return [];
     return unique.filter((name) => {
       if (['tracecontext', 'baggage', 'b3', 'b3multi'].includes(name)) return true;
@@ -216,9 +255,12 @@ class PlanReader {
   }
 
   resource(model: ConfigModel['resource'], env: NodeJS.ProcessEnv): TelemetryPlan['resource'] {
+    this.applied('resource', model, APPLIED.resource);
     const attributes: Attributes = {};
     const detectors: string[] = [];
-    (model?.['detection/development']?.detectors ?? []).forEach((entry, index) => {
+    const detection = model?.['detection/development'];
+    this.applied('resource.detection/development', detection, APPLIED.detection);
+    (detection?.detectors ?? []).forEach((entry, index) => {
       const [name] = only(entry);
       // The schema's detector names, in the detectors of resource.ts.
       const ours: Record<string, string[]> = { container: ['container'], host: ['host', 'os'], process: ['process'], service: ['serviceinstance'] };
@@ -231,36 +273,32 @@ class PlanReader {
       const serviceName = env.OTEL_SERVICE_NAME?.trim();
       if (name === 'service' && serviceName) attributes['service.name'] = serviceName;
     });
-    // attributes_list is weaker than attributes; upstream drops the whole list when one entry is malformed.
-    const list = model?.attributes_list ?? '';
-    const pairs = list.split(',').filter((p) => p.trim() !== '');
-    const listed: Attributes = {};
-    let listOk = true;
-    for (const pair of pairs) {
-      const parts = pair.split('=');
-      try {
-        if (parts.length !== 2 || parts[0]!.trim() === '') throw new Error('malformed');
-        listed[decodeURIComponent(parts[0]!.trim())] = decodeURIComponent(parts[1]!.trim());
-      } catch {
-        this.warn(`resource.attributes_list: an entry is not key=value (percent-encoded); the whole list is left out`);
-        listOk = false;
-        break;
-      }
+    // attributes over attributes_list; upstream drops the whole list (with its own warning) when an entry is malformed.
+    for (const { name, value } of this.helpers.mergeResourceAttributesConfig(model?.attributes, model?.attributes_list) ?? []) {
+      if (value !== null) attributes[name] = value as AttributeValue;
     }
-    if (listOk) Object.assign(attributes, listed);
-    for (const { name, value } of model?.attributes ?? []) if (value !== null) attributes[name] = value as AttributeValue;
     const schemaUrl = defined(model?.schema_url);
     return { detectors, attributes, ...(schemaUrl === undefined ? {} : { schemaUrl }) };
   }
 
-  mcp(model: Entry | null | undefined): TelemetryPlan['mcp'] {
-    const excluded = model?.excluded_methods;
+  /** Our own section, `instrumentation/development` → `js` → `mcp`; the settings of other instrumentations are not read. */
+  mcp(model: ConfigModel['instrumentation/development']): TelemetryPlan['mcp'] {
+    for (const [language, settings] of Object.entries(model ?? {})) {
+      if (language === 'general') this.applied('instrumentation/development.general', settings as Entry, []);
+      if (language !== 'js') continue;
+      for (const name of Object.keys((settings as Entry | null) ?? {})) {
+        if (name !== 'mcp') this.warn(`instrumentation/development.js.${name}: only the "mcp" section is read by @x/mcp-otel; left out`);
+      }
+    }
+    const mcp = model?.js?.mcp;
+    this.applied('instrumentation/development.js.mcp', mcp, APPLIED.mcp);
+    const excluded = mcp?.excluded_methods;
     let excludedMethods: string[] = [];
     if (Array.isArray(excluded) && excluded.every((m) => typeof m === 'string')) excludedMethods = excluded;
     else if (excluded !== undefined && excluded !== null) {
       this.warn('instrumentation/development.js.mcp.excluded_methods: not a list of method names; no method is excluded');
     }
-    const uri = model?.metrics_resource_uri;
+    const uri = mcp?.metrics_resource_uri;
     if (uri !== undefined && uri !== null && typeof uri !== 'boolean') {
       this.warn('instrumentation/development.js.mcp.metrics_resource_uri: not true or false; using false');
     }
@@ -274,7 +312,7 @@ function yamlError(path: string): string | undefined {
     parseDocument(text: string, options: object): { errors: { message: string }[] };
   };
   const [first] = yaml.parseDocument(readFileSync(path, 'utf8'), { version: '1.2' }).errors;
-  return first === undefined ? undefined : `${path} is not valid YAML: ${first.message.split('\n')[0]}`;
+  return first === undefined ? undefined : `${path} is not valid YAML: ${first.message.split('\n')[0]!.replace(/:$/, '')}`;
 }
 
 /**
@@ -286,15 +324,15 @@ export function readConfigFile(
   warn: FileWarning,
   instrumentationNames: { enabled: string[] | undefined; disabled: string[] },
 ): ConfigFileResult {
-  const path = env.OTEL_CONFIG_FILE?.trim() ?? '';
+  // As given: upstream's reader opens the name untrimmed, so the messages name the same file.
+  const path = env.OTEL_CONFIG_FILE ?? '';
   let model: ConfigModel;
+  let configuration: ConfigurationHelpers & { createConfigFactory(): { getConfigModel(): ConfigModel } };
   try {
     const notYaml = yamlError(path);
     if (notYaml !== undefined) return { kind: 'unusable', reason: notYaml };
-    const { createConfigFactory } = requireVia('@opentelemetry/sdk-node', '@opentelemetry/configuration') as {
-      createConfigFactory(): { getConfigModel(): ConfigModel };
-    };
-    model = createConfigFactory().getConfigModel();
+    configuration = requireVia('@opentelemetry/sdk-node', '@opentelemetry/configuration');
+    model = configuration.createConfigFactory().getConfigModel();
   } catch (err) {
     const error = err as NodeJS.ErrnoException;
     const reason = error.code === 'ENOENT' ? `${path} does not exist` : error.message;
@@ -302,7 +340,8 @@ export function readConfigFile(
   }
   if (model.disabled === true) return { kind: 'disabled' };
 
-  const read = new PlanReader(warn);
+  const read = new PlanReader(warn, configuration);
+  read.applied('the file', model as Entry, APPLIED.top);
   const limits = (own: Limits | null | undefined) => {
     const general = model.attribute_limits ?? {};
     const pick = (key: keyof Limits) => defined(own?.[key]) ?? defined(general[key]);
@@ -311,13 +350,14 @@ export function readConfigFile(
   const plan: TelemetryPlan = {
     propagators: read.propagators(model.propagator),
     resource: read.resource(model.resource, env),
-    mcp: read.mcp(model['instrumentation/development']?.js?.mcp),
+    mcp: read.mcp(model['instrumentation/development']),
     enabledInstrumentations: instrumentationNames.enabled,
     disabledInstrumentations: instrumentationNames.disabled,
     flushTimeoutMillis: 0,
   };
   const tracer = model.tracer_provider;
   if (tracer !== undefined && tracer !== null) {
+    read.applied('tracer_provider', tracer, APPLIED.tracer);
     const own = tracer.limits;
     plan.traces = {
       processors: read.processors('traces', tracer.processors, 'tracer_provider.processors'),
@@ -334,11 +374,12 @@ export function readConfigFile(
   }
   const meter = model.meter_provider;
   if (meter !== undefined && meter !== null) {
-    if (Array.isArray(meter.views) && meter.views.length > 0) warn('meter_provider.views: views are not supported by @x/mcp-otel; left out');
+    read.applied('meter_provider', meter, APPLIED.meter);
     plan.metrics = { readers: read.readers(meter.readers, 'meter_provider.readers') };
   }
   const logger = model.logger_provider;
   if (logger !== undefined && logger !== null) {
+    read.applied('logger_provider', logger, APPLIED.logger);
     plan.logs = { processors: read.processors('logs', logger.processors, 'logger_provider.processors'), limits: limits(logger.limits) };
   }
   const otlp = [...(plan.traces?.processors ?? []), ...(plan.logs?.processors ?? []), ...(plan.metrics?.readers ?? [])]

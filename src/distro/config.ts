@@ -16,6 +16,11 @@ export interface OtlpSettings {
   headers: Record<string, string>;
   timeoutMillis: number;
   compression: 'gzip' | 'none';
+  /**
+   * From a configuration file, which is the whole configuration: the exporter is built with the OTEL_EXPORTER_OTLP_*
+   * variables out of sight (upstream's exporters would fill what the file leaves out from them).
+   */
+  isolated?: boolean;
 }
 
 /** A signal as the environment configures it: its exporters, and the settings its OTLP exporter has. */

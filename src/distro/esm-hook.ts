@@ -36,9 +36,11 @@ export async function registerEsmHook(extraIncludes: readonly (string | RegExp)[
       const { register } = (await import('import-in-the-middle/register-hooks.mjs' as string)) as SyncHooks;
       // The same options as the loader thread's: the include list and the port that adds to it.
       register(data);
+      diag.debug('ESM loader hook: import-in-the-middle on the app thread (module.registerHooks)');
     } else {
       const nodeModule = require('node:module') as { register: (...args: unknown[]) => void };
       nodeModule.register('import-in-the-middle/hook.mjs', pathToFileURL(__filename), channel.registerOptions);
+      diag.debug('ESM loader hook: import-in-the-middle on the loader thread (module.register)');
     }
     waitForAllMessagesAcknowledged = channel.waitForAllMessagesAcknowledged;
   } catch (err) {

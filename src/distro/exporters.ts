@@ -46,13 +46,27 @@ function createOtlpExporterNow(config: OtlpSettings): any {
   if (config.url !== undefined) options.url = config.url;
   if (config.protocol !== 'grpc') options.headers = config.headers;
   else if (Object.keys(config.headers).length > 0) {
-    // gRPC takes headers as metadata (and would read the environment's itself, which a configuration file replaces).
+    // gRPC takes its headers as metadata (to which it adds the environment's, unless the exporter is isolated).
     const { createEmptyMetadata } = requireFromSdkNode('@opentelemetry/otlp-grpc-exporter-base');
     const metadata = createEmptyMetadata();
     for (const [name, value] of Object.entries(config.headers)) metadata.set(name, value);
     options.metadata = metadata;
   }
-  return new Exporter(options);
+  return config.isolated ? withoutOtlpEnvironment(() => new Exporter(options)) : new Exporter(options);
+}
+
+/**
+ * Runs `build` with the OTEL_EXPORTER_OTLP_* variables taken out of process.env, and puts them back. The exporters read
+ * them in their constructors only, and this runs synchronously: no other code sees the environment without them.
+ */
+function withoutOtlpEnvironment<T>(build: () => T): T {
+  const saved = Object.entries(process.env).filter(([name]) => name.startsWith('OTEL_EXPORTER_OTLP_'));
+  for (const [name] of saved) delete process.env[name];
+  try {
+    return build();
+  } finally {
+    for (const [name, value] of saved) process.env[name] = value;
+  }
 }
 
 /**

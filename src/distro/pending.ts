@@ -43,12 +43,13 @@ export class PendingItems<T> {
   }
 }
 
-interface Exporter<T> {
+/** The one method span and log record exporters share. */
+export interface ItemExporter<T> {
   export(items: T[], done: (result: ExportResult) => void): void;
 }
 
 /** Wraps an exporter so that each completed export, successful or not, removes its items from the pending set. */
-export function forgettingExporter<T, E extends Exporter<T>>(exporter: E, pending: PendingItems<T>): E {
+export function forgettingExporter<T, E extends ItemExporter<T>>(exporter: E, pending: PendingItems<T>): E {
   return new Proxy(exporter, {
     get(target, property, receiver) {
       if (property === 'export') {
@@ -60,6 +61,25 @@ export function forgettingExporter<T, E extends Exporter<T>>(exporter: E, pendin
       }
       const value = Reflect.get(target, property, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * Wraps the exporter of a simple (unbatched) processor: the items of each export are pending from the call until it
+ * completes, so that an export still in flight at process.exit() is sent again by the exit flush.
+ */
+export function trackingExporter<T, E extends ItemExporter<T>>(exporter: E, pending: PendingItems<T>): E {
+  const forgetting = forgettingExporter(exporter, pending);
+  return new Proxy(forgetting, {
+    get(target, property, receiver) {
+      if (property === 'export') {
+        return (items: T[], done: (result: ExportResult) => void) => {
+          for (const item of items) pending.add(item);
+          target.export(items, done);
+        };
+      }
+      return Reflect.get(target, property, receiver);
     },
   });
 }

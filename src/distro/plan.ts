@@ -143,6 +143,9 @@ export function planFromEnv(config: DistroConfig, env: NodeJS.ProcessEnv, mcp: T
         attributeValueLengthLimit: n('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? n('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'),
         eventCountLimit: n('OTEL_SPAN_EVENT_COUNT_LIMIT'),
         linkCountLimit: n('OTEL_SPAN_LINK_COUNT_LIMIT'),
+        // The SDK read these two itself up to 2.x; 3.x leaves the environment to its caller.
+        attributePerEventCountLimit: n('OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT'),
+        attributePerLinkCountLimit: n('OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT'),
       },
     };
   }

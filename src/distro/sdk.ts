@@ -16,8 +16,8 @@ import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-tr
 import type { MeterProvider as SdkMeterProvider } from '@opentelemetry/sdk-metrics';
 import type { LoggerProvider as SdkLoggerProvider, LogRecordExporter, LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { createOtlpExporter, createOtlpMetricExporter, StderrLogRecordExporter, StderrMetricExporter, StderrSpanExporter } from './exporters';
-import { PendingAwareSpanProcessor } from './pending';
-import type { BatchOptions, PendingItems } from './pending';
+import { DEFAULT_QUEUE, PendingAwareSpanProcessor, PendingItems, trackingExporter } from './pending';
+import type { BatchOptions, ItemExporter } from './pending';
 import { requireVia } from './resolve';
 import type { SyncFlushSource } from './exit-flush';
 import type { ProcessorPlan, SamplerPlan, TelemetryPlan } from './plan';
@@ -115,14 +115,18 @@ interface ProcessorKinds<P, E> {
   console(): E;
 }
 
-/** The processors of a plan; the batching ones also become sources of the synchronous flush at exit. */
+/** The processors of a plan; each OTLP one is also a source of the synchronous flush at exit. */
 function buildProcessors<P, E>(plans: readonly ProcessorPlan[], syncFlushSources: SyncFlushSource[], kinds: ProcessorKinds<P, E>): P[] {
   return plans.map((processor) => {
     if (processor.exporter.kind === 'console') return kinds.simple(kinds.console());
     const { otlp } = processor.exporter;
-    const exporter = createOtlpExporter(otlp) as E;
-    if (processor.type === 'simple') return kinds.simple(exporter);
-    const batching = kinds.batching(exporter, processor.batch);
+    const exporter = createOtlpExporter(otlp);
+    if (processor.type === 'simple') {
+      const pending = new PendingItems<unknown>(DEFAULT_QUEUE);
+      syncFlushSources.push({ config: otlp, pending });
+      return kinds.simple(trackingExporter(exporter as unknown as ItemExporter<unknown>, pending) as unknown as E);
+    }
+    const batching = kinds.batching(exporter as unknown as E, processor.batch);
     syncFlushSources.push({ config: otlp, pending: batching.pending });
     return batching;
   });

@@ -23,6 +23,8 @@ const MCP = 'mcp';
 /** How long the preload waits for the ESM hook before letting the app start anyway. */
 const ESM_HOOK_TIMEOUT_MILLIS = 5_000;
 
+const usesConfigFile = (env: NodeJS.ProcessEnv) => (env.OTEL_CONFIG_FILE ?? '').trim() !== '';
+
 /**
  * The plan from OTEL_CONFIG_FILE when it is set (then the file is the whole configuration, but for the choice of
  * instrumentations, which stays with OTEL_NODE_*_INSTRUMENTATIONS as in upstream's register), else from the OTEL_*
@@ -30,8 +32,7 @@ const ESM_HOOK_TIMEOUT_MILLIS = 5_000;
  */
 function readPlan(env: NodeJS.ProcessEnv, known: readonly string[], logger: StderrDiagLogger): TelemetryPlan | undefined {
   const bad = logger.badVariable.bind(logger);
-  const file = env.OTEL_CONFIG_FILE?.trim();
-  if (!file) {
+  if (!usesConfigFile(env)) {
     const mcp = { excludedMethods: excludedMethodsFromEnv(env), metricsResourceUri: metricsResourceUriFromEnv(env) };
     return planFromEnv(readConfig(env, known, bad), env, mcp, bad);
   }
@@ -56,7 +57,9 @@ const exporterNames = (exporters: readonly { exporter: ExporterPlan }[] | undefi
   exporters?.map(({ exporter }) => (exporter.kind === 'console' ? 'console' : exporter.otlp.protocol)).join('+') || 'none';
 
 export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const logger = installDiagLogger(env);
+  // With a configuration file, its log_level is the level (set once the file is read); OTEL_LOG_LEVEL is not read,
+  // so the line that says why a file cannot be used is never silenced by it.
+  const logger = installDiagLogger(usesConfigFile(env) ? {} : env);
   const catalog = upstreamCatalog();
   const plan = readPlan(env, [MCP, ...catalog.names], logger);
   if (plan === undefined) return;
@@ -74,7 +77,7 @@ export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise
     `@x/mcp-otel ${VERSION} started: ` +
       `traces=${exporterNames(plan.traces?.processors)} metrics=${exporterNames(plan.metrics?.readers)} ` +
       `logs=${exporterNames(plan.logs?.processors)} instrumentations=${[...(mcp ? [MCP] : []), ...names].join(',')}` +
-      (env.OTEL_CONFIG_FILE?.trim() ? ` config=${env.OTEL_CONFIG_FILE.trim()}` : ''),
+      (usesConfigFile(env) ? ` config=${env.OTEL_CONFIG_FILE}` : ''),
   );
   await esmHook?.ready(ESM_HOOK_TIMEOUT_MILLIS);
 }
