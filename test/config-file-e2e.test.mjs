@@ -200,3 +200,54 @@ test('a config file that cannot be used is said even with OTEL_LOG_LEVEL=none (t
   assert.equal(result.stdout.toString(), 'esm app done\n');
   assert.deepEqual(diagLines(result.stderr), [`@x/mcp-otel error: OTEL_CONFIG_FILE: ${join(DIR, 'nowhere.yaml')} does not exist; telemetry is off`]);
 });
+
+test('a config file with otlp_http encoding json, gzip and headers: the spans arrive as gzipped OTLP/JSON with them', async () => {
+  const file = configFile(
+    tracesTo().replace(
+      `            endpoint: ${receiver.url}/v1/traces\n`,
+      `            endpoint: ${receiver.url}/v1/traces\n            encoding: json\n            compression: gzip\n` +
+        `            headers_list: x-tenant=acme%20co\n            headers:\n              - name: x-team\n                value: blue\n`,
+    ),
+  );
+  const result = await run('span.mjs', { env: { OTEL_CONFIG_FILE: file } });
+  assert.equal(result.code, 0, result.stderr);
+  await receiver.waitFor((r) => r.spans.some((s) => s.name === 'fixture-span'));
+  const [request] = receiver.requests;
+  assert.equal(request.headers['content-type'], 'application/json');
+  assert.equal(request.headers['content-encoding'], 'gzip');
+  assert.equal(request.headers['x-tenant'], 'acme co');
+  assert.equal(request.headers['x-team'], 'blue');
+  assert.deepEqual(receiver.spans.map((s) => [s.name, s.resource['deployment.environment.name']]), [['fixture-span', 'config-file-test']]);
+});
+
+test('a config file with otlp_grpc: the exporter opens an HTTP/2 connection to the endpoint the file names', async () => {
+  const { createServer } = await import('node:net');
+  let first = Buffer.alloc(0);
+  const sockets = new Set();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', (chunk) => (first = Buffer.concat([first, chunk])));
+    socket.on('error', () => {});
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const file = configFile(`file_format: "1.0"
+tracer_provider:
+  processors:
+    - simple:
+        exporter:
+          otlp_grpc:
+            endpoint: http://127.0.0.1:${server.address().port}
+            timeout: 500
+`);
+    const result = await run('span.mjs', { env: { OTEL_CONFIG_FILE: file, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } });
+    assert.equal(result.code, 0, result.stderr);
+    for (let waited = 0; first.length < 24 && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    // The client connection preface of HTTP/2, which gRPC speaks; and nothing went to the environment's endpoint.
+    assert.equal(first.subarray(0, 24).toString('latin1'), 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+    assert.equal(receiver.requests.length, 0);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
