@@ -407,3 +407,19 @@ instrumentation/development:
   assert.equal(processor.batch.exportTimeoutMillis, 30000);
   assert.deepEqual(result.plan.metrics.readers.map((r) => [r.intervalMillis, r.timeoutMillis]), [[1000, 1000]]);
 });
+
+test("the README's example file is read as it says: no warning, MCP settings taken, spans joined by tracecontext", async () => {
+  const { readFileSync } = await import('node:fs');
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const example = /```yaml\n([\s\S]*?)```/.exec(readme)[1];
+  const { result, warnings } = read(example, { COLLECTOR: 'http://127.0.0.1:4318' });
+  assert.deepEqual(warnings, []);
+  assert.equal(result.kind, 'plan');
+  assert.equal(result.logLevel, DiagLogLevel.WARN);
+  assert.deepEqual(result.plan.propagators, ['tracecontext', 'baggage']);
+  assert.deepEqual(result.plan.mcp, { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: false });
+  assert.deepEqual(
+    [result.plan.traces, result.plan.logs].map((p) => p.processors[0].exporter.otlp.url).concat(result.plan.metrics.readers[0].exporter.otlp.url),
+    ['http://127.0.0.1:4318/v1/traces', 'http://127.0.0.1:4318/v1/logs', 'http://127.0.0.1:4318/v1/metrics'],
+  );
+});

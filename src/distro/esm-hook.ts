@@ -51,13 +51,33 @@ export async function registerEsmHook(extraIncludes: readonly (string | RegExp)[
   return {
     ready(timeoutMillis) {
       let timer: NodeJS.Timeout | undefined;
+      // import-in-the-middle keeps the process alive with an interval until every module is acknowledged; if that
+      // never happens, the interval is cleared here, or the app could never exit by itself.
+      const [acknowledged, keepAlive] = intervalsMadeBy(waitForAllMessagesAcknowledged);
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
           diag.warn(`the ESM loader hook did not answer within ${timeoutMillis} ms; ES modules may not be instrumented`);
+          for (const interval of keepAlive) clearInterval(interval);
           resolve();
         }, timeoutMillis);
       });
-      return Promise.race([waitForAllMessagesAcknowledged(), timeout]).finally(() => clearTimeout(timer));
+      return Promise.race([acknowledged, timeout]).finally(() => clearTimeout(timer));
     },
   };
+}
+
+/** Calls `fn` and returns what it returned with the intervals it started synchronously. */
+function intervalsMadeBy<T>(fn: () => T): [T, NodeJS.Timeout[]] {
+  const original = globalThis.setInterval;
+  const made: NodeJS.Timeout[] = [];
+  globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+    const interval = original(...args);
+    made.push(interval);
+    return interval;
+  }) as typeof setInterval;
+  try {
+    return [fn(), made];
+  } finally {
+    globalThis.setInterval = original;
+  }
 }
