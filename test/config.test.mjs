@@ -170,7 +170,7 @@ const { planFromEnv } = require('../dist/distro/plan.js');
 function plan(env) {
   const warnings = [];
   const bad = (name, message) => warnings.push({ name, message });
-  return { plan: planFromEnv(readConfig(env, KNOWN, bad), env, { excludedMethods: [], metricsResourceUri: false }, bad), warnings };
+  return { plan: planFromEnv(readConfig(env, KNOWN, bad)), warnings };
 }
 
 test('the plan of the environment: one batch processor per OTLP exporter, console ones simple, the sampler as a tree', () => {
@@ -209,6 +209,12 @@ test('the plan of the environment: one batch processor per OTLP exporter, consol
   assert.deepEqual(p.logs.limits, { attributeCountLimit: undefined, attributeValueLengthLimit: 100 });
   assert.deepEqual(p.propagators, ['b3']);
   assert.deepEqual(p.resource, { detectors: ['host', 'os', 'process', 'serviceinstance', 'env'], attributes: {} });
+});
+
+test('the plan of the environment: the MCP settings are read with the rest (OTEL_INSTRUMENTATION_MCP_*)', () => {
+  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false });
+  const { plan: p } = plan({ OTEL_INSTRUMENTATION_MCP_EXCLUDED_METHODS: 'ping, notifications/progress', OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI: 'TRUE' });
+  assert.deepEqual(p.mcp, { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: true });
 });
 
 test('the plan of the environment: default propagators; jaeger, gone from OpenTelemetry JS 3.x, is reported and ignored', () => {

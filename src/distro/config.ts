@@ -51,7 +51,20 @@ export interface DistroConfig {
   disabledInstrumentations: string[];
   /** The bound on every flush at shutdown. */
   flushTimeoutMillis: number;
+  /** OTEL_BSP_* and OTEL_BLRP_*: the span and log record batch processors. */
+  spanBatch: BatchOptions;
+  logBatch: BatchOptions;
+  /** OTEL_SPAN_*_LIMIT, OTEL_LOGRECORD_*_LIMIT and OTEL_ATTRIBUTE_*_LIMIT. */
+  spanLimits: SpanLimitsPlan;
+  logLimits: LogLimitsPlan;
+  /** OTEL_INSTRUMENTATION_MCP_*, as the MCP instrumentation reads them. */
+  mcp: Pick<McpInstrumentationConfig, 'excludedMethods' | 'metricsResourceUri'>;
 }
+
+import type { BatchOptions } from './pending';
+import type { LogLimitsPlan, SpanLimitsPlan } from './plan';
+import type { McpInstrumentationConfig } from '../instrumentation/types';
+import { excludedMethodsFromEnv, metricsResourceUriFromEnv } from '../instrumentation/instrumentation';
 
 /** Receives one message per bad variable. */
 export type BadVariable = (name: string, message: string) => void;
@@ -310,6 +323,37 @@ function readResourceAttributes(env: NodeJS.ProcessEnv, bad: BadVariable): Recor
   return attributes;
 }
 
+/** The OTEL_BSP_* / OTEL_BLRP_* batch settings. */
+function readBatch(env: NodeJS.ProcessEnv, prefix: 'OTEL_BSP' | 'OTEL_BLRP', bad: BadVariable): BatchOptions {
+  return {
+    maxQueueSize: positiveInteger(env, `${prefix}_MAX_QUEUE_SIZE`, bad),
+    maxExportBatchSize: positiveInteger(env, `${prefix}_MAX_EXPORT_BATCH_SIZE`, bad),
+    scheduledDelayMillis: positiveInteger(env, `${prefix}_SCHEDULE_DELAY`, bad),
+    exportTimeoutMillis: positiveInteger(env, `${prefix}_EXPORT_TIMEOUT`, bad),
+  };
+}
+
+function readLimits(env: NodeJS.ProcessEnv, bad: BadVariable): Pick<DistroConfig, 'spanLimits' | 'logLimits'> {
+  const n = (name: string) => positiveInteger(env, name, bad);
+  const attributeCount = n('OTEL_ATTRIBUTE_COUNT_LIMIT');
+  const attributeValueLength = n('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT');
+  return {
+    spanLimits: {
+      attributeCountLimit: n('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT') ?? attributeCount,
+      attributeValueLengthLimit: n('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? attributeValueLength,
+      eventCountLimit: n('OTEL_SPAN_EVENT_COUNT_LIMIT'),
+      linkCountLimit: n('OTEL_SPAN_LINK_COUNT_LIMIT'),
+      // The SDK read these two itself up to 2.x; 3.x leaves the environment to its caller.
+      attributePerEventCountLimit: n('OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT'),
+      attributePerLinkCountLimit: n('OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT'),
+    },
+    logLimits: {
+      attributeCountLimit: n('OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT') ?? attributeCount,
+      attributeValueLengthLimit: n('OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? attributeValueLength,
+    },
+  };
+}
+
 /** Reads the whole configuration. `knownInstrumentations` are the names OTEL_NODE_*_INSTRUMENTATIONS accept. */
 export function readConfig(env: NodeJS.ProcessEnv, knownInstrumentations: readonly string[], bad: BadVariable): DistroConfig {
   const general: GeneralExportValues = {
@@ -334,5 +378,9 @@ export function readConfig(env: NodeJS.ProcessEnv, knownInstrumentations: readon
     resourceAttributes: readResourceAttributes(env, bad),
     ...readInstrumentationNames(env, knownInstrumentations, bad),
     flushTimeoutMillis: Math.min(general.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS, FLUSH_TIMEOUT_CAP_MILLIS),
+    spanBatch: readBatch(env, 'OTEL_BSP', bad),
+    logBatch: readBatch(env, 'OTEL_BLRP', bad),
+    ...readLimits(env, bad),
+    mcp: { excludedMethods: excludedMethodsFromEnv(env), metricsResourceUri: metricsResourceUriFromEnv(env) },
   };
 }

@@ -1,12 +1,12 @@
 /**
  * The telemetry plan: what the distribution builds (processors and their exporters, metric readers, sampler,
  * propagators, resource, limits, the MCP settings), whichever configuration it came from. Two readers produce it: the
- * environment (config.ts, through planFromEnv below) and a declarative configuration file (config-file.ts). sdk.ts and
+ * environment (config.ts, the only reader of OTEL_* variables, through planFromEnv below) and a declarative configuration file (config-file.ts). sdk.ts and
  * resource.ts build from the plan alone.
  */
 import type { Attributes } from '@opentelemetry/api';
-import type { BadVariable, DistroConfig, OtlpSettings, SamplerConfig, SignalConfig } from './config';
-import { FLUSH_TIMEOUT_CAP_MILLIS, positiveInteger } from './config';
+import type { DistroConfig, OtlpSettings, SamplerConfig, SignalConfig } from './config';
+import { FLUSH_TIMEOUT_CAP_MILLIS } from './config';
 import type { BatchOptions } from './pending';
 import type { McpInstrumentationConfig } from '../instrumentation/types';
 
@@ -108,45 +108,26 @@ function exportersFromEnv(signal: SignalConfig): ExporterPlan[] {
   return exporters.map((name) => (name === 'console' ? { kind: 'console' } : { kind: 'otlp', otlp }));
 }
 
-/** The OTEL_BSP_* / OTEL_BLRP_* batch settings. */
-function batchFromEnv(env: NodeJS.ProcessEnv, prefix: 'OTEL_BSP' | 'OTEL_BLRP', bad: BadVariable): BatchOptions {
-  return {
-    maxQueueSize: positiveInteger(env, `${prefix}_MAX_QUEUE_SIZE`, bad),
-    maxExportBatchSize: positiveInteger(env, `${prefix}_MAX_EXPORT_BATCH_SIZE`, bad),
-    scheduledDelayMillis: positiveInteger(env, `${prefix}_SCHEDULE_DELAY`, bad),
-    exportTimeoutMillis: positiveInteger(env, `${prefix}_EXPORT_TIMEOUT`, bad),
-  };
-}
-
 /** Console exporters write synchronously: a simple processor, as upstream does for them. */
 function processorsFromEnv(signal: SignalConfig, batch: BatchOptions): ProcessorPlan[] {
   return exportersFromEnv(signal).map((exporter) => ({ type: exporter.kind === 'console' ? 'simple' : 'batch', exporter, batch }));
 }
 
-/** The plan of an environment configuration (config.ts's readConfig), with the variables only sdk setup reads. */
-export function planFromEnv(config: DistroConfig, env: NodeJS.ProcessEnv, mcp: TelemetryPlan['mcp'], bad: BadVariable): TelemetryPlan {
-  const n = (name: string) => positiveInteger(env, name, bad);
+/** The plan of an environment configuration (config.ts's readConfig, the only reader of the environment). */
+export function planFromEnv(config: DistroConfig): TelemetryPlan {
   const plan: TelemetryPlan = {
     propagators: config.propagators ?? DEFAULT_PROPAGATORS,
     resource: { detectors: config.resourceDetectors, attributes: config.resourceAttributes },
-    mcp,
+    mcp: config.mcp,
     enabledInstrumentations: config.enabledInstrumentations,
     disabledInstrumentations: config.disabledInstrumentations,
     flushTimeoutMillis: config.flushTimeoutMillis,
   };
   if (config.traces.exporters.length > 0) {
     plan.traces = {
-      processors: processorsFromEnv(config.traces, batchFromEnv(env, 'OTEL_BSP', bad)),
+      processors: processorsFromEnv(config.traces, config.spanBatch),
       sampler: samplerFromEnv(config.sampler),
-      limits: {
-        attributeCountLimit: n('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT') ?? n('OTEL_ATTRIBUTE_COUNT_LIMIT'),
-        attributeValueLengthLimit: n('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? n('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'),
-        eventCountLimit: n('OTEL_SPAN_EVENT_COUNT_LIMIT'),
-        linkCountLimit: n('OTEL_SPAN_LINK_COUNT_LIMIT'),
-        // The SDK read these two itself up to 2.x; 3.x leaves the environment to its caller.
-        attributePerEventCountLimit: n('OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT'),
-        attributePerLinkCountLimit: n('OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT'),
-      },
+      limits: config.spanLimits,
     };
   }
   if (config.metrics.exporters.length > 0) {
@@ -160,13 +141,7 @@ export function planFromEnv(config: DistroConfig, env: NodeJS.ProcessEnv, mcp: T
     };
   }
   if (config.logs.exporters.length > 0) {
-    plan.logs = {
-      processors: processorsFromEnv(config.logs, batchFromEnv(env, 'OTEL_BLRP', bad)),
-      limits: {
-        attributeCountLimit: n('OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT') ?? n('OTEL_ATTRIBUTE_COUNT_LIMIT'),
-        attributeValueLengthLimit: n('OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? n('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'),
-      },
-    };
+    plan.logs = { processors: processorsFromEnv(config.logs, config.logBatch), limits: config.logLimits };
   }
   return plan;
 }

@@ -1,6 +1,7 @@
 /**
- * Builds and registers the tracer, meter and logger providers from the telemetry plan (from the environment or a
- * configuration file): what NodeSDK does, but loading only the exporters and propagators that the plan names.
+ * Builds the tracer, meter and logger providers (and the context manager and propagator) from the telemetry plan
+ * (from the environment or a configuration file), then registers them: what NodeSDK does, as upstream's start.ts
+ * orders it, but loading only the exporters and propagators that the plan names.
  */
 import { context, diag, logs, metrics, propagation, trace } from '@opentelemetry/api';
 import type { TextMapPropagator } from '@opentelemetry/api';
@@ -132,29 +133,26 @@ function buildProcessors<P, E>(plans: readonly ProcessorPlan[], syncFlushSources
   });
 }
 
-export function startTelemetry(plan: TelemetryPlan, resource: Resource, instrumentations: Instrumentation[]): RunningTelemetry {
-  const syncFlushSources: SyncFlushSource[] = [];
-  const running: RunningTelemetry = {
-    syncFlushSources,
-    async forceFlush() {
-      await Promise.all([
-        running.tracerProvider?.forceFlush(),
-        running.meterProvider?.forceFlush(),
-        running.loggerProvider?.forceFlush(),
-      ]);
-    },
-  };
+/** What the distribution registers: built first, all of it, then registered in one go (registerGlobals). */
+export interface Components {
+  contextManager?: AsyncLocalStorageContextManager;
+  propagator?: TextMapPropagator;
+  tracerProvider?: TracerProvider;
+  meterProvider?: SdkMeterProvider;
+  loggerProvider?: SdkLoggerProvider;
+  syncFlushSources: SyncFlushSource[];
+}
 
-  // An OpenTelemetry setup of the app's own that ran first keeps its context manager and propagator too.
-  if (!alreadyRegistered('context')) {
-    const contextManager = new AsyncLocalStorageContextManager();
-    contextManager.enable();
-    context.setGlobalContextManager(contextManager);
-  }
-  const propagator = alreadyRegistered('propagation') ? undefined : buildPropagator(plan.propagators);
-  if (propagator !== undefined) propagation.setGlobalPropagator(propagator);
+/**
+ * Builds the components of a plan. What something registered before us (an OpenTelemetry setup of the app's own) is
+ * kept: it is not built, and for a provider stderr says so.
+ */
+export function createComponents(plan: TelemetryPlan, resource: Resource): Components {
+  const components: Components = { syncFlushSources: [] };
+  const { syncFlushSources } = components;
+  if (!alreadyRegistered('context')) components.contextManager = new AsyncLocalStorageContextManager();
+  if (!alreadyRegistered('propagation')) components.propagator = buildPropagator(plan.propagators);
 
-  // Metrics first: instrumentations take their meters when they are registered.
   if (plan.metrics !== undefined && !skipIfRegistered('metrics')) {
     const { MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
     const readers = plan.metrics.readers.map(
@@ -166,8 +164,7 @@ export function startTelemetry(plan: TelemetryPlan, resource: Resource, instrume
           exportTimeoutMillis: reader.timeoutMillis,
         }),
     );
-    running.meterProvider = new MeterProvider({ resource, readers });
-    metrics.setGlobalMeterProvider(running.meterProvider);
+    components.meterProvider = new MeterProvider({ resource, readers });
   }
 
   if (plan.traces !== undefined && !skipIfRegistered('traces')) {
@@ -176,13 +173,12 @@ export function startTelemetry(plan: TelemetryPlan, resource: Resource, instrume
       batching: (exporter, options) => new PendingAwareSpanProcessor(exporter, options),
       console: () => new StderrSpanExporter(),
     });
-    running.tracerProvider = new TracerProvider({
+    components.tracerProvider = new TracerProvider({
       resource,
       sampler: buildSampler(plan.traces.sampler),
       spanLimits: plan.traces.limits,
       spanProcessors,
     });
-    trace.setGlobalTracerProvider(running.tracerProvider);
   }
 
   if (plan.logs !== undefined && !skipIfRegistered('logs')) {
@@ -197,11 +193,30 @@ export function startTelemetry(plan: TelemetryPlan, resource: Resource, instrume
     });
     // First, so that the exporting processors see the MCP attributes it adds.
     processors.unshift(new McpLogRecordProcessor());
-    running.loggerProvider = new LoggerProvider({ resource, processors, logRecordLimits: plan.logs.limits });
-    logs.setGlobalLoggerProvider(running.loggerProvider);
-    registerWithLegacyLogsApi(running.loggerProvider);
+    components.loggerProvider = new LoggerProvider({ resource, processors, logRecordLimits: plan.logs.limits });
   }
+  return components;
+}
 
+/** Registers the components as the API's globals, then the instrumentations, which take their providers from them. */
+export function registerGlobals(components: Components, instrumentations: Instrumentation[]): RunningTelemetry {
+  const { contextManager, propagator, tracerProvider, meterProvider, loggerProvider } = components;
+  if (contextManager !== undefined) context.setGlobalContextManager(contextManager.enable());
+  if (propagator !== undefined) propagation.setGlobalPropagator(propagator);
+  if (meterProvider !== undefined) metrics.setGlobalMeterProvider(meterProvider);
+  if (tracerProvider !== undefined) trace.setGlobalTracerProvider(tracerProvider);
+  if (loggerProvider !== undefined) {
+    logs.setGlobalLoggerProvider(loggerProvider);
+    registerWithLegacyLogsApi(loggerProvider);
+  }
   registerInstrumentations({ instrumentations });
-  return running;
+  return {
+    tracerProvider,
+    meterProvider,
+    loggerProvider,
+    syncFlushSources: components.syncFlushSources,
+    async forceFlush() {
+      await Promise.all([tracerProvider?.forceFlush(), meterProvider?.forceFlush(), loggerProvider?.forceFlush()]);
+    },
+  };
 }

@@ -12,9 +12,9 @@ import { chooseInstrumentations, DEFAULT_INSTRUMENTATIONS, loadInstrumentations,
 import { planFromEnv } from './plan';
 import type { ExporterPlan, TelemetryPlan } from './plan';
 import { installProcessHooks } from './process-hooks';
-import { excludedMethodsFromEnv, McpInstrumentation, MCP_SDK_ESM_INCLUDE, metricsResourceUriFromEnv } from '../instrumentation/instrumentation';
+import { McpInstrumentation, MCP_SDK_ESM_INCLUDE } from '../instrumentation/instrumentation';
 import { buildResource } from './resource';
-import { startTelemetry } from './sdk';
+import { createComponents, registerGlobals } from './sdk';
 import { VERSION } from '../version';
 
 /** The name of the MCP instrumentation in OTEL_NODE_ENABLED/DISABLED_INSTRUMENTATIONS. */
@@ -32,10 +32,7 @@ const usesConfigFile = (env: NodeJS.ProcessEnv) => (env.OTEL_CONFIG_FILE ?? '').
  */
 function readPlan(env: NodeJS.ProcessEnv, known: readonly string[], logger: StderrDiagLogger): TelemetryPlan | undefined {
   const bad = logger.badVariable.bind(logger);
-  if (!usesConfigFile(env)) {
-    const mcp = { excludedMethods: excludedMethodsFromEnv(env), metricsResourceUri: metricsResourceUriFromEnv(env) };
-    return planFromEnv(readConfig(env, known, bad), env, mcp, bad);
-  }
+  if (!usesConfigFile(env)) return planFromEnv(readConfig(env, known, bad));
   const warnings: string[] = [];
   const names = readInstrumentationNames(env, known, bad);
   const result = readConfigFile(env, (message) => warnings.push(message), {
@@ -71,7 +68,7 @@ export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise
   const esmHook = await registerEsmHook(mcp ? [MCP_SDK_ESM_INCLUDE] : []);
   const names = chooseInstrumentations(plan, DEFAULT_INSTRUMENTATIONS).filter((name) => name !== MCP);
   const instrumentations = [...(mcp ? [new McpInstrumentation(plan.mcp)] : []), ...loadInstrumentations(names, catalog)];
-  const telemetry = startTelemetry(plan, buildResource(plan.resource), instrumentations);
+  const telemetry = registerGlobals(createComponents(plan, buildResource(plan.resource)), instrumentations);
   installProcessHooks(telemetry, plan.flushTimeoutMillis);
   diag.debug(
     `@x/mcp-otel ${VERSION} started: ` +
