@@ -42,6 +42,7 @@ import type { LogRecord } from '@opentelemetry/api';
 import { protocolLogRecord, withOperation } from './logs';
 import { MeasuredSpan, secondsSince, type Side } from './metrics';
 import { extractTraceContext, injectTraceContext } from './propagation';
+import { asException, errorCodeOutcome, exceptionErrorType, exceptionMessage, isCallerFault } from './status';
 import {
   ATTR_ERROR_TYPE,
   ATTR_JSONRPC_REQUEST_ID,
@@ -50,9 +51,7 @@ import {
   ATTR_NETWORK_PROTOCOL_NAME,
   ATTR_NETWORK_TRANSPORT,
   ATTR_RPC_RESPONSE_STATUS_CODE,
-  CALLER_FAULT_CODES,
   ERROR_TYPE_CANCELLED,
-  ERROR_TYPE_OTHER,
   ERROR_TYPE_TOOL_ERROR,
   METHOD_INITIALIZE,
   METHOD_NOTIFICATIONS_CANCELLED,
@@ -752,15 +751,11 @@ function endCall(call: Call): void {
   call.span.end();
 }
 
-/** A JSON-RPC error code: always `rpc.response.status_code`; an error unless a SERVER span sees a caller fault. */
+/** A JSON-RPC error code on a span, by the rules of status.ts. */
 function setErrorCode(span: MeasuredSpan, code: unknown, message: unknown, clientSide: boolean): void {
-  const description = typeof message === 'string' ? message : undefined;
-  if (!Number.isSafeInteger(code)) {
-    setError(span, ERROR_TYPE_OTHER, description);
-    return;
-  }
-  span.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(code));
-  if (clientSide || !CALLER_FAULT_CODES.has(code as number)) setError(span, String(code), description);
+  const { statusCode, errorType } = errorCodeOutcome(code, clientSide ? 'client' : 'server');
+  if (statusCode !== undefined) span.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, statusCode);
+  if (errorType !== undefined) setError(span, errorType, typeof message === 'string' ? message : undefined);
 }
 
 function setError(span: MeasuredSpan, type: string, description?: string): void {
@@ -770,35 +765,15 @@ function setError(span: MeasuredSpan, type: string, description?: string): void 
 }
 
 function endWithException(span: MeasuredSpan, err: unknown): void {
-  span.recordException(toException(err));
-  setError(span, errorTypeOf(err), messageOf(err));
+  span.recordException(asException(err));
+  setError(span, exceptionErrorType(err), exceptionMessage(err));
   span.end();
-}
-
-function toException(err: unknown): Error | string {
-  return err instanceof Error ? err : String(err);
-}
-
-function messageOf(err: unknown): string | undefined {
-  if (isObject(err) && typeof err.message === 'string') return err.message;
-  return err === undefined ? undefined : String(err);
-}
-
-/** The class name of an exception: low in cardinality, and what users search for. */
-function errorTypeOf(err: unknown): string {
-  const name = isObject(err) ? ((err.constructor as { name?: unknown } | undefined)?.name ?? err.name) : undefined;
-  return typeof name === 'string' && name !== '' && name !== 'Object' ? name : ERROR_TYPE_OTHER;
-}
-
-/** McpError-like exceptions with a caller-fault code are protocol answers, not failures of the handler. */
-function isCallerFault(err: unknown): boolean {
-  return isObject(err) && Number.isSafeInteger(err.code) && CALLER_FAULT_CODES.has(err.code as number);
 }
 
 function recordException(call: ServerCall, err: unknown): void {
   if (call.exceptionMessage !== undefined || call.ended || isCallerFault(err)) return;
-  call.span.recordException(toException(err));
-  call.exceptionMessage = messageOf(err) ?? '';
+  call.span.recordException(asException(err));
+  call.exceptionMessage = exceptionMessage(err) ?? '';
 }
 
 /**

@@ -1,0 +1,59 @@
+/**
+ * How an MCP operation failed, in the conventions' terms: pure functions from a JSON-RPC error code or an exception to
+ * `error.type`, `rpc.response.status_code` and whether the span is an error. The wrappers apply them to spans.
+ */
+import { CALLER_FAULT_CODES, ERROR_TYPE_OTHER } from './semconv';
+import type { Side } from './metrics';
+
+/** What a JSON-RPC error code puts on a span: either attribute may be absent. */
+export interface ErrorCodeOutcome {
+  /** `rpc.response.status_code`, for every integer code. */
+  statusCode?: string;
+  /** `error.type`, and an error status with it; absent for a caller fault seen by the server. */
+  errorType?: string;
+}
+
+/**
+ * Always `rpc.response.status_code`; an error unless a SERVER span sees a caller fault (parse error, invalid request,
+ * method not found, invalid params, resource not found): the server answered as it should. A code that is not an
+ * integer is `_OTHER`.
+ */
+export function errorCodeOutcome(code: unknown, side: Side): ErrorCodeOutcome {
+  if (typeof code !== 'number' || !Number.isSafeInteger(code)) return { errorType: ERROR_TYPE_OTHER };
+  const statusCode = String(code);
+  if (side === 'server' && CALLER_FAULT_CODES.has(code)) return { statusCode };
+  return { statusCode, errorType: statusCode };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+/** The class name of an exception: low in cardinality, and what users search for. */
+export function exceptionErrorType(err: unknown): string {
+  const name = isObject(err) ? ((err.constructor as { name?: unknown } | undefined)?.name ?? err.name) : undefined;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? name : ERROR_TYPE_OTHER;
+}
+
+/** String(value), which throws for an object without a prototype (nothing to convert it with). */
+function text(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** The status description of an exception. */
+export function exceptionMessage(err: unknown): string | undefined {
+  if (isObject(err) && typeof err.message === 'string') return err.message;
+  return err === undefined ? undefined : text(err);
+}
+
+/** What recordException() takes: the Error itself, or the text of anything else thrown. */
+export function asException(err: unknown): Error | string {
+  return err instanceof Error ? err : text(err);
+}
+
+/** An McpError-like exception with a caller-fault code is a protocol answer, not a failure of the handler. */
+export function isCallerFault(err: unknown): boolean {
+  return isObject(err) && typeof err.code === 'number' && Number.isSafeInteger(err.code) && CALLER_FAULT_CODES.has(err.code);
+}
