@@ -1,25 +1,19 @@
-/** Span names and attributes from a JSON-RPC message and the facts of the transport that carries it. */
+/** Span attributes from a JSON-RPC message and the facts of the transport that carries it (the per-method part: methods.ts). */
 import type { Attributes } from '@opentelemetry/api';
+import { methodRule } from './methods';
+import type { SdkTransport } from './sdk-internals';
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_CLIENT_PORT,
-  ATTR_GEN_AI_OPERATION_NAME,
-  ATTR_GEN_AI_PROMPT_NAME,
-  ATTR_GEN_AI_TOOL_NAME,
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCP_METHOD_NAME,
   ATTR_MCP_PROTOCOL_VERSION,
-  ATTR_MCP_RESOURCE_URI,
   ATTR_MCP_SESSION_ID,
   ATTR_NETWORK_PROTOCOL_NAME,
   ATTR_NETWORK_PROTOCOL_VERSION,
   ATTR_NETWORK_TRANSPORT,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
-  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
-  METHOD_PROMPTS_GET,
-  METHOD_TOOLS_CALL,
-  RESOURCE_URI_METHODS,
 } from './semconv';
 
 /** What is known of a connection's transport, gathered once when the Protocol connects. */
@@ -42,8 +36,10 @@ export interface HttpPeer {
 export interface MessageFacts {
   method: string;
   params: Record<string, unknown> | undefined;
-  /** The JSON-RPC id; undefined for notifications. */
+  /** The JSON-RPC id of a received request; undefined for notifications, and for a request not yet numbered. */
   id?: string | number;
+  /** A sent message: a request (numbered by the SDK once it is sent), or a notification. */
+  kind?: 'request' | 'notification';
   sessionId?: string;
   protocolVersion?: string;
 }
@@ -53,33 +49,10 @@ export function paramsOf(message: { params?: unknown }): Record<string, unknown>
   return typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : undefined;
 }
 
-function stringParam(params: Record<string, unknown> | undefined, key: string): string | undefined {
-  const value = params?.[key];
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** `{mcp.method.name} {target}`: the tool name for tools/call, the prompt name for prompts/get, else the method. */
-export function spanName(method: string, params: Record<string, unknown> | undefined): string {
-  const target =
-    method === METHOD_TOOLS_CALL ? stringParam(params, 'name') : method === METHOD_PROMPTS_GET ? stringParam(params, 'name') : undefined;
-  return target ? `${method} ${target}` : method;
-}
-
 /** The attributes known when a span starts. */
 export function startAttributes(message: MessageFacts, facts: TransportFacts | undefined): Attributes {
-  const { method, params } = message;
-  const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: method };
-  if (method === METHOD_TOOLS_CALL) {
-    const tool = stringParam(params, 'name');
-    if (tool !== undefined) attributes[ATTR_GEN_AI_TOOL_NAME] = tool;
-    attributes[ATTR_GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL;
-  } else if (method === METHOD_PROMPTS_GET) {
-    const prompt = stringParam(params, 'name');
-    if (prompt !== undefined) attributes[ATTR_GEN_AI_PROMPT_NAME] = prompt;
-  } else if (RESOURCE_URI_METHODS.has(method)) {
-    const uri = stringParam(params, 'uri');
-    if (uri !== undefined) attributes[ATTR_MCP_RESOURCE_URI] = uri;
-  }
+  const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: message.method };
+  methodRule(message.method).attributes?.(message.params, attributes);
   if (message.id !== undefined && message.id !== null) attributes[ATTR_JSONRPC_REQUEST_ID] = String(message.id);
   if (message.sessionId) attributes[ATTR_MCP_SESSION_ID] = message.sessionId;
   if (message.protocolVersion) attributes[ATTR_MCP_PROTOCOL_VERSION] = message.protocolVersion;
@@ -109,7 +82,7 @@ export function peerAttributes(peer: HttpPeer | undefined, attributes: Attribute
  * The SDK's transports are recognised by class name, which has been stable through SDK 1.x; a custom transport gets no
  * network attributes rather than a guess. A URL the client transport keeps gives server.address and server.port.
  */
-export function transportFacts(transport: object): TransportFacts {
+export function transportFacts(transport: SdkTransport & object): TransportFacts {
   const name = (transport.constructor as { name?: unknown } | undefined)?.name;
   const facts: TransportFacts = {};
   if (typeof name === 'string') {
@@ -123,7 +96,7 @@ export function transportFacts(transport: object): TransportFacts {
       facts.protocolName = 'websocket';
     }
   }
-  const url = (transport as { _url?: unknown })._url;
+  const url = transport._url;
   if (facts.networkTransport === 'tcp' && url instanceof URL && url.hostname) {
     facts.serverAddress = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = url.port ? Number(url.port) : defaultPort(url.protocol);

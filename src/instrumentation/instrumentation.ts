@@ -6,13 +6,17 @@
  * a `"."` entry whose file does not exist (and none before 1.20), so require-in-the-middle cannot resolve the package
  * and skips every file of it, and import-in-the-middle in include mode does not wrap a package's internal files.
  * Instead it hooks two files of every SDK copy by their path inside the package, and patches the Protocol class (the
- * base of Client and Server) and McpServer it finds there, once per class.
+ * base of Client and Server) and McpServer it finds there, once per class (patch.ts). The path of one message from
+ * there: patch.ts -> transport.ts (the connection) -> client-side.ts or server-side.ts -> call.ts (the operation).
  */
 import { createRequire } from 'node:module';
 import { diag, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
-import { findProtocolPrototype, isMcpServerClass, patchMcpServer, patchProtocol, unpatch, type Controller } from './protocol';
-import { createHistograms, MeasuredSpan, operationKeys, type McpHistograms } from './metrics';
+import { Operation } from './call';
+import type { Controller } from './call';
+import { createHistograms, operationKeys, type McpHistograms } from './metrics';
+import { findProtocolPrototype, isMcpServerClass, patchMcpServer, patchProtocol, unpatch } from './patch';
+import type { Prototype } from './sdk-internals';
 import type { McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, VERSION } from '../version';
 
@@ -38,7 +42,7 @@ type HookConstructor = new (
 export class McpInstrumentation extends InstrumentationBase<McpInstrumentationConfig> {
   // Declared, not initialised: the base constructor calls enable() before subclass fields would be assigned.
   declare private hooks: Unhookable[] | undefined;
-  declare private patched: Set<Record<string | symbol, unknown>> | undefined;
+  declare private patched: Set<Prototype> | undefined;
   declare private controller: Controller & { enabled: boolean };
   declare private histograms: McpHistograms | undefined;
 
@@ -84,7 +88,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     const ctl = this.ensureController();
     for (const Class of classes) {
       if (isMcpServerClass(Class)) {
-        this.remember((Class as { prototype: Record<string | symbol, unknown> }).prototype, (proto) => patchMcpServer(proto));
+        this.remember((Class as { prototype: Prototype }).prototype, (proto) => patchMcpServer(proto));
         continue;
       }
       const proto = findProtocolPrototype(Class);
@@ -93,7 +97,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     }
   }
 
-  private remember(proto: Record<string | symbol, unknown>, patch: (proto: Record<string | symbol, unknown>) => boolean): void {
+  private remember(proto: Prototype, patch: (proto: Prototype) => boolean): void {
     if (patch(proto)) {
       this.patched ??= new Set();
       this.patched.add(proto);
@@ -108,10 +112,10 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     this.controller = {
       enabled: false,
       isExcluded: (method) => excluded.has(method),
-      startSpan: (side, name, attributes, parent, links) => {
-        const kind = side === 'client' ? SpanKind.CLIENT : SpanKind.SERVER;
-        const span = this.tracer.startSpan(name, { kind, attributes, links }, parent);
-        return new MeasuredSpan(span, attributes, this.histograms?.operation[side], keys);
+      start: (side, kind, method, name, attributes, parent, links) => {
+        const spanKind = side === 'client' ? SpanKind.CLIENT : SpanKind.SERVER;
+        const span = this.tracer.startSpan(name, { kind: spanKind, attributes, links }, parent);
+        return new Operation(side, kind, method, span, attributes, this.histograms?.operation[side], keys);
       },
       recordSession: (side, seconds, attributes) => this.histograms?.session[side].record(seconds, attributes),
       emitLog: (record) => {
@@ -152,7 +156,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 }
 
 /** After disable() and enable() again, the prototypes this instance patched are patched anew. */
-function patchAgain(proto: Record<string | symbol, unknown>, ctl: Controller): void {
+function patchAgain(proto: Prototype, ctl: Controller): void {
   if (Object.hasOwn(proto, '_onrequest')) patchProtocol(proto, ctl);
   else patchMcpServer(proto);
 }

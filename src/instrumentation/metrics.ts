@@ -1,9 +1,8 @@
 /**
- * The four MCP duration histograms, and the span facade that records an operation's duration when its span ends, so
- * that every place a span ends measures the same interval with the same attributes. Metrics do not depend on sampling:
- * the attributes are kept here, not read back from the span.
+ * The four MCP duration histograms and the attribute sets they are recorded with (an operation records its duration
+ * when it ends: call.ts).
  */
-import type { Attributes, AttributeValue, Exception, Histogram, Meter, Span, SpanStatus } from '@opentelemetry/api';
+import type { Attributes, Histogram, Meter } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -87,47 +86,4 @@ export function pick(attributes: Attributes, keys: readonly string[] = SESSION_K
 
 export function secondsSince(startMillis: number): number {
   return (performance.now() - startMillis) / 1000;
-}
-
-/**
- * The span of one MCP operation as the wrappers see it: what is set on it also goes to the operation's metric
- * attributes, and its end records the duration, once.
- */
-export class MeasuredSpan {
-  readonly started = performance.now();
-  private ended = false;
-
-  constructor(
-    /** The real span, for contexts. */
-    readonly span: Span,
-    /** The attributes the span started with; this object is kept and added to (the caller hands it over). */
-    readonly attributes: Attributes,
-    private readonly histogram: Histogram | undefined,
-    private readonly keys: readonly string[],
-  ) {}
-
-  setAttribute(key: string, value: AttributeValue): void {
-    this.span.setAttribute(key, value);
-    this.attributes[key] = value;
-  }
-
-  setAttributes(attributes: Attributes): void {
-    this.span.setAttributes(attributes);
-    Object.assign(this.attributes, attributes);
-  }
-
-  setStatus(status: SpanStatus): void {
-    this.span.setStatus(status);
-  }
-
-  recordException(exception: Exception): void {
-    this.span.recordException(exception);
-  }
-
-  end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.span.end();
-    this.histogram?.record(secondsSince(this.started), pick(this.attributes, this.keys));
-  }
 }

@@ -37,19 +37,6 @@ export const ERROR_TYPE_OTHER = '_OTHER';
  */
 export const CALLER_FAULT_CODES: ReadonlySet<number> = new Set([-32700, -32600, -32601, -32602, -32002]);
 
-export const METHOD_TOOLS_CALL = 'tools/call';
-export const METHOD_PROMPTS_GET = 'prompts/get';
-export const METHOD_INITIALIZE = 'initialize';
-export const METHOD_NOTIFICATIONS_CANCELLED = 'notifications/cancelled';
-export const METHOD_NOTIFICATIONS_MESSAGE = 'notifications/message';
-/** Methods whose params carry a resource URI. */
-export const RESOURCE_URI_METHODS: ReadonlySet<string> = new Set([
-  'resources/read',
-  'resources/subscribe',
-  'resources/unsubscribe',
-  'notifications/resources/updated',
-]);
-
 /** The `_meta` keys MCP reserves for W3C trace context and baggage (MCP SEP-414). */
 export const META_TRACE_KEYS = ['traceparent', 'tracestate', 'baggage'] as const;
 

@@ -1,0 +1,97 @@
+/**
+ * One MCP operation (a request or notification, sent or received): the record that owns its span, its duration
+ * metric and its single ending. Everything set on it goes to the span and, for the allowed keys, to the metric's
+ * attributes; metrics do not depend on sampling, so the attributes are kept here, never read back from the span.
+ */
+import { SpanStatusCode } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, Context, Histogram, Link, LogRecord, Span } from '@opentelemetry/api';
+import { pick, secondsSince } from './metrics';
+import type { Side } from './metrics';
+import { ATTR_ERROR_TYPE, ATTR_RPC_RESPONSE_STATUS_CODE } from './semconv';
+import type { JsonRpcError } from './sdk-internals';
+import { asException, errorCodeOutcome, exceptionErrorType, exceptionMessage, isCallerFault } from './status';
+
+/** What the wrappers ask of the instrumentation that installed them, read at each message. */
+export interface Controller {
+  readonly enabled: boolean;
+  isExcluded(method: string): boolean;
+  /** Starts an operation: its span (CLIENT for the sender, SERVER for the receiver) and its duration metric. */
+  start(side: Side, kind: OperationKind, method: string, name: string, attributes: Attributes, parent: Context, links?: Link[]): Operation;
+  recordSession(side: Side, seconds: number, attributes: Attributes): void;
+  emitLog(record: LogRecord | undefined): void;
+}
+
+export type OperationKind = 'request' | 'notification';
+
+export class Operation {
+  readonly started = performance.now();
+  private ended = false;
+  /** A sent request: the error response the peer answered with, if any (seen in `_onresponse`, before the promise). */
+  responseError?: JsonRpcError;
+  /** A received request: the message of the first exception a handler threw, the description of a tool_error. */
+  exceptionMessage?: string;
+  /** A received notification: a handler of ours took over the ending. */
+  handlerStarted = false;
+
+  constructor(
+    readonly side: Side,
+    readonly kind: OperationKind,
+    readonly method: string,
+    /** The real span, for contexts. */
+    readonly span: Span,
+    /** The attributes the span started with; this object is kept and added to (the caller hands it over). */
+    readonly attributes: Attributes,
+    private readonly histogram: Histogram | undefined,
+    private readonly metricKeys: readonly string[],
+  ) {}
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  setAttribute(key: string, value: AttributeValue): void {
+    if (this.ended) return;
+    this.span.setAttribute(key, value);
+    this.attributes[key] = value;
+  }
+
+  /** `error.type` and an error status. */
+  fail(errorType: string, description?: string): void {
+    if (this.ended) return;
+    this.setAttribute(ATTR_ERROR_TYPE, errorType);
+    this.span.setStatus(description === undefined ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.ERROR, message: description });
+  }
+
+  /** A JSON-RPC error code, by the rules of status.ts for this side. */
+  failWithCode(code: unknown, message: unknown): void {
+    const { statusCode, errorType } = errorCodeOutcome(code, this.side);
+    if (statusCode !== undefined) this.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, statusCode);
+    if (errorType !== undefined) this.fail(errorType, typeof message === 'string' ? message : undefined);
+  }
+
+  /**
+   * An exception a handler threw, recorded once per operation; the status comes later, from the response. A caller
+   * fault (an McpError with such a code) is a protocol answer, not a failure: not recorded.
+   */
+  noteException(err: unknown): void {
+    if (this.ended || this.exceptionMessage !== undefined || isCallerFault(err)) return;
+    this.span.recordException(asException(err));
+    this.exceptionMessage = exceptionMessage(err) ?? '';
+  }
+
+  /** Ends the operation by an exception: recorded, `error.type` from its class, the status from its message. */
+  endWithException(err: unknown): void {
+    if (this.ended) return;
+    this.span.recordException(asException(err));
+    this.fail(exceptionErrorType(err), exceptionMessage(err));
+    this.end();
+  }
+
+  /** The one ending: the span ends and the duration is recorded, once, whichever path comes first. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.span.end();
+    this.histogram?.record(secondsSince(this.started), pick(this.attributes, this.metricKeys));
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * One connection of one Protocol instance (a Client or Server and the transport it was connected to): the transport's
+ * facts, the negotiated protocol version, the operations in flight by JSON-RPC id, and the MCP session, from the
+ * `initialize` that succeeded until the connection closes (for a stdio server, until its stdin ends: the SDK's
+ * transport does not close then).
+ */
+import type { Attributes } from '@opentelemetry/api';
+import { serverAttributes, transportFacts } from './attributes';
+import type { TransportFacts } from './attributes';
+import type { Controller, Operation } from './call';
+import { secondsSince } from './metrics';
+import type { Side } from './metrics';
+import { nonEmptyString } from './sdk-internals';
+import type { SdkTransport } from './sdk-internals';
+import { ATTR_ERROR_TYPE, ATTR_MCP_PROTOCOL_VERSION, ATTR_NETWORK_PROTOCOL_NAME, ATTR_NETWORK_TRANSPORT } from './semconv';
+
+export interface Connection {
+  readonly transport: SdkTransport & object;
+  readonly facts: TransportFacts;
+  readonly ctl: Controller;
+  protocolVersion?: string;
+  /** Received requests waiting for their response, by JSON-RPC id. */
+  readonly pendingServer: Map<unknown, Operation>;
+  /** Sent requests waiting for their response, by JSON-RPC id. */
+  readonly pendingClient: Map<number, Operation>;
+  session?: { side: Side; started: number };
+  /** Stops listening for the end of a stdio server's stdin. */
+  stopWatchingStdin?: () => void;
+}
+
+const byProtocol = new WeakMap<object, Connection>();
+const byTransport = new WeakMap<object, Connection>();
+
+/** Records a new connection of `protocol` to `transport` (it replaces the previous one of that protocol). */
+export function registerConnection(protocol: object, transport: SdkTransport & object, ctl: Controller): Connection {
+  const connection: Connection = { transport, facts: transportFacts(transport), ctl, pendingServer: new Map(), pendingClient: new Map() };
+  // A client that resumes a Streamable HTTP session skips initialize; its transport kept the negotiated version.
+  const version = nonEmptyString(transport.protocolVersion);
+  if (version !== undefined) connection.protocolVersion = version;
+  byProtocol.set(protocol, connection);
+  byTransport.set(transport, connection);
+  return connection;
+}
+
+export function knownConnection(protocol: object): Connection | undefined {
+  return byProtocol.get(protocol);
+}
+
+/** Puts back the connection a refused connect() call replaced. */
+export function restoreConnection(protocol: object, connection: Connection): void {
+  byProtocol.set(protocol, connection);
+}
+
+export function connectionOfTransport(transport: object): Connection | undefined {
+  return byTransport.get(transport);
+}
+
+/**
+ * A stdio server's transport does not close when its stdin ends, but the session is over then. The listener goes when
+ * the connection closes: an app that connects and closes on the same stdin must not pile listeners up.
+ */
+export function watchStdin(connection: Connection): void {
+  const stdin = connection.transport._stdin as NodeJS.ReadableStream | undefined;
+  if (!stdin || typeof stdin.once !== 'function' || typeof stdin.off !== 'function') return;
+  const onEnd = () => endSession(connection);
+  stdin.once('end', onEnd);
+  connection.stopWatchingStdin = () => stdin.off('end', onEnd);
+}
+
+export function startSession(connection: Connection, side: Side, started: number): void {
+  connection.session = { side, started };
+}
+
+/**
+ * Records the session's duration, once. A session that closes with requests still in flight (either way) ends with
+ * error.type -32000, the SDK's "connection closed".
+ */
+export function endSession(connection: Connection): void {
+  const session = connection.session;
+  if (!session) return;
+  connection.session = undefined;
+  const attributes: Attributes = {};
+  if (connection.protocolVersion) attributes[ATTR_MCP_PROTOCOL_VERSION] = connection.protocolVersion;
+  if (connection.facts.networkTransport) attributes[ATTR_NETWORK_TRANSPORT] = connection.facts.networkTransport;
+  if (connection.facts.protocolName) attributes[ATTR_NETWORK_PROTOCOL_NAME] = connection.facts.protocolName;
+  if (session.side === 'client') serverAttributes(connection.facts, attributes);
+  if (connection.pendingServer.size > 0 || connection.pendingClient.size > 0) attributes[ATTR_ERROR_TYPE] = '-32000';
+  connection.ctl.recordSession(session.side, secondsSince(session.started), attributes);
+}

@@ -1,0 +1,66 @@
+/**
+ * Which context an operation starts from and runs in: the parent and link policy at receipt, the context handlers run
+ * in, and the two marks this instrumentation keeps in contexts (the HTTP request being handled, the operation a
+ * handler serves).
+ */
+import { context, createContextKey, isSpanContextValid, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import type { Context, Link } from '@opentelemetry/api';
+import type { HttpPeer } from './attributes';
+import type { Operation } from './call';
+import { withOperation } from './logs';
+
+/** Set by a wrapped HTTP server transport around the handling of one HTTP request: its peer. */
+const HTTP_PEER = createContextKey('@x/mcp-otel http peer');
+/** The received request or notification a handler serves. */
+const SERVED = createContextKey('@x/mcp-otel served operation');
+
+export function withHttpPeer(ctx: Context, peer: HttpPeer): Context {
+  return ctx.setValue(HTTP_PEER, peer);
+}
+
+export function httpPeerIn(ctx: Context): HttpPeer | undefined {
+  return ctx.getValue(HTTP_PEER) as HttpPeer | undefined;
+}
+
+/**
+ * The context a received message starts from. Only an HTTP server transport calls onmessage in a context that belongs
+ * to the message: the HTTP request that carried it (its server span becomes a link, or the parent when _meta has no
+ * trace context). Other transports call it in whatever context their stream was opened in (a stdio client's connect(),
+ * a Streamable HTTP client's `notifications/initialized`): a span long over, which must be neither parent nor link.
+ */
+export function receiptContext(): Context {
+  const active = context.active();
+  return httpPeerIn(active) !== undefined ? active : ROOT_CONTEXT;
+}
+
+/** The context code runs in during an operation: its span active, marked with the operation for log records. */
+export function operationContext(parent: Context, operation: Operation): Context {
+  return withOperation(trace.setSpan(parent, operation.span), operation.attributes);
+}
+
+/**
+ * The context a handler runs in: the operation's, marked as served. The receipt mark is dropped: an in-process MCP
+ * call the handler makes is not an HTTP receipt.
+ */
+export function handlerContext(parent: Context, operation: Operation): Context {
+  return operationContext(parent, operation).setValue(SERVED, operation).deleteValue(HTTP_PEER);
+}
+
+/** The context of a message that gets no span (an excluded method): its trace context, none of our marks. */
+export function unmarked(parent: Context): Context {
+  return parent.deleteValue(SERVED).deleteValue(HTTP_PEER);
+}
+
+/** The received operation the running handler serves, if any. */
+export function servedOperation(): Operation | undefined {
+  return context.active().getValue(SERVED) as Operation | undefined;
+}
+
+/** A link to the span that was active when the message arrived (the HTTP server span), unless it is the parent. */
+export function ambientLinks(ambient: Context, parent: Context): Link[] | undefined {
+  const active = trace.getSpanContext(ambient);
+  if (!active || !isSpanContextValid(active)) return undefined;
+  const chosen = trace.getSpanContext(parent);
+  if (chosen && chosen.spanId === active.spanId && chosen.traceId === active.traceId) return undefined;
+  return [{ context: active }];
+}

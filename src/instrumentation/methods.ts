@@ -1,0 +1,79 @@
+/**
+ * What is particular to each MCP method, in one table: the target in the span name, the attributes read from its
+ * params, the result rule that makes a successful response an error, and the methods whose handling goes beyond a
+ * span (the version negotiation, cancellation, protocol logging). Methods not listed get the general treatment.
+ */
+import type { Attributes } from '@opentelemetry/api';
+import {
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROMPT_NAME,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_MCP_RESOURCE_URI,
+  ERROR_TYPE_TOOL_ERROR,
+  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+} from './semconv';
+import { isObject } from './sdk-internals';
+
+type Params = Record<string, unknown> | undefined;
+
+export interface MethodRule {
+  /** The param whose value follows the method in the span name (`tools/call add`). */
+  target?: string;
+  /** Attributes from the params, known when the span starts. */
+  attributes?(params: Params, attributes: Attributes): void;
+  /** The `error.type` of a result that reports a failure in a successful response. */
+  resultError?(result: unknown): string | undefined;
+  /** `tools/call`: McpServer turns what a tool callback throws into a result, so the callback itself is watched. */
+  runsToolCallback?: true;
+  /** `initialize`: its result negotiates the protocol version, and its success starts the session. */
+  negotiates?: true;
+  /** `notifications/cancelled`: received, it ends the SERVER span of the request it names (no response will come). */
+  cancels?: true;
+  /** `notifications/message`: sent, it is also a log record (MCP's protocol logging). */
+  protocolLog?: true;
+}
+
+function stringParam(params: Params, key: string): string | undefined {
+  const value = params?.[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function set(attributes: Attributes, key: string, value: string | undefined): void {
+  if (value !== undefined) attributes[key] = value;
+}
+
+const resourceUri: MethodRule = { attributes: (params, attributes) => set(attributes, ATTR_MCP_RESOURCE_URI, stringParam(params, 'uri')) };
+
+const METHODS: Record<string, MethodRule> = {
+  'tools/call': {
+    target: 'name',
+    attributes(params, attributes) {
+      set(attributes, ATTR_GEN_AI_TOOL_NAME, stringParam(params, 'name'));
+      attributes[ATTR_GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL;
+    },
+    // A tool that failed answers with a result, `isError: true`, not with a JSON-RPC error.
+    resultError: (result) => (isObject(result) && result.isError === true ? ERROR_TYPE_TOOL_ERROR : undefined),
+    runsToolCallback: true,
+  },
+  'prompts/get': { target: 'name', attributes: (params, attributes) => set(attributes, ATTR_GEN_AI_PROMPT_NAME, stringParam(params, 'name')) },
+  'resources/read': resourceUri,
+  'resources/subscribe': resourceUri,
+  'resources/unsubscribe': resourceUri,
+  'notifications/resources/updated': resourceUri,
+  initialize: { negotiates: true },
+  'notifications/cancelled': { cancels: true },
+  'notifications/message': { protocolLog: true },
+};
+
+const GENERAL: MethodRule = {};
+
+export function methodRule(method: string): MethodRule {
+  return Object.hasOwn(METHODS, method) ? METHODS[method]! : GENERAL;
+}
+
+/** `{mcp.method.name} {target}`: the tool name for tools/call, the prompt name for prompts/get, else the method. */
+export function spanName(method: string, params: Params): string {
+  const key = methodRule(method).target;
+  const target = key === undefined ? undefined : stringParam(params, key);
+  return target ? `${method} ${target}` : method;
+}

@@ -1,0 +1,144 @@
+/**
+ * The only code that changes the SDK's prototypes. `Client` and `Server` extend the SDK's `Protocol`; its methods are
+ * wrapped in place (no Proxy, which breaks private fields), once per class, marked with a symbol that every copy of
+ * @x/mcp-otel recognises. Each wrapper checks whether it has anything to do (instrumentation enabled, a well-formed
+ * message) and otherwise calls the original as it is; the work is in transport.ts, client-side.ts and server-side.ts.
+ * `McpServer` wraps a `Server`: its `connect` is wrapped to reach the tool callbacks a `tools/call` will run.
+ */
+import type { Controller } from './call';
+import { endSession, knownConnection, restoreConnection } from './connection';
+import { noteErrorResponse, sendRequest } from './client-side';
+import { isFunction, isObject, PROTOCOL_METHODS, transportOf } from './sdk-internals';
+import type { JsonRpcMessage, ProtocolMethodName, Prototype, SdkMcpServer, SdkProtocol } from './sdk-internals';
+import { endAllOnClose, endingNotification, queueTaskMessage, receiveNotification, receiveRequest, recordingExceptions, rememberMcpServer } from './server-side';
+import { attach, connectionOf } from './transport';
+
+type Original = (this: unknown, ...args: unknown[]) => unknown;
+type Instance = SdkProtocol & object;
+/** A wrapper, called with the Protocol instance as `this`. */
+type Wrapped = (this: Instance, ...args: never[]) => unknown;
+
+const PATCHED = Symbol.for('@x/mcp-otel.patched');
+
+/**
+ * The prototype that defines the Protocol methods, found by walking up from any class of the SDK that extends it
+ * (`Client`, `Server`, `Protocol` itself), so it does not matter which file or copy of the SDK the class came from.
+ */
+export function findProtocolPrototype(Class: unknown): Prototype | undefined {
+  let proto: Prototype | null = isFunction(Class) ? (Class.prototype as Prototype) : null;
+  while (proto && proto !== Object.prototype) {
+    if (Object.hasOwn(proto, '_onrequest') && Object.hasOwn(proto, 'request') && Object.hasOwn(proto, 'connect')) return proto;
+    proto = Object.getPrototypeOf(proto) as Prototype | null;
+  }
+  return undefined;
+}
+
+/** McpServer is not a Protocol: it owns a Server and registers the tool, prompt and resource handlers on it. */
+export function isMcpServerClass(Class: unknown): boolean {
+  if (!isFunction(Class)) return false;
+  const proto = Class.prototype as Prototype | undefined;
+  return isFunction(proto?.connect) && isFunction(proto?.tool) && findProtocolPrototype(Class) === undefined;
+}
+
+const isMessage = (value: unknown): value is JsonRpcMessage & { method: string } => isObject(value) && typeof value.method === 'string';
+
+/** The wrapper of each Protocol method, given the original and the controller of the instrumentation. */
+const PROTOCOL_WRAPPERS: Record<ProtocolMethodName, ((original: Original, ctl: Controller) => Wrapped) | undefined> = {
+  connect: (original, ctl) =>
+    function connect(this: Instance, transport: unknown, ...rest: unknown[]) {
+      if (!isObject(transport)) return original.call(this, transport, ...rest);
+      const previous = knownConnection(this);
+      attach(this, transport, ctl);
+      const result = original.call(this, transport, ...rest);
+      // The SDK takes the transport synchronously; one it refused ("Already connected") leaves the live binding.
+      if (previous && transportOf(this) !== transport) restoreConnection(this, previous);
+      return result;
+    },
+  request: (original, ctl) =>
+    function request(this: Instance, ...args: unknown[]) {
+      if (!ctl.enabled || !isMessage(args[0])) return original.apply(this, args);
+      return sendRequest(this, connectionOf(this, ctl), original, args, ctl);
+    },
+  // Sent notifications are traced in transport.send: this method debounces, and is not the only way out.
+  notification: undefined,
+  _onrequest: (original, ctl) =>
+    function _onrequest(this: Instance, ...args: unknown[]) {
+      if (!ctl.enabled || !isMessage(args[0])) return original.apply(this, args);
+      return receiveRequest(this, connectionOf(this, ctl), original, args, ctl);
+    },
+  _onnotification: (original, ctl) =>
+    function _onnotification(this: Instance, ...args: unknown[]) {
+      if (!ctl.enabled || !isMessage(args[0])) return original.apply(this, args);
+      return receiveNotification(this, connectionOf(this, ctl), original, args, ctl);
+    },
+  _onresponse: (original) =>
+    function _onresponse(this: Instance, ...args: unknown[]) {
+      noteErrorResponse(knownConnection(this), args[0]);
+      return original.apply(this, args);
+    },
+  _onclose: (original) =>
+    function _onclose(this: Instance, ...args: unknown[]) {
+      const connection = knownConnection(this);
+      if (connection) {
+        endSession(connection);
+        connection.stopWatchingStdin?.();
+      }
+      try {
+        return original.apply(this, args);
+      } finally {
+        if (connection) endAllOnClose(connection);
+      }
+    },
+  setRequestHandler: (original) =>
+    function setRequestHandler(this: Instance, schema: unknown, handler: unknown, ...rest: unknown[]) {
+      return original.call(this, schema, recordingExceptions(handler), ...rest);
+    },
+  setNotificationHandler: (original) =>
+    function setNotificationHandler(this: Instance, schema: unknown, handler: unknown, ...rest: unknown[]) {
+      return original.call(this, schema, endingNotification(handler), ...rest);
+    },
+  // SDK 1.24+: the response to a task-related request is queued for `tasks/result` instead of being sent; the
+  // SERVER span of the request ends when its response is queued.
+  _enqueueTaskMessage: (original, ctl) =>
+    function _enqueueTaskMessage(this: Instance, ...args: unknown[]) {
+      const connection = knownConnection(this);
+      if (connection && ctl.enabled) queueTaskMessage(connection, args[1]);
+      return original.apply(this, args);
+    },
+};
+
+/** Patches a Protocol prototype once; returns false when it was already patched (by this or another copy of us). */
+export function patchProtocol(proto: Prototype, ctl: Controller): boolean {
+  if (Object.hasOwn(proto, PATCHED)) return false;
+  const originals: Record<string, Original> = {};
+  for (const name of PROTOCOL_METHODS) {
+    const original = proto[name];
+    const wrap = PROTOCOL_WRAPPERS[name];
+    if (!isFunction(original) || wrap === undefined) continue;
+    originals[name] = original;
+    proto[name] = wrap(original, ctl);
+  }
+  Object.defineProperty(proto, PATCHED, { value: originals, configurable: true });
+  return true;
+}
+
+/** Tool callbacks of an McpServer are reached through the Server it connects. */
+export function patchMcpServer(proto: Prototype): boolean {
+  if (Object.hasOwn(proto, PATCHED)) return false;
+  const original = proto.connect;
+  if (!isFunction(original)) return false;
+  proto.connect = function connect(this: SdkMcpServer & object, ...args: unknown[]) {
+    rememberMcpServer(this);
+    return original.apply(this, args);
+  };
+  Object.defineProperty(proto, PATCHED, { value: { connect: original }, configurable: true });
+  return true;
+}
+
+/** Puts back the methods of a prototype this module patched. */
+export function unpatch(proto: Prototype): void {
+  const originals = Object.hasOwn(proto, PATCHED) ? (proto[PATCHED] as Record<string, Original>) : undefined;
+  if (!originals) return;
+  for (const [name, original] of Object.entries(originals)) proto[name] = original;
+  delete proto[PATCHED];
+}

@@ -1,0 +1,136 @@
+/**
+ * The MCP SDK's private shapes this instrumentation relies on, typed, in one place: nothing else names a private field
+ * of the SDK. NB: they were read in `@modelcontextprotocol/sdk` 1.32.2 (the file each comes from is named) and are the
+ * same in every 1.x back to 1.0.1 unless a comment says otherwise; a field that is missing or of another type is
+ * treated as absent, never trusted.
+ */
+
+/** A JSON-RPC message as it crosses a transport (`src/types.ts`: JSONRPCRequest, JSONRPCNotification, JSONRPCResponse, JSONRPCError). */
+export interface JsonRpcMessage {
+  jsonrpc?: unknown;
+  id?: unknown;
+  method?: unknown;
+  params?: unknown;
+  result?: unknown;
+  error?: unknown;
+}
+
+/** The `error` member of a JSON-RPC error response. */
+export interface JsonRpcError {
+  code?: unknown;
+  message?: unknown;
+}
+
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+
+/**
+ * `Protocol` (`src/shared/protocol.ts`), the base of `Client` and `Server`: the fields read on an instance.
+ * - `_transport` (`transport` is its getter since 1.3; before, only the field);
+ * - `_requestMessageId`: the counter request() numbers requests from, synchronously, once its early checks passed;
+ * - `fallbackRequestHandler`, `fallbackNotificationHandler`: plain properties the app may set at any time.
+ */
+export interface SdkProtocol {
+  transport?: unknown;
+  _transport?: unknown;
+  _requestMessageId?: unknown;
+  fallbackRequestHandler?: unknown;
+  fallbackNotificationHandler?: unknown;
+}
+
+/** The methods of `Protocol.prototype` that are wrapped (`_enqueueTaskMessage` since 1.24, with tasks). */
+export const PROTOCOL_METHODS = [
+  'connect',
+  'request',
+  'notification',
+  '_onrequest',
+  '_onnotification',
+  '_onresponse',
+  '_onclose',
+  'setRequestHandler',
+  'setNotificationHandler',
+  '_enqueueTaskMessage',
+] as const;
+export type ProtocolMethodName = (typeof PROTOCOL_METHODS)[number];
+
+/** A prototype as patch.ts sees it: named methods, and the symbol that marks it patched. */
+export type Prototype = Record<string | symbol, unknown>;
+
+/** The third argument of `request()` (`src/shared/protocol.ts`: RequestOptions): only its abort signal is read. */
+export interface RequestOptions {
+  signal?: { aborted?: unknown; reason?: unknown };
+}
+
+/** The second argument of `_enqueueTaskMessage()` (1.24+, `src/shared/protocol.ts`: QueuedMessage). */
+export interface QueuedTaskMessage {
+  type?: unknown;
+  message?: unknown;
+}
+
+/**
+ * A transport handed to `connect()` (`src/shared/transport.ts` and the SDK's transports):
+ * - `send`, the one way out for every message;
+ * - `sessionId` (Streamable HTTP, both sides) and `protocolVersion` (the client's, kept for a resumed session);
+ * - `_stdin` (`src/server/stdio.ts`): the stream whose end is a stdio server's session end;
+ * - `_url` (`src/client/streamableHttp.ts`, `src/client/sse.ts`): the server's URL;
+ * - `handleRequest` (Streamable HTTP server), `handlePostMessage` (SSE server): the HTTP request that carries messages.
+ */
+export interface SdkTransport {
+  send?: unknown;
+  sessionId?: unknown;
+  protocolVersion?: unknown;
+  _stdin?: unknown;
+  _url?: unknown;
+  handleRequest?: unknown;
+  handlePostMessage?: unknown;
+}
+
+/** The HTTP entry points of server transports, wrapped to remember the request's peer. */
+export const HTTP_HANDLER_METHODS = ['handleRequest', 'handlePostMessage'] as const;
+
+/**
+ * `McpServer` (`src/server/mcp.ts`, 1.3+): the `Server` it owns, and its tools by name, whose callbacks are
+ * `handler` (1.24+) or `callback` (before).
+ */
+export interface SdkMcpServer {
+  server?: unknown;
+  _registeredTools?: unknown;
+}
+export interface SdkRegisteredTool {
+  handler?: unknown;
+  callback?: unknown;
+}
+export const TOOL_CALLBACK_FIELDS = ['handler', 'callback'] as const;
+
+/** The parts of a Node.js IncomingMessage (or a web Request: `headers.get`) the HTTP peer is read from. */
+export interface HttpRequestLike {
+  socket?: { remoteAddress?: unknown; remotePort?: unknown };
+  httpVersion?: unknown;
+  headers?: unknown;
+}
+
+export function isObject(value: unknown): value is Record<string | symbol, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+export function isFunction(value: unknown): value is Method {
+  return typeof value === 'function';
+}
+
+/** A transport object, or undefined: the SDK's field may hold anything an app assigned. */
+export function asTransport(value: unknown): (SdkTransport & object) | undefined {
+  return isObject(value) ? (value as SdkTransport & object) : undefined;
+}
+
+/** The transport a Protocol instance is connected to. */
+export function transportOf(protocol: SdkProtocol): (SdkTransport & object) | undefined {
+  return asTransport(protocol.transport ?? protocol._transport);
+}
+
+export function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** The `Mcp-Session-Id` a transport has, if any. */
+export function sessionIdOf(transport: SdkTransport | undefined): string | undefined {
+  return nonEmptyString(transport?.sessionId);
+}

@@ -1,0 +1,258 @@
+/**
+ * The receiving side: every request and notification this side receives becomes a SERVER span, a child of the trace
+ * context in its `params._meta`, with its handlers running inside it.
+ * - A request: from `_onrequest` until `transport.send` is called with the response of the same id (transport.ts), or
+ *   until it is cancelled, its response is queued for a task (SDK 1.24+), or the connection closes.
+ * - A notification: from `_onnotification` until its handler settles (or at once when there is no handler).
+ * What a handler throws is recorded on the span of the request it serves; the status comes from the response.
+ */
+import { context } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import { paramsOf, peerAttributes, startAttributes } from './attributes';
+import type { MessageFacts } from './attributes';
+import type { Controller, Operation } from './call';
+import { startSession } from './connection';
+import type { Connection } from './connection';
+import { ambientLinks, handlerContext, httpPeerIn, receiptContext, servedOperation, unmarked } from './context';
+import { methodRule, spanName } from './methods';
+import { isThenable, observe } from './promises';
+import { extractTraceContext } from './propagation';
+import { isFunction, isObject, sessionIdOf, TOOL_CALLBACK_FIELDS, transportOf } from './sdk-internals';
+import type { JsonRpcMessage, QueuedTaskMessage, SdkMcpServer, SdkProtocol, SdkRegisteredTool } from './sdk-internals';
+import { ATTR_MCP_PROTOCOL_VERSION } from './semconv';
+
+type Original = (this: unknown, ...args: unknown[]) => unknown;
+type Received = JsonRpcMessage & { method: string };
+
+/** Marks a handler this module wrapped (shared by every copy of @x/mcp-otel in the process). */
+const WRAPPED = Symbol.for('@x/mcp-otel.wrapped');
+/** McpServer instances by the low-level Server they own, to reach the tool callbacks a tools/call will run. */
+const mcpServers = new WeakMap<object, SdkMcpServer>();
+
+/** McpServer.connect(): remembers the McpServer of its Server. */
+export function rememberMcpServer(mcpServer: SdkMcpServer & object): void {
+  if (isObject(mcpServer.server)) mcpServers.set(mcpServer.server, mcpServer);
+}
+
+/** The SERVER operation of a message this side received; `ambient` is the receipt context (the HTTP request's, if any). */
+function startReceived(protocol: SdkProtocol, connection: Connection | undefined, message: MessageFacts, ambient: Context, parent: Context, ctl: Controller): Operation {
+  const peer = httpPeerIn(ambient);
+  const attributes = startAttributes(
+    {
+      ...message,
+      sessionId: sessionIdOf(transportOf(protocol)),
+      // Stateless Streamable HTTP has no initialize on this connection: the request header tells the version.
+      protocolVersion: connection?.protocolVersion ?? peer?.protocolVersion,
+    },
+    connection?.facts,
+  );
+  peerAttributes(peer, attributes);
+  return ctl.start('server', message.id === undefined ? 'notification' : 'request', message.method, spanName(message.method, message.params), attributes, parent, ambientLinks(ambient, parent));
+}
+
+/** `_onrequest`, traced: the handler runs inside the request's SERVER span. */
+export function receiveRequest(protocol: SdkProtocol, connection: Connection | undefined, original: Original, args: unknown[], ctl: Controller): unknown {
+  const [request] = args as [Received];
+  const { method } = request;
+  const params = paramsOf(request);
+  const ambient = receiptContext();
+  const parent = extractTraceContext(params?._meta, ambient);
+  if (ctl.isExcluded(method)) return context.with(unmarked(parent), () => original.apply(protocol, args));
+  wrapFallbackHandler(protocol, 'fallbackRequestHandler', recordingExceptions);
+  if (methodRule(method).runsToolCallback) recordToolExceptions(protocol, params);
+  const operation = startReceived(protocol, connection, { method, params, id: request.id as string | number }, ambient, parent, ctl);
+  if (connection) {
+    // A peer that reuses an id still in flight: the older span ends now rather than never.
+    connection.pendingServer.get(request.id)?.end();
+    connection.pendingServer.set(request.id, operation);
+  } else {
+    queueMicrotask(() => operation.end());
+  }
+  try {
+    return context.with(handlerContext(parent, operation), () => original.apply(protocol, args));
+  } catch (err) {
+    connection?.pendingServer.delete(request.id);
+    operation.endWithException(err);
+    throw err;
+  }
+}
+
+/** `_onnotification`, traced: the handler runs inside the notification's SERVER span, which ends when it settles. */
+export function receiveNotification(protocol: SdkProtocol, connection: Connection | undefined, original: Original, args: unknown[], ctl: Controller): unknown {
+  const [notification] = args as [Received];
+  const { method } = notification;
+  const params = paramsOf(notification);
+  if (methodRule(method).cancels && connection) endCancelled(connection, params?.requestId);
+  const ambient = receiptContext();
+  const parent = extractTraceContext(params?._meta, ambient);
+  if (ctl.isExcluded(method)) return context.with(unmarked(parent), () => original.apply(protocol, args));
+  wrapFallbackHandler(protocol, 'fallbackNotificationHandler', endingNotification);
+  const operation = startReceived(protocol, connection, { method, params }, ambient, parent, ctl);
+  let returned: unknown;
+  try {
+    returned = context.with(handlerContext(parent, operation), () => original.apply(protocol, args));
+  } catch (err) {
+    operation.endWithException(err);
+    throw err;
+  }
+  // The SDK starts the handler in a microtask queued before this one; with no handler (or one we did not wrap) the
+  // span ends here, when the notification has been dispatched.
+  void Promise.resolve().then(() => {
+    if (!operation.handlerStarted) operation.end();
+  });
+  return returned;
+}
+
+/** The response to a received request, on its way out through the transport: its sending ends the SERVER span. */
+export function respond(connection: Connection, message: JsonRpcMessage, send: (message: unknown) => unknown): unknown {
+  const operation = connection.pendingServer.get(message.id);
+  if (!operation) return send(message);
+  connection.pendingServer.delete(message.id);
+  if (methodRule(operation.method).negotiates && isObject(message.result) && typeof message.result.protocolVersion === 'string') {
+    connection.protocolVersion = message.result.protocolVersion;
+  }
+  let sent: unknown;
+  try {
+    sent = send(message);
+  } catch (err) {
+    endResponded(connection, operation, message, err);
+    throw err;
+  }
+  return observe(
+    sent,
+    () => endResponded(connection, operation, message),
+    (err) => endResponded(connection, operation, message, err),
+  );
+}
+
+/** `_enqueueTaskMessage` (SDK 1.24+): the response to a task-related request is queued for `tasks/result` instead of sent. */
+export function queueTaskMessage(connection: Connection, queued: unknown): void {
+  if (!isObject(queued)) return;
+  const { type, message } = queued as QueuedTaskMessage;
+  if ((type !== 'response' && type !== 'error') || !isObject(message)) return;
+  const response = message as JsonRpcMessage;
+  const operation = connection.pendingServer.get(response.id);
+  if (!operation) return;
+  connection.pendingServer.delete(response.id);
+  endResponded(connection, operation, response);
+}
+
+function endResponded(connection: Connection, operation: Operation, response: JsonRpcMessage, sendError?: unknown): void {
+  if (operation.isEnded) return;
+  if (methodRule(operation.method).negotiates && connection.protocolVersion) {
+    operation.setAttribute(ATTR_MCP_PROTOCOL_VERSION, connection.protocolVersion);
+    // Stateless Streamable HTTP (no session id) has no session, only a connection per request.
+    const stateless = connection.facts.protocolName === 'http' && sessionIdOf(connection.transport) === undefined;
+    if (sendError === undefined && !isObject(response.error) && !stateless) startSession(connection, 'server', operation.started);
+  }
+  if (sendError !== undefined) {
+    operation.endWithException(sendError);
+    return;
+  }
+  if (isObject(response.error)) {
+    operation.failWithCode(response.error.code, response.error.message);
+  } else {
+    const resultError = methodRule(operation.method).resultError?.(response.result);
+    if (resultError !== undefined) operation.fail(resultError, operation.exceptionMessage);
+  }
+  operation.end();
+}
+
+/** The peer cancelled: no response will be sent. Like a cancelled gRPC call on a server, this is not an error. */
+function endCancelled(connection: Connection, requestId: unknown): void {
+  const operation = connection.pendingServer.get(requestId);
+  if (!operation) return;
+  connection.pendingServer.delete(requestId);
+  operation.end();
+}
+
+/** The connection closed while requests were being handled: their responses can no longer be sent. */
+export function endAllOnClose(connection: Connection): void {
+  for (const operation of connection.pendingServer.values()) {
+    operation.fail('-32000', 'Connection closed');
+    operation.end();
+  }
+  connection.pendingServer.clear();
+}
+
+/** Returns `handler` wrapped once (marked), or as it is when it is not a function or already wrapped. */
+function wrapOnce(handler: unknown, wrap: (handler: Original) => Original): unknown {
+  if (!isFunction(handler) || (handler as unknown as Record<symbol, unknown>)[WRAPPED]) return handler;
+  const wrapped = wrap(handler);
+  Object.defineProperty(wrapped, WRAPPED, { value: true });
+  return wrapped;
+}
+
+/**
+ * A request handler that records what it throws on the SERVER span of the request it serves, once. The span's status
+ * comes later, from the error response the SDK sends.
+ */
+export function recordingExceptions(handler: unknown): unknown {
+  return wrapOnce(handler, (original) =>
+    function (this: unknown, ...args: unknown[]) {
+      const operation = servedOperation();
+      if (!operation || operation.kind !== 'request') return original.apply(this, args);
+      try {
+        const result = original.apply(this, args);
+        if (isThenable(result)) {
+          return result.then(undefined, (err: unknown) => {
+            operation.noteException(err);
+            throw err;
+          });
+        }
+        return result;
+      } catch (err) {
+        operation.noteException(err);
+        throw err;
+      }
+    },
+  );
+}
+
+/** A notification handler that ends the SERVER span of the notification it handles when it settles. */
+export function endingNotification(handler: unknown): unknown {
+  return wrapOnce(handler, (original) =>
+    function (this: unknown, ...args: unknown[]) {
+      const operation = servedOperation();
+      if (!operation || operation.kind !== 'notification' || operation.handlerStarted || operation.isEnded) return original.apply(this, args);
+      operation.handlerStarted = true;
+      try {
+        const result = original.apply(this, args);
+        if (isThenable(result)) {
+          result.then(
+            () => operation.end(),
+            (err: unknown) => operation.endWithException(err),
+          );
+        } else {
+          operation.end();
+        }
+        return result;
+      } catch (err) {
+        operation.endWithException(err);
+        throw err;
+      }
+    },
+  );
+}
+
+/**
+ * McpServer catches what a tool callback throws and answers with an `isError` result, so the exception never reaches
+ * the request handler: the callback of the tool about to run is wrapped, in place, just before the call.
+ */
+function recordToolExceptions(server: object, params: Record<string, unknown> | undefined): void {
+  const tools = mcpServers.get(server)?._registeredTools;
+  const name = params?.name;
+  if (!isObject(tools) || typeof name !== 'string' || !Object.hasOwn(tools, name)) return;
+  const tool = tools[name];
+  if (!isObject(tool)) return;
+  for (const field of TOOL_CALLBACK_FIELDS) {
+    const callback = (tool as SdkRegisteredTool)[field];
+    if (isFunction(callback)) (tool as SdkRegisteredTool)[field] = recordingExceptions(callback);
+  }
+}
+
+/** The catch-all handlers are plain properties, set by the app at any time: wrapped at the first message they may serve. */
+function wrapFallbackHandler(protocol: SdkProtocol, name: 'fallbackRequestHandler' | 'fallbackNotificationHandler', wrap: (handler: unknown) => unknown): void {
+  const handler = protocol[name];
+  if (isFunction(handler)) protocol[name] = wrap(handler);
+}

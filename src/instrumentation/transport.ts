@@ -1,0 +1,91 @@
+/**
+ * The transport of a connection: bound to its Protocol when it connects (or at the first message, for a Protocol
+ * connected before the patch), and wrapped in place, before it starts:
+ * - `send`, the one way out of every message: a request gets its trace context checked, a notification its CLIENT
+ *   span (client-side.ts), a response ends the SERVER span of its request (server-side.ts);
+ * - `handleRequest` / `handlePostMessage` of HTTP server transports: the Node.js request they are handed gives the
+ *   peer's address and HTTP version, and the MCP protocol version header, to the spans of the messages it carries,
+ *   which reach `_onrequest` in the same async context.
+ */
+import { context } from '@opentelemetry/api';
+import type { HttpPeer } from './attributes';
+import type { Controller } from './call';
+import { requestOnTheWire, sendNotification } from './client-side';
+import { connectionOfTransport, knownConnection, registerConnection, watchStdin } from './connection';
+import type { Connection } from './connection';
+import { withHttpPeer } from './context';
+import { HTTP_HANDLER_METHODS, isFunction, isObject, transportOf } from './sdk-internals';
+import type { HttpRequestLike, JsonRpcMessage, SdkProtocol, SdkTransport } from './sdk-internals';
+import { respond } from './server-side';
+
+/** Marks a transport this module wrapped (shared by every copy of @x/mcp-otel in the process). */
+const WRAPPED = Symbol.for('@x/mcp-otel.wrapped');
+
+/** Binds a Protocol to the transport it connects: a new connection, the transport wrapped, a stdio server's stdin watched. */
+export function attach(protocol: SdkProtocol & object, transport: SdkTransport & object, ctl: Controller): Connection {
+  const connection = registerConnection(protocol, transport, ctl);
+  wrapTransport(transport);
+  watchStdin(connection);
+  return connection;
+}
+
+/** The connection of a Protocol; one connected before the patch is bound at its first message. */
+export function connectionOf(protocol: SdkProtocol & object, ctl: Controller): Connection | undefined {
+  const known = knownConnection(protocol);
+  if (known) return known;
+  const transport = transportOf(protocol);
+  return transport ? attach(protocol, transport, ctl) : undefined;
+}
+
+function wrapTransport(transport: SdkTransport & object): void {
+  if (Object.hasOwn(transport, WRAPPED)) return;
+  try {
+    Object.defineProperty(transport, WRAPPED, { value: true });
+    const send = transport.send;
+    if (isFunction(send)) {
+      transport.send = function send_(this: unknown, message: unknown, ...rest: unknown[]) {
+        return routeSend(transport, message, (out) => send.call(this, out, ...rest));
+      };
+    }
+    for (const name of HTTP_HANDLER_METHODS) {
+      const handle = transport[name];
+      if (!isFunction(handle)) continue;
+      transport[name] = function (this: unknown, req: unknown, ...rest: unknown[]) {
+        return context.with(withHttpPeer(context.active(), httpPeerOf(req) ?? {}), () => handle.call(this, req, ...rest));
+      };
+    }
+  } catch {
+    // A frozen or exotic transport stays as it is: its messages are still traced where the Protocol sees them.
+  }
+}
+
+/** Where a message leaving through the transport goes: notifications and responses are traced here. */
+function routeSend(transport: object, message: unknown, send: (message: unknown) => unknown): unknown {
+  const connection = connectionOfTransport(transport);
+  if (!connection?.ctl.enabled || !isObject(message)) return send(message);
+  const jsonRpc = message as JsonRpcMessage;
+  if (typeof jsonRpc.method === 'string') {
+    if (jsonRpc.id !== undefined) return send(requestOnTheWire(jsonRpc));
+    return sendNotification(connection, jsonRpc as JsonRpcMessage & { method: string }, send);
+  }
+  if (jsonRpc.id === undefined) return send(message);
+  return respond(connection, jsonRpc, send);
+}
+
+function httpPeerOf(req: unknown): HttpPeer | undefined {
+  if (!isObject(req)) return undefined;
+  // A Node.js IncomingMessage has the socket and the HTTP version; a web Request has neither.
+  const { socket, httpVersion, headers } = req as HttpRequestLike;
+  const peer: HttpPeer = {};
+  // A Node.js request has a record of headers; a web Request (the web-standard transport) a Headers object.
+  const protocolVersion = isObject(headers)
+    ? isFunction(headers.get)
+      ? headers.get('mcp-protocol-version')
+      : headers['mcp-protocol-version']
+    : undefined;
+  if (typeof protocolVersion === 'string') peer.protocolVersion = protocolVersion;
+  if (typeof socket?.remoteAddress === 'string') peer.address = socket.remoteAddress;
+  if (typeof socket?.remotePort === 'number') peer.port = socket.remotePort;
+  if (typeof httpVersion === 'string') peer.httpVersion = httpVersion;
+  return peer;
+}
