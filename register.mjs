@@ -4,7 +4,7 @@
 import { isMainThread } from 'node:worker_threads';
 
 const STARTED = Symbol.for('@x/mcp-otel.preload');
-/** The oldest Node.js the OpenTelemetry JS line we use runs on; package.json's engines says the same (a test checks). */
+/** The oldest Node.js our OpenTelemetry JS line runs on; package.json's engines says the same (a test checks). */
 const MINIMUM_NODE = [22, 15, 0];
 
 function nodeIsSupported() {
@@ -32,7 +32,11 @@ async function preload() {
   if ((process.env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return;
   // An older Node: one line on stderr (never stdout: a stdio MCP server speaks JSON-RPC there), nothing loaded.
   if (!nodeIsSupported()) {
-    stderrLine('warn', `telemetry is off: Node.js ${process.version} is older than ${MINIMUM_NODE.join('.')}, the oldest this version supports`);
+    stderrLine(
+      'warn',
+      `telemetry is off: Node.js ${process.version} is older than ${MINIMUM_NODE.join('.')}, ` +
+        'the oldest this version supports',
+    );
     return;
   }
   try {

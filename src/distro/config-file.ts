@@ -12,7 +12,14 @@ import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import { DEFAULT_TIMEOUT_MILLIS } from './config';
 import type { OtlpProtocol, OtlpSettings, Signal } from './config';
 import { flushTimeoutFor } from './plan';
-import type { ExporterPlan, MetricReaderPlan, MetricTemporality, ProcessorPlan, SamplerPlan, TelemetryPlan } from './plan';
+import type {
+  ExporterPlan,
+  MetricReaderPlan,
+  MetricTemporality,
+  ProcessorPlan,
+  SamplerPlan,
+  TelemetryPlan,
+} from './plan';
 import { requireVia } from './resolve';
 
 /** The parts of @opentelemetry/configuration's model this module reads (the package's own types are wider). */
@@ -87,7 +94,17 @@ const GRPC_DEFAULT_ENDPOINT = 'http://localhost:4317';
 
 /** The settings each object of the schema may have that this distribution applies; any other is warned about. */
 const APPLIED = {
-  top: ['disabled', 'log_level', 'attribute_limits', 'tracer_provider', 'meter_provider', 'logger_provider', 'propagator', 'resource', 'instrumentation/development'],
+  top: [
+    'disabled',
+    'log_level',
+    'attribute_limits',
+    'tracer_provider',
+    'meter_provider',
+    'logger_provider',
+    'propagator',
+    'resource',
+    'instrumentation/development',
+  ],
   tracer: ['processors', 'limits', 'sampler'],
   meter: ['readers'],
   logger: ['processors', 'limits'],
@@ -110,7 +127,9 @@ class PlanReader {
 
   /** One warning for the settings of `properties` this distribution does not apply. */
   applied(where: string, properties: Entry | null | undefined, applied: readonly string[]): void {
-    const ignored = Object.keys(properties ?? {}).filter((key) => !applied.includes(key) && properties?.[key] !== undefined);
+    const ignored = Object.keys(properties ?? {}).filter(
+      (key) => !applied.includes(key) && properties?.[key] !== undefined,
+    );
     if (ignored.length === 0) return;
     const names = ignored.map((k) => `"${k}"`).join(', ');
     this.warn(`${where}: ${names} ${ignored.length === 1 ? 'is' : 'are'} not supported by @x/mcp-otel; left out`);
@@ -133,11 +152,16 @@ class PlanReader {
       return { kind: 'console' };
     }
     if (name !== 'otlp_http' && name !== 'otlp_grpc') {
-      this.warn(`${where}: the "${name}" exporter is not supported by @x/mcp-otel (otlp_http, otlp_grpc and console are); left out`);
+      this.warn(
+        `${where}: the "${name}" exporter is not supported by @x/mcp-otel ` +
+          '(otlp_http, otlp_grpc and console are); left out',
+      );
       return undefined;
     }
     if (properties.tls !== undefined && properties.tls !== null) {
-      this.warn(`${at}.tls: TLS files are not supported in a configuration file yet; the exporter uses the system's CAs`);
+      this.warn(
+        `${at}.tls: TLS files are not supported in a configuration file yet; the exporter uses the system's CAs`,
+      );
     }
     this.applied(at, properties, [...(signal === 'metrics' ? APPLIED.otlpMetrics : APPLIED.otlp), 'tls']);
     let protocol: OtlpProtocol = 'grpc';
@@ -180,7 +204,9 @@ class PlanReader {
           maxExportBatchSize: number('max_export_batch_size'),
           scheduledDelayMillis: number('schedule_delay'),
           exportTimeoutMillis:
-            exportTimeout === undefined || exportTimeout === null ? undefined : this.millis(`${at}.${type}.export_timeout`, exportTimeout, 30_000),
+            exportTimeout === undefined || exportTimeout === null
+              ? undefined
+              : this.millis(`${at}.${type}.export_timeout`, exportTimeout, 30_000),
         },
       });
     });
@@ -202,12 +228,16 @@ class PlanReader {
       if (exporter === undefined) return;
       const [, exporterProperties] = only(exporterEntry);
       const preference = exporterProperties.temporality_preference;
-      const temporality: MetricTemporality = preference === 'delta' ? 'delta' : preference === 'low_memory' ? 'lowmemory' : 'cumulative';
+      const temporality: MetricTemporality =
+        preference === 'delta' ? 'delta' : preference === 'low_memory' ? 'lowmemory' : 'cumulative';
       const intervalMillis = this.millis(`${at}.periodic.interval`, properties.interval, 60_000);
       let timeoutMillis = this.millis(`${at}.periodic.timeout`, properties.timeout, 30_000);
       if (timeoutMillis > intervalMillis) {
         if (properties.timeout !== undefined && properties.timeout !== null) {
-          this.warn(`${at}.periodic.timeout: ${timeoutMillis} is longer than the interval; using the interval, ${intervalMillis}`);
+          this.warn(
+            `${at}.periodic.timeout: ${timeoutMillis} is longer than the interval; ` +
+              `using the interval, ${intervalMillis}`,
+          );
         }
         timeoutMillis = intervalMillis;
       }
@@ -226,7 +256,8 @@ class PlanReader {
       case 'trace_id_ratio_based':
         return { type: name, ratio: defined(properties.ratio as number | null | undefined) ?? 1 };
       case 'parent_based': {
-        const child = (key: string) => this.sampler(properties[key] as Entry | undefined, `${where}.parent_based.${key}`);
+        const child = (key: string) =>
+          this.sampler(properties[key] as Entry | undefined, `${where}.parent_based.${key}`);
         return {
           type: name,
           root: child('root') ?? { type: 'always_on' },
@@ -237,7 +268,9 @@ class PlanReader {
         };
       }
       default:
-        this.warn(`${where}: the "${name}" sampler is not supported by @x/mcp-otel; using parent_based with an always_on root`);
+        this.warn(
+          `${where}: the "${name}" sampler is not supported by @x/mcp-otel; using parent_based with an always_on root`,
+        );
         return { type: 'parent_based', root: { type: 'always_on' } };
     }
   }
@@ -249,7 +282,9 @@ class PlanReader {
     if (unique.includes('none')) return [];
     return unique.filter((name) => {
       if (['tracecontext', 'baggage', 'b3', 'b3multi'].includes(name)) return true;
-      this.warn(`propagator: "${name}" is not supported by @x/mcp-otel (tracecontext, baggage, b3, b3multi are); left out`);
+      this.warn(
+        `propagator: "${name}" is not supported by @x/mcp-otel (tracecontext, baggage, b3, b3multi are); left out`,
+      );
       return false;
     });
   }
@@ -263,9 +298,17 @@ class PlanReader {
     (detection?.detectors ?? []).forEach((entry, index) => {
       const [name] = only(entry);
       // The schema's detector names, in the detectors of resource.ts.
-      const ours: Record<string, string[]> = { container: ['container'], host: ['host', 'os'], process: ['process'], service: ['serviceinstance'] };
+      const ours: Record<string, string[]> = {
+        container: ['container'],
+        host: ['host', 'os'],
+        process: ['process'],
+        service: ['serviceinstance'],
+      };
       if (ours[name] === undefined) {
-        this.warn(`resource.detection/development.detectors[${index}]: the "${name}" detector is not supported by @x/mcp-otel; left out`);
+        this.warn(
+          `resource.detection/development.detectors[${index}]: ` +
+            `the "${name}" detector is not supported by @x/mcp-otel; left out`,
+        );
         return;
       }
       detectors.push(...ours[name]);
@@ -274,20 +317,24 @@ class PlanReader {
       if (name === 'service' && serviceName) attributes['service.name'] = serviceName;
     });
     // attributes over attributes_list; upstream drops the whole list (with its own warning) when an entry is malformed.
-    for (const { name, value } of this.helpers.mergeResourceAttributesConfig(model?.attributes, model?.attributes_list) ?? []) {
+    for (const { name, value } of this.helpers.mergeResourceAttributesConfig(
+      model?.attributes,
+      model?.attributes_list,
+    ) ?? []) {
       if (value !== null) attributes[name] = value as AttributeValue;
     }
     const schemaUrl = defined(model?.schema_url);
     return { detectors, attributes, ...(schemaUrl === undefined ? {} : { schemaUrl }) };
   }
 
-  /** Our own section, `instrumentation/development` → `js` → `mcp`; the settings of other instrumentations are not read. */
+  /** Our own section, `instrumentation/development` → `js` → `mcp`; other instrumentations' settings are not read. */
   mcp(model: ConfigModel['instrumentation/development']): TelemetryPlan['mcp'] {
     for (const [language, settings] of Object.entries(model ?? {})) {
       if (language === 'general') this.applied('instrumentation/development.general', settings as Entry, []);
       if (language !== 'js') continue;
       for (const name of Object.keys((settings as Entry | null) ?? {})) {
-        if (name !== 'mcp') this.warn(`instrumentation/development.js.${name}: only the "mcp" section is read by @x/mcp-otel; left out`);
+        if (name !== 'mcp')
+          this.warn(`instrumentation/development.js.${name}: only the "mcp" section is read by @x/mcp-otel; left out`);
       }
     }
     const mcp = model?.js?.mcp;
@@ -296,7 +343,9 @@ class PlanReader {
     let excludedMethods: string[] = [];
     if (Array.isArray(excluded) && excluded.every((m) => typeof m === 'string')) excludedMethods = excluded;
     else if (excluded !== undefined && excluded !== null) {
-      this.warn('instrumentation/development.js.mcp.excluded_methods: not a list of method names; no method is excluded');
+      this.warn(
+        'instrumentation/development.js.mcp.excluded_methods: not a list of method names; no method is excluded',
+      );
     }
     const uri = mcp?.metrics_resource_uri;
     if (uri !== undefined && uri !== null && typeof uri !== 'boolean') {
@@ -312,7 +361,9 @@ function yamlError(path: string): string | undefined {
     parseDocument(text: string, options: object): { errors: { message: string }[] };
   };
   const [first] = yaml.parseDocument(readFileSync(path, 'utf8'), { version: '1.2' }).errors;
-  return first === undefined ? undefined : `${path} is not valid YAML: ${first.message.split('\n')[0]!.replace(/:$/, '')}`;
+  return first === undefined
+    ? undefined
+    : `${path} is not valid YAML: ${first.message.split('\n')[0]!.replace(/:$/, '')}`;
 }
 
 /**
@@ -331,7 +382,7 @@ export function readConfigFile(
   try {
     const notYaml = yamlError(path);
     if (notYaml !== undefined) return { kind: 'unusable', reason: notYaml };
-    configuration = requireVia('@opentelemetry/sdk-node', '@opentelemetry/configuration');
+    configuration = requireVia('@opentelemetry/sdk-node', '@opentelemetry/configuration') as typeof configuration;
     model = configuration.createConfigFactory().getConfigModel();
   } catch (err) {
     const error = err as NodeJS.ErrnoException;
@@ -345,7 +396,10 @@ export function readConfigFile(
   const limits = (own: Limits | null | undefined) => {
     const general = model.attribute_limits ?? {};
     const pick = (key: keyof Limits) => defined(own?.[key]) ?? defined(general[key]);
-    return { attributeValueLengthLimit: pick('attribute_value_length_limit'), attributeCountLimit: pick('attribute_count_limit') };
+    return {
+      attributeValueLengthLimit: pick('attribute_value_length_limit'),
+      attributeCountLimit: pick('attribute_count_limit'),
+    };
   };
   const plan: TelemetryPlan = {
     propagators: read.propagators(model.propagator),
@@ -362,7 +416,10 @@ export function readConfigFile(
     plan.traces = {
       processors: read.processors('traces', tracer.processors, 'tracer_provider.processors'),
       // The schema's default when no sampler is given.
-      sampler: read.sampler(tracer.sampler, 'tracer_provider.sampler') ?? { type: 'parent_based', root: { type: 'always_on' } },
+      sampler: read.sampler(tracer.sampler, 'tracer_provider.sampler') ?? {
+        type: 'parent_based',
+        root: { type: 'always_on' },
+      },
       limits: {
         ...limits(own),
         eventCountLimit: defined(own?.event_count_limit),
@@ -380,7 +437,10 @@ export function readConfigFile(
   const logger = model.logger_provider;
   if (logger !== undefined && logger !== null) {
     read.applied('logger_provider', logger, APPLIED.logger);
-    plan.logs = { processors: read.processors('logs', logger.processors, 'logger_provider.processors'), limits: limits(logger.limits) };
+    plan.logs = {
+      processors: read.processors('logs', logger.processors, 'logger_provider.processors'),
+      limits: limits(logger.limits),
+    };
   }
   const otlp = [...(plan.traces?.processors ?? []), ...(plan.logs?.processors ?? []), ...(plan.metrics?.readers ?? [])]
     .map((p) => p.exporter)

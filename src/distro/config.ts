@@ -30,7 +30,13 @@ export interface SignalConfig extends OtlpSettings {
 }
 
 export interface SamplerConfig {
-  name: 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+  name:
+    | 'always_on'
+    | 'always_off'
+    | 'traceidratio'
+    | 'parentbased_always_on'
+    | 'parentbased_always_off'
+    | 'parentbased_traceidratio';
   ratio: number;
 }
 
@@ -78,10 +84,26 @@ export const FLUSH_TIMEOUT_CAP_MILLIS = 2_000;
 const SIGNAL_PATHS: Record<Signal, string> = { traces: 'v1/traces', metrics: 'v1/metrics', logs: 'v1/logs' };
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
 const SAMPLERS: readonly SamplerConfig['name'][] = [
-  'always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio',
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
 ];
 export const PROPAGATORS = ['tracecontext', 'baggage', 'b3', 'b3multi', 'none'] as const;
-export const RESOURCE_DETECTORS = ['env', 'host', 'os', 'process', 'serviceinstance', 'container', 'alibaba', 'aws', 'azure', 'gcp'] as const;
+export const RESOURCE_DETECTORS = [
+  'env',
+  'host',
+  'os',
+  'process',
+  'serviceinstance',
+  'container',
+  'alibaba',
+  'aws',
+  'azure',
+  'gcp',
+] as const;
 /** No cloud metadata probes by default: they cost startup time and print warnings off the cloud. */
 export const DEFAULT_RESOURCE_DETECTORS = ['host', 'os', 'process', 'serviceinstance', 'env'];
 
@@ -93,7 +115,10 @@ function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
 function list(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
   const value = text(env, name);
   if (value === undefined) return undefined;
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   return [...new Set(items)];
 }
 
@@ -224,7 +249,12 @@ interface GeneralExportValues {
   timeoutMillis: number | undefined;
 }
 
-function readSignal(env: NodeJS.ProcessEnv, signal: Signal, general: GeneralExportValues, bad: BadVariable): SignalConfig {
+function readSignal(
+  env: NodeJS.ProcessEnv,
+  signal: Signal,
+  general: GeneralExportValues,
+  bad: BadVariable,
+): SignalConfig {
   const protocol = readProtocol(env, signal, bad);
   const headerName = signalVar(signal, 'HEADERS');
   return {
@@ -233,7 +263,8 @@ function readSignal(env: NodeJS.ProcessEnv, signal: Signal, general: GeneralExpo
     protocol,
     url: readUrl(env, signal, protocol, bad),
     headers: { ...general.headers, ...readHeaders(env, headerName, bad) },
-    timeoutMillis: positiveInteger(env, signalVar(signal, 'TIMEOUT'), bad) ?? general.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS,
+    timeoutMillis:
+      positiveInteger(env, signalVar(signal, 'TIMEOUT'), bad) ?? general.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS,
     compression: readCompression(env, signal, bad),
   };
 }
@@ -249,7 +280,8 @@ function readSampler(env: NodeJS.ProcessEnv, bad: BadVariable): SamplerConfig {
   const rawArg = text(env, 'OTEL_TRACES_SAMPLER_ARG');
   if (rawArg !== undefined) {
     const n = Number(rawArg);
-    if (!Number.isFinite(n) || n < 0 || n > 1) bad('OTEL_TRACES_SAMPLER_ARG', `"${rawArg}" is not a number from 0 to 1; using 1`);
+    if (!Number.isFinite(n) || n < 0 || n > 1)
+      bad('OTEL_TRACES_SAMPLER_ARG', `"${rawArg}" is not a number from 0 to 1; using 1`);
     else ratio = n;
   }
   return { name, ratio };
@@ -284,7 +316,8 @@ function readNames(
 function readPropagators(env: NodeJS.ProcessEnv, bad: BadVariable): string[] | undefined {
   const name = 'OTEL_PROPAGATORS';
   // Upstream's 3.x line dropped the deprecated jaeger propagator: say so rather than "unknown".
-  if (list(env, name)?.includes('jaeger')) bad(name, '"jaeger" is no longer in OpenTelemetry JS (deprecated upstream) and is ignored');
+  if (list(env, name)?.includes('jaeger'))
+    bad(name, '"jaeger" is no longer in OpenTelemetry JS (deprecated upstream) and is ignored');
   const names = readNames(env, name, PROPAGATORS, bad, ['jaeger']);
   return names?.includes('none') ? [] : names;
 }
@@ -355,7 +388,11 @@ function readLimits(env: NodeJS.ProcessEnv, bad: BadVariable): Pick<DistroConfig
 }
 
 /** Reads the whole configuration. `knownInstrumentations` are the names OTEL_NODE_*_INSTRUMENTATIONS accept. */
-export function readConfig(env: NodeJS.ProcessEnv, knownInstrumentations: readonly string[], bad: BadVariable): DistroConfig {
+export function readConfig(
+  env: NodeJS.ProcessEnv,
+  knownInstrumentations: readonly string[],
+  bad: BadVariable,
+): DistroConfig {
   const general: GeneralExportValues = {
     headers: readHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS', bad),
     timeoutMillis: positiveInteger(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', bad),

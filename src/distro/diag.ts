@@ -30,7 +30,8 @@ function formatArg(arg: unknown): string {
   if (typeof arg === 'string') return arg;
   if (arg instanceof Error) return `${arg.name}: ${arg.message}`;
   // Promise.all-style error lists (a failed flush of several signals): one message each, no stacks.
-  if (Array.isArray(arg) && arg.length > 0 && arg.every((a) => a instanceof Error)) return arg.map(formatArg).join('; ');
+  if (Array.isArray(arg) && arg.length > 0 && arg.every((a) => a instanceof Error))
+    return arg.map(formatArg).join('; ');
   return inspect(arg, { depth: 3, breakLength: Infinity, compact: true });
 }
 
@@ -91,7 +92,10 @@ export function installDiagLogger(env: NodeJS.ProcessEnv): StderrDiagLogger {
   }
   logger.setLevel(level);
   if (bad) {
-    logger.badVariable('OTEL_LOG_LEVEL', `unknown level "${raw}"; using warn (expected none, error, warn, info, debug, verbose or all)`);
+    logger.badVariable(
+      'OTEL_LOG_LEVEL',
+      `unknown level "${raw}"; using warn (expected none, error, warn, info, debug, verbose or all)`,
+    );
   }
   return logger;
 }

@@ -56,7 +56,9 @@ export async function registerEsmHook(extraIncludes: readonly (string | RegExp)[
       const [acknowledged, keepAlive] = intervalsMadeBy(waitForAllMessagesAcknowledged);
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
-          diag.warn(`the ESM loader hook did not answer within ${timeoutMillis} ms; ES modules may not be instrumented`);
+          diag.warn(
+            `the ESM loader hook did not answer within ${timeoutMillis} ms; ES modules may not be instrumented`,
+          );
           for (const interval of keepAlive) clearInterval(interval);
           resolve();
         }, timeoutMillis);

@@ -19,7 +19,11 @@ function post(request: ExitRequest): Promise<void> {
     const client = url.protocol === 'https:' ? https : http;
     const req = client.request(
       url,
-      { method: 'POST', headers: { ...request.headers, 'content-length': String(request.body.byteLength) }, timeout: timeoutMillis },
+      {
+        method: 'POST',
+        headers: { ...request.headers, 'content-length': String(request.body.byteLength) },
+        timeout: timeoutMillis,
+      },
       (res) => {
         res.resume();
         res.on('end', resolve);

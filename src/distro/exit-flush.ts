@@ -21,15 +21,19 @@ export interface ExitRequest {
 
 export interface SyncFlushSource {
   config: OtlpSettings;
-  pending: PendingItems<any>;
+  pending: PendingItems<unknown>;
 }
 
 const CONTENT_TYPES = { 'http/protobuf': 'application/x-protobuf', 'http/json': 'application/json' } as const;
 
-function serializer(source: SyncFlushSource): { serializeRequest(items: any[]): Uint8Array | undefined } | undefined {
+interface Serializer {
+  serializeRequest(items: unknown[]): Uint8Array | undefined;
+}
+
+function serializer(source: SyncFlushSource): Serializer | undefined {
   const { protocol, signal } = source.config;
   if (protocol === 'grpc') return undefined;
-  const transformer = require('@opentelemetry/otlp-transformer');
+  const transformer = require('@opentelemetry/otlp-transformer') as Record<string, Serializer | undefined>;
   const prefix = protocol === 'http/json' ? 'Json' : 'Protobuf';
   return transformer[`${prefix}${signal === 'traces' ? 'Trace' : 'Logs'}Serializer`];
 }
@@ -42,7 +46,9 @@ export function collectExitRequests(sources: readonly SyncFlushSource[]): ExitRe
     const items = source.pending.drain();
     const serialize = serializer(source);
     if (serialize === undefined) {
-      diag.debug(`${items.length} ${source.config.signal} items pending at exit are lost: no synchronous path for grpc`);
+      diag.debug(
+        `${items.length} ${source.config.signal} items pending at exit are lost: no synchronous path for grpc`,
+      );
       continue;
     }
     let body = serialize.serializeRequest(items);

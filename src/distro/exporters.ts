@@ -14,30 +14,41 @@ import { requireVia } from './resolve';
 
 const SUCCESS: ExportResult = { code: 0 };
 
-function requireFromSdkNode(id: string): any {
-  return requireVia('@opentelemetry/sdk-node', id);
+/** What the OTLP exporters of all three signals have in common, as this module uses them. */
+interface OtlpExporter {
+  export(items: unknown, done: (result: ExportResult) => void): void;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+type OtlpExporterClass = new (options: Record<string, unknown>) => OtlpExporter;
+
+/** The exporter class a package exports under `name`. */
+function exporterClass(exports: unknown, name: string): OtlpExporterClass {
+  return (exports as Record<string, OtlpExporterClass>)[name]!;
 }
 
-const OTLP_PACKAGES: Record<Signal, Record<OtlpProtocol, () => any>> = {
+const fromSdkNode = (id: string) => requireVia('@opentelemetry/sdk-node', id);
+
+const OTLP_PACKAGES: Record<Signal, Record<OtlpProtocol, () => OtlpExporterClass>> = {
   traces: {
-    'http/protobuf': () => require('@opentelemetry/exporter-trace-otlp-proto').OTLPTraceExporter,
-    'http/json': () => requireFromSdkNode('@opentelemetry/exporter-trace-otlp-http').OTLPTraceExporter,
-    grpc: () => requireFromSdkNode('@opentelemetry/exporter-trace-otlp-grpc').OTLPTraceExporter,
+    'http/protobuf': () => exporterClass(require('@opentelemetry/exporter-trace-otlp-proto'), 'OTLPTraceExporter'),
+    'http/json': () => exporterClass(fromSdkNode('@opentelemetry/exporter-trace-otlp-http'), 'OTLPTraceExporter'),
+    grpc: () => exporterClass(fromSdkNode('@opentelemetry/exporter-trace-otlp-grpc'), 'OTLPTraceExporter'),
   },
   metrics: {
-    'http/protobuf': () => require('@opentelemetry/exporter-metrics-otlp-proto').OTLPMetricExporter,
-    'http/json': () => requireFromSdkNode('@opentelemetry/exporter-metrics-otlp-http').OTLPMetricExporter,
-    grpc: () => requireFromSdkNode('@opentelemetry/exporter-metrics-otlp-grpc').OTLPMetricExporter,
+    'http/protobuf': () => exporterClass(require('@opentelemetry/exporter-metrics-otlp-proto'), 'OTLPMetricExporter'),
+    'http/json': () => exporterClass(fromSdkNode('@opentelemetry/exporter-metrics-otlp-http'), 'OTLPMetricExporter'),
+    grpc: () => exporterClass(fromSdkNode('@opentelemetry/exporter-metrics-otlp-grpc'), 'OTLPMetricExporter'),
   },
   logs: {
-    'http/protobuf': () => require('@opentelemetry/exporter-logs-otlp-proto').OTLPLogExporter,
-    'http/json': () => requireFromSdkNode('@opentelemetry/exporter-logs-otlp-http').OTLPLogExporter,
-    grpc: () => requireFromSdkNode('@opentelemetry/exporter-logs-otlp-grpc').OTLPLogExporter,
+    'http/protobuf': () => exporterClass(require('@opentelemetry/exporter-logs-otlp-proto'), 'OTLPLogExporter'),
+    'http/json': () => exporterClass(fromSdkNode('@opentelemetry/exporter-logs-otlp-http'), 'OTLPLogExporter'),
+    grpc: () => exporterClass(fromSdkNode('@opentelemetry/exporter-logs-otlp-grpc'), 'OTLPLogExporter'),
   },
 };
 
-/** Builds the OTLP exporter of a signal with the validated settings (the exporter's own env parsing only fills gaps). */
-function createOtlpExporterNow(config: OtlpSettings): any {
+/** Builds the OTLP exporter of a signal with the validated settings (its own env parsing only fills gaps). */
+function createOtlpExporterNow(config: OtlpSettings): OtlpExporter {
   const Exporter = OTLP_PACKAGES[config.signal][config.protocol]();
   const options: Record<string, unknown> = {
     timeoutMillis: config.timeoutMillis,
@@ -47,7 +58,9 @@ function createOtlpExporterNow(config: OtlpSettings): any {
   if (config.protocol !== 'grpc') options.headers = config.headers;
   else if (Object.keys(config.headers).length > 0) {
     // gRPC takes its headers as metadata (to which it adds the environment's, unless the exporter is isolated).
-    const { createEmptyMetadata } = requireFromSdkNode('@opentelemetry/otlp-grpc-exporter-base');
+    const { createEmptyMetadata } = fromSdkNode('@opentelemetry/otlp-grpc-exporter-base') as {
+      createEmptyMetadata(): { set(name: string, value: string): void };
+    };
     const metadata = createEmptyMetadata();
     for (const [name, value] of Object.entries(config.headers)) metadata.set(name, value);
     options.metadata = metadata;
@@ -74,17 +87,17 @@ function withoutOtlpEnvironment<T>(build: () => T): T {
  * protobuf encoding they share cost about 45 ms of startup, and the first export comes seconds later anyway.
  */
 class DeferredOtlpExporter {
-  private real: any;
+  private real: OtlpExporter | undefined;
 
   constructor(private readonly config: OtlpSettings) {}
 
-  private exporter(): any {
+  private exporter(): OtlpExporter {
     this.real ??= createOtlpExporterNow(this.config);
     return this.real;
   }
 
   export(items: unknown, done: (result: ExportResult) => void): void {
-    let exporter: any;
+    let exporter: OtlpExporter;
     try {
       exporter = this.exporter();
     } catch (err) {
@@ -117,10 +130,17 @@ type TemporalityPreference = 'cumulative' | 'delta' | 'lowmemory';
  * instrument when it starts, so that one answer is given here, by the same rules as the OTLP metric exporters.
  */
 export function createOtlpMetricExporter(config: OtlpSettings, preference: TemporalityPreference): PushMetricExporter {
-  const { AggregationTemporality, InstrumentType } = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
+  const { AggregationTemporality, InstrumentType } =
+    require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
   const deltaFor: Record<TemporalityPreference, readonly string[]> = {
     cumulative: [],
-    delta: [InstrumentType.COUNTER, InstrumentType.OBSERVABLE_COUNTER, InstrumentType.GAUGE, InstrumentType.HISTOGRAM, InstrumentType.OBSERVABLE_GAUGE],
+    delta: [
+      InstrumentType.COUNTER,
+      InstrumentType.OBSERVABLE_COUNTER,
+      InstrumentType.GAUGE,
+      InstrumentType.HISTOGRAM,
+      InstrumentType.OBSERVABLE_GAUGE,
+    ],
     lowmemory: [InstrumentType.COUNTER, InstrumentType.HISTOGRAM],
   };
   const exporter = new DeferredOtlpExporter(config) as unknown as PushMetricExporter;

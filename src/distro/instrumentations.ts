@@ -23,7 +23,9 @@ interface Catalog {
  * so they are found however npm laid out node_modules.
  */
 export function upstreamCatalog(): Catalog {
-  const manifest = packageManifest('@opentelemetry/auto-instrumentations-node') as { dependencies: Record<string, string> };
+  const manifest = packageManifest('@opentelemetry/auto-instrumentations-node') as {
+    dependencies: Record<string, string>;
+  };
   const names = Object.keys(manifest.dependencies)
     .filter((dep) => dep.startsWith(PREFIX))
     .map((dep) => dep.slice(PREFIX.length));

@@ -1,8 +1,8 @@
 /**
  * The telemetry plan: what the distribution builds (processors and their exporters, metric readers, sampler,
  * propagators, resource, limits, the MCP settings), whichever configuration it came from. Two readers produce it: the
- * environment (config.ts, the only reader of OTEL_* variables, through planFromEnv below) and a declarative configuration file (config-file.ts). sdk.ts and
- * resource.ts build from the plan alone.
+ * environment (config.ts, the only reader of OTEL_* variables, through planFromEnv below) and a declarative
+ * configuration file (config-file.ts). sdk.ts and resource.ts build from the plan alone.
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { DistroConfig, OtlpSettings, SamplerConfig, SignalConfig } from './config';
@@ -110,7 +110,11 @@ function exportersFromEnv(signal: SignalConfig): ExporterPlan[] {
 
 /** Console exporters write synchronously: a simple processor, as upstream does for them. */
 function processorsFromEnv(signal: SignalConfig, batch: BatchOptions): ProcessorPlan[] {
-  return exportersFromEnv(signal).map((exporter) => ({ type: exporter.kind === 'console' ? 'simple' : 'batch', exporter, batch }));
+  return exportersFromEnv(signal).map((exporter) => ({
+    type: exporter.kind === 'console' ? 'simple' : 'batch',
+    exporter,
+    batch,
+  }));
 }
 
 /** The plan of an environment configuration (config.ts's readConfig, the only reader of the environment). */

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-type Owner = '@opentelemetry/sdk-node' | '@opentelemetry/auto-instrumentations-node' | '@opentelemetry/winston-transport';
+type Owner =
+  '@opentelemetry/sdk-node' | '@opentelemetry/auto-instrumentations-node' | '@opentelemetry/winston-transport';
 
 const requires = new Map<string, NodeRequire>();
 
@@ -26,7 +27,7 @@ function requireFrom(key: string, resolveMain: () => string): NodeRequire {
  * Requires `path`'s last package as its owner's dependency sees it; the packages before it are the way there
  * (`requireVia(owner, '@opentelemetry/configuration', 'yaml')`: yaml as @opentelemetry/configuration resolves it).
  */
-export function requireVia(owner: Owner, ...path: [string, ...string[]]): any {
+export function requireVia(owner: Owner, ...path: [string, ...string[]]): unknown {
   let from = requireFrom(owner, () => require.resolve(owner));
   let key: string = owner;
   for (const step of path.slice(0, -1)) {

@@ -6,7 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { arch, hostname } from 'node:os';
 import {
-  defaultResource, detectResources, osDetector, processDetector, resourceFromAttributes, serviceInstanceIdDetector,
+  defaultResource,
+  detectResources,
+  osDetector,
+  processDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
 } from '@opentelemetry/resources';
 import type { Resource, ResourceDetector } from '@opentelemetry/resources';
 import { diag } from '@opentelemetry/api';
@@ -17,8 +22,14 @@ import { requireVia } from './resolve';
 const OPTIONAL_DETECTORS: Record<string, [string, string[]]> = {
   container: ['@opentelemetry/resource-detector-container', ['containerDetector']],
   alibaba: ['@opentelemetry/resource-detector-alibaba-cloud', ['alibabaCloudEcsDetector']],
-  aws: ['@opentelemetry/resource-detector-aws', ['awsEc2Detector', 'awsEcsDetector', 'awsEksDetector', 'awsBeanstalkDetector', 'awsLambdaDetector']],
-  azure: ['@opentelemetry/resource-detector-azure', ['azureAppServiceDetector', 'azureFunctionsDetector', 'azureVmDetector']],
+  aws: [
+    '@opentelemetry/resource-detector-aws',
+    ['awsEc2Detector', 'awsEcsDetector', 'awsEksDetector', 'awsBeanstalkDetector', 'awsLambdaDetector'],
+  ],
+  azure: [
+    '@opentelemetry/resource-detector-azure',
+    ['azureAppServiceDetector', 'azureFunctionsDetector', 'azureVmDetector'],
+  ],
   gcp: ['@opentelemetry/resource-detector-gcp', ['gcpDetector']],
 };
 
@@ -28,7 +39,15 @@ function optionalDetectors(name: string): ResourceDetector[] {
   return exportNames.map((n) => exports[n]).filter((d): d is ResourceDetector => d !== undefined);
 }
 
-const ARCH: Record<string, string> = { arm: 'arm32', arm64: 'arm64', ia32: 'x86', ppc: 'ppc32', ppc64: 'ppc64', s390x: 's390x', x64: 'amd64' };
+const ARCH: Record<string, string> = {
+  arm: 'arm32',
+  arm64: 'arm64',
+  ia32: 'x86',
+  ppc: 'ppc32',
+  ppc64: 'ppc64',
+  s390x: 's390x',
+  x64: 'amd64',
+};
 
 /**
  * host.name, host.arch and host.id, all read synchronously. Upstream's hostDetector reads host.id asynchronously, and a

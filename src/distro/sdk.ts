@@ -11,12 +11,27 @@ import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Resource } from '@opentelemetry/resources';
 import {
-  AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, TracerProvider,
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { MeterProvider as SdkMeterProvider } from '@opentelemetry/sdk-metrics';
-import type { LoggerProvider as SdkLoggerProvider, LogRecordExporter, LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { createOtlpExporter, createOtlpMetricExporter, StderrLogRecordExporter, StderrMetricExporter, StderrSpanExporter } from './exporters';
+import type {
+  LoggerProvider as SdkLoggerProvider,
+  LogRecordExporter,
+  LogRecordProcessor,
+} from '@opentelemetry/sdk-logs';
+import {
+  createOtlpExporter,
+  createOtlpMetricExporter,
+  StderrLogRecordExporter,
+  StderrMetricExporter,
+  StderrSpanExporter,
+} from './exporters';
 import { DEFAULT_QUEUE, PendingAwareSpanProcessor, PendingItems, trackingExporter } from './pending';
 import type { BatchOptions, ItemExporter } from './pending';
 import { requireVia } from './resolve';
@@ -42,7 +57,8 @@ function buildSampler(plan: SamplerPlan): Sampler {
     case 'trace_id_ratio_based':
       return new TraceIdRatioBasedSampler(plan.ratio);
     case 'parent_based': {
-      const optional = (sampler: SamplerPlan | undefined) => (sampler === undefined ? undefined : buildSampler(sampler));
+      const optional = (sampler: SamplerPlan | undefined) =>
+        sampler === undefined ? undefined : buildSampler(sampler);
       return new ParentBasedSampler({
         root: buildSampler(plan.root),
         remoteParentSampled: optional(plan.remoteParentSampled),
@@ -64,7 +80,13 @@ function buildPropagator(names: readonly string[]): TextMapPropagator | undefine
         return new W3CBaggagePropagator();
       default: {
         // b3 or b3multi: the package comes with sdk-node, loaded only when named.
-        const { B3Propagator, B3InjectEncoding } = requireVia('@opentelemetry/sdk-node', '@opentelemetry/propagator-b3');
+        const { B3Propagator, B3InjectEncoding } = requireVia(
+          '@opentelemetry/sdk-node',
+          '@opentelemetry/propagator-b3',
+        ) as {
+          B3Propagator: new (options: { injectEncoding?: unknown }) => TextMapPropagator;
+          B3InjectEncoding: { MULTI_HEADER: unknown };
+        };
         return new B3Propagator(name === 'b3multi' ? { injectEncoding: B3InjectEncoding.MULTI_HEADER } : {});
       }
     }
@@ -98,7 +120,10 @@ function registerWithLegacyLogsApi(provider: SdkLoggerProvider): void {
     };
     legacy.logs.setGlobalLoggerProvider(provider);
   } catch (err) {
-    diag.debug('@opentelemetry/api-logs not found; winston records are sent only through the logs API of @opentelemetry/api:', err);
+    diag.debug(
+      '@opentelemetry/api-logs not found; winston records are sent only through the logs API of @opentelemetry/api:',
+      err,
+    );
   }
 }
 
@@ -117,7 +142,11 @@ interface ProcessorKinds<P, E> {
 }
 
 /** The processors of a plan; each OTLP one is also a source of the synchronous flush at exit. */
-function buildProcessors<P, E>(plans: readonly ProcessorPlan[], syncFlushSources: SyncFlushSource[], kinds: ProcessorKinds<P, E>): P[] {
+function buildProcessors<P, E>(
+  plans: readonly ProcessorPlan[],
+  syncFlushSources: SyncFlushSource[],
+  kinds: ProcessorKinds<P, E>,
+): P[] {
   return plans.map((processor) => {
     if (processor.exporter.kind === 'console') return kinds.simple(kinds.console());
     const { otlp } = processor.exporter;
@@ -154,12 +183,15 @@ export function createComponents(plan: TelemetryPlan, resource: Resource): Compo
   if (!alreadyRegistered('propagation')) components.propagator = buildPropagator(plan.propagators);
 
   if (plan.metrics !== undefined && !skipIfRegistered('metrics')) {
-    const { MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
+    const { MeterProvider, PeriodicExportingMetricReader } =
+      require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
     const readers = plan.metrics.readers.map(
       (reader) =>
         new PeriodicExportingMetricReader({
           exporter:
-            reader.exporter.kind === 'console' ? new StderrMetricExporter() : createOtlpMetricExporter(reader.exporter.otlp, reader.temporality),
+            reader.exporter.kind === 'console'
+              ? new StderrMetricExporter()
+              : createOtlpMetricExporter(reader.exporter.otlp, reader.temporality),
           exportIntervalMillis: reader.intervalMillis,
           exportTimeoutMillis: reader.timeoutMillis,
         }),
@@ -182,7 +214,8 @@ export function createComponents(plan: TelemetryPlan, resource: Resource): Compo
   }
 
   if (plan.logs !== undefined && !skipIfRegistered('logs')) {
-    const { LoggerProvider, SimpleLogRecordProcessor } = require('@opentelemetry/sdk-logs') as typeof import('@opentelemetry/sdk-logs');
+    const { LoggerProvider, SimpleLogRecordProcessor } =
+      require('@opentelemetry/sdk-logs') as typeof import('@opentelemetry/sdk-logs');
     const processors = buildProcessors<LogRecordProcessor, LogRecordExporter>(plan.logs.processors, syncFlushSources, {
       simple: (exporter) => new SimpleLogRecordProcessor({ exporter }),
       batching: (exporter, options) => {

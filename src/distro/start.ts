@@ -8,7 +8,12 @@ import { readConfigFile } from './config-file';
 import { installDiagLogger } from './diag';
 import type { StderrDiagLogger } from './diag';
 import { registerEsmHook } from './esm-hook';
-import { chooseInstrumentations, DEFAULT_INSTRUMENTATIONS, loadInstrumentations, upstreamCatalog } from './instrumentations';
+import {
+  chooseInstrumentations,
+  DEFAULT_INSTRUMENTATIONS,
+  loadInstrumentations,
+  upstreamCatalog,
+} from './instrumentations';
 import { planFromEnv } from './plan';
 import type { ExporterPlan, TelemetryPlan } from './plan';
 import { installProcessHooks } from './process-hooks';
@@ -30,7 +35,11 @@ const usesConfigFile = (env: NodeJS.ProcessEnv) => (env.OTEL_CONFIG_FILE ?? '').
  * instrumentations, which stays with OTEL_NODE_*_INSTRUMENTATIONS as in upstream's register), else from the OTEL_*
  * variables. undefined: no telemetry (the file says disabled, or cannot be used: one error line says why).
  */
-function readPlan(env: NodeJS.ProcessEnv, known: readonly string[], logger: StderrDiagLogger): TelemetryPlan | undefined {
+function readPlan(
+  env: NodeJS.ProcessEnv,
+  known: readonly string[],
+  logger: StderrDiagLogger,
+): TelemetryPlan | undefined {
   const bad = logger.badVariable.bind(logger);
   if (!usesConfigFile(env)) return planFromEnv(readConfig(env, known, bad));
   const warnings: string[] = [];
@@ -51,7 +60,8 @@ function readPlan(env: NodeJS.ProcessEnv, known: readonly string[], logger: Stde
 }
 
 const exporterNames = (exporters: readonly { exporter: ExporterPlan }[] | undefined) =>
-  exporters?.map(({ exporter }) => (exporter.kind === 'console' ? 'console' : exporter.otlp.protocol)).join('+') || 'none';
+  exporters?.map(({ exporter }) => (exporter.kind === 'console' ? 'console' : exporter.otlp.protocol)).join('+') ||
+  'none';
 
 export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // With a configuration file, its log_level is the level (set once the file is read); OTEL_LOG_LEVEL is not read,
@@ -67,7 +77,10 @@ export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise
   // The hook comes first: each instrumentation tells it which modules to wrap as it is created.
   const esmHook = await registerEsmHook(mcp ? [MCP_SDK_ESM_INCLUDE] : []);
   const names = chooseInstrumentations(plan, DEFAULT_INSTRUMENTATIONS).filter((name) => name !== MCP);
-  const instrumentations = [...(mcp ? [new McpInstrumentation(plan.mcp)] : []), ...loadInstrumentations(names, catalog)];
+  const instrumentations = [
+    ...(mcp ? [new McpInstrumentation(plan.mcp)] : []),
+    ...loadInstrumentations(names, catalog),
+  ];
   const telemetry = registerGlobals(createComponents(plan, buildResource(plan.resource)), instrumentations);
   installProcessHooks(telemetry, plan.flushTimeoutMillis);
   diag.debug(

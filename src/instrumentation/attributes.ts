@@ -1,4 +1,4 @@
-/** Span attributes from a JSON-RPC message and the facts of the transport that carries it (the per-method part: methods.ts). */
+/** Span attributes from a JSON-RPC message and the facts of its transport (the per-method part: methods.ts). */
 import type { Attributes } from '@opentelemetry/api';
 import { methodRule } from './methods';
 import type { SdkTransport } from './sdk-internals';

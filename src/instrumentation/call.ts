@@ -16,7 +16,15 @@ export interface Controller {
   readonly enabled: boolean;
   isExcluded(method: string): boolean;
   /** Starts an operation: its span (CLIENT for the sender, SERVER for the receiver) and its duration metric. */
-  start(side: Side, kind: OperationKind, method: string, name: string, attributes: Attributes, parent: Context, links?: Link[]): Operation;
+  start(
+    side: Side,
+    kind: OperationKind,
+    method: string,
+    name: string,
+    attributes: Attributes,
+    parent: Context,
+    links?: Link[],
+  ): Operation;
   recordSession(side: Side, seconds: number, attributes: Attributes): void;
   emitLog(record: LogRecord | undefined): void;
 }
@@ -59,7 +67,9 @@ export class Operation {
   fail(errorType: string, description?: string): void {
     if (this.ended) return;
     this.setAttribute(ATTR_ERROR_TYPE, errorType);
-    this.span.setStatus(description === undefined ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.ERROR, message: description });
+    this.span.setStatus(
+      description === undefined ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.ERROR, message: description },
+    );
   }
 
   /** A JSON-RPC error code, by the rules of status.ts for this side. */

@@ -20,7 +20,12 @@ import { observe } from './promises';
 import { injectTraceContext } from './propagation';
 import { isObject, sessionIdOf, transportOf } from './sdk-internals';
 import type { JsonRpcError, JsonRpcMessage, RequestOptions, SdkProtocol, SdkTransport } from './sdk-internals';
-import { ATTR_JSONRPC_REQUEST_ID, ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_SESSION_ID, ERROR_TYPE_CANCELLED } from './semconv';
+import {
+  ATTR_JSONRPC_REQUEST_ID,
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_MCP_SESSION_ID,
+  ERROR_TYPE_CANCELLED,
+} from './semconv';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -35,9 +40,19 @@ function startSent(
   parent: Context,
   ctl: Controller,
 ): Operation {
-  const attributes = startAttributes({ ...message, sessionId: sessionIdOf(transport), protocolVersion: connection?.protocolVersion }, connection?.facts);
+  const attributes = startAttributes(
+    { ...message, sessionId: sessionIdOf(transport), protocolVersion: connection?.protocolVersion },
+    connection?.facts,
+  );
   serverAttributes(connection?.facts, attributes);
-  return ctl.start('client', message.kind ?? 'notification', message.method, spanName(message.method, message.params), attributes, parent);
+  return ctl.start(
+    'client',
+    message.kind ?? 'notification',
+    message.method,
+    spanName(message.method, message.params),
+    attributes,
+    parent,
+  );
 }
 
 /** A copy of the message whose params._meta carries the trace context; the caller's objects are left untouched. */
@@ -61,14 +76,27 @@ export function requestOnTheWire(message: JsonRpcMessage): JsonRpcMessage {
 }
 
 /** `request()`, traced: the CLIENT span covers the call until its promise settles. */
-export function sendRequest(protocol: SdkProtocol, connection: Connection | undefined, original: Original, args: unknown[], ctl: Controller): unknown {
-  const [request, resultSchema, options, ...rest] = args as [JsonRpcMessage & { method: string }, unknown, RequestOptions | undefined, ...unknown[]];
+export function sendRequest(
+  protocol: SdkProtocol,
+  connection: Connection | undefined,
+  original: Original,
+  args: unknown[],
+  ctl: Controller,
+): unknown {
+  const [request, resultSchema, options, ...rest] = args as [
+    JsonRpcMessage & { method: string },
+    unknown,
+    RequestOptions | undefined,
+    ...unknown[],
+  ];
   const { method } = request;
   const params = paramsOf(request);
   const parent = context.active();
   // The SDK numbers requests from this counter, synchronously, once request() has passed its early checks.
   const id = typeof protocol._requestMessageId === 'number' ? protocol._requestMessageId : undefined;
-  const operation = ctl.isExcluded(method) ? undefined : startSent(connection, transportOf(protocol), { method, params, kind: 'request' }, parent, ctl);
+  const operation = ctl.isExcluded(method)
+    ? undefined
+    : startSent(connection, transportOf(protocol), { method, params, kind: 'request' }, parent, ctl);
   const ctx = operation ? operationContext(parent, operation) : parent;
   const sent = withTraceContext(request, ctx);
   // Registered before the send: an in-memory peer can answer before request() returns.
@@ -165,7 +193,9 @@ export function sendNotification(
   const { method } = message;
   const params = paramsOf(message);
   const parent = context.active();
-  const operation = ctl.isExcluded(method) ? undefined : startSent(connection, connection.transport, { method, params }, parent, ctl);
+  const operation = ctl.isExcluded(method)
+    ? undefined
+    : startSent(connection, connection.transport, { method, params }, parent, ctl);
   if (methodRule(method).protocolLog) ctl.emitLog(protocolLogRecord(params, parent));
   const ctx = operation ? operationContext(parent, operation) : parent;
   const out = withTraceContext(message, ctx);

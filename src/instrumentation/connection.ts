@@ -12,7 +12,12 @@ import { secondsSince } from './metrics';
 import type { Side } from './metrics';
 import { nonEmptyString } from './sdk-internals';
 import type { SdkTransport } from './sdk-internals';
-import { ATTR_ERROR_TYPE, ATTR_MCP_PROTOCOL_VERSION, ATTR_NETWORK_PROTOCOL_NAME, ATTR_NETWORK_TRANSPORT } from './semconv';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_NETWORK_PROTOCOL_NAME,
+  ATTR_NETWORK_TRANSPORT,
+} from './semconv';
 
 export interface Connection {
   readonly transport: SdkTransport & object;
@@ -33,7 +38,13 @@ const byTransport = new WeakMap<object, Connection>();
 
 /** Records a new connection of `protocol` to `transport` (it replaces the previous one of that protocol). */
 export function registerConnection(protocol: object, transport: SdkTransport & object, ctl: Controller): Connection {
-  const connection: Connection = { transport, facts: transportFacts(transport), ctl, pendingServer: new Map(), pendingClient: new Map() };
+  const connection: Connection = {
+    transport,
+    facts: transportFacts(transport),
+    ctl,
+    pendingServer: new Map(),
+    pendingClient: new Map(),
+  };
   // A client that resumes a Streamable HTTP session skips initialize; its transport kept the negotiated version.
   const version = nonEmptyString(transport.protocolVersion);
   if (version !== undefined) connection.protocolVersion = version;

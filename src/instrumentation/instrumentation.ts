@@ -21,14 +21,18 @@ import type { McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, VERSION } from '../version';
 
 /** The CommonJS files, as require-in-the-middle names them (path inside the package, no `.js`). 1.0.x had no CJS. */
-const CJS_FILES = ['@modelcontextprotocol/sdk/dist/cjs/shared/protocol', '@modelcontextprotocol/sdk/dist/cjs/server/mcp'];
+const CJS_FILES = [
+  '@modelcontextprotocol/sdk/dist/cjs/shared/protocol',
+  '@modelcontextprotocol/sdk/dist/cjs/server/mcp',
+];
 /** The ES module files of every layout: `dist/esm/*` since 1.2.0, `dist/*` in 1.0.x-1.1.x. */
 const ESM_FILE = /[\\/]dist[\\/](?:esm[\\/])?(?:shared[\\/]protocol|server[\\/]mcp)\.js$/;
 /**
  * For import-in-the-middle's loader hook in include mode (`createAddHookMessageChannel`): the SDK files to wrap, as a
  * pattern over their URLs. Push it into `registerOptions.data.include` before `module.register()`.
  */
-export const MCP_SDK_ESM_INCLUDE = /\/@modelcontextprotocol\/sdk\/dist\/(?:esm\/)?(?:shared\/protocol|server\/mcp)\.js$/;
+export const MCP_SDK_ESM_INCLUDE =
+  /\/@modelcontextprotocol\/sdk\/dist\/(?:esm\/)?(?:shared\/protocol|server\/mcp)\.js$/;
 
 interface Unhookable {
   unhook(): void;
@@ -93,7 +97,11 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       }
       const proto = findProtocolPrototype(Class);
       if (proto) this.remember(proto, (p) => patchProtocol(p, ctl));
-      else diag.debug(`${PACKAGE_NAME}: not an MCP SDK class, left alone:`, (Class as { name?: unknown } | undefined)?.name);
+      else
+        diag.debug(
+          `${PACKAGE_NAME}: not an MCP SDK class, left alone:`,
+          (Class as { name?: unknown } | undefined)?.name,
+        );
     }
   }
 
@@ -180,7 +188,7 @@ export function excludedMethodsFromEnv(env: NodeJS.ProcessEnv = process.env): st
     .filter((s) => s !== '');
 }
 
-/** OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI=true adds mcp.resource.uri to the operation metrics (opt-in: cardinality). */
+/** OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI=true adds mcp.resource.uri to the operation metrics (cardinality). */
 export function metricsResourceUriFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
   return (env.OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI ?? '').trim().toLowerCase() === 'true';
 }

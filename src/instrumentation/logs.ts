@@ -11,7 +11,8 @@ const MCP_OPERATION = createContextKey('@x/mcp-otel operation');
 /** The context of an MCP span, marked with the operation's method and tool, for the log records written inside it. */
 export function withOperation(ctx: Context, attributes: Attributes): Context {
   const operation: Attributes = { [ATTR_MCP_METHOD_NAME]: attributes[ATTR_MCP_METHOD_NAME] };
-  if (attributes[ATTR_GEN_AI_TOOL_NAME] !== undefined) operation[ATTR_GEN_AI_TOOL_NAME] = attributes[ATTR_GEN_AI_TOOL_NAME];
+  if (attributes[ATTR_GEN_AI_TOOL_NAME] !== undefined)
+    operation[ATTR_GEN_AI_TOOL_NAME] = attributes[ATTR_GEN_AI_TOOL_NAME];
   return ctx.setValue(MCP_OPERATION, operation);
 }
 
@@ -20,7 +21,7 @@ export function mcpLogAttributes(ctx: Context = context.active()): Attributes | 
   return ctx.getValue(MCP_OPERATION) as Attributes | undefined;
 }
 
-/** The part of the Logs SDK's record a processor may change (typed loosely: no dependency on @opentelemetry/sdk-logs). */
+/** The part of the Logs SDK's record a processor may change (typed here: no dependency on @opentelemetry/sdk-logs). */
 interface WritableLogRecord {
   readonly attributes: Record<string, unknown>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -42,7 +42,9 @@ function set(attributes: Attributes, key: string, value: string | undefined): vo
   if (value !== undefined) attributes[key] = value;
 }
 
-const resourceUri: MethodRule = { attributes: (params, attributes) => set(attributes, ATTR_MCP_RESOURCE_URI, stringParam(params, 'uri')) };
+const resourceUri: MethodRule = {
+  attributes: (params, attributes) => set(attributes, ATTR_MCP_RESOURCE_URI, stringParam(params, 'uri')),
+};
 
 const METHODS: Record<string, MethodRule> = {
   'tools/call': {
@@ -55,7 +57,10 @@ const METHODS: Record<string, MethodRule> = {
     resultError: (result) => (isObject(result) && result.isError === true ? ERROR_TYPE_TOOL_ERROR : undefined),
     runsToolCallback: true,
   },
-  'prompts/get': { target: 'name', attributes: (params, attributes) => set(attributes, ATTR_GEN_AI_PROMPT_NAME, stringParam(params, 'name')) },
+  'prompts/get': {
+    target: 'name',
+    attributes: (params, attributes) => set(attributes, ATTR_GEN_AI_PROMPT_NAME, stringParam(params, 'name')),
+  },
   'resources/read': resourceUri,
   'resources/subscribe': resourceUri,
   'resources/unsubscribe': resourceUri,

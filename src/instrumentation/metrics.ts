@@ -38,8 +38,14 @@ export function createHistograms(meter: Meter): McpHistograms {
     meter.createHistogram(name, { unit: 's', description, advice: { explicitBucketBoundaries: DURATION_BUCKETS } });
   return {
     operation: {
-      client: histogram(METRIC_MCP_CLIENT_OPERATION_DURATION, 'Duration of an MCP request or notification as seen by the sender.'),
-      server: histogram(METRIC_MCP_SERVER_OPERATION_DURATION, 'Duration of an MCP request or notification as seen by the receiver.'),
+      client: histogram(
+        METRIC_MCP_CLIENT_OPERATION_DURATION,
+        'Duration of an MCP request or notification as seen by the sender.',
+      ),
+      server: histogram(
+        METRIC_MCP_SERVER_OPERATION_DURATION,
+        'Duration of an MCP request or notification as seen by the receiver.',
+      ),
     },
     session: {
       client: histogram(METRIC_MCP_CLIENT_SESSION_DURATION, 'Duration of an MCP session as seen by the client.'),

@@ -10,7 +10,15 @@ import { endSession, knownConnection, restoreConnection } from './connection';
 import { noteErrorResponse, sendRequest } from './client-side';
 import { isFunction, isObject, PROTOCOL_METHODS, transportOf } from './sdk-internals';
 import type { JsonRpcMessage, ProtocolMethodName, Prototype, SdkMcpServer, SdkProtocol } from './sdk-internals';
-import { endAllOnClose, endingNotification, queueTaskMessage, receiveNotification, receiveRequest, recordingExceptions, rememberMcpServer } from './server-side';
+import {
+  endAllOnClose,
+  endingNotification,
+  queueTaskMessage,
+  receiveNotification,
+  receiveRequest,
+  recordingExceptions,
+  rememberMcpServer,
+} from './server-side';
 import { attach, connectionOf } from './transport';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
@@ -27,7 +35,8 @@ const PATCHED = Symbol.for('@x/mcp-otel.patched');
 export function findProtocolPrototype(Class: unknown): Prototype | undefined {
   let proto: Prototype | null = isFunction(Class) ? (Class.prototype as Prototype) : null;
   while (proto && proto !== Object.prototype) {
-    if (Object.hasOwn(proto, '_onrequest') && Object.hasOwn(proto, 'request') && Object.hasOwn(proto, 'connect')) return proto;
+    if (Object.hasOwn(proto, '_onrequest') && Object.hasOwn(proto, 'request') && Object.hasOwn(proto, 'connect'))
+      return proto;
     proto = Object.getPrototypeOf(proto) as Prototype | null;
   }
   return undefined;
@@ -40,7 +49,8 @@ export function isMcpServerClass(Class: unknown): boolean {
   return isFunction(proto?.connect) && isFunction(proto?.tool) && findProtocolPrototype(Class) === undefined;
 }
 
-const isMessage = (value: unknown): value is JsonRpcMessage & { method: string } => isObject(value) && typeof value.method === 'string';
+const isMessage = (value: unknown): value is JsonRpcMessage & { method: string } =>
+  isObject(value) && typeof value.method === 'string';
 
 /** The wrapper of each Protocol method, given the original and the controller of the instrumentation. */
 const PROTOCOL_WRAPPERS: Record<ProtocolMethodName, ((original: Original, ctl: Controller) => Wrapped) | undefined> = {

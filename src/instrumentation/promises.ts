@@ -19,7 +19,11 @@ export function safely(fn: () => void): void {
  * same way. The caller gets the derived promise rather than the original so that a rejection nobody handles is still
  * reported as unhandled, as it would be without us (a handler attached to the original alone would silence it).
  */
-export function observe(value: unknown, onFulfilled: (value: unknown) => void, onRejected: (err: unknown) => void): unknown {
+export function observe(
+  value: unknown,
+  onFulfilled: (value: unknown) => void,
+  onRejected: (err: unknown) => void,
+): unknown {
   if (!isThenable(value)) {
     safely(() => onFulfilled(value));
     return value;

@@ -5,7 +5,7 @@
  * treated as absent, never trusted.
  */
 
-/** A JSON-RPC message as it crosses a transport (`src/types.ts`: JSONRPCRequest, JSONRPCNotification, JSONRPCResponse, JSONRPCError). */
+/** A JSON-RPC message as it crosses a transport (`src/types.ts`: JSONRPCRequest, -Notification, -Response, -Error). */
 export interface JsonRpcMessage {
   jsonrpc?: unknown;
   id?: unknown;

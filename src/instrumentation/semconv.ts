@@ -8,7 +8,7 @@ export const ATTR_MCP_PROTOCOL_VERSION = 'mcp.protocol.version';
 export const ATTR_MCP_RESOURCE_URI = 'mcp.resource.uri';
 export const ATTR_MCP_SESSION_ID = 'mcp.session.id';
 export const ATTR_JSONRPC_REQUEST_ID = 'jsonrpc.request.id';
-/** The name the MCP conventions still use; semantic-conventions 1.45 renamed the general attribute `rpc.status_code`. */
+/** The name the MCP conventions still use; semantic-conventions 1.45 renamed the general one `rpc.status_code`. */
 export const ATTR_RPC_RESPONSE_STATUS_CODE = 'rpc.response.status_code';
 export const ATTR_GEN_AI_TOOL_NAME = 'gen_ai.tool.name';
 export const ATTR_GEN_AI_PROMPT_NAME = 'gen_ai.prompt.name';

@@ -34,8 +34,15 @@ export function rememberMcpServer(mcpServer: SdkMcpServer & object): void {
   if (isObject(mcpServer.server)) mcpServers.set(mcpServer.server, mcpServer);
 }
 
-/** The SERVER operation of a message this side received; `ambient` is the receipt context (the HTTP request's, if any). */
-function startReceived(protocol: SdkProtocol, connection: Connection | undefined, message: MessageFacts, ambient: Context, parent: Context, ctl: Controller): Operation {
+/** The SERVER operation of a message this side received; `ambient` is the receipt context (the HTTP request's). */
+function startReceived(
+  protocol: SdkProtocol,
+  connection: Connection | undefined,
+  message: MessageFacts,
+  ambient: Context,
+  parent: Context,
+  ctl: Controller,
+): Operation {
   const peer = httpPeerIn(ambient);
   const attributes = startAttributes(
     {
@@ -47,11 +54,25 @@ function startReceived(protocol: SdkProtocol, connection: Connection | undefined
     connection?.facts,
   );
   peerAttributes(peer, attributes);
-  return ctl.start('server', message.id === undefined ? 'notification' : 'request', message.method, spanName(message.method, message.params), attributes, parent, ambientLinks(ambient, parent));
+  return ctl.start(
+    'server',
+    message.id === undefined ? 'notification' : 'request',
+    message.method,
+    spanName(message.method, message.params),
+    attributes,
+    parent,
+    ambientLinks(ambient, parent),
+  );
 }
 
 /** `_onrequest`, traced: the handler runs inside the request's SERVER span. */
-export function receiveRequest(protocol: SdkProtocol, connection: Connection | undefined, original: Original, args: unknown[], ctl: Controller): unknown {
+export function receiveRequest(
+  protocol: SdkProtocol,
+  connection: Connection | undefined,
+  original: Original,
+  args: unknown[],
+  ctl: Controller,
+): unknown {
   const [request] = args as [Received];
   const { method } = request;
   const params = paramsOf(request);
@@ -60,7 +81,14 @@ export function receiveRequest(protocol: SdkProtocol, connection: Connection | u
   if (ctl.isExcluded(method)) return context.with(unmarked(parent), () => original.apply(protocol, args));
   wrapFallbackHandler(protocol, 'fallbackRequestHandler', recordingExceptions);
   if (methodRule(method).runsToolCallback) recordToolExceptions(protocol, params);
-  const operation = startReceived(protocol, connection, { method, params, id: request.id as string | number }, ambient, parent, ctl);
+  const operation = startReceived(
+    protocol,
+    connection,
+    { method, params, id: request.id as string | number },
+    ambient,
+    parent,
+    ctl,
+  );
   if (connection) {
     // A peer that reuses an id still in flight: the older span ends now rather than never.
     connection.pendingServer.get(request.id)?.end();
@@ -78,7 +106,13 @@ export function receiveRequest(protocol: SdkProtocol, connection: Connection | u
 }
 
 /** `_onnotification`, traced: the handler runs inside the notification's SERVER span, which ends when it settles. */
-export function receiveNotification(protocol: SdkProtocol, connection: Connection | undefined, original: Original, args: unknown[], ctl: Controller): unknown {
+export function receiveNotification(
+  protocol: SdkProtocol,
+  connection: Connection | undefined,
+  original: Original,
+  args: unknown[],
+  ctl: Controller,
+): unknown {
   const [notification] = args as [Received];
   const { method } = notification;
   const params = paramsOf(notification);
@@ -108,7 +142,11 @@ export function respond(connection: Connection, message: JsonRpcMessage, send: (
   const operation = connection.pendingServer.get(message.id);
   if (!operation) return send(message);
   connection.pendingServer.delete(message.id);
-  if (methodRule(operation.method).negotiates && isObject(message.result) && typeof message.result.protocolVersion === 'string') {
+  if (
+    methodRule(operation.method).negotiates &&
+    isObject(message.result) &&
+    typeof message.result.protocolVersion === 'string'
+  ) {
     connection.protocolVersion = message.result.protocolVersion;
   }
   let sent: unknown;
@@ -125,7 +163,7 @@ export function respond(connection: Connection, message: JsonRpcMessage, send: (
   );
 }
 
-/** `_enqueueTaskMessage` (SDK 1.24+): the response to a task-related request is queued for `tasks/result` instead of sent. */
+/** `_enqueueTaskMessage` (SDK 1.24+): the response to a task-related request is queued for `tasks/result`. */
 export function queueTaskMessage(connection: Connection, queued: unknown): void {
   if (!isObject(queued)) return;
   const { type, message } = queued as QueuedTaskMessage;
@@ -137,13 +175,19 @@ export function queueTaskMessage(connection: Connection, queued: unknown): void 
   endResponded(connection, operation, response);
 }
 
-function endResponded(connection: Connection, operation: Operation, response: JsonRpcMessage, sendError?: unknown): void {
+function endResponded(
+  connection: Connection,
+  operation: Operation,
+  response: JsonRpcMessage,
+  sendError?: unknown,
+): void {
   if (operation.isEnded) return;
   if (methodRule(operation.method).negotiates && connection.protocolVersion) {
     operation.setAttribute(ATTR_MCP_PROTOCOL_VERSION, connection.protocolVersion);
     // Stateless Streamable HTTP (no session id) has no session, only a connection per request.
     const stateless = connection.facts.protocolName === 'http' && sessionIdOf(connection.transport) === undefined;
-    if (sendError === undefined && !isObject(response.error) && !stateless) startSession(connection, 'server', operation.started);
+    if (sendError === undefined && !isObject(response.error) && !stateless)
+      startSession(connection, 'server', operation.started);
   }
   if (sendError !== undefined) {
     operation.endWithException(sendError);
@@ -188,50 +232,55 @@ function wrapOnce(handler: unknown, wrap: (handler: Original) => Original): unkn
  * comes later, from the error response the SDK sends.
  */
 export function recordingExceptions(handler: unknown): unknown {
-  return wrapOnce(handler, (original) =>
-    function (this: unknown, ...args: unknown[]) {
-      const operation = servedOperation();
-      if (!operation || operation.kind !== 'request') return original.apply(this, args);
-      try {
-        const result = original.apply(this, args);
-        if (isThenable(result)) {
-          return result.then(undefined, (err: unknown) => {
-            operation.noteException(err);
-            throw err;
-          });
+  return wrapOnce(
+    handler,
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const operation = servedOperation();
+        if (!operation || operation.kind !== 'request') return original.apply(this, args);
+        try {
+          const result = original.apply(this, args);
+          if (isThenable(result)) {
+            return result.then(undefined, (err: unknown) => {
+              operation.noteException(err);
+              throw err;
+            });
+          }
+          return result;
+        } catch (err) {
+          operation.noteException(err);
+          throw err;
         }
-        return result;
-      } catch (err) {
-        operation.noteException(err);
-        throw err;
-      }
-    },
+      },
   );
 }
 
 /** A notification handler that ends the SERVER span of the notification it handles when it settles. */
 export function endingNotification(handler: unknown): unknown {
-  return wrapOnce(handler, (original) =>
-    function (this: unknown, ...args: unknown[]) {
-      const operation = servedOperation();
-      if (!operation || operation.kind !== 'notification' || operation.handlerStarted || operation.isEnded) return original.apply(this, args);
-      operation.handlerStarted = true;
-      try {
-        const result = original.apply(this, args);
-        if (isThenable(result)) {
-          result.then(
-            () => operation.end(),
-            (err: unknown) => operation.endWithException(err),
-          );
-        } else {
-          operation.end();
+  return wrapOnce(
+    handler,
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const operation = servedOperation();
+        if (!operation || operation.kind !== 'notification' || operation.handlerStarted || operation.isEnded)
+          return original.apply(this, args);
+        operation.handlerStarted = true;
+        try {
+          const result = original.apply(this, args);
+          if (isThenable(result)) {
+            result.then(
+              () => operation.end(),
+              (err: unknown) => operation.endWithException(err),
+            );
+          } else {
+            operation.end();
+          }
+          return result;
+        } catch (err) {
+          operation.endWithException(err);
+          throw err;
         }
-        return result;
-      } catch (err) {
-        operation.endWithException(err);
-        throw err;
-      }
-    },
+      },
   );
 }
 
@@ -251,8 +300,12 @@ function recordToolExceptions(server: object, params: Record<string, unknown> | 
   }
 }
 
-/** The catch-all handlers are plain properties, set by the app at any time: wrapped at the first message they may serve. */
-function wrapFallbackHandler(protocol: SdkProtocol, name: 'fallbackRequestHandler' | 'fallbackNotificationHandler', wrap: (handler: unknown) => unknown): void {
+/** The catch-all handlers are plain properties the app may set at any time: wrapped at the first message they serve. */
+function wrapFallbackHandler(
+  protocol: SdkProtocol,
+  name: 'fallbackRequestHandler' | 'fallbackNotificationHandler',
+  wrap: (handler: unknown) => unknown,
+): void {
   const handler = protocol[name];
   if (isFunction(handler)) protocol[name] = wrap(handler);
 }

@@ -55,5 +55,7 @@ export function asException(err: unknown): Error | string {
 
 /** An McpError-like exception with a caller-fault code is a protocol answer, not a failure of the handler. */
 export function isCallerFault(err: unknown): boolean {
-  return isObject(err) && typeof err.code === 'number' && Number.isSafeInteger(err.code) && CALLER_FAULT_CODES.has(err.code);
+  return (
+    isObject(err) && typeof err.code === 'number' && Number.isSafeInteger(err.code) && CALLER_FAULT_CODES.has(err.code)
+  );
 }

@@ -21,7 +21,7 @@ import { respond } from './server-side';
 /** Marks a transport this module wrapped (shared by every copy of @x/mcp-otel in the process). */
 const WRAPPED = Symbol.for('@x/mcp-otel.wrapped');
 
-/** Binds a Protocol to the transport it connects: a new connection, the transport wrapped, a stdio server's stdin watched. */
+/** Binds a Protocol to the transport it connects: a new connection, the transport wrapped, a stdio stdin watched. */
 export function attach(protocol: SdkProtocol & object, transport: SdkTransport & object, ctl: Controller): Connection {
   const connection = registerConnection(protocol, transport, ctl);
   wrapTransport(transport);
@@ -51,7 +51,9 @@ function wrapTransport(transport: SdkTransport & object): void {
       const handle = transport[name];
       if (!isFunction(handle)) continue;
       transport[name] = function (this: unknown, req: unknown, ...rest: unknown[]) {
-        return context.with(withHttpPeer(context.active(), httpPeerOf(req) ?? {}), () => handle.call(this, req, ...rest));
+        return context.with(withHttpPeer(context.active(), httpPeerOf(req) ?? {}), () =>
+          handle.call(this, req, ...rest),
+        );
       };
     }
   } catch {
