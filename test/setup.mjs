@@ -33,21 +33,22 @@ if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
 process.stderr.write(`test setup: ${packed.filename} (${packed.files.length} files) installed in ${APP}\n`);
 
 // More install directories, each with the tarball and its fixture's own dependencies, with the same stamp caching:
-// - .test-work/e2e: the isolated end-to-end package test/e2e, installed with `npm ci` from its own lockfile: the
-//   conformance suite, server-everything (with the client of fixtures/everything in e2e/everything) and the SDK matrix,
+// - .test-work/third-party: the isolated package of third-party software test/third-party, installed with `npm ci`
+//   from its own lockfile: the conformance suite, server-everything (with the client of fixtures/everything in
+//   third-party/everything) and the SDK matrix,
 //   one copy of fixtures/sdk-matrix per SDK version (node_modules/sdk-<version>);
 // - .test-work/app-api-1.9: an app on @opentelemetry/api 1.9 (fixtures/app-api-1.9), with the own-span MCP server;
 // - .test-work/loggers-old: pino 7 and an old winston 3 (fixtures/loggers-old).
 // Each one is installed in a directory of its own process and then renamed into place, so that two setups running at
 // once never extract into the same node_modules; an install missing a file of the tarball is redone.
-const E2E = join(ROOT, 'test', 'e2e');
+const E2E = join(ROOT, 'test', 'third-party');
 const SDK_MATRIX = join(ROOT, 'fixtures', 'sdk-matrix');
-// The e2e lockfile pins what the tarball's dependencies bring only if it lists them at the versions the tarball asks.
+// The third-party lockfile pins what the tarball's dependencies bring only if it lists them at the versions the tarball asks.
 const rootDependencies = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies;
-const e2eDependencies = JSON.parse(readFileSync(join(E2E, 'package.json'), 'utf8')).dependencies;
+const thirdPartyDependencies = JSON.parse(readFileSync(join(E2E, 'package.json'), 'utf8')).dependencies;
 for (const [name, version] of Object.entries(rootDependencies)) {
-  if (e2eDependencies[name] !== version) {
-    throw new Error(`test setup: test/e2e/package.json must list ${name} ${version}, as package.json does (then npm install --package-lock-only in test/e2e)`);
+  if (thirdPartyDependencies[name] !== version) {
+    throw new Error(`test setup: test/third-party/package.json must list ${name} ${version}, as package.json does (then npm install --package-lock-only in test/third-party)`);
   }
 }
 /** Copies a fixture's files over an installed copy, removing the files of an older version of it first. */
@@ -57,9 +58,9 @@ function refreshFiles(source, target) {
 }
 const installs = [
   {
-    dir: join(WORK, 'e2e'),
+    dir: join(WORK, 'third-party'),
     manifests: [join(E2E, 'package.json'), join(E2E, 'package-lock.json'), join(E2E, '.npmrc'), join(SDK_MATRIX, 'package.json')],
-    // The staging directory sits as deep as test/e2e, so the lockfile's `file:../../fixtures/sdk-matrix` holds there.
+    // The staging directory sits as deep as test/third-party, so the lockfile's `file:../../fixtures/sdk-matrix` holds there.
     prepare: (staging) => {
       for (const file of ['package.json', 'package-lock.json', '.npmrc']) cpSync(join(E2E, file), join(staging, file));
       npm(['ci', '--no-audit', '--no-fund', '--ignore-scripts'], staging);

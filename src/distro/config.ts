@@ -1,11 +1,48 @@
 /**
- * Reads the OTEL_* environment once, validates every value, and turns it into a typed configuration. A bad value
- * gives one warning line that names the variable, and the default is used instead: the app always runs on.
+ * Reads the OTEL_* environment once, validates every value, and turns it into a typed configuration: the only reader
+ * of the environment in the distribution (through env.ts's readers). A bad value gives one warning line that names
+ * the variable, and the default is used instead: the app always runs on. Each set of accepted values is one table,
+ * and its type is derived from it.
  */
+import { choices, knownNames, list, oneOf, parseKeyValueList, positiveInteger, text } from './env';
+import type { BadVariable } from './env';
+import type { BatchOptions } from './flush/pending';
+import type { LogLimitsPlan, SpanLimitsPlan } from './plan';
+import type { McpInstrumentationConfig } from '../instrumentation/types';
+import { excludedMethodsFromEnv, metricsResourceUriFromEnv } from '../instrumentation/instrumentation';
 
-export type Signal = 'traces' | 'metrics' | 'logs';
-export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
-export type ExporterName = 'otlp' | 'console';
+export type { BadVariable } from './env';
+export { parseKeyValueList, positiveInteger } from './env';
+
+export const SIGNALS = ['traces', 'metrics', 'logs'] as const;
+export type Signal = (typeof SIGNALS)[number];
+export const PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+export type OtlpProtocol = (typeof PROTOCOLS)[number];
+const EXPORTERS = ['otlp', 'console'] as const;
+export type ExporterName = (typeof EXPORTERS)[number];
+const COMPRESSIONS = ['gzip', 'none'] as const;
+const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+const TEMPORALITIES = ['cumulative', 'delta', 'lowmemory'] as const;
+export const PROPAGATORS = ['tracecontext', 'baggage', 'b3', 'b3multi', 'none'] as const;
+export const RESOURCE_DETECTORS = [
+  'env',
+  'host',
+  'os',
+  'process',
+  'serviceinstance',
+  'container',
+  'alibaba',
+  'aws',
+  'azure',
+  'gcp',
+] as const;
 
 /** Where and how one OTLP exporter sends. */
 export interface OtlpSettings {
@@ -15,7 +52,7 @@ export interface OtlpSettings {
   url: string | undefined;
   headers: Record<string, string>;
   timeoutMillis: number;
-  compression: 'gzip' | 'none';
+  compression: (typeof COMPRESSIONS)[number];
   /**
    * From a configuration file, which is the whole configuration: the exporter is built with the OTEL_EXPORTER_OTLP_*
    * variables out of sight (upstream's exporters would fill what the file leaves out from them).
@@ -30,13 +67,7 @@ export interface SignalConfig extends OtlpSettings {
 }
 
 export interface SamplerConfig {
-  name:
-    | 'always_on'
-    | 'always_off'
-    | 'traceidratio'
-    | 'parentbased_always_on'
-    | 'parentbased_always_off'
-    | 'parentbased_traceidratio';
+  name: (typeof SAMPLERS)[number];
   ratio: number;
 }
 
@@ -46,7 +77,7 @@ export interface DistroConfig {
   logs: SignalConfig;
   metricExportIntervalMillis: number;
   metricExportTimeoutMillis: number;
-  metricTemporality: 'cumulative' | 'delta' | 'lowmemory';
+  metricTemporality: (typeof TEMPORALITIES)[number];
   sampler: SamplerConfig;
   /** undefined: the default (tracecontext, baggage); empty: none. */
   propagators: string[] | undefined;
@@ -67,14 +98,6 @@ export interface DistroConfig {
   mcp: Pick<McpInstrumentationConfig, 'excludedMethods' | 'metricsResourceUri'>;
 }
 
-import type { BatchOptions } from './pending';
-import type { LogLimitsPlan, SpanLimitsPlan } from './plan';
-import type { McpInstrumentationConfig } from '../instrumentation/types';
-import { excludedMethodsFromEnv, metricsResourceUriFromEnv } from '../instrumentation/instrumentation';
-
-/** Receives one message per bad variable. */
-export type BadVariable = (name: string, message: string) => void;
-
 export const DEFAULT_TIMEOUT_MILLIS = 10_000;
 /**
  * A flush at exit never waits longer than this, whatever OTEL_EXPORTER_OTLP_TIMEOUT says: a desktop MCP host sends
@@ -82,57 +105,8 @@ export const DEFAULT_TIMEOUT_MILLIS = 10_000;
  */
 export const FLUSH_TIMEOUT_CAP_MILLIS = 2_000;
 const SIGNAL_PATHS: Record<Signal, string> = { traces: 'v1/traces', metrics: 'v1/metrics', logs: 'v1/logs' };
-const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
-const SAMPLERS: readonly SamplerConfig['name'][] = [
-  'always_on',
-  'always_off',
-  'traceidratio',
-  'parentbased_always_on',
-  'parentbased_always_off',
-  'parentbased_traceidratio',
-];
-export const PROPAGATORS = ['tracecontext', 'baggage', 'b3', 'b3multi', 'none'] as const;
-export const RESOURCE_DETECTORS = [
-  'env',
-  'host',
-  'os',
-  'process',
-  'serviceinstance',
-  'container',
-  'alibaba',
-  'aws',
-  'azure',
-  'gcp',
-] as const;
 /** No cloud metadata probes by default: they cost startup time and print warnings off the cloud. */
 export const DEFAULT_RESOURCE_DETECTORS = ['host', 'os', 'process', 'serviceinstance', 'env'];
-
-function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value ? value : undefined;
-}
-
-function list(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
-  const value = text(env, name);
-  if (value === undefined) return undefined;
-  const items = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  return [...new Set(items)];
-}
-
-/** Reads a positive integer; a bad value is reported and undefined is returned. */
-export function positiveInteger(env: NodeJS.ProcessEnv, name: string, bad: BadVariable): number | undefined {
-  const value = text(env, name);
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) {
-    bad(name, `"${value}" is not a positive whole number; using the default`);
-    return undefined;
-  }
-  return n;
-}
 
 function signalVar(signal: Signal, suffix: string): string {
   return `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_${suffix}`;
@@ -145,9 +119,9 @@ function readExporters(env: NodeJS.ProcessEnv, signal: Signal, bad: BadVariable)
   const chosen: ExporterName[] = [];
   let none = false;
   for (const v of values) {
-    if (v === 'otlp' || v === 'console') chosen.push(v);
+    if ((EXPORTERS as readonly string[]).includes(v)) chosen.push(v as ExporterName);
     else if (v === 'none') none = true;
-    else bad(name, `unknown exporter "${v}" ignored (expected otlp, console or none)`);
+    else bad(name, `unknown exporter "${v}" ignored (expected ${choices([...EXPORTERS, 'none'])})`);
   }
   if (none) {
     if (chosen.length > 0) bad(name, `"none" is combined with other exporters; ${signal} are turned off`);
@@ -157,15 +131,9 @@ function readExporters(env: NodeJS.ProcessEnv, signal: Signal, bad: BadVariable)
   return chosen.length > 0 ? chosen : ['otlp'];
 }
 
-function readProtocol(env: NodeJS.ProcessEnv, signal: Signal, bad: BadVariable): OtlpProtocol {
-  for (const name of [signalVar(signal, 'PROTOCOL'), 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
-    const value = text(env, name);
-    if (value === undefined) continue;
-    if ((PROTOCOLS as readonly string[]).includes(value)) return value as OtlpProtocol;
-    bad(name, `unknown protocol "${value}"; using http/protobuf (expected http/protobuf, http/json or grpc)`);
-    return 'http/protobuf';
-  }
-  return 'http/protobuf';
+/** The signal's own OTEL_EXPORTER_OTLP_{SIGNAL}_{SUFFIX}, then the general OTEL_EXPORTER_OTLP_{SUFFIX}. */
+function signalThenGeneral(signal: Signal, suffix: string): string[] {
+  return [signalVar(signal, suffix), `OTEL_EXPORTER_OTLP_${suffix}`];
 }
 
 function validUrl(value: string): boolean {
@@ -197,50 +165,10 @@ function readUrl(env: NodeJS.ProcessEnv, signal: Signal, protocol: OtlpProtocol,
   return (base.endsWith('/') ? base : base + '/') + SIGNAL_PATHS[signal];
 }
 
-/**
- * Parses the W3C-baggage-like `key=value,key2=value2` lists of OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES
- * (values percent-encoded). A malformed entry is reported and left out; the others are kept. Values are never echoed:
- * headers may hold secrets.
- */
-export function parseKeyValueList(
-  value: string | undefined,
-  name: string,
-  bad: BadVariable,
-  isValidKey: (key: string) => boolean = () => true,
-): Record<string, string> {
-  const result: Record<string, string> = {};
-  value?.split(',').forEach((entry, index) => {
-    if (entry.trim() === '') return;
-    const eq = entry.indexOf('=');
-    const key = eq > 0 ? entry.slice(0, eq).trim() : '';
-    if (key === '' || !isValidKey(key)) {
-      bad(name, `entry ${index + 1} is malformed and ignored (expected key=value pairs separated by commas)`);
-      return;
-    }
-    try {
-      result[key] = decodeURIComponent(entry.slice(eq + 1).trim());
-    } catch {
-      bad(name, `the value of entry ${index + 1} ("${key}") is not valid percent-encoding and is ignored`);
-    }
-  });
-  return result;
-}
-
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function readHeaders(env: NodeJS.ProcessEnv, name: string, bad: BadVariable): Record<string, string> {
   return parseKeyValueList(text(env, name), name, bad, (key) => HTTP_TOKEN.test(key));
-}
-
-function readCompression(env: NodeJS.ProcessEnv, signal: Signal, bad: BadVariable): 'gzip' | 'none' {
-  for (const name of [signalVar(signal, 'COMPRESSION'), 'OTEL_EXPORTER_OTLP_COMPRESSION']) {
-    const value = text(env, name);
-    if (value === undefined) continue;
-    if (value === 'gzip' || value === 'none') return value;
-    bad(name, `unknown compression "${value}"; using none (expected gzip or none)`);
-    return 'none';
-  }
-  return 'none';
 }
 
 /** The general OTEL_EXPORTER_OTLP_* values, read once and shared by the three signals. */
@@ -255,7 +183,7 @@ function readSignal(
   general: GeneralExportValues,
   bad: BadVariable,
 ): SignalConfig {
-  const protocol = readProtocol(env, signal, bad);
+  const protocol = oneOf(env, signalThenGeneral(signal, 'PROTOCOL'), PROTOCOLS, 'http/protobuf', 'protocol', bad);
   const headerName = signalVar(signal, 'HEADERS');
   return {
     signal,
@@ -265,17 +193,12 @@ function readSignal(
     headers: { ...general.headers, ...readHeaders(env, headerName, bad) },
     timeoutMillis:
       positiveInteger(env, signalVar(signal, 'TIMEOUT'), bad) ?? general.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS,
-    compression: readCompression(env, signal, bad),
+    compression: oneOf(env, signalThenGeneral(signal, 'COMPRESSION'), COMPRESSIONS, 'none', 'compression', bad),
   };
 }
 
 function readSampler(env: NodeJS.ProcessEnv, bad: BadVariable): SamplerConfig {
-  let name: SamplerConfig['name'] = 'parentbased_always_on';
-  const rawName = text(env, 'OTEL_TRACES_SAMPLER');
-  if (rawName !== undefined) {
-    if ((SAMPLERS as readonly string[]).includes(rawName)) name = rawName as SamplerConfig['name'];
-    else bad('OTEL_TRACES_SAMPLER', `unknown sampler "${rawName}"; using parentbased_always_on`);
-  }
+  const name = oneOf(env, ['OTEL_TRACES_SAMPLER'], SAMPLERS, 'parentbased_always_on', 'sampler', bad);
   let ratio = 1;
   const rawArg = text(env, 'OTEL_TRACES_SAMPLER_ARG');
   if (rawArg !== undefined) {
@@ -288,29 +211,8 @@ function readSampler(env: NodeJS.ProcessEnv, bad: BadVariable): SamplerConfig {
 }
 
 function readTemporality(env: NodeJS.ProcessEnv, bad: BadVariable): DistroConfig['metricTemporality'] {
-  const name = 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE';
-  const value = text(env, name)?.toLowerCase();
-  if (value === undefined) return 'cumulative';
-  if (value === 'cumulative' || value === 'delta' || value === 'lowmemory') return value;
-  bad(name, `unknown preference "${value}"; using cumulative (expected cumulative, delta or lowmemory)`);
-  return 'cumulative';
-}
-
-function readNames(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  known: readonly string[],
-  bad: BadVariable,
-  reportedElsewhere: readonly string[] = [],
-): string[] | undefined {
-  const values = list(env, name);
-  if (values === undefined) return undefined;
-  return values.filter((v) => {
-    if (known.includes(v)) return true;
-    if (reportedElsewhere.includes(v)) return false;
-    bad(name, `unknown name "${v}" ignored`);
-    return false;
-  });
+  const names = ['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE'];
+  return oneOf(env, names, TEMPORALITIES, 'cumulative', 'preference', bad, (value) => value.toLowerCase());
 }
 
 function readPropagators(env: NodeJS.ProcessEnv, bad: BadVariable): string[] | undefined {
@@ -318,7 +220,7 @@ function readPropagators(env: NodeJS.ProcessEnv, bad: BadVariable): string[] | u
   // Upstream's 3.x line dropped the deprecated jaeger propagator: say so rather than "unknown".
   if (list(env, name)?.includes('jaeger'))
     bad(name, '"jaeger" is no longer in OpenTelemetry JS (deprecated upstream) and is ignored');
-  const names = readNames(env, name, PROPAGATORS, bad, ['jaeger']);
+  const names = knownNames(env, name, PROPAGATORS, bad, ['jaeger']);
   return names?.includes('none') ? [] : names;
 }
 
@@ -329,13 +231,13 @@ export function readInstrumentationNames(
   bad: BadVariable,
 ): Pick<DistroConfig, 'enabledInstrumentations' | 'disabledInstrumentations'> {
   return {
-    enabledInstrumentations: readNames(env, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS', known, bad),
-    disabledInstrumentations: readNames(env, 'OTEL_NODE_DISABLED_INSTRUMENTATIONS', known, bad) ?? [],
+    enabledInstrumentations: knownNames(env, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS', known, bad),
+    disabledInstrumentations: knownNames(env, 'OTEL_NODE_DISABLED_INSTRUMENTATIONS', known, bad) ?? [],
   };
 }
 
 function readResourceDetectors(env: NodeJS.ProcessEnv, bad: BadVariable): string[] {
-  const values = readNames(env, 'OTEL_NODE_RESOURCE_DETECTORS', [...RESOURCE_DETECTORS, 'all', 'none'], bad);
+  const values = knownNames(env, 'OTEL_NODE_RESOURCE_DETECTORS', [...RESOURCE_DETECTORS, 'all', 'none'], bad);
   if (values === undefined) return DEFAULT_RESOURCE_DETECTORS;
   let detectors: string[];
   if (values.includes('all')) detectors = [...RESOURCE_DETECTORS];

@@ -7,7 +7,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { DistroConfig, OtlpSettings, SamplerConfig, SignalConfig } from './config';
 import { FLUSH_TIMEOUT_CAP_MILLIS } from './config';
-import type { BatchOptions } from './pending';
+import type { BatchOptions } from './flush/pending';
 import type { McpInstrumentationConfig } from '../instrumentation/types';
 
 export type ExporterPlan = { kind: 'otlp'; otlp: OtlpSettings } | { kind: 'console' };

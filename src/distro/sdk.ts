@@ -32,10 +32,10 @@ import {
   StderrMetricExporter,
   StderrSpanExporter,
 } from './exporters';
-import { DEFAULT_QUEUE, PendingAwareSpanProcessor, PendingItems, trackingExporter } from './pending';
-import type { BatchOptions, ItemExporter } from './pending';
+import { DEFAULT_QUEUE, PendingAwareSpanProcessor, PendingItems, trackingExporter } from './flush/pending';
+import type { BatchOptions, ItemExporter } from './flush/pending';
 import { requireVia } from './resolve';
-import type { SyncFlushSource } from './exit-flush';
+import type { SyncFlushSource } from './flush/exit-flush';
 import type { ProcessorPlan, SamplerPlan, TelemetryPlan } from './plan';
 import { McpLogRecordProcessor } from '../instrumentation/logs';
 
@@ -219,7 +219,8 @@ export function createComponents(plan: TelemetryPlan, resource: Resource): Compo
     const processors = buildProcessors<LogRecordProcessor, LogRecordExporter>(plan.logs.processors, syncFlushSources, {
       simple: (exporter) => new SimpleLogRecordProcessor({ exporter }),
       batching: (exporter, options) => {
-        const { PendingAwareLogRecordProcessor } = require('./pending-logs') as typeof import('./pending-logs');
+        const { PendingAwareLogRecordProcessor } =
+          require('./flush/pending-logs') as typeof import('./flush/pending-logs');
         return new PendingAwareLogRecordProcessor(exporter, options);
       },
       console: () => new StderrLogRecordExporter(),

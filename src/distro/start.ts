@@ -16,7 +16,7 @@ import {
 } from './instrumentations';
 import { planFromEnv } from './plan';
 import type { ExporterPlan, TelemetryPlan } from './plan';
-import { installProcessHooks } from './process-hooks';
+import { installProcessHooks } from './flush/process-hooks';
 import { McpInstrumentation, MCP_SDK_ESM_INCLUDE } from '../instrumentation/instrumentation';
 import { buildResource } from './resource';
 import { createComponents, registerGlobals } from './sdk';

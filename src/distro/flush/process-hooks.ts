@@ -13,7 +13,7 @@
  */
 import { diag } from '@opentelemetry/api';
 import { collectExitRequests, postSynchronously } from './exit-flush';
-import type { RunningTelemetry } from './sdk';
+import type { RunningTelemetry } from '../sdk';
 
 /** Resolves to true when the promise settled in time, false when the time ran out. */
 function bounded(promise: Promise<unknown>, timeoutMillis: number): Promise<boolean> {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { readConfig, parseKeyValueList } = require('../dist/distro/config.js');
+const { readConfig, parseKeyValueList } = require('../../dist/distro/config.js');
 
 const KNOWN = ['http', 'undici', 'pino', 'winston', 'express', 'fs'];
 
@@ -165,7 +165,7 @@ test('metric temporality preference: cumulative by default, delta and lowmemory 
   assert.deepEqual(warnings.map((w) => w.name), ['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE']);
 });
 
-const { planFromEnv } = require('../dist/distro/plan.js');
+const { planFromEnv } = require('../../dist/distro/plan.js');
 
 function plan(env) {
   const warnings = [];

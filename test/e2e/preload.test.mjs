@@ -4,8 +4,8 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { startReceiver } from './helpers/otlp-receiver.mjs';
-import { APP_DIR, PRELOAD, STDIO_INPUT, childEnv, diagLines, run, start, waitForStderr } from './helpers/processes.mjs';
+import { startReceiver } from '../helpers/otlp-receiver.mjs';
+import { APP_DIR, PRELOAD, STDIO_INPUT, childEnv, diagLines, run, start, waitForStderr } from '../helpers/processes.mjs';
 
 let receiver;
 before(async () => {

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { diag } from '@opentelemetry/api';
-import type { OtlpSettings } from './config';
+import type { OtlpSettings } from '../config';
 import type { PendingItems } from './pending';
 
 export interface ExitRequest {

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { startReceiver } from './helpers/otlp-receiver.mjs';
-import { MINIMUM_NODE, nodeBin, UNSUPPORTED_NODE } from './helpers/nodes.mjs';
-import { APP_DIR, PRELOAD, ROOT, STDIO_INPUT, run } from './helpers/processes.mjs';
+import { startReceiver } from '../helpers/otlp-receiver.mjs';
+import { MINIMUM_NODE, nodeBin, UNSUPPORTED_NODE } from '../helpers/nodes.mjs';
+import { APP_DIR, PRELOAD, ROOT, STDIO_INPUT, run } from '../helpers/processes.mjs';
 
 const OTLP_SERVER = 2;
 const OTLP_INTERNAL = 1;

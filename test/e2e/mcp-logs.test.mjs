@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startReceiver } from './helpers/otlp-receiver.mjs';
-import { ROOT, run } from './helpers/processes.mjs';
+import { startReceiver } from '../helpers/otlp-receiver.mjs';
+import { ROOT, run } from '../helpers/processes.mjs';
 
 let receiver;
 before(async () => {
@@ -108,7 +108,7 @@ test('OTEL_LOGS_EXPORTER=none: no log export, the lines are still correlated', a
 });
 
 test('MCP logging levels map to OpenTelemetry severities', async () => {
-  const { protocolLogRecord } = await import('../dist/instrumentation/logs.js');
+  const { protocolLogRecord } = await import('../../dist/instrumentation/logs.js');
   const { ROOT_CONTEXT } = await import('@opentelemetry/api');
   const levels = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
   assert.deepEqual(

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { errorCodeOutcome, exceptionErrorType, exceptionMessage, asException, isCallerFault } = require('../dist/instrumentation/status.js');
+const { errorCodeOutcome, exceptionErrorType, exceptionMessage, asException, isCallerFault } = require('../../dist/instrumentation/status.js');
 
 test('JSON-RPC error codes: always the status code; an error except a caller fault on the server side', () => {
   const table = [

@@ -2,7 +2,7 @@
 // the preload, export over OTLP/HTTP JSON to the demo's own receiver, and the demo prints the trace as a tree on stderr.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ROOT, run } from './helpers/processes.mjs';
+import { ROOT, run } from '../helpers/processes.mjs';
 
 const PROTOCOL = 'mcp=2025-11-25'; // the latest protocol version of the pinned SDK (1.32.2), which both sides agree on
 

@@ -6,8 +6,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } fro
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startReceiver } from './helpers/otlp-receiver.mjs';
-import { APP_DIR, ROOT, STDIO_INPUT, run, start, waitForStderr } from './helpers/processes.mjs';
+import { startReceiver } from '../helpers/otlp-receiver.mjs';
+import { APP_DIR, ROOT, STDIO_INPUT, run, start, waitForStderr } from '../helpers/processes.mjs';
 
 const WRAPPER = join(APP_DIR, 'node_modules', '.bin', 'mcp-otel');
 const REGISTER = join(APP_DIR, 'node_modules', '@x', 'mcp-otel', 'register.mjs');

@@ -2,20 +2,20 @@
 // server-everything over Streamable HTTP, twice: once bare and once under `node --import @x/mcp-otel/register`. The
 // instrumentation must change no protocol behaviour, so both runs must give the same result, check by check; the
 // preloaded run must export the MCP server spans of what the suite did. Both packages come from the lockfile of
-// test/e2e (.test-work/e2e); test/e2e/conformance-baseline.yml lists the scenarios server-everything fails either way.
+// test/third-party (.test-work/third-party); test/third-party/conformance-baseline.yml lists the scenarios server-everything fails either way.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pathToFileURL } from 'node:url';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startReceiver } from './helpers/otlp-receiver.mjs';
-import { PRELOAD, ROOT, diagLines, run, startListening } from './helpers/processes.mjs';
+import { startReceiver } from '../helpers/otlp-receiver.mjs';
+import { PRELOAD, ROOT, diagLines, run, startListening } from '../helpers/processes.mjs';
 
-const E2E = join(ROOT, '.test-work', 'e2e');
+const E2E = join(ROOT, '.test-work', 'third-party');
 const EVERYTHING = join(E2E, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
 const CONFORMANCE = join(E2E, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
-const BASELINE = join(ROOT, 'test', 'e2e', 'conformance-baseline.yml');
+const BASELINE = join(ROOT, 'test', 'third-party', 'conformance-baseline.yml');
 const LISTEN_LOCAL = join(E2E, 'everything', 'listen-local.mjs');
 const SERVICE = 'conformance-everything';
 const SERVER = 2;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AggregationType } from '@opentelemetry/sdk-metrics';
-import { histogramPoints, setUp } from './helpers/in-memory-otel.mjs';
+import { histogramPoints, setUp } from '../helpers/in-memory-otel.mjs';
 
 const view = {
   instrumentName: 'mcp.server.operation.duration',

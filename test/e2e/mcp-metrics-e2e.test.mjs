@@ -2,8 +2,8 @@
 // only at shutdown (the export interval is a minute), so nothing of the last interval may be lost.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startReceiver } from './helpers/otlp-receiver.mjs';
-import { run } from './helpers/processes.mjs';
+import { startReceiver } from '../helpers/otlp-receiver.mjs';
+import { run } from '../helpers/processes.mjs';
 
 let receiver;
 before(async () => {

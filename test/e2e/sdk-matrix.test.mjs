@@ -1,17 +1,17 @@
 // The MCP SDK version matrix, end to end: for every SDK version x module format x transport, a client process under
 // the preload talks to a server process under the preload (`node --import @x/mcp-otel/register`), calls a tool that
 // succeeds, one that answers with an isError result and one that throws, and both export to one OTLP receiver.
-// Client and server are fixtures/sdk-matrix, installed by test/setup.mjs from the lockfile of test/e2e as one copy per
-// version (.test-work/e2e/node_modules/sdk-<version>), with npm `overrides` forcing the SDK under each copy.
+// Client and server are fixtures/sdk-matrix, installed by test/setup.mjs from the lockfile of test/third-party as one copy per
+// version (.test-work/third-party/node_modules/sdk-<version>), with npm `overrides` forcing the SDK under each copy.
 // Where an SDK version lacks a module format or a transport, the combination is reported as skipped, with the reason.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startReceiver } from './helpers/otlp-receiver.mjs';
-import { ROOT, diagLines, run, startListening } from './helpers/processes.mjs';
+import { startReceiver } from '../helpers/otlp-receiver.mjs';
+import { ROOT, diagLines, run, startListening } from '../helpers/processes.mjs';
 
-const MODULES = join(ROOT, '.test-work', 'e2e', 'node_modules');
+const MODULES = join(ROOT, '.test-work', 'third-party', 'node_modules');
 const SERVER = 2;
 const CLIENT = 3;
 const UNSET = 0;
@@ -46,8 +46,8 @@ function unsupported(sdk, format, transport) {
   return undefined;
 }
 
-test('the matrix covers every SDK version the e2e package installs', () => {
-  const { overrides } = JSON.parse(readFileSync(join(ROOT, 'test', 'e2e', 'package.json'), 'utf8'));
+test('the matrix covers every SDK version the third-party package installs', () => {
+  const { overrides } = JSON.parse(readFileSync(join(ROOT, 'test', 'third-party', 'package.json'), 'utf8'));
   const installed = Object.entries(overrides).map(([alias, forced]) => {
     assert.equal(alias, `sdk-${forced['@modelcontextprotocol/sdk']}`);
     return forced['@modelcontextprotocol/sdk'];

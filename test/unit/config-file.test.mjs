@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ROOT } from './helpers/processes.mjs';
+import { ROOT } from '../helpers/processes.mjs';
 
 const require = createRequire(import.meta.url);
-const { readConfigFile } = require('../dist/distro/config-file.js');
+const { readConfigFile } = require('../../dist/distro/config-file.js');
 const { DiagLogLevel } = require('@opentelemetry/api');
 
 const DIR = join(ROOT, '.test-work', `config-files-${process.pid}`);

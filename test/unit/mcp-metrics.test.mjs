@@ -2,7 +2,7 @@
 // attribute sets, on both sides, for requests, notifications, errors and sessions.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { histogramPoints, setUp } from './helpers/in-memory-otel.mjs';
+import { histogramPoints, setUp } from '../helpers/in-memory-otel.mjs';
 
 const { Client, McpServer, InMemoryTransport, StdioServerTransport, types, z } = await setUp();
 const VERSION = types.LATEST_PROTOCOL_VERSION;

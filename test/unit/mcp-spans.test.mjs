@@ -3,13 +3,13 @@
 import { after, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { exporter, finishedSpans, setUp } from './helpers/in-memory-otel.mjs';
+import { exporter, finishedSpans, setUp } from '../helpers/in-memory-otel.mjs';
 
 const { instrumentation, Client, Server, McpServer, ResourceTemplate, InMemoryTransport, types, z } = await setUp({
   excludedMethods: ['notifications/progress'],
 });
 const { CallToolRequestSchema, CreateMessageRequestSchema, ListToolsRequestSchema, LoggingMessageNotificationSchema, McpError, ErrorCode } = types;
-const { injectTraceContext, extractTraceContext, getTracer, McpInstrumentation } = await import('../dist/index.js');
+const { injectTraceContext, extractTraceContext, getTracer, McpInstrumentation } = await import('../../dist/index.js');
 const appTracer = trace.getTracer('test-app');
 
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/;

@@ -3,8 +3,8 @@
 // OTLP/HTTP protobuf to a receiver. The client's and the server's spans must form one trace.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startReceiver } from './helpers/otlp-receiver.mjs';
-import { run, startListening, stopWithSigterm } from './helpers/processes.mjs';
+import { startReceiver } from '../helpers/otlp-receiver.mjs';
+import { run, startListening, stopWithSigterm } from '../helpers/processes.mjs';
 
 const OTLP_CLIENT = 3;
 const OTLP_SERVER = 2;

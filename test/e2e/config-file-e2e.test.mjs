@@ -5,8 +5,8 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startReceiver } from './helpers/otlp-receiver.mjs';
-import { APP_DIR, STDIO_INPUT, diagLines, run, start, waitForStderr } from './helpers/processes.mjs';
+import { startReceiver } from '../helpers/otlp-receiver.mjs';
+import { APP_DIR, STDIO_INPUT, diagLines, run, start, waitForStderr } from '../helpers/processes.mjs';
 
 const OTLP_CLIENT = 3;
 const OTLP_SERVER = 2;

@@ -1,14 +1,14 @@
 // End to end with the reference server: an SDK client under the preload spawns @modelcontextprotocol/server-everything
-// under the preload over stdio (fixtures/everything/client.mjs, run from .test-work/e2e/everything, where test/setup.mjs
-// installed the e2e package and the packed tarball), and makes one call of each kind. Both processes export to one OTLP
+// under the preload over stdio (fixtures/everything/client.mjs, run from .test-work/third-party/everything, where test/setup.mjs
+// installed the third-party package and the packed tarball), and makes one call of each kind. Both processes export to one OTLP
 // receiver; service.name tells them apart.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startReceiver } from './helpers/otlp-receiver.mjs';
-import { ROOT, diagLines, run } from './helpers/processes.mjs';
+import { startReceiver } from '../helpers/otlp-receiver.mjs';
+import { ROOT, diagLines, run } from '../helpers/processes.mjs';
 
-const EVERYTHING_DIR = join(ROOT, '.test-work', 'e2e', 'everything');
+const EVERYTHING_DIR = join(ROOT, '.test-work', 'third-party', 'everything');
 const SERVER = 2;
 const CLIENT = 3;
 const UNSET = 0;

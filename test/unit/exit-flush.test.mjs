@@ -1,0 +1,112 @@
+// Unit tests of what the flush at process exit relies on: the bounded set of undelivered items, the exporter wrappers
+// that keep it, and the serialization of what is pending into OTLP requests (decoded back here).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { gunzipSync } from 'node:zlib';
+
+const require = createRequire(import.meta.url);
+const { PendingItems, forgettingExporter, trackingExporter } = require('../../dist/distro/flush/pending.js');
+const { collectExitRequests } = require('../../dist/distro/flush/exit-flush.js');
+const { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace');
+const root = require('otlp-proto-root/build/src/generated/root.js');
+const TraceRequest = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+
+/** Finished spans, as a batch processor would hold them. */
+function spans(...names) {
+  const memory = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: memory })] });
+  const tracer = provider.getTracer('exit-flush-test');
+  for (const name of names) tracer.startSpan(name, { attributes: { 'test.name': name } }).end();
+  const finished = memory.getFinishedSpans();
+  assert.equal(finished.length, names.length);
+  return finished;
+}
+
+const settings = (extra = {}) => ({
+  signal: 'traces',
+  protocol: 'http/protobuf',
+  url: 'http://127.0.0.1:4318/v1/traces',
+  headers: { authorization: 'Bearer t' },
+  timeoutMillis: 1000,
+  compression: 'none',
+  ...extra,
+});
+
+test('PendingItems: insertion order, a cap that drops the oldest, a count of everything added, drained once', () => {
+  const pending = new PendingItems(2);
+  for (const item of ['a', 'b', 'c']) pending.add(item);
+  assert.equal(pending.size, 2);
+  assert.equal(pending.added, 3);
+  pending.deleteAll(['b']);
+  assert.deepEqual(pending.drain(), ['c']);
+  assert.equal(pending.size, 0);
+  assert.deepEqual(pending.drain(), []);
+});
+
+test('the exporter wrappers: a completed export forgets its items; a simple processor’s items are pending in flight', () => {
+  let finish;
+  const exporter = { export: (items, done) => (finish = done), shutdown: () => Promise.resolve() };
+  const batched = new PendingItems(10);
+  batched.add('x');
+  batched.add('y');
+  forgettingExporter(exporter, batched).export(['x'], () => {});
+  assert.equal(batched.size, 2);
+  finish({ code: 1 });
+  assert.deepEqual(batched.drain(), ['y']);
+
+  const simple = new PendingItems(10);
+  const results = [];
+  const tracked = trackingExporter(exporter, simple);
+  tracked.export(['z'], (result) => results.push(result.code));
+  assert.deepEqual([...simple.drain()], ['z']);
+  tracked.export(['w'], (result) => results.push(result.code));
+  finish({ code: 0 });
+  assert.equal(simple.size, 0);
+  assert.deepEqual(results, [0]);
+  assert.equal(typeof tracked.shutdown, 'function');
+});
+
+test('collectExitRequests: one OTLP protobuf request per source with its headers, gzipped when asked; JSON too', () => {
+  const pending = new PendingItems(10);
+  for (const span of spans('first', 'second')) pending.add(span);
+  const [plain] = collectExitRequests([{ config: settings(), pending }]);
+  assert.equal(plain.url, 'http://127.0.0.1:4318/v1/traces');
+  assert.deepEqual(plain.headers, { authorization: 'Bearer t', 'content-type': 'application/x-protobuf' });
+  const decoded = TraceRequest.toObject(TraceRequest.decode(plain.body), { longs: String });
+  const names = decoded.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((x) => x.name)));
+  assert.deepEqual(names, ['first', 'second']);
+  assert.equal(pending.size, 0);
+
+  const zipped = new PendingItems(10);
+  for (const span of spans('third')) zipped.add(span);
+  const json = new PendingItems(10);
+  for (const span of spans('fourth')) json.add(span);
+  const [gzip, asJson] = collectExitRequests([
+    { config: settings({ compression: 'gzip' }), pending: zipped },
+    { config: settings({ protocol: 'http/json', headers: {} }), pending: json },
+  ]);
+  assert.equal(gzip.headers['content-encoding'], 'gzip');
+  const unzipped = TraceRequest.decode(gunzipSync(gzip.body));
+  assert.equal(unzipped.resourceSpans[0].scopeSpans[0].spans[0].name, 'third');
+  assert.deepEqual(asJson.headers, { 'content-type': 'application/json' });
+  assert.equal(JSON.parse(Buffer.from(asJson.body).toString('utf8')).resourceSpans[0].scopeSpans[0].spans[0].name, 'fourth');
+});
+
+test('collectExitRequests: nothing pending, no URL, or gRPC (no synchronous path): no request', () => {
+  const empty = new PendingItems(10);
+  const grpc = new PendingItems(10);
+  for (const span of spans('lost')) grpc.add(span);
+  const noUrl = new PendingItems(10);
+  for (const span of spans('nowhere')) noUrl.add(span);
+  assert.equal(grpc.size + noUrl.size, 2);
+  assert.deepEqual(
+    collectExitRequests([
+      { config: settings(), pending: empty },
+      { config: settings({ protocol: 'grpc' }), pending: grpc },
+      { config: settings({ url: undefined }), pending: noUrl },
+    ]),
+    [],
+  );
+  assert.equal(grpc.size, 0);
+});
