@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { DiagLogLevel } from '@opentelemetry/api';
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import { DEFAULT_TIMEOUT_MILLIS } from './config';
-import type { OtlpProtocol, OtlpSettings, Signal } from './config';
+import type { ConfigFileSource, OtlpProtocol, OtlpSettings, Signal } from './config';
 import { flushTimeoutFor } from './plan';
 import type {
   ExporterPlan,
@@ -289,7 +289,7 @@ class PlanReader {
     });
   }
 
-  resource(model: ConfigModel['resource'], env: NodeJS.ProcessEnv): TelemetryPlan['resource'] {
+  resource(model: ConfigModel['resource'], serviceName: string | undefined): TelemetryPlan['resource'] {
     this.applied('resource', model, APPLIED.resource);
     const attributes: Attributes = {};
     const detectors: string[] = [];
@@ -313,7 +313,6 @@ class PlanReader {
       }
       detectors.push(...ours[name]);
       // The service detector also takes service.name from OTEL_SERVICE_NAME; the file's own attributes win over it.
-      const serviceName = env.OTEL_SERVICE_NAME?.trim();
       if (name === 'service' && serviceName) attributes['service.name'] = serviceName;
     });
     // attributes over attributes_list; upstream drops the whole list (with its own warning) when an entry is malformed.
@@ -367,16 +366,15 @@ function yamlError(path: string): string | undefined {
 }
 
 /**
- * Reads the file named by OTEL_CONFIG_FILE into a plan. Never throws: a file it cannot use is `unusable`. `env` is
- * process.env: upstream's reader takes the file name and the substituted values from there.
+ * Reads the file named by OTEL_CONFIG_FILE into a plan. Never throws: a file it cannot use is `unusable`. `source` is
+ * what config.ts read of process.env, which upstream's reader reads too (the file name, the substituted values).
  */
 export function readConfigFile(
-  env: NodeJS.ProcessEnv,
+  source: ConfigFileSource,
   warn: FileWarning,
   instrumentationNames: { enabled: string[] | undefined; disabled: string[] },
 ): ConfigFileResult {
-  // As given: upstream's reader opens the name untrimmed, so the messages name the same file.
-  const path = env.OTEL_CONFIG_FILE ?? '';
+  const { path } = source;
   let model: ConfigModel;
   let configuration: ConfigurationHelpers & { createConfigFactory(): { getConfigModel(): ConfigModel } };
   try {
@@ -403,7 +401,7 @@ export function readConfigFile(
   };
   const plan: TelemetryPlan = {
     propagators: read.propagators(model.propagator),
-    resource: read.resource(model.resource, env),
+    resource: read.resource(model.resource, source.serviceName),
     mcp: read.mcp(model['instrumentation/development']),
     enabledInstrumentations: instrumentationNames.enabled,
     disabledInstrumentations: instrumentationNames.disabled,

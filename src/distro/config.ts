@@ -30,6 +30,8 @@ const SAMPLERS = [
   'parentbased_traceidratio',
 ] as const;
 const TEMPORALITIES = ['cumulative', 'delta', 'lowmemory'] as const;
+export const LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
 export const PROPAGATORS = ['tracecontext', 'baggage', 'b3', 'b3multi', 'none'] as const;
 export const RESOURCE_DETECTORS = [
   'env',
@@ -222,6 +224,27 @@ function readPropagators(env: NodeJS.ProcessEnv, bad: BadVariable): string[] | u
     bad(name, '"jaeger" is no longer in OpenTelemetry JS (deprecated upstream) and is ignored');
   const names = knownNames(env, name, PROPAGATORS, bad, ['jaeger']);
   return names?.includes('none') ? [] : names;
+}
+
+/**
+ * OTEL_LOG_LEVEL, any case; read first and alone, since the diag logger's level decides which of the other warnings
+ * are shown.
+ */
+export function readLogLevel(env: NodeJS.ProcessEnv, bad: BadVariable): LogLevelName {
+  return oneOf(env, ['OTEL_LOG_LEVEL'], LOG_LEVELS, 'warn', 'level', bad, (value) => value.toLowerCase());
+}
+
+/** What a configuration file needs of the environment: its path, as given, and OTEL_SERVICE_NAME for its detector. */
+export interface ConfigFileSource {
+  path: string;
+  serviceName: string | undefined;
+}
+
+/** OTEL_CONFIG_FILE: when set, the file is the whole configuration (config-file.ts). */
+export function readConfigFileSource(env: NodeJS.ProcessEnv): ConfigFileSource | undefined {
+  // As given, untrimmed: upstream's reader opens that name, so the messages name the same file.
+  if (text(env, 'OTEL_CONFIG_FILE') === undefined) return undefined;
+  return { path: env.OTEL_CONFIG_FILE!, serviceName: text(env, 'OTEL_SERVICE_NAME') };
 }
 
 /** OTEL_NODE_ENABLED_INSTRUMENTATIONS and OTEL_NODE_DISABLED_INSTRUMENTATIONS, by the names in `known`. */

@@ -1,17 +1,19 @@
 import { inspect } from 'node:util';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
+import { readLogLevel } from './config';
+import type { LogLevelName } from './config';
 
 export const LOG_PREFIX = '@x/mcp-otel';
 
-const LEVELS: Record<string, DiagLogLevel> = {
-  NONE: DiagLogLevel.NONE,
-  ERROR: DiagLogLevel.ERROR,
-  WARN: DiagLogLevel.WARN,
-  INFO: DiagLogLevel.INFO,
-  DEBUG: DiagLogLevel.DEBUG,
-  VERBOSE: DiagLogLevel.VERBOSE,
-  ALL: DiagLogLevel.ALL,
+const LEVELS: Record<LogLevelName, DiagLogLevel> = {
+  none: DiagLogLevel.NONE,
+  error: DiagLogLevel.ERROR,
+  warn: DiagLogLevel.WARN,
+  info: DiagLogLevel.INFO,
+  debug: DiagLogLevel.DEBUG,
+  verbose: DiagLogLevel.VERBOSE,
+  all: DiagLogLevel.ALL,
 };
 
 /** Writes one diagnostic line to stderr. Never to stdout: a stdio MCP server speaks JSON-RPC there. */
@@ -82,20 +84,8 @@ export class StderrDiagLogger implements DiagLogger {
  */
 export function installDiagLogger(env: NodeJS.ProcessEnv): StderrDiagLogger {
   const logger = new StderrDiagLogger();
-  const raw = env.OTEL_LOG_LEVEL?.trim();
-  let level = DiagLogLevel.WARN;
-  let bad = false;
-  if (raw) {
-    const known = LEVELS[raw.toUpperCase()];
-    if (known === undefined) bad = true;
-    else level = known;
-  }
-  logger.setLevel(level);
-  if (bad) {
-    logger.badVariable(
-      'OTEL_LOG_LEVEL',
-      `unknown level "${raw}"; using warn (expected none, error, warn, info, debug, verbose or all)`,
-    );
-  }
+  // At warn until the level is known, so that a bad OTEL_LOG_LEVEL is itself said.
+  logger.setLevel(DiagLogLevel.WARN);
+  logger.setLevel(LEVELS[readLogLevel(env, logger.badVariable.bind(logger))]);
   return logger;
 }

@@ -3,7 +3,8 @@
  * this is the main thread, the first preload in the process, a supported Node, and that OTEL_SDK_DISABLED is not set.
  */
 import { diag } from '@opentelemetry/api';
-import { readConfig, readInstrumentationNames } from './config';
+import { readConfig, readConfigFileSource, readInstrumentationNames } from './config';
+import type { ConfigFileSource } from './config';
 import { readConfigFile } from './config-file';
 import { installDiagLogger } from './diag';
 import type { StderrDiagLogger } from './diag';
@@ -28,8 +29,6 @@ const MCP = 'mcp';
 /** How long the preload waits for the ESM hook before letting the app start anyway. */
 const ESM_HOOK_TIMEOUT_MILLIS = 5_000;
 
-const usesConfigFile = (env: NodeJS.ProcessEnv) => (env.OTEL_CONFIG_FILE ?? '').trim() !== '';
-
 /**
  * The plan from OTEL_CONFIG_FILE when it is set (then the file is the whole configuration, but for the choice of
  * instrumentations, which stays with OTEL_NODE_*_INSTRUMENTATIONS as in upstream's register), else from the OTEL_*
@@ -37,14 +36,15 @@ const usesConfigFile = (env: NodeJS.ProcessEnv) => (env.OTEL_CONFIG_FILE ?? '').
  */
 function readPlan(
   env: NodeJS.ProcessEnv,
+  file: ConfigFileSource | undefined,
   known: readonly string[],
   logger: StderrDiagLogger,
 ): TelemetryPlan | undefined {
   const bad = logger.badVariable.bind(logger);
-  if (!usesConfigFile(env)) return planFromEnv(readConfig(env, known, bad));
+  if (file === undefined) return planFromEnv(readConfig(env, known, bad));
   const warnings: string[] = [];
   const names = readInstrumentationNames(env, known, bad);
-  const result = readConfigFile(env, (message) => warnings.push(message), {
+  const result = readConfigFile(file, (message) => warnings.push(message), {
     enabled: names.enabledInstrumentations,
     disabled: names.disabledInstrumentations,
   });
@@ -66,9 +66,10 @@ const exporterNames = (exporters: readonly { exporter: ExporterPlan }[] | undefi
 export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // With a configuration file, its log_level is the level (set once the file is read); OTEL_LOG_LEVEL is not read,
   // so the line that says why a file cannot be used is never silenced by it.
-  const logger = installDiagLogger(usesConfigFile(env) ? {} : env);
+  const file = readConfigFileSource(env);
+  const logger = installDiagLogger(file ? {} : env);
   const catalog = upstreamCatalog();
-  const plan = readPlan(env, [MCP, ...catalog.names], logger);
+  const plan = readPlan(env, file, [MCP, ...catalog.names], logger);
   if (plan === undefined) return;
 
   // MCP is what this distribution is for: it stays on unless OTEL_NODE_DISABLED_INSTRUMENTATIONS names it, also
@@ -87,7 +88,7 @@ export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise
     `@x/mcp-otel ${VERSION} started: ` +
       `traces=${exporterNames(plan.traces?.processors)} metrics=${exporterNames(plan.metrics?.readers)} ` +
       `logs=${exporterNames(plan.logs?.processors)} instrumentations=${[...(mcp ? [MCP] : []), ...names].join(',')}` +
-      (usesConfigFile(env) ? ` config=${env.OTEL_CONFIG_FILE}` : ''),
+      (file ? ` config=${file.path}` : ''),
   );
   await esmHook?.ready(ESM_HOOK_TIMEOUT_MILLIS);
 }

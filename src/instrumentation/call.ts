@@ -5,6 +5,8 @@
  */
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { Attributes, AttributeValue, Context, Histogram, Link, LogRecord, Span } from '@opentelemetry/api';
+import { methodRule } from './methods';
+import type { MethodRule } from './methods';
 import { pick, secondsSince } from './metrics';
 import type { Side } from './metrics';
 import { ATTR_ERROR_TYPE, ATTR_RPC_RESPONSE_STATUS_CODE } from './semconv';
@@ -40,6 +42,8 @@ export class Operation {
   exceptionMessage?: string;
   /** A received notification: a handler of ours took over the ending. */
   handlerStarted = false;
+  /** What is particular to the operation's method (methods.ts), looked up once. */
+  readonly rule: MethodRule;
 
   constructor(
     readonly side: Side,
@@ -51,7 +55,9 @@ export class Operation {
     readonly attributes: Attributes,
     private readonly histogram: Histogram | undefined,
     private readonly metricKeys: readonly string[],
-  ) {}
+  ) {
+    this.rule = methodRule(method);
+  }
 
   get isEnded(): boolean {
     return this.ended;

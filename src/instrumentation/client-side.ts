@@ -18,8 +18,8 @@ import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
 import { observe } from './promises';
 import { injectTraceContext } from './propagation';
-import { isObject, sessionIdOf, transportOf } from './sdk-internals';
-import type { JsonRpcError, JsonRpcMessage, RequestOptions, SdkProtocol, SdkTransport } from './sdk-internals';
+import { isObject, sendWith, sessionIdOf, transportOf } from './sdk-internals';
+import type { JsonRpcError, JsonRpcMessage, RequestOptions, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
 import {
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCP_PROTOCOL_VERSION,
@@ -151,7 +151,7 @@ function settleRequest(
   options: RequestOptions | undefined,
 ): void {
   forget(connection, id, operation);
-  const rule = methodRule(operation.method);
+  const { rule } = operation;
   if (err === undefined) {
     if (rule.negotiates && isObject(value) && typeof value.protocolVersion === 'string') {
       if (connection) {
@@ -187,7 +187,7 @@ function settleRequest(
 export function sendNotification(
   connection: Connection,
   message: JsonRpcMessage & { method: string },
-  send: (message: unknown) => unknown,
+  sender: Sender,
 ): unknown {
   const { ctl } = connection;
   const { method } = message;
@@ -201,7 +201,7 @@ export function sendNotification(
   const out = withTraceContext(message, ctx);
   let sent: unknown;
   try {
-    sent = context.with(ctx, () => send(out));
+    sent = context.with(ctx, () => sendWith(sender, out));
   } catch (err) {
     operation?.endWithException(err);
     throw err;

@@ -84,6 +84,17 @@ export interface SdkTransport {
   handlePostMessage?: unknown;
 }
 
+/** A call of the transport's original `send`, kept as its parts: no closure is made per message. */
+export interface Sender {
+  send: Method;
+  thisArg: unknown;
+  rest: unknown[];
+}
+
+export function sendWith(sender: Sender, message: unknown): unknown {
+  return sender.send.call(sender.thisArg, message, ...sender.rest);
+}
+
 /** The HTTP entry points of server transports, wrapped to remember the request's peer. */
 export const HTTP_HANDLER_METHODS = ['handleRequest', 'handlePostMessage'] as const;
 

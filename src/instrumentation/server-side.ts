@@ -17,8 +17,15 @@ import { ambientLinks, handlerContext, httpPeerIn, receiptContext, servedOperati
 import { methodRule, spanName } from './methods';
 import { isThenable, observe } from './promises';
 import { extractTraceContext } from './propagation';
-import { isFunction, isObject, sessionIdOf, TOOL_CALLBACK_FIELDS, transportOf } from './sdk-internals';
-import type { JsonRpcMessage, QueuedTaskMessage, SdkMcpServer, SdkProtocol, SdkRegisteredTool } from './sdk-internals';
+import { isFunction, isObject, sendWith, sessionIdOf, TOOL_CALLBACK_FIELDS, transportOf } from './sdk-internals';
+import type {
+  JsonRpcMessage,
+  QueuedTaskMessage,
+  SdkMcpServer,
+  SdkProtocol,
+  SdkRegisteredTool,
+  Sender,
+} from './sdk-internals';
 import { ATTR_MCP_PROTOCOL_VERSION } from './semconv';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
@@ -138,20 +145,16 @@ export function receiveNotification(
 }
 
 /** The response to a received request, on its way out through the transport: its sending ends the SERVER span. */
-export function respond(connection: Connection, message: JsonRpcMessage, send: (message: unknown) => unknown): unknown {
+export function respond(connection: Connection, message: JsonRpcMessage, sender: Sender): unknown {
   const operation = connection.pendingServer.get(message.id);
-  if (!operation) return send(message);
+  if (!operation) return sendWith(sender, message);
   connection.pendingServer.delete(message.id);
-  if (
-    methodRule(operation.method).negotiates &&
-    isObject(message.result) &&
-    typeof message.result.protocolVersion === 'string'
-  ) {
+  if (operation.rule.negotiates && isObject(message.result) && typeof message.result.protocolVersion === 'string') {
     connection.protocolVersion = message.result.protocolVersion;
   }
   let sent: unknown;
   try {
-    sent = send(message);
+    sent = sendWith(sender, message);
   } catch (err) {
     endResponded(connection, operation, message, err);
     throw err;
@@ -182,7 +185,7 @@ function endResponded(
   sendError?: unknown,
 ): void {
   if (operation.isEnded) return;
-  if (methodRule(operation.method).negotiates && connection.protocolVersion) {
+  if (operation.rule.negotiates && connection.protocolVersion) {
     operation.setAttribute(ATTR_MCP_PROTOCOL_VERSION, connection.protocolVersion);
     // Stateless Streamable HTTP (no session id) has no session, only a connection per request.
     const stateless = connection.facts.protocolName === 'http' && sessionIdOf(connection.transport) === undefined;
@@ -196,7 +199,7 @@ function endResponded(
   if (isObject(response.error)) {
     operation.failWithCode(response.error.code, response.error.message);
   } else {
-    const resultError = methodRule(operation.method).resultError?.(response.result);
+    const resultError = operation.rule.resultError?.(response.result);
     if (resultError !== undefined) operation.fail(resultError, operation.exceptionMessage);
   }
   operation.end();

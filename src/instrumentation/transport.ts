@@ -15,7 +15,8 @@ import { connectionOfTransport, knownConnection, registerConnection, watchStdin 
 import type { Connection } from './connection';
 import { withHttpPeer } from './context';
 import { HTTP_HANDLER_METHODS, isFunction, isObject, transportOf } from './sdk-internals';
-import type { HttpRequestLike, JsonRpcMessage, SdkProtocol, SdkTransport } from './sdk-internals';
+import { sendWith } from './sdk-internals';
+import type { HttpRequestLike, JsonRpcMessage, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
 import { respond } from './server-side';
 
 /** Marks a transport this module wrapped (shared by every copy of @x/mcp-otel in the process). */
@@ -44,7 +45,7 @@ function wrapTransport(transport: SdkTransport & object): void {
     const send = transport.send;
     if (isFunction(send)) {
       transport.send = function send_(this: unknown, message: unknown, ...rest: unknown[]) {
-        return routeSend(transport, message, (out) => send.call(this, out, ...rest));
+        return routeSend(transport, { send, thisArg: this, rest }, message);
       };
     }
     for (const name of HTTP_HANDLER_METHODS) {
@@ -62,16 +63,16 @@ function wrapTransport(transport: SdkTransport & object): void {
 }
 
 /** Where a message leaving through the transport goes: notifications and responses are traced here. */
-function routeSend(transport: object, message: unknown, send: (message: unknown) => unknown): unknown {
+function routeSend(transport: object, sender: Sender, message: unknown): unknown {
   const connection = connectionOfTransport(transport);
-  if (!connection?.ctl.enabled || !isObject(message)) return send(message);
+  if (!connection?.ctl.enabled || !isObject(message)) return sendWith(sender, message);
   const jsonRpc = message as JsonRpcMessage;
   if (typeof jsonRpc.method === 'string') {
-    if (jsonRpc.id !== undefined) return send(requestOnTheWire(jsonRpc));
-    return sendNotification(connection, jsonRpc as JsonRpcMessage & { method: string }, send);
+    if (jsonRpc.id !== undefined) return sendWith(sender, requestOnTheWire(jsonRpc));
+    return sendNotification(connection, jsonRpc as JsonRpcMessage & { method: string }, sender);
   }
-  if (jsonRpc.id === undefined) return send(message);
-  return respond(connection, jsonRpc, send);
+  if (jsonRpc.id === undefined) return sendWith(sender, message);
+  return respond(connection, jsonRpc, sender);
 }
 
 function httpPeerOf(req: unknown): HttpPeer | undefined {

@@ -26,7 +26,8 @@ function read(text, vars = {}) {
   Object.assign(process.env, { OTEL_CONFIG_FILE: file }, vars);
   const warnings = [];
   try {
-    return { file, result: readConfigFile(process.env, (m) => warnings.push(m), NAMES), warnings };
+    const source = { path: file, serviceName: process.env.OTEL_SERVICE_NAME };
+    return { file, result: readConfigFile(source, (m) => warnings.push(m), NAMES), warnings };
   } finally {
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     Object.assign(process.env, saved);
@@ -258,7 +259,8 @@ test('files that cannot be used: missing, not YAML, not a configuration, invalid
     const saved = process.env.OTEL_CONFIG_FILE;
     process.env.OTEL_CONFIG_FILE = missing;
     try {
-      assert.deepEqual(readConfigFile(process.env, () => {}, NAMES), { kind: 'unusable', reason: `${missing} does not exist` });
+      const source = { path: missing, serviceName: undefined };
+      assert.deepEqual(readConfigFile(source, () => {}, NAMES), { kind: 'unusable', reason: `${missing} does not exist` });
     } finally {
       if (saved === undefined) delete process.env.OTEL_CONFIG_FILE;
       else process.env.OTEL_CONFIG_FILE = saved;
