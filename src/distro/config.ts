@@ -291,24 +291,27 @@ function readBatch(env: NodeJS.ProcessEnv, prefix: 'OTEL_BSP' | 'OTEL_BLRP', bad
   };
 }
 
-function readLimits(env: NodeJS.ProcessEnv, bad: BadVariable): Pick<DistroConfig, 'spanLimits' | 'logLimits'> {
+/** OTEL_SPAN_*_LIMIT over OTEL_ATTRIBUTE_*_LIMIT (the general one is read only where no specific one is set). */
+function readSpanLimits(env: NodeJS.ProcessEnv, bad: BadVariable): SpanLimitsPlan {
   const n = (name: string) => positiveInteger(env, name, bad);
-  const attributeCount = n('OTEL_ATTRIBUTE_COUNT_LIMIT');
-  const attributeValueLength = n('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT');
   return {
-    spanLimits: {
-      attributeCountLimit: n('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT') ?? attributeCount,
-      attributeValueLengthLimit: n('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? attributeValueLength,
-      eventCountLimit: n('OTEL_SPAN_EVENT_COUNT_LIMIT'),
-      linkCountLimit: n('OTEL_SPAN_LINK_COUNT_LIMIT'),
-      // The SDK read these two itself up to 2.x; 3.x leaves the environment to its caller.
-      attributePerEventCountLimit: n('OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT'),
-      attributePerLinkCountLimit: n('OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT'),
-    },
-    logLimits: {
-      attributeCountLimit: n('OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT') ?? attributeCount,
-      attributeValueLengthLimit: n('OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? attributeValueLength,
-    },
+    attributeCountLimit: n('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT') ?? n('OTEL_ATTRIBUTE_COUNT_LIMIT'),
+    attributeValueLengthLimit: n('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? n('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'),
+    eventCountLimit: n('OTEL_SPAN_EVENT_COUNT_LIMIT'),
+    linkCountLimit: n('OTEL_SPAN_LINK_COUNT_LIMIT'),
+    // The SDK read these two itself up to 2.x; 3.x leaves the environment to its caller.
+    attributePerEventCountLimit: n('OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT'),
+    attributePerLinkCountLimit: n('OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT'),
+  };
+}
+
+/** OTEL_LOGRECORD_*_LIMIT over OTEL_ATTRIBUTE_*_LIMIT. */
+function readLogLimits(env: NodeJS.ProcessEnv, bad: BadVariable): LogLimitsPlan {
+  const n = (name: string) => positiveInteger(env, name, bad);
+  return {
+    attributeCountLimit: n('OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT') ?? n('OTEL_ATTRIBUTE_COUNT_LIMIT'),
+    attributeValueLengthLimit:
+      n('OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? n('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'),
   };
 }
 
@@ -327,10 +330,16 @@ export function readConfig(
     positiveInteger(env, 'OTEL_METRIC_EXPORT_TIMEOUT', bad) ?? 30_000,
     metricExportIntervalMillis,
   );
+  const traces = readSignal(env, 'traces', general, bad);
+  const metrics = readSignal(env, 'metrics', general, bad);
+  const logs = readSignal(env, 'logs', general, bad);
+  // A signal that is off has no processor: its batch and limit variables are not read (nor warned about).
+  const tracesOn = traces.exporters.length > 0;
+  const logsOn = logs.exporters.length > 0;
   return {
-    traces: readSignal(env, 'traces', general, bad),
-    metrics: readSignal(env, 'metrics', general, bad),
-    logs: readSignal(env, 'logs', general, bad),
+    traces,
+    metrics,
+    logs,
     metricExportIntervalMillis,
     metricExportTimeoutMillis,
     metricTemporality: readTemporality(env, bad),
@@ -340,9 +349,10 @@ export function readConfig(
     resourceAttributes: readResourceAttributes(env, bad),
     ...readInstrumentationNames(env, knownInstrumentations, bad),
     flushTimeoutMillis: Math.min(general.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS, FLUSH_TIMEOUT_CAP_MILLIS),
-    spanBatch: readBatch(env, 'OTEL_BSP', bad),
-    logBatch: readBatch(env, 'OTEL_BLRP', bad),
-    ...readLimits(env, bad),
+    spanBatch: tracesOn ? readBatch(env, 'OTEL_BSP', bad) : {},
+    logBatch: logsOn ? readBatch(env, 'OTEL_BLRP', bad) : {},
+    spanLimits: tracesOn ? readSpanLimits(env, bad) : {},
+    logLimits: logsOn ? readLogLimits(env, bad) : {},
     mcp: { excludedMethods: excludedMethodsFromEnv(env), metricsResourceUri: metricsResourceUriFromEnv(env) },
   };
 }

@@ -58,7 +58,7 @@ export function oneOf<T extends string>(
     if (raw === undefined) continue;
     const value = normalize(raw);
     if ((allowed as readonly string[]).includes(value)) return value as T;
-    bad(name, `unknown ${what} "${value}"; using ${fallback} (expected ${choices(allowed)})`);
+    bad(name, `unknown ${what} "${raw}"; using ${fallback} (expected ${choices(allowed)})`);
     return fallback;
   }
   return fallback;

@@ -17,6 +17,7 @@ import { operationContext } from './context';
 import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
 import { observe } from './promises';
+import { text } from './status';
 import { injectTraceContext } from './propagation';
 import { isObject, sendWith, sessionIdOf, transportOf } from './sdk-internals';
 import type { JsonRpcError, JsonRpcMessage, RequestOptions, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
@@ -172,7 +173,7 @@ function settleRequest(
   if (response) {
     operation.failWithCode(response.code, response.message);
   } else if (signal?.aborted === true) {
-    operation.fail(ERROR_TYPE_CANCELLED, signal.reason === undefined ? undefined : String(signal.reason));
+    operation.fail(ERROR_TYPE_CANCELLED, signal.reason === undefined ? undefined : text(signal.reason));
   } else if (isObject(err) && Number.isSafeInteger(err.code)) {
     // The SDK's own McpError for a timeout (-32001) or a closed connection (-32000): no response carried it.
     operation.fail(String(err.code), typeof err.message === 'string' ? err.message : undefined);

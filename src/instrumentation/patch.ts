@@ -15,6 +15,7 @@ import {
   endingNotification,
   queueTaskMessage,
   receiveNotification,
+  receiveExcludedRequest,
   receiveRequest,
   recordingExceptions,
   rememberMcpServer,
@@ -74,6 +75,8 @@ const PROTOCOL_WRAPPERS: Record<ProtocolMethodName, ((original: Original, ctl: C
   _onrequest: (original, ctl) =>
     function _onrequest(this: Instance, ...args: unknown[]) {
       if (!ctl.enabled || !isMessage(args[0])) return original.apply(this, args);
+      // An excluded request binds nothing: it only keeps its trace context.
+      if (ctl.isExcluded(args[0].method)) return receiveExcludedRequest(this, original, args);
       return receiveRequest(this, connectionOf(this, ctl), original, args, ctl);
     },
   _onnotification: (original, ctl) =>

@@ -63,13 +63,20 @@ function startReceived(
   peerAttributes(peer, attributes);
   return ctl.start(
     'server',
-    message.id === undefined ? 'notification' : 'request',
+    message.kind ?? 'request',
     message.method,
     spanName(message.method, message.params),
     attributes,
     parent,
     ambientLinks(ambient, parent),
   );
+}
+
+/** `_onrequest` of an excluded method: no span, and the handler still runs in the context `_meta` carries. */
+export function receiveExcludedRequest(protocol: SdkProtocol, original: Original, args: unknown[]): unknown {
+  const [request] = args as [Received];
+  const parent = extractTraceContext(paramsOf(request)?._meta, receiptContext());
+  return context.with(unmarked(parent), () => original.apply(protocol, args));
 }
 
 /** `_onrequest`, traced: the handler runs inside the request's SERVER span. */
@@ -85,13 +92,12 @@ export function receiveRequest(
   const params = paramsOf(request);
   const ambient = receiptContext();
   const parent = extractTraceContext(params?._meta, ambient);
-  if (ctl.isExcluded(method)) return context.with(unmarked(parent), () => original.apply(protocol, args));
   wrapFallbackHandler(protocol, 'fallbackRequestHandler', recordingExceptions);
   if (methodRule(method).runsToolCallback) recordToolExceptions(protocol, params);
   const operation = startReceived(
     protocol,
     connection,
-    { method, params, id: request.id as string | number },
+    { method, params, id: request.id as string | number, kind: 'request' },
     ambient,
     parent,
     ctl,
@@ -128,7 +134,7 @@ export function receiveNotification(
   const parent = extractTraceContext(params?._meta, ambient);
   if (ctl.isExcluded(method)) return context.with(unmarked(parent), () => original.apply(protocol, args));
   wrapFallbackHandler(protocol, 'fallbackNotificationHandler', endingNotification);
-  const operation = startReceived(protocol, connection, { method, params }, ambient, parent, ctl);
+  const operation = startReceived(protocol, connection, { method, params, kind: 'notification' }, ambient, parent, ctl);
   let returned: unknown;
   try {
     returned = context.with(handlerContext(parent, operation), () => original.apply(protocol, args));
@@ -299,7 +305,8 @@ function recordToolExceptions(server: object, params: Record<string, unknown> | 
   if (!isObject(tool)) return;
   for (const field of TOOL_CALLBACK_FIELDS) {
     const callback = (tool as SdkRegisteredTool)[field];
-    if (isFunction(callback)) (tool as SdkRegisteredTool)[field] = recordingExceptions(callback);
+    const wrapped = recordingExceptions(callback);
+    if (wrapped !== callback) (tool as SdkRegisteredTool)[field] = wrapped;
   }
 }
 
@@ -310,5 +317,6 @@ function wrapFallbackHandler(
   wrap: (handler: unknown) => unknown,
 ): void {
   const handler = protocol[name];
-  if (isFunction(handler)) protocol[name] = wrap(handler);
+  const wrapped = wrap(handler);
+  if (wrapped !== handler) protocol[name] = wrapped;
 }

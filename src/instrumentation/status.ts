@@ -34,7 +34,7 @@ export function exceptionErrorType(err: unknown): string {
 }
 
 /** String(value), which throws for an object without a prototype (nothing to convert it with). */
-function text(value: unknown): string {
+export function text(value: unknown): string {
   try {
     return String(value);
   } catch {

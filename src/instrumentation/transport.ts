@@ -45,7 +45,9 @@ function wrapTransport(transport: SdkTransport & object): void {
     const send = transport.send;
     if (isFunction(send)) {
       transport.send = function send_(this: unknown, message: unknown, ...rest: unknown[]) {
-        return routeSend(transport, { send, thisArg: this, rest }, message);
+        const connection = connectionOfTransport(transport);
+        if (!connection?.ctl.enabled || !isObject(message)) return send.call(this, message, ...rest);
+        return routeSend(connection, { send, thisArg: this, rest }, message as JsonRpcMessage);
       };
     }
     for (const name of HTTP_HANDLER_METHODS) {
@@ -63,16 +65,13 @@ function wrapTransport(transport: SdkTransport & object): void {
 }
 
 /** Where a message leaving through the transport goes: notifications and responses are traced here. */
-function routeSend(transport: object, sender: Sender, message: unknown): unknown {
-  const connection = connectionOfTransport(transport);
-  if (!connection?.ctl.enabled || !isObject(message)) return sendWith(sender, message);
-  const jsonRpc = message as JsonRpcMessage;
-  if (typeof jsonRpc.method === 'string') {
-    if (jsonRpc.id !== undefined) return sendWith(sender, requestOnTheWire(jsonRpc));
-    return sendNotification(connection, jsonRpc as JsonRpcMessage & { method: string }, sender);
+function routeSend(connection: Connection, sender: Sender, message: JsonRpcMessage): unknown {
+  if (typeof message.method === 'string') {
+    if (message.id !== undefined) return sendWith(sender, requestOnTheWire(message));
+    return sendNotification(connection, message as JsonRpcMessage & { method: string }, sender);
   }
-  if (jsonRpc.id === undefined) return sendWith(sender, message);
-  return respond(connection, jsonRpc, sender);
+  if (message.id === undefined) return sendWith(sender, message);
+  return respond(connection, message, sender);
 }
 
 function httpPeerOf(req: unknown): HttpPeer | undefined {

@@ -223,3 +223,23 @@ test('the plan of the environment: default propagators; jaeger, gone from OpenTe
   assert.deepEqual(p.propagators, ['tracecontext']);
   assert.deepEqual(warnings, [{ name: 'OTEL_PROPAGATORS', message: '"jaeger" is no longer in OpenTelemetry JS (deprecated upstream) and is ignored' }]);
 });
+
+test('the batch and limit variables of a signal that is off are not read, nor warned about', () => {
+  const off = read({ OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_BSP_SCHEDULE_DELAY: 'soon', OTEL_BLRP_MAX_QUEUE_SIZE: 'x' });
+  assert.deepEqual(off.warnings, []);
+  assert.deepEqual([off.config.spanBatch, off.config.logBatch, off.config.spanLimits, off.config.logLimits], [{}, {}, {}, {}]);
+  const on = read({ OTEL_BSP_SCHEDULE_DELAY: 'soon' });
+  assert.deepEqual(on.warnings, [{ name: 'OTEL_BSP_SCHEDULE_DELAY', message: '"soon" is not a positive whole number; using the default' }]);
+  // The general limit is read only where no specific one is set.
+  const specific = read({ OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: '5', OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT: '6', OTEL_ATTRIBUTE_COUNT_LIMIT: 'lots' });
+  assert.deepEqual(specific.warnings, []);
+  assert.deepEqual([specific.config.spanLimits.attributeCountLimit, specific.config.logLimits.attributeCountLimit], [5, 6]);
+});
+
+test('OTEL_LOG_LEVEL: any case; a bad value is echoed as given', () => {
+  const { readLogLevel } = require('../../dist/distro/config.js');
+  const said = [];
+  assert.equal(readLogLevel({ OTEL_LOG_LEVEL: 'DEBUG' }, () => {}), 'debug');
+  assert.equal(readLogLevel({ OTEL_LOG_LEVEL: 'Loud' }, (name, message) => said.push(`${name}: ${message}`)), 'warn');
+  assert.deepEqual(said, ['OTEL_LOG_LEVEL: unknown level "Loud"; using warn (expected none, error, warn, info, debug, verbose or all)']);
+});
