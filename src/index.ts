@@ -3,7 +3,14 @@
  * their own OpenTelemetry setup: add `new McpInstrumentation()` to its instrumentations.
  */
 export { VERSION, PACKAGE_NAME } from './version';
-export { McpInstrumentation, MCP_SDK_ESM_INCLUDE, getTracer } from './instrumentation/instrumentation';
+export {
+  McpInstrumentation,
+  MCP_SDK_ESM_INCLUDE,
+  MCP_SDK_V2_ESM_INCLUDE,
+  getTracer,
+} from './instrumentation/instrumentation';
 export type { McpInstrumentationConfig } from './instrumentation/types';
 export { injectTraceContext, extractTraceContext } from './instrumentation/propagation';
 export { McpLogRecordProcessor, mcpLogAttributes } from './instrumentation/logs';
+export { SelfTracedSpanProcessor } from './instrumentation/self-traced';
+export type { SelfTracedMode } from './instrumentation/self-traced';

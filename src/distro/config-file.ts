@@ -21,6 +21,8 @@ import type {
   TelemetryPlan,
 } from './plan';
 import { requireVia } from './resolve';
+import { SELF_TRACED_MODES } from '../instrumentation/self-traced';
+import type { SelfTracedMode } from '../instrumentation/self-traced';
 
 /** The parts of @opentelemetry/configuration's model this module reads (the package's own types are wider). */
 type Entry = Record<string, unknown>;
@@ -116,7 +118,7 @@ const APPLIED = {
   console: [],
   resource: ['attributes', 'attributes_list', 'schema_url', 'detection/development'],
   detection: ['detectors'],
-  mcp: ['excluded_methods', 'metrics_resource_uri'],
+  mcp: ['excluded_methods', 'metrics_resource_uri', 'self_traced_servers'],
 } as const;
 
 class PlanReader {
@@ -350,7 +352,17 @@ class PlanReader {
     if (uri !== undefined && uri !== null && typeof uri !== 'boolean') {
       this.warn('instrumentation/development.js.mcp.metrics_resource_uri: not true or false; using false');
     }
-    return { excludedMethods, metricsResourceUri: uri === true };
+    const selfTraced = mcp?.self_traced_servers;
+    let selfTracedServers: SelfTracedMode = 'merge';
+    if ((SELF_TRACED_MODES as readonly unknown[]).includes(selfTraced))
+      selfTracedServers = selfTraced as SelfTracedMode;
+    else if (selfTraced !== undefined && selfTraced !== null) {
+      this.warn(
+        'instrumentation/development.js.mcp.self_traced_servers: ' +
+          `not one of ${SELF_TRACED_MODES.join(', ')}; using merge`,
+      );
+    }
+    return { excludedMethods, metricsResourceUri: uri === true, selfTracedServers };
   }
 }
 

@@ -10,6 +10,7 @@ import type { BatchOptions } from './flush/pending';
 import type { LogLimitsPlan, SpanLimitsPlan } from './plan';
 import type { McpInstrumentationConfig } from '../instrumentation/types';
 import { excludedMethodsFromEnv, metricsResourceUriFromEnv } from '../instrumentation/instrumentation';
+import { SELF_TRACED_MODES } from '../instrumentation/self-traced';
 
 export type { BadVariable } from './env';
 export { parseKeyValueList, positiveInteger } from './env';
@@ -97,7 +98,7 @@ export interface DistroConfig {
   spanLimits: SpanLimitsPlan;
   logLimits: LogLimitsPlan;
   /** OTEL_INSTRUMENTATION_MCP_*, as the MCP instrumentation reads them. */
-  mcp: Pick<McpInstrumentationConfig, 'excludedMethods' | 'metricsResourceUri'>;
+  mcp: Pick<McpInstrumentationConfig, 'excludedMethods' | 'metricsResourceUri' | 'selfTracedServers'>;
 }
 
 export const DEFAULT_TIMEOUT_MILLIS = 10_000;
@@ -353,6 +354,18 @@ export function readConfig(
     logBatch: logsOn ? readBatch(env, 'OTEL_BLRP', bad) : {},
     spanLimits: tracesOn ? readSpanLimits(env, bad) : {},
     logLimits: logsOn ? readLogLimits(env, bad) : {},
-    mcp: { excludedMethods: excludedMethodsFromEnv(env), metricsResourceUri: metricsResourceUriFromEnv(env) },
+    mcp: {
+      excludedMethods: excludedMethodsFromEnv(env),
+      metricsResourceUri: metricsResourceUriFromEnv(env),
+      selfTracedServers: oneOf(
+        env,
+        ['OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS'],
+        SELF_TRACED_MODES,
+        'merge',
+        'mode',
+        bad,
+        (value) => value.trim().toLowerCase(),
+      ),
+    },
   };
 }

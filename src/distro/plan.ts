@@ -71,7 +71,7 @@ export interface TelemetryPlan {
   /** In order; empty: no propagator. */
   propagators: string[];
   resource: ResourcePlan;
-  mcp: Pick<McpInstrumentationConfig, 'excludedMethods' | 'metricsResourceUri'>;
+  mcp: Pick<McpInstrumentationConfig, 'excludedMethods' | 'metricsResourceUri' | 'selfTracedServers'>;
   /** Upstream instrumentation names (OTEL_NODE_*_INSTRUMENTATIONS); `mcp` stays on unless disabled. */
   enabledInstrumentations: string[] | undefined;
   disabledInstrumentations: string[];

@@ -38,6 +38,7 @@ import { requireVia } from './resolve';
 import type { SyncFlushSource } from './flush/exit-flush';
 import type { ProcessorPlan, SamplerPlan, TelemetryPlan } from './plan';
 import { McpLogRecordProcessor } from '../instrumentation/logs';
+import { SelfTracedSpanProcessor } from '../instrumentation/self-traced';
 
 export interface RunningTelemetry {
   tracerProvider?: TracerProvider;
@@ -205,11 +206,13 @@ export function createComponents(plan: TelemetryPlan, resource: Resource): Compo
       batching: (exporter, options) => new PendingAwareSpanProcessor(exporter, options),
       console: () => new StderrSpanExporter(),
     });
+    // One SERVER span per message where a server traces itself too (self-traced.ts): in front of every exporter.
+    const merge = plan.mcp.selfTracedServers !== 'keep' && !plan.disabledInstrumentations.includes('mcp');
     components.tracerProvider = new TracerProvider({
       resource,
       sampler: buildSampler(plan.traces.sampler),
       spanLimits: plan.traces.limits,
-      spanProcessors,
+      spanProcessors: merge ? [new SelfTracedSpanProcessor(spanProcessors) as SpanProcessor] : spanProcessors,
     });
   }
 

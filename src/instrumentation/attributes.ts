@@ -1,6 +1,7 @@
 /** Span attributes from a JSON-RPC message and the facts of its transport (the per-method part: methods.ts). */
 import type { Attributes } from '@opentelemetry/api';
 import { methodRule } from './methods';
+import { isObject, nonEmptyString, PROTOCOL_VERSION_META_KEY } from './sdk-internals';
 import type { SdkTransport } from './sdk-internals';
 import {
   ATTR_CLIENT_ADDRESS,
@@ -49,6 +50,12 @@ export function paramsOf(message: { params?: unknown }): Record<string, unknown>
   return typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : undefined;
 }
 
+/** The version a 2026-07-28 request claims in its `_meta` envelope. */
+export function envelopeVersion(params: Record<string, unknown> | undefined): string | undefined {
+  const meta = params?._meta;
+  return isObject(meta) ? nonEmptyString(meta[PROTOCOL_VERSION_META_KEY]) : undefined;
+}
+
 /** The attributes known when a span starts. */
 export function startAttributes(message: MessageFacts, facts: TransportFacts | undefined): Attributes {
   const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: message.method };
@@ -86,9 +93,11 @@ export function transportFacts(transport: SdkTransport & object): TransportFacts
   const name = (transport.constructor as { name?: unknown } | undefined)?.name;
   const facts: TransportFacts = {};
   if (typeof name === 'string') {
-    if (/^Stdio(Server|Client)Transport$/.test(name)) {
+    // v2: serveStdio() connects each Server to a StdioConnectionChannel over the stdio transport, createMcpHandler()
+    // to a PerRequestHTTPServerTransport for one HTTP request.
+    if (/^Stdio(Server|Client)Transport$|^StdioConnectionChannel$/.test(name)) {
       facts.networkTransport = 'pipe';
-    } else if (/StreamableHTTP|SSE/.test(name)) {
+    } else if (/StreamableHTTP|SSE|^PerRequestHTTPServerTransport$/.test(name)) {
       facts.networkTransport = 'tcp';
       facts.protocolName = 'http';
     } else if (/WebSocket/.test(name)) {

@@ -38,12 +38,16 @@ export class Operation {
   private ended = false;
   /** A sent request: the error response the peer answered with, if any (seen in `_onresponse`, before the promise). */
   responseError?: JsonRpcError;
+  /** A sent request: the context it was sent from (a v2 retry after `input_required` is sent from it again). */
+  parentContext?: Context;
   /** A received request: the message of the first exception a handler threw, the description of a tool_error. */
   exceptionMessage?: string;
   /** A received notification: a handler of ours took over the ending. */
   handlerStarted = false;
   /** What is particular to the operation's method (methods.ts), looked up once. */
   readonly rule: MethodRule;
+  /** Called once when the operation ends (self-traced.ts keeps open SERVER operations). */
+  onEnd?: () => void;
 
   constructor(
     readonly side: Side,
@@ -55,6 +59,8 @@ export class Operation {
     readonly attributes: Attributes,
     private readonly histogram: Histogram | undefined,
     private readonly metricKeys: readonly string[],
+    /** False for a span another instrumentation owns (a server that traces itself): we add to it, it ends it. */
+    private readonly ownsSpan = true,
   ) {
     this.rule = methodRule(method);
   }
@@ -107,7 +113,8 @@ export class Operation {
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    this.span.end();
+    if (this.ownsSpan) this.span.end();
     this.histogram?.record(secondsSince(this.started), pick(this.attributes, this.metricKeys));
+    this.onEnd?.();
   }
 }

@@ -7,13 +7,13 @@
  *   (several calls, one message) and `request()` sends `notifications/cancelled` to the transport directly.
  */
 import { context } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
+import type { Context, Link } from '@opentelemetry/api';
 import { paramsOf, serverAttributes, startAttributes } from './attributes';
 import type { MessageFacts } from './attributes';
 import type { Controller, Operation } from './call';
-import { startSession } from './connection';
+import { startSession, versionOf } from './connection';
 import type { Connection } from './connection';
-import { operationContext } from './context';
+import { operationContext, retriedOperation, retryingContext } from './context';
 import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
 import { observe } from './promises';
@@ -26,6 +26,7 @@ import {
   ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_SESSION_ID,
   ERROR_TYPE_CANCELLED,
+  RESULT_TYPE_INPUT_REQUIRED,
 } from './semconv';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
@@ -40,9 +41,10 @@ function startSent(
   message: MessageFacts,
   parent: Context,
   ctl: Controller,
+  links?: Link[],
 ): Operation {
   const attributes = startAttributes(
-    { ...message, sessionId: sessionIdOf(transport), protocolVersion: connection?.protocolVersion },
+    { ...message, sessionId: sessionIdOf(transport), protocolVersion: versionOf(connection) },
     connection?.facts,
   );
   serverAttributes(connection?.facts, attributes);
@@ -53,11 +55,12 @@ function startSent(
     spanName(message.method, message.params),
     attributes,
     parent,
+    links,
   );
 }
 
 /** A copy of the message whose params._meta carries the trace context; the caller's objects are left untouched. */
-function withTraceContext<T extends JsonRpcMessage>(message: T, ctx: Context): T {
+export function withTraceContext<T extends JsonRpcMessage>(message: T, ctx: Context): T {
   const params = paramsOf(message);
   const meta = params?._meta;
   const injected = injectTraceContext(isObject(meta) ? (meta as Record<string, unknown>) : undefined, ctx);
@@ -76,36 +79,48 @@ export function requestOnTheWire(message: JsonRpcMessage): JsonRpcMessage {
   return isObject(meta) && injectedMetas.has(meta) ? message : withTraceContext(message, context.active());
 }
 
-/** `request()`, traced: the CLIENT span covers the call until its promise settles. */
+/**
+ * `request()` (v1) or `_requestWithSchemaViaCodec()` (v2), traced: the CLIENT span covers the call until its promise
+ * settles. `at` is where the request is in the arguments (0, or 1 after v2's codec); its options are two further on.
+ */
 export function sendRequest(
   protocol: SdkProtocol,
   connection: Connection | undefined,
   original: Original,
   args: unknown[],
+  at: 0 | 1,
   ctl: Controller,
 ): unknown {
-  const [request, resultSchema, options, ...rest] = args as [
-    JsonRpcMessage & { method: string },
-    unknown,
-    RequestOptions | undefined,
-    ...unknown[],
-  ];
+  const request = args[at] as JsonRpcMessage & { method: string };
+  const options = args[at + 2] as RequestOptions | undefined;
   const { method } = request;
   const params = paramsOf(request);
-  const parent = context.active();
+  let parent = context.active();
+  // v2 retries a request whose result was `input_required` with a new id: a sibling of the first, linked to it.
+  const retried = retriedOperation(parent);
+  if (retried?.parentContext) parent = retried.parentContext;
   // The SDK numbers requests from this counter, synchronously, once request() has passed its early checks.
   const id = typeof protocol._requestMessageId === 'number' ? protocol._requestMessageId : undefined;
   const operation = ctl.isExcluded(method)
     ? undefined
-    : startSent(connection, transportOf(protocol), { method, params, kind: 'request' }, parent, ctl);
+    : startSent(
+        connection,
+        transportOf(protocol),
+        { method, params, kind: 'request' },
+        parent,
+        ctl,
+        retried ? [{ context: retried.span.spanContext() }] : undefined,
+      );
   const ctx = operation ? operationContext(parent, operation) : parent;
-  const sent = withTraceContext(request, ctx);
+  const sent = args.slice();
+  sent[at] = withTraceContext(request, ctx);
+  if (operation) operation.parentContext = parent;
   // Registered before the send: an in-memory peer can answer before request() returns.
   if (operation && connection && id !== undefined) connection.pendingClient.set(id, operation);
   let result: unknown;
   try {
     // Inside the CLIENT span: the HTTP request that carries the message nests under it.
-    result = context.with(ctx, () => original.call(protocol, sent, resultSchema, options, ...rest));
+    result = context.with(ctx, () => original.apply(protocol, sent));
   } catch (err) {
     if (operation) {
       forget(connection, id, operation);
@@ -135,11 +150,24 @@ function forget(connection: Connection | undefined, id: number | undefined, oper
   if (id !== undefined && connection?.pendingClient.get(id) === operation) connection.pendingClient.delete(id);
 }
 
-/** `_onresponse`: an error response, kept on the operation of its request for when the promise rejects. */
-export function noteErrorResponse(connection: Connection | undefined, response: unknown): void {
-  if (!isObject(response) || !isObject(response.error)) return;
-  const operation = connection?.pendingClient.get(Number(response.id));
-  if (operation) operation.responseError = response.error as JsonRpcError;
+/**
+ * `_onresponse`: an error response is kept on the operation of its request for when the promise rejects. A v2
+ * `input_required` result ends its request's span (it is an answer, not an error), and the returned context is the
+ * one the client fulfils it in, so that the retry is tied to this request.
+ */
+export function noteResponse(connection: Connection | undefined, response: unknown): Context | undefined {
+  if (!isObject(response) || connection === undefined) return undefined;
+  if (isObject(response.error)) {
+    const operation = connection.pendingClient.get(Number(response.id));
+    if (operation) operation.responseError = response.error as JsonRpcError;
+    return undefined;
+  }
+  if (!isObject(response.result) || response.result.resultType !== RESULT_TYPE_INPUT_REQUIRED) return undefined;
+  const operation = connection.pendingClient.get(Number(response.id));
+  if (!operation?.parentContext) return undefined;
+  connection.pendingClient.delete(Number(response.id));
+  operation.end();
+  return retryingContext(operation, operation.parentContext);
 }
 
 function settleRequest(
@@ -152,6 +180,8 @@ function settleRequest(
   options: RequestOptions | undefined,
 ): void {
   forget(connection, id, operation);
+  // Ended already: its result was `input_required`, and what settles now is the last retry's outcome.
+  if (operation.isEnded) return;
   const { rule } = operation;
   if (err === undefined) {
     if (rule.negotiates && isObject(value) && typeof value.protocolVersion === 'string') {

@@ -11,7 +11,7 @@ import type { Controller, Operation } from './call';
 import { secondsSince } from './metrics';
 import type { Side } from './metrics';
 import { nonEmptyString } from './sdk-internals';
-import type { SdkTransport } from './sdk-internals';
+import type { SdkProtocol, SdkTransport } from './sdk-internals';
 import {
   ATTR_ERROR_TYPE,
   ATTR_MCP_PROTOCOL_VERSION,
@@ -20,6 +20,7 @@ import {
 } from './semconv';
 
 export interface Connection {
+  readonly protocol: SdkProtocol;
   readonly transport: SdkTransport & object;
   readonly facts: TransportFacts;
   readonly ctl: Controller;
@@ -37,8 +38,13 @@ const byProtocol = new WeakMap<object, Connection>();
 const byTransport = new WeakMap<object, Connection>();
 
 /** Records a new connection of `protocol` to `transport` (it replaces the previous one of that protocol). */
-export function registerConnection(protocol: object, transport: SdkTransport & object, ctl: Controller): Connection {
+export function registerConnection(
+  protocol: SdkProtocol & object,
+  transport: SdkTransport & object,
+  ctl: Controller,
+): Connection {
   const connection: Connection = {
+    protocol,
     transport,
     facts: transportFacts(transport),
     ctl,
@@ -51,6 +57,15 @@ export function registerConnection(protocol: object, transport: SdkTransport & o
   byProtocol.set(protocol, connection);
   byTransport.set(transport, connection);
   return connection;
+}
+
+/**
+ * The protocol version a connection speaks: the one its `initialize` negotiated, else (v2) the one its Protocol
+ * instance holds, which the client's `server/discover` probe or the serving entry set for the 2026-07-28 era.
+ */
+export function versionOf(connection: Connection | undefined): string | undefined {
+  if (connection === undefined) return undefined;
+  return connection.protocolVersion ?? nonEmptyString(connection.protocol._negotiatedProtocolVersion);
 }
 
 export function knownConnection(protocol: object): Connection | undefined {

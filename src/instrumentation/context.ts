@@ -13,6 +13,8 @@ import { withOperation } from './logs';
 const HTTP_PEER = createContextKey('@x/mcp-otel http peer');
 /** The received request or notification a handler serves. */
 const SERVED = createContextKey('@x/mcp-otel served operation');
+/** v2: the sent request whose `input_required` result the client is fulfilling; its retry is linked to it. */
+const RETRYING = createContextKey('@x/mcp-otel retrying request');
 
 export function withHttpPeer(ctx: Context, peer: HttpPeer): Context {
   return ctx.setValue(HTTP_PEER, peer);
@@ -54,6 +56,19 @@ export function unmarked(parent: Context): Context {
 /** The received operation the running handler serves, if any. */
 export function servedOperation(): Operation | undefined {
   return context.active().getValue(SERVED) as Operation | undefined;
+}
+
+/**
+ * The context in which a v2 client handles an `input_required` result: the first request's parent, marked with the
+ * first request, so that the retry (a new request with a new id) is its sibling, with a link to it.
+ */
+export function retryingContext(first: Operation, parent: Context): Context {
+  return parent.setValue(RETRYING, first);
+}
+
+/** The request being retried, when a request is sent while a v2 client fulfils an `input_required` result. */
+export function retriedOperation(ctx: Context): Operation | undefined {
+  return ctx.getValue(RETRYING) as Operation | undefined;
 }
 
 /** A link to the span that was active when the message arrived (the HTTP server span), unless it is the parent. */

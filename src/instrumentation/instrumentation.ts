@@ -6,17 +6,30 @@
  * a `"."` entry whose file does not exist (and none before 1.20), so require-in-the-middle cannot resolve the package
  * and skips every file of it, and import-in-the-middle in include mode does not wrap a package's internal files.
  * Instead it hooks two files of every SDK copy by their path inside the package, and patches the Protocol class (the
- * base of Client and Server) and McpServer it finds there, once per class (patch.ts). The path of one message from
- * there: patch.ts -> transport.ts (the connection) -> client-side.ts or server-side.ts -> call.ts (the operation).
+ * base of Client and Server) and McpServer it finds there, once per class (patch.ts). SDK v2 is hooked through what
+ * its packages export: `@modelcontextprotocol/server` and `/client` each bundle their own Protocol in chunk files
+ * whose names change every release, but their main entry (ESM and CJS) exports `Protocol`, `McpServer`, `Client`.
+ * The path of one message from there: patch.ts -> transport.ts (the connection) -> client-side.ts or server-side.ts
+ * -> call.ts (the operation); a v2 client's probe and listen(): client-probe.ts.
  */
 import { createRequire } from 'node:module';
-import { diag, SpanKind, trace, type Tracer } from '@opentelemetry/api';
+import { context, diag, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { Operation } from './call';
 import type { Controller } from './call';
 import { createHistograms, operationKeys, type McpHistograms } from './metrics';
-import { findProtocolPrototype, isMcpServerClass, patchMcpServer, patchProtocol, unpatch } from './patch';
+import {
+  findProtocolPrototype,
+  isMcpServerClass,
+  isV2ClientClass,
+  patchClient,
+  patchMcpServer,
+  patchProtocol,
+  unpatch,
+} from './patch';
 import type { Prototype } from './sdk-internals';
+import { borrowedServerSpan, SELF_TRACED_MODES, trackOpen } from './self-traced';
+import type { SelfTracedMode } from './self-traced';
 import type { McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, VERSION } from '../version';
 
@@ -27,12 +40,15 @@ const CJS_FILES = [
 ];
 /** The ES module files of every layout: `dist/esm/*` since 1.2.0, `dist/*` in 1.0.x-1.1.x. */
 const ESM_FILE = /[\\/]dist[\\/](?:esm[\\/])?(?:shared[\\/]protocol|server[\\/]mcp)\.js$/;
+/** SDK v2: the packages whose main entry is hooked (by name: their `exports` map resolves). */
+const V2_PACKAGES = ['@modelcontextprotocol/server', '@modelcontextprotocol/client'];
 /**
- * For import-in-the-middle's loader hook in include mode (`createAddHookMessageChannel`): the SDK files to wrap, as a
- * pattern over their URLs. Push it into `registerOptions.data.include` before `module.register()`.
+ * For import-in-the-middle's loader hook in include mode (`createAddHookMessageChannel`): the SDK files to wrap, as
+ * patterns over their URLs. Push them into `registerOptions.data.include` before `module.register()`.
  */
 export const MCP_SDK_ESM_INCLUDE =
   /\/@modelcontextprotocol\/sdk\/dist\/(?:esm\/)?(?:shared\/protocol|server\/mcp)\.js$/;
+export const MCP_SDK_V2_ESM_INCLUDE = /\/@modelcontextprotocol\/(?:server|client)\/dist\/index\.mjs$/;
 
 interface Unhookable {
   unhook(): void;
@@ -46,7 +62,8 @@ type HookConstructor = new (
 export class McpInstrumentation extends InstrumentationBase<McpInstrumentationConfig> {
   // Declared, not initialised: the base constructor calls enable() before subclass fields would be assigned.
   declare private hooks: Unhookable[] | undefined;
-  declare private patched: Set<Prototype> | undefined;
+  /** The prototypes this instance patched, with how: enable() after disable() patches them again. */
+  declare private patched: Map<Prototype, (proto: Prototype) => boolean> | undefined;
   declare private controller: Controller & { enabled: boolean };
   declare private histograms: McpHistograms | undefined;
 
@@ -72,7 +89,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     super.enable();
     const ctl = this.ensureController();
     ctl.enabled = true;
-    for (const proto of this.patched ?? []) patchAgain(proto, ctl);
+    for (const [proto, patch] of this.patched ?? []) patch(proto);
     if (this.hooks === undefined) this.hooks = this.installHooks();
   }
 
@@ -81,12 +98,12 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     if (this.controller) this.controller.enabled = false;
     for (const hook of this.hooks ?? []) hook.unhook();
     this.hooks = undefined;
-    for (const proto of this.patched ?? []) unpatch(proto);
+    for (const proto of this.patched?.keys() ?? []) unpatch(proto);
   }
 
   /**
    * Instruments classes of an MCP SDK that was loaded before this instrumentation was enabled, or that the hooks do
-   * not see (a bundled SDK): pass `Client`, `Server`, `McpServer` or `Protocol`, from any copy or version.
+   * not see (a bundled SDK): pass `Client`, `Server`, `McpServer` or `Protocol`, from any copy or version, v1 or v2.
    */
   instrument(...classes: unknown[]): void {
     const ctl = this.ensureController();
@@ -95,6 +112,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         this.remember((Class as { prototype: Prototype }).prototype, (proto) => patchMcpServer(proto));
         continue;
       }
+      // A v2 Client: its own connect() and listen(), and the Protocol below it.
+      if (isV2ClientClass(Class))
+        this.remember((Class as { prototype: Prototype }).prototype, (p) => patchClient(p, ctl));
       const proto = findProtocolPrototype(Class);
       if (proto) this.remember(proto, (p) => patchProtocol(p, ctl));
       else
@@ -107,8 +127,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   private remember(proto: Prototype, patch: (proto: Prototype) => boolean): void {
     if (patch(proto)) {
-      this.patched ??= new Set();
-      this.patched.add(proto);
+      this.patched ??= new Map();
+      this.patched.set(proto, patch);
     }
   }
 
@@ -117,13 +137,25 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     const config = this.getConfig();
     const excluded = new Set(config.excludedMethods ?? excludedMethodsFromEnv());
     const keys = operationKeys(config.metricsResourceUri ?? metricsResourceUriFromEnv());
+    const merge = (config.selfTracedServers ?? selfTracedServersFromEnv()) === 'merge';
     this.controller = {
       enabled: false,
       isExcluded: (method) => excluded.has(method),
       start: (side, kind, method, name, attributes, parent, links) => {
-        const spanKind = side === 'client' ? SpanKind.CLIENT : SpanKind.SERVER;
-        const span = this.tracer.startSpan(name, { kind: spanKind, attributes, links }, parent);
-        return new Operation(side, kind, method, span, attributes, this.histograms?.operation[side], keys);
+        const histogram = this.histograms?.operation[side];
+        if (side === 'client') {
+          const span = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes, links }, parent);
+          return new Operation(side, kind, method, span, attributes, histogram, keys);
+        }
+        const borrowed = merge ? borrowedServerSpan(context.active(), method) : undefined;
+        if (borrowed) {
+          borrowed.setAttributes(attributes);
+          return new Operation(side, kind, method, borrowed, attributes, histogram, keys, false);
+        }
+        const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, links }, parent);
+        const operation = new Operation(side, kind, method, span, attributes, histogram, keys);
+        if (merge) trackOpen(operation, parent, links);
+        return operation;
       },
       recordSession: (side, seconds, attributes) => this.histograms?.session[side].record(seconds, attributes),
       emitLog: (record) => {
@@ -136,7 +168,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   private installHooks(): Unhookable[] {
     const onModule = (exports: Record<string, unknown>): Record<string, unknown> => {
       try {
-        this.instrument(...[exports?.Protocol, exports?.McpServer].filter((c) => c !== undefined));
+        this.instrument(...[exports?.Protocol, exports?.McpServer, exports?.Client].filter((c) => c !== undefined));
       } catch (err) {
         diag.warn(`${PACKAGE_NAME}: the MCP SDK could not be instrumented:`, err);
       }
@@ -146,6 +178,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     try {
       const { Hook } = fromInstrumentation('require-in-the-middle') as { Hook: HookConstructor };
       hooks.push(new Hook(CJS_FILES, { internals: true }, onModule));
+      // v2 by package name: only the main entry is wanted, so no internals.
+      hooks.push(new Hook(V2_PACKAGES, { internals: false }, onModule));
     } catch (err) {
       diag.warn(`${PACKAGE_NAME}: CommonJS copies of the MCP SDK cannot be hooked:`, err);
     }
@@ -155,18 +189,13 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         new Hook(['@modelcontextprotocol/sdk'], { internals: true }, (exports, name) =>
           ESM_FILE.test(name) ? onModule(exports) : exports,
         ),
+        new Hook(V2_PACKAGES, { internals: false }, onModule),
       );
     } catch (err) {
       diag.warn(`${PACKAGE_NAME}: ES module copies of the MCP SDK cannot be hooked:`, err);
     }
     return hooks;
   }
-}
-
-/** After disable() and enable() again, the prototypes this instance patched are patched anew. */
-function patchAgain(proto: Prototype, ctl: Controller): void {
-  if (Object.hasOwn(proto, '_onrequest')) patchProtocol(proto, ctl);
-  else patchMcpServer(proto);
 }
 
 /**
@@ -191,6 +220,21 @@ export function excludedMethodsFromEnv(env: NodeJS.ProcessEnv = process.env): st
 /** OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI=true adds mcp.resource.uri to the operation metrics (cardinality). */
 export function metricsResourceUriFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
   return (env.OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI ?? '').trim().toLowerCase() === 'true';
+}
+
+/**
+ * OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS: `merge` (default) gives one SERVER span per message where a server
+ * traces itself too, `keep` leaves both (self-traced.ts). Another value: the default, with a warning.
+ */
+export function selfTracedServersFromEnv(env: NodeJS.ProcessEnv = process.env): SelfTracedMode {
+  const value = (env.OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS ?? '').trim().toLowerCase();
+  if (value === '') return 'merge';
+  if ((SELF_TRACED_MODES as readonly string[]).includes(value)) return value as SelfTracedMode;
+  diag.warn(
+    `OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS: ${JSON.stringify(value)} ` +
+      `is not one of ${SELF_TRACED_MODES.join(', ')}; using merge`,
+  );
+  return 'merge';
 }
 
 /** The tracer MCP spans are made with, for users' own spans next to them. */

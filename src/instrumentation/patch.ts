@@ -5,11 +5,21 @@
  * message) and otherwise calls the original as it is; the work is in transport.ts, client-side.ts and server-side.ts.
  * `McpServer` wraps a `Server`: its `connect` is wrapped to reach the tool callbacks a `tools/call` will run.
  */
+import { context } from '@opentelemetry/api';
 import type { Controller } from './call';
+import { connectProbing, listenTraced } from './client-probe';
 import { endSession, knownConnection, restoreConnection } from './connection';
-import { noteErrorResponse, sendRequest } from './client-side';
-import { isFunction, isObject, PROTOCOL_METHODS, transportOf } from './sdk-internals';
-import type { JsonRpcMessage, ProtocolMethodName, Prototype, SdkMcpServer, SdkProtocol } from './sdk-internals';
+import { noteResponse, sendRequest } from './client-side';
+import { CLIENT_METHODS, isFunction, isObject, PROTOCOL_METHODS, transportOf } from './sdk-internals';
+import type {
+  ClientMethodName,
+  JsonRpcMessage,
+  ProtocolMethodName,
+  Prototype,
+  SdkClient,
+  SdkMcpServer,
+  SdkProtocol,
+} from './sdk-internals';
 import {
   endAllOnClose,
   endingNotification,
@@ -43,11 +53,18 @@ export function findProtocolPrototype(Class: unknown): Prototype | undefined {
   return undefined;
 }
 
-/** McpServer is not a Protocol: it owns a Server and registers the tool, prompt and resource handlers on it. */
+/**
+ * McpServer is not a Protocol: it owns a Server and registers the tool, prompt and resource handlers on it (v2 has
+ * only `registerTool`, v1 before 1.12 only `tool`).
+ */
 export function isMcpServerClass(Class: unknown): boolean {
   if (!isFunction(Class)) return false;
   const proto = Class.prototype as Prototype | undefined;
-  return isFunction(proto?.connect) && isFunction(proto?.tool) && findProtocolPrototype(Class) === undefined;
+  return (
+    isFunction(proto?.connect) &&
+    (isFunction(proto?.tool) || isFunction(proto?.registerTool)) &&
+    findProtocolPrototype(Class) === undefined
+  );
 }
 
 const isMessage = (value: unknown): value is JsonRpcMessage & { method: string } =>
@@ -68,7 +85,13 @@ const PROTOCOL_WRAPPERS: Record<ProtocolMethodName, ((original: Original, ctl: C
   request: (original, ctl) =>
     function request(this: Instance, ...args: unknown[]) {
       if (!ctl.enabled || !isMessage(args[0])) return original.apply(this, args);
-      return sendRequest(this, connectionOf(this, ctl), original, args, ctl);
+      return sendRequest(this, connectionOf(this, ctl), original, args, 0, ctl);
+    },
+  // v2: the funnel of request() and of a handler's ctx.mcpReq.send, and of the retry after `input_required`.
+  _requestWithSchemaViaCodec: (original, ctl) =>
+    function _requestWithSchemaViaCodec(this: Instance, ...args: unknown[]) {
+      if (!ctl.enabled || !isMessage(args[1])) return original.apply(this, args);
+      return sendRequest(this, connectionOf(this, ctl), original, args, 1, ctl);
     },
   // Sent notifications are traced in transport.send: this method debounces, and is not the only way out.
   notification: undefined,
@@ -86,8 +109,8 @@ const PROTOCOL_WRAPPERS: Record<ProtocolMethodName, ((original: Original, ctl: C
     },
   _onresponse: (original) =>
     function _onresponse(this: Instance, ...args: unknown[]) {
-      noteErrorResponse(knownConnection(this), args[0]);
-      return original.apply(this, args);
+      const retrying = noteResponse(knownConnection(this), args[0]);
+      return retrying ? context.with(retrying, () => original.apply(this, args)) : original.apply(this, args);
     },
   _onclose: (original) =>
     function _onclose(this: Instance, ...args: unknown[]) {
@@ -103,12 +126,12 @@ const PROTOCOL_WRAPPERS: Record<ProtocolMethodName, ((original: Original, ctl: C
       }
     },
   setRequestHandler: (original) =>
-    function setRequestHandler(this: Instance, schema: unknown, handler: unknown, ...rest: unknown[]) {
-      return original.call(this, schema, recordingExceptions(handler), ...rest);
+    function setRequestHandler(this: Instance, ...args: unknown[]) {
+      return original.apply(this, withHandler(args, recordingExceptions));
     },
   setNotificationHandler: (original) =>
-    function setNotificationHandler(this: Instance, schema: unknown, handler: unknown, ...rest: unknown[]) {
-      return original.call(this, schema, endingNotification(handler), ...rest);
+    function setNotificationHandler(this: Instance, ...args: unknown[]) {
+      return original.apply(this, withHandler(args, endingNotification));
     },
   // SDK 1.24+: the response to a task-related request is queued for `tasks/result` instead of being sent; the
   // SERVER span of the request ends when its response is queued.
@@ -120,19 +143,72 @@ const PROTOCOL_WRAPPERS: Record<ProtocolMethodName, ((original: Original, ctl: C
     },
 };
 
-/** Patches a Protocol prototype once; returns false when it was already patched (by this or another copy of us). */
-export function patchProtocol(proto: Prototype, ctl: Controller): boolean {
-  if (Object.hasOwn(proto, PATCHED)) return false;
+/**
+ * The handler of `setRequestHandler(schema, handler)` (v1) or `setRequestHandler(method, handler)` and
+ * `setRequestHandler(method, schemas, handler)` (v2; the same for notifications), wrapped; the arguments are copied.
+ */
+function withHandler(args: unknown[], wrap: (handler: unknown) => unknown): unknown[] {
+  const at = typeof args[0] === 'string' && !isFunction(args[1]) ? 2 : 1;
+  const copy = args.slice();
+  copy[at] = wrap(args[at]);
+  return copy;
+}
+
+/** Wraps the named methods of a prototype with the wrappers of a table, keeping the originals under the mark. */
+function wrapMethods<Name extends string>(
+  proto: Prototype,
+  names: readonly Name[],
+  wrappers: Record<Name, ((original: Original, ctl: Controller) => Wrapped) | undefined>,
+  ctl: Controller,
+): void {
   const originals: Record<string, Original> = {};
-  for (const name of PROTOCOL_METHODS) {
+  for (const name of names) {
     const original = proto[name];
-    const wrap = PROTOCOL_WRAPPERS[name];
+    const wrap = wrappers[name];
     if (!isFunction(original) || wrap === undefined) continue;
     originals[name] = original;
     proto[name] = wrap(original, ctl);
   }
   Object.defineProperty(proto, PATCHED, { value: originals, configurable: true });
+}
+
+/** The wrapper of each v2 Client method. */
+const CLIENT_WRAPPERS: Record<ClientMethodName, (original: Original, ctl: Controller) => Wrapped> = {
+  connect: (original, ctl) =>
+    function connect(this: Instance, ...args: unknown[]) {
+      if (!ctl.enabled || !isObject(args[0])) return original.apply(this, args);
+      return connectProbing(this, original, args, ctl);
+    },
+  listen: (original, ctl) =>
+    function listen(this: Instance & SdkClient, ...args: unknown[]) {
+      if (!ctl.enabled) return original.apply(this, args);
+      return listenTraced(this, connectionOf(this, ctl), original, args, ctl);
+    },
+};
+
+/** Patches a Protocol prototype once; returns false when it was already patched (by this or another copy of us). */
+export function patchProtocol(proto: Prototype, ctl: Controller): boolean {
+  if (Object.hasOwn(proto, PATCHED)) return false;
+  // v2's request() only delegates to the funnel, which is wrapped instead: one span per request.
+  const names = isFunction(proto._requestWithSchemaViaCodec)
+    ? PROTOCOL_METHODS.filter((name) => name !== 'request')
+    : PROTOCOL_METHODS;
+  wrapMethods(proto, names, PROTOCOL_WRAPPERS, ctl);
   return true;
+}
+
+/** v2 `Client`: the connect-time `server/discover` probe and `listen()` bypass Protocol (client-probe.ts). */
+export function patchClient(proto: Prototype, ctl: Controller): boolean {
+  if (Object.hasOwn(proto, PATCHED)) return false;
+  wrapMethods(proto, CLIENT_METHODS, CLIENT_WRAPPERS, ctl);
+  return true;
+}
+
+/** A v2 Client class: it defines listen(), and its prototype extends a Protocol prototype. */
+export function isV2ClientClass(Class: unknown): boolean {
+  if (!isFunction(Class)) return false;
+  const proto = Class.prototype as Prototype | undefined;
+  return !!proto && Object.hasOwn(proto, 'listen') && Object.hasOwn(proto, 'connect');
 }
 
 /** Tool callbacks of an McpServer are reached through the Server it connects. */

@@ -1,8 +1,10 @@
 /**
  * The MCP SDK's private shapes this instrumentation relies on, typed, in one place: nothing else names a private field
  * of the SDK. NB: they were read in `@modelcontextprotocol/sdk` 1.32.2 (the file each comes from is named) and are the
- * same in every 1.x back to 1.0.1 unless a comment says otherwise; a field that is missing or of another type is
- * treated as absent, never trusted.
+ * same in every 1.x back to 1.0.1 unless a comment says otherwise. SDK v2 (`@modelcontextprotocol/server` and
+ * `/client` 2.0.0-2.4.0, read in their 2.4.0 bundles, `dist/src-<hash>.mjs` for Protocol, `dist/public-<hash>.mjs` for
+ * Client, `dist/mcp-<hash>.mjs` for McpServer) is marked "v2". A field that is missing or of another type is treated
+ * as absent, never trusted.
  */
 
 /** A JSON-RPC message as it crosses a transport (`src/types.ts`: JSONRPCRequest, -Notification, -Response, -Error). */
@@ -35,12 +37,24 @@ export interface SdkProtocol {
   _requestMessageId?: unknown;
   fallbackRequestHandler?: unknown;
   fallbackNotificationHandler?: unknown;
+  /** v2: the version the instance speaks: set by initialize, the client's `server/discover` probe, or per request. */
+  _negotiatedProtocolVersion?: unknown;
 }
 
-/** The methods of `Protocol.prototype` that are wrapped (`_enqueueTaskMessage` since 1.24, with tasks). */
+/** v2 `Client` (`src/client/client.ts`): the counter `listen()` numbers its `subscriptions/listen` requests from. */
+export interface SdkClient {
+  _nextListenId?: unknown;
+}
+
+/**
+ * The methods of `Protocol.prototype` that are wrapped (`_enqueueTaskMessage` since 1.24, with tasks). v2:
+ * `request()` and a handler's `ctx.mcpReq.send` both go through `_requestWithSchemaViaCodec(codec, request, schema,
+ * options)`, the one funnel, which is wrapped instead of `request`.
+ */
 export const PROTOCOL_METHODS = [
   'connect',
   'request',
+  '_requestWithSchemaViaCodec',
   'notification',
   '_onrequest',
   '_onnotification',
@@ -55,6 +69,10 @@ export type ProtocolMethodName = (typeof PROTOCOL_METHODS)[number];
 /** A prototype as patch.ts sees it: named methods, and the symbol that marks it patched. */
 export type Prototype = Record<string | symbol, unknown>;
 
+/** v2 `Client.prototype` methods that are wrapped: the connect-time `server/discover` probe, and `listen()`. */
+export const CLIENT_METHODS = ['connect', 'listen'] as const;
+export type ClientMethodName = (typeof CLIENT_METHODS)[number];
+
 /** The third argument of `request()` (`src/shared/protocol.ts`: RequestOptions): only its abort signal is read. */
 export interface RequestOptions {
   signal?: { aborted?: unknown; reason?: unknown };
@@ -68,7 +86,7 @@ export interface QueuedTaskMessage {
 
 /**
  * A transport handed to `connect()` (`src/shared/transport.ts` and the SDK's transports):
- * - `send`, the one way out for every message;
+ * - `send`, the one way out for every message; `onmessage`, the way in (v2's probe window sets its own);
  * - `sessionId` (Streamable HTTP, both sides) and `protocolVersion` (the client's, kept for a resumed session);
  * - `_stdin` (`src/server/stdio.ts`): the stream whose end is a stdio server's session end;
  * - `_url` (`src/client/streamableHttp.ts`, `src/client/sse.ts`): the server's URL;
@@ -76,6 +94,7 @@ export interface QueuedTaskMessage {
  */
 export interface SdkTransport {
   send?: unknown;
+  onmessage?: unknown;
   sessionId?: unknown;
   protocolVersion?: unknown;
   _stdin?: unknown;
@@ -100,7 +119,7 @@ export const HTTP_HANDLER_METHODS = ['handleRequest', 'handlePostMessage'] as co
 
 /**
  * `McpServer` (`src/server/mcp.ts`, 1.3+): the `Server` it owns, and its tools by name, whose callbacks are
- * `handler` (1.24+) or `callback` (before).
+ * `handler` (1.24+) or `callback` (before); v2 calls `executor`, a closure around `handler`.
  */
 export interface SdkMcpServer {
   server?: unknown;
@@ -109,8 +128,17 @@ export interface SdkMcpServer {
 export interface SdkRegisteredTool {
   handler?: unknown;
   callback?: unknown;
+  executor?: unknown;
 }
-export const TOOL_CALLBACK_FIELDS = ['handler', 'callback'] as const;
+export const TOOL_CALLBACK_FIELDS = ['executor', 'handler', 'callback'] as const;
+
+/**
+ * The reserved `_meta` keys of the 2026-07-28 revision that tell telemetry something: every request carries the
+ * protocol version it speaks (v2 lifts it out of `_meta` inside `_onrequest`; the raw message still has it), and a
+ * subscription's notifications carry the id of their `subscriptions/listen` request.
+ */
+export const PROTOCOL_VERSION_META_KEY = 'io.modelcontextprotocol/protocolVersion';
+export const SUBSCRIPTION_ID_META_KEY = 'io.modelcontextprotocol/subscriptionId';
 
 /** The parts of a Node.js IncomingMessage (or a web Request: `headers.get`) the HTTP peer is read from. */
 export interface HttpRequestLike {

@@ -22,6 +22,11 @@ export const ATTR_SERVER_ADDRESS = 'server.address';
 export const ATTR_SERVER_PORT = 'server.port';
 export const ATTR_CLIENT_ADDRESS = 'client.address';
 export const ATTR_CLIENT_PORT = 'client.port';
+/** The MCP methods of the 2026-07-28 revision that the instrumentation treats apart (they have no constants yet). */
+export const METHOD_SERVER_DISCOVER = 'server/discover';
+export const METHOD_SUBSCRIPTIONS_LISTEN = 'subscriptions/listen';
+/** A 2026-07-28 result that asks the client for input; the client sends the request again, with a new id. */
+export const RESULT_TYPE_INPUT_REQUIRED = 'input_required';
 
 /** `error.type` of a tool result with `isError: true` (the conventions' own value). */
 export const ERROR_TYPE_TOOL_ERROR = 'tool_error';
@@ -33,9 +38,13 @@ export const ERROR_TYPE_OTHER = '_OTHER';
 /**
  * JSON-RPC codes that are the caller's fault: on SERVER spans they are recorded as `rpc.response.status_code` but are
  * not errors (semantic-conventions-genai PR #404): parse error, invalid request, method not found, invalid params,
- * resource not found.
+ * resource not found. The conventions do not list the 2026-07-28 codes yet; ours (see the README): header mismatch
+ * (-32020), missing required client capability (-32021) and unsupported protocol version (-32022) are the caller's
+ * fault too, like invalid params: the server refused, as it must, a request it cannot serve from that caller.
  */
-export const CALLER_FAULT_CODES: ReadonlySet<number> = new Set([-32700, -32600, -32601, -32602, -32002]);
+export const CALLER_FAULT_CODES: ReadonlySet<number> = new Set([
+  -32700, -32600, -32601, -32602, -32002, -32020, -32021, -32022,
+]);
 
 /** The `_meta` keys MCP reserves for W3C trace context and baggage (MCP SEP-414). */
 export const META_TRACE_KEYS = ['traceparent', 'tracestate', 'baggage'] as const;

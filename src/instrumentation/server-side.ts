@@ -8,10 +8,10 @@
  */
 import { context } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import { paramsOf, peerAttributes, startAttributes } from './attributes';
+import { envelopeVersion, paramsOf, peerAttributes, startAttributes } from './attributes';
 import type { MessageFacts } from './attributes';
 import type { Controller, Operation } from './call';
-import { startSession } from './connection';
+import { startSession, versionOf } from './connection';
 import type { Connection } from './connection';
 import { ambientLinks, handlerContext, httpPeerIn, receiptContext, servedOperation, unmarked } from './context';
 import { methodRule, spanName } from './methods';
@@ -55,8 +55,9 @@ function startReceived(
     {
       ...message,
       sessionId: sessionIdOf(transportOf(protocol)),
-      // Stateless Streamable HTTP has no initialize on this connection: the request header tells the version.
-      protocolVersion: connection?.protocolVersion ?? peer?.protocolVersion,
+      // A 2026-07-28 request names its version in its `_meta` envelope; stateless Streamable HTTP has no initialize
+      // on this connection: the request header tells the version.
+      protocolVersion: envelopeVersion(message.params) ?? versionOf(connection) ?? peer?.protocolVersion,
     },
     connection?.facts,
   );

@@ -1,4 +1,5 @@
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
+import type { SelfTracedMode } from './self-traced';
 
 export interface McpInstrumentationConfig extends InstrumentationConfig {
   /**
@@ -11,4 +12,10 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    * time series. Defaults to OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI=true.
    */
   metricsResourceUri?: boolean;
+  /**
+   * A server that makes its own MCP SERVER spans: `merge` (default) keeps one span per message, ours, with theirs
+   * folded in (with a SelfTracedSpanProcessor in front of the exporters; the preload installs one); `keep` exports
+   * both. Defaults to OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS.
+   */
+  selfTracedServers?: SelfTracedMode;
 }

@@ -212,9 +212,16 @@ test('the plan of the environment: one batch processor per OTLP exporter, consol
 });
 
 test('the plan of the environment: the MCP settings are read with the rest (OTEL_INSTRUMENTATION_MCP_*)', () => {
-  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false });
-  const { plan: p } = plan({ OTEL_INSTRUMENTATION_MCP_EXCLUDED_METHODS: 'ping, notifications/progress', OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI: 'TRUE' });
-  assert.deepEqual(p.mcp, { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: true });
+  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge' });
+  const { plan: p } = plan({
+    OTEL_INSTRUMENTATION_MCP_EXCLUDED_METHODS: 'ping, notifications/progress',
+    OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI: 'TRUE',
+    OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS: ' Keep',
+  });
+  assert.deepEqual(p.mcp, { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: true, selfTracedServers: 'keep' });
+  const { plan: q, warnings } = plan({ OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS: 'both' });
+  assert.equal(q.mcp.selfTracedServers, 'merge');
+  assert.deepEqual(warnings, [{ name: 'OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS', message: 'unknown mode "both"; using merge (expected merge or keep)' }]);
 });
 
 test('the plan of the environment: default propagators; jaeger, gone from OpenTelemetry JS 3.x, is reported and ignored', () => {

@@ -15,6 +15,12 @@ test('JSON-RPC error codes: always the status code; an error except a caller fau
     [-32601, 'server', { statusCode: '-32601' }],
     [-32602, 'server', { statusCode: '-32602' }],
     [-32002, 'server', { statusCode: '-32002' }],
+    // The 2026-07-28 codes: header mismatch, missing required client capability, unsupported protocol version.
+    [-32020, 'server', { statusCode: '-32020' }],
+    [-32021, 'server', { statusCode: '-32021' }],
+    [-32022, 'server', { statusCode: '-32022' }],
+    [-32020, 'client', { statusCode: '-32020', errorType: '-32020' }],
+    [-32022, 'client', { statusCode: '-32022', errorType: '-32022' }],
     [-32603, 'server', { statusCode: '-32603', errorType: '-32603' }],
     [-32000, 'server', { statusCode: '-32000', errorType: '-32000' }],
     [-32001, 'server', { statusCode: '-32001', errorType: '-32001' }],

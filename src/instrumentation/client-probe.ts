@@ -1,0 +1,199 @@
+/**
+ * The two requests a v2 client sends around its Protocol instead of through it (2026-07-28 revision):
+ * - the `server/discover` probe of `connect()` (`versionNegotiation` `auto` or `{ pin }`), sent on the raw transport
+ *   before Protocol.connect(), or on a throwaway sibling of a stdio transport (a second server process): its CLIENT
+ *   span covers the exchange, from the send to the reply of its id (or, unanswered, to the end of `connect()`);
+ * - `listen()` (`subscriptions/listen`), written to the transport directly: its CLIENT span covers the call until
+ *   the subscription is acknowledged or refused. The notifications of the subscription are spans of their own.
+ */
+import { context, createContextKey } from '@opentelemetry/api';
+import { envelopeVersion, paramsOf, serverAttributes, startAttributes, transportFacts } from './attributes';
+import type { Controller, Operation } from './call';
+import { withTraceContext } from './client-side';
+import { connectionOfTransport, versionOf } from './connection';
+import type { Connection } from './connection';
+import { operationContext } from './context';
+import { observe } from './promises';
+import { isFunction, isObject } from './sdk-internals';
+import type { JsonRpcMessage, SdkClient, SdkTransport } from './sdk-internals';
+import { ATTR_JSONRPC_REQUEST_ID, ATTR_RPC_RESPONSE_STATUS_CODE, METHOD_SERVER_DISCOVER } from './semconv';
+import { METHOD_SUBSCRIPTIONS_LISTEN } from './semconv';
+
+type Original = (this: unknown, ...args: unknown[]) => unknown;
+
+/** Set around a v2 Client's connect(): probes sent in it are traced, and the ones left open end with it. */
+const PROBING = createContextKey('@x/mcp-otel server/discover probe');
+/** Marks a `send` this module wrapped (shared by every copy of @x/mcp-otel in the process). */
+const PROBE_SENDS = Symbol.for('@x/mcp-otel.probe-sends');
+/**
+ * The answers to a probe that the negotiation expects: -32601, a legacy server (the client falls back to
+ * `initialize`), and -32022, an unsupported version (the client probes once more with one the server offers). They
+ * are recorded as `rpc.response.status_code`, not as errors (our choice; see the README).
+ */
+const NEGOTIATION_CODES: ReadonlySet<unknown> = new Set([-32601, -32022]);
+
+interface Probing {
+  readonly ctl: Controller;
+  /** Probes sent and not yet answered. */
+  readonly open: Set<Operation>;
+}
+
+/** `Client.connect()`, with the probes it sends traced. */
+export function connectProbing(client: object, original: Original, args: unknown[], ctl: Controller): unknown {
+  watchProbeSends(args[0] as SdkTransport & object);
+  const probing: Probing = { ctl, open: new Set() };
+  let result: unknown;
+  try {
+    result = context.with(context.active().setValue(PROBING, probing), () => original.apply(client, args));
+  } catch (err) {
+    endUnanswered(probing, err);
+    throw err;
+  }
+  return observe(
+    result,
+    () => endUnanswered(probing),
+    (err) => endUnanswered(probing, err),
+  );
+}
+
+/**
+ * The probe is written with the transport's own `send`, on the app's transport or on a new instance of its class
+ * (the stdio sibling): the method is wrapped where it is defined, once, and does nothing outside a probing connect.
+ */
+function watchProbeSends(transport: SdkTransport & object): void {
+  let owner: Record<string | symbol, unknown> | null = transport as Record<string | symbol, unknown>;
+  while (owner && !Object.hasOwn(owner, 'send')) owner = Object.getPrototypeOf(owner) as typeof owner;
+  if (!owner || owner === Object.prototype || Object.hasOwn(owner, PROBE_SENDS)) return;
+  const send = owner.send;
+  if (!isFunction(send)) return;
+  try {
+    Object.defineProperty(owner, PROBE_SENDS, { value: send });
+    owner.send = function send_(this: unknown, message: unknown, ...rest: unknown[]) {
+      const probing = context.active().getValue(PROBING) as Probing | undefined;
+      if (!probing?.ctl.enabled || !isProbe(message) || !isObject(this) || connectionOfTransport(this))
+        return send.call(this, message, ...rest);
+      return sendProbe(this as SdkTransport & object, probing, message, send, rest);
+    };
+  } catch {
+    // A frozen transport: its probe goes out untraced.
+  }
+}
+
+function isProbe(message: unknown): message is JsonRpcMessage & { method: string } {
+  return isObject(message) && message.method === METHOD_SERVER_DISCOVER && message.id !== undefined;
+}
+
+function sendProbe(
+  transport: SdkTransport & object,
+  probing: Probing,
+  message: JsonRpcMessage & { method: string },
+  send: Original,
+  rest: unknown[],
+): unknown {
+  const params = paramsOf(message);
+  const facts = transportFacts(transport);
+  const attributes = startAttributes(
+    { method: message.method, params, id: message.id as string | number, protocolVersion: envelopeVersion(params) },
+    facts,
+  );
+  serverAttributes(facts, attributes);
+  const parent = context.active();
+  const operation = probing.ctl.start('client', 'request', message.method, message.method, attributes, parent);
+  probing.open.add(operation);
+  const end = (reply: JsonRpcMessage) => {
+    probing.open.delete(operation);
+    endProbe(operation, reply);
+  };
+  catchReply(transport, message.id, end);
+  const ctx = operationContext(parent, operation);
+  let sent: unknown;
+  try {
+    sent = context.with(ctx, () => send.call(transport, withTraceContext(message, ctx), ...rest));
+  } catch (err) {
+    probing.open.delete(operation);
+    operation.endWithException(err);
+    throw err;
+  }
+  return observe(
+    sent,
+    () => undefined,
+    (err) => {
+      probing.open.delete(operation);
+      operation.endWithException(err);
+    },
+  );
+}
+
+/** The reply comes to the handler the SDK's probe window set on the transport: it is wrapped until the reply. */
+function catchReply(transport: SdkTransport & object, id: unknown, onReply: (reply: JsonRpcMessage) => void): void {
+  const handler = transport.onmessage;
+  const catching = function (this: unknown, message: unknown, ...rest: unknown[]): unknown {
+    if (isObject(message) && message.id === id && message.method === undefined) {
+      if (transport.onmessage === catching) transport.onmessage = handler;
+      onReply(message as JsonRpcMessage);
+    }
+    return isFunction(handler) ? handler.call(this, message, ...rest) : undefined;
+  };
+  transport.onmessage = catching;
+}
+
+function endProbe(operation: Operation, reply: JsonRpcMessage): void {
+  const error = reply.error;
+  if (isObject(error)) {
+    if (NEGOTIATION_CODES.has(error.code)) operation.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(error.code));
+    else operation.failWithCode(error.code, error.message);
+  }
+  operation.end();
+}
+
+/** Probes without a reply when connect() settles: it failed with `err`, or a later probe was answered. */
+function endUnanswered(probing: Probing, err?: unknown): void {
+  for (const operation of probing.open) {
+    if (err !== undefined) operation.endWithException(err);
+    else {
+      operation.fail('timeout', 'no reply to the server/discover probe');
+      operation.end();
+    }
+  }
+  probing.open.clear();
+}
+
+/** `Client.listen()`: `subscriptions/listen`, from the call until the subscription is acknowledged or refused. */
+export function listenTraced(
+  client: SdkClient,
+  connection: Connection | undefined,
+  original: Original,
+  args: unknown[],
+  ctl: Controller,
+): unknown {
+  const method = METHOD_SUBSCRIPTIONS_LISTEN;
+  if (ctl.isExcluded(method)) return original.apply(client, args);
+  const attributes = startAttributes(
+    { method, params: undefined, protocolVersion: versionOf(connection) },
+    connection?.facts,
+  );
+  serverAttributes(connection?.facts, attributes);
+  const parent = context.active();
+  const operation = ctl.start('client', 'request', method, method, attributes, parent);
+  // The client numbers listen requests `listen:<n>` from this counter, once its early checks passed.
+  const counter = client._nextListenId;
+  let result: unknown;
+  try {
+    result = context.with(operationContext(parent, operation), () => original.apply(client, args));
+  } catch (err) {
+    operation.endWithException(err);
+    throw err;
+  }
+  if (typeof counter === 'number' && client._nextListenId !== counter)
+    operation.setAttribute(ATTR_JSONRPC_REQUEST_ID, `listen:${counter}`);
+  return observe(
+    result,
+    () => operation.end(),
+    (err) => {
+      if (isObject(err) && Number.isSafeInteger(err.code)) {
+        operation.failWithCode(err.code, err.message);
+        operation.end();
+      } else operation.endWithException(err);
+    },
+  );
+}
