@@ -26,6 +26,8 @@ export interface Controller {
     attributes: Attributes,
     parent: Context,
     links?: Link[],
+    /** When it began (performance.now()), for an operation recorded after the fact; now by default. */
+    startedAt?: number,
   ): Operation;
   recordSession(side: Side, seconds: number, attributes: Attributes): void;
   emitLog(record: LogRecord | undefined): void;
@@ -34,7 +36,7 @@ export interface Controller {
 export type OperationKind = 'request' | 'notification';
 
 export class Operation {
-  readonly started = performance.now();
+  readonly started: number;
   private ended = false;
   /** A sent request: the error response the peer answered with, if any (seen in `_onresponse`, before the promise). */
   responseError?: JsonRpcError;
@@ -61,8 +63,10 @@ export class Operation {
     private readonly metricKeys: readonly string[],
     /** False for a span another instrumentation owns (a server that traces itself): we add to it, it ends it. */
     private readonly ownsSpan = true,
+    started = performance.now(),
   ) {
     this.rule = methodRule(method);
+    this.started = started;
   }
 
   get isEnded(): boolean {

@@ -1,7 +1,7 @@
 /**
  * Which context an operation starts from and runs in: the parent and link policy at receipt, the context handlers run
- * in, and the two marks this instrumentation keeps in contexts (the HTTP request being handled, the operation a
- * handler serves).
+ * in, and the marks this instrumentation keeps in contexts (the HTTP request being handled, the operation a handler
+ * serves, a v2 HTTP exchange, a v2 request being retried).
  */
 import { context, createContextKey, isSpanContextValid, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Context, Link } from '@opentelemetry/api';
@@ -13,6 +13,20 @@ import { withOperation } from './logs';
 const HTTP_PEER = createContextKey('@x/mcp-otel http peer');
 /** The received request or notification a handler serves. */
 const SERVED = createContextKey('@x/mcp-otel served operation');
+/** v2: one HTTP request a createMcpHandler handles (entry.ts), and whether a Server received its message. */
+const EXCHANGE = createContextKey('@x/mcp-otel v2 http exchange');
+export interface HttpExchange {
+  served: boolean;
+}
+
+export function withExchange(ctx: Context, exchange: HttpExchange): Context {
+  return ctx.setValue(EXCHANGE, exchange);
+}
+
+export function exchangeIn(ctx: Context): HttpExchange | undefined {
+  return ctx.getValue(EXCHANGE) as HttpExchange | undefined;
+}
+
 /** v2: the sent request whose `input_required` result the client is fulfilling; its retry is linked to it. */
 const RETRYING = createContextKey('@x/mcp-otel retrying request');
 
@@ -45,12 +59,12 @@ export function operationContext(parent: Context, operation: Operation): Context
  * call the handler makes is not an HTTP receipt.
  */
 export function handlerContext(parent: Context, operation: Operation): Context {
-  return operationContext(parent, operation).setValue(SERVED, operation).deleteValue(HTTP_PEER);
+  return operationContext(parent, operation).setValue(SERVED, operation).deleteValue(HTTP_PEER).deleteValue(EXCHANGE);
 }
 
 /** The context of a message that gets no span (an excluded method): its trace context, none of our marks. */
 export function unmarked(parent: Context): Context {
-  return parent.deleteValue(SERVED).deleteValue(HTTP_PEER);
+  return parent.deleteValue(SERVED).deleteValue(HTTP_PEER).deleteValue(EXCHANGE);
 }
 
 /** The received operation the running handler serves, if any. */

@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { context, diag, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { Operation } from './call';
+import { wrapEntries } from './entry';
 import type { Controller } from './call';
 import { createHistograms, operationKeys, type McpHistograms } from './metrics';
 import {
@@ -40,15 +41,20 @@ const CJS_FILES = [
 ];
 /** The ES module files of every layout: `dist/esm/*` since 1.2.0, `dist/*` in 1.0.x-1.1.x. */
 const ESM_FILE = /[\\/]dist[\\/](?:esm[\\/])?(?:shared[\\/]protocol|server[\\/]mcp)\.js$/;
-/** SDK v2: the packages whose main entry is hooked (by name: their `exports` map resolves). */
-const V2_PACKAGES = ['@modelcontextprotocol/server', '@modelcontextprotocol/client'];
+/**
+ * SDK v2: the packages hooked by name (their `exports` map resolves), and the entry files wanted in them: the main
+ * entries, and `server/stdio` (serveStdio); `@modelcontextprotocol/node` for toNodeHandler. The hashed chunks behind
+ * them are not needed: the classes and functions are reached through what these export.
+ */
+const V2_PACKAGES = ['@modelcontextprotocol/server', '@modelcontextprotocol/client', '@modelcontextprotocol/node'];
+const V2_FILE = /^@modelcontextprotocol\/(?:server|client|node)(?:\/dist\/(?:index|stdio)\.[cm]?js)?$/;
 /**
  * For import-in-the-middle's loader hook in include mode (`createAddHookMessageChannel`): the SDK files to wrap, as
  * patterns over their URLs. Push them into `registerOptions.data.include` before `module.register()`.
  */
 export const MCP_SDK_ESM_INCLUDE =
   /\/@modelcontextprotocol\/sdk\/dist\/(?:esm\/)?(?:shared\/protocol|server\/mcp)\.js$/;
-export const MCP_SDK_V2_ESM_INCLUDE = /\/@modelcontextprotocol\/(?:server|client)\/dist\/index\.mjs$/;
+export const MCP_SDK_V2_ESM_INCLUDE = /\/@modelcontextprotocol\/(?:server|client|node)\/dist\/(?:index|stdio)\.mjs$/;
 
 interface Unhookable {
   unhook(): void;
@@ -141,19 +147,21 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     this.controller = {
       enabled: false,
       isExcluded: (method) => excluded.has(method),
-      start: (side, kind, method, name, attributes, parent, links) => {
+      start: (side, kind, method, name, attributes, parent, links, startedAt) => {
         const histogram = this.histograms?.operation[side];
+        // An operation recorded after the fact (an answer a v2 entry gave itself) starts when its message arrived.
+        const startTime = startedAt === undefined ? undefined : performance.timeOrigin + startedAt;
         if (side === 'client') {
-          const span = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes, links }, parent);
-          return new Operation(side, kind, method, span, attributes, histogram, keys);
+          const span = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes, links, startTime }, parent);
+          return new Operation(side, kind, method, span, attributes, histogram, keys, true, startedAt);
         }
         const borrowed = merge ? borrowedServerSpan(context.active(), method) : undefined;
         if (borrowed) {
           borrowed.setAttributes(attributes);
-          return new Operation(side, kind, method, borrowed, attributes, histogram, keys, false);
+          return new Operation(side, kind, method, borrowed, attributes, histogram, keys, false, startedAt);
         }
-        const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, links }, parent);
-        const operation = new Operation(side, kind, method, span, attributes, histogram, keys);
+        const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, links, startTime }, parent);
+        const operation = new Operation(side, kind, method, span, attributes, histogram, keys, true, startedAt);
         if (merge) trackOpen(operation, parent, links);
         return operation;
       },
@@ -169,17 +177,19 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     const onModule = (exports: Record<string, unknown>): Record<string, unknown> => {
       try {
         this.instrument(...[exports?.Protocol, exports?.McpServer, exports?.Client].filter((c) => c !== undefined));
+        if (exports) wrapEntries(exports, this.ensureController());
       } catch (err) {
         diag.warn(`${PACKAGE_NAME}: the MCP SDK could not be instrumented:`, err);
       }
       return exports;
     };
+    const onV2Module = (exports: Record<string, unknown>, name: string) =>
+      V2_FILE.test(name) ? onModule(exports) : exports;
     const hooks: Unhookable[] = [];
     try {
       const { Hook } = fromInstrumentation('require-in-the-middle') as { Hook: HookConstructor };
       hooks.push(new Hook(CJS_FILES, { internals: true }, onModule));
-      // v2 by package name: only the main entry is wanted, so no internals.
-      hooks.push(new Hook(V2_PACKAGES, { internals: false }, onModule));
+      hooks.push(new Hook(V2_PACKAGES, { internals: true }, onV2Module));
     } catch (err) {
       diag.warn(`${PACKAGE_NAME}: CommonJS copies of the MCP SDK cannot be hooked:`, err);
     }
@@ -189,7 +199,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         new Hook(['@modelcontextprotocol/sdk'], { internals: true }, (exports, name) =>
           ESM_FILE.test(name) ? onModule(exports) : exports,
         ),
-        new Hook(V2_PACKAGES, { internals: false }, onModule),
+        new Hook(V2_PACKAGES, { internals: true }, onV2Module),
       );
     } catch (err) {
       diag.warn(`${PACKAGE_NAME}: ES module copies of the MCP SDK cannot be hooked:`, err);

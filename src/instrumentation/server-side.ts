@@ -14,6 +14,7 @@ import type { Controller, Operation } from './call';
 import { startSession, versionOf } from './connection';
 import type { Connection } from './connection';
 import { ambientLinks, handlerContext, httpPeerIn, receiptContext, servedOperation, unmarked } from './context';
+import { noteDispatched } from './entry';
 import { methodRule, spanName } from './methods';
 import { isThenable, observe } from './promises';
 import { extractTraceContext } from './propagation';
@@ -76,6 +77,7 @@ function startReceived(
 /** `_onrequest` of an excluded method: no span, and the handler still runs in the context `_meta` carries. */
 export function receiveExcludedRequest(protocol: SdkProtocol, original: Original, args: unknown[]): unknown {
   const [request] = args as [Received];
+  noteDispatched(request);
   const parent = extractTraceContext(paramsOf(request)?._meta, receiptContext());
   return context.with(unmarked(parent), () => original.apply(protocol, args));
 }
@@ -91,6 +93,7 @@ export function receiveRequest(
   const [request] = args as [Received];
   const { method } = request;
   const params = paramsOf(request);
+  noteDispatched(request);
   const ambient = receiptContext();
   const parent = extractTraceContext(params?._meta, ambient);
   wrapFallbackHandler(protocol, 'fallbackRequestHandler', recordingExceptions);

@@ -74,7 +74,7 @@ function routeSend(connection: Connection, sender: Sender, message: JsonRpcMessa
   return respond(connection, message, sender);
 }
 
-function httpPeerOf(req: unknown): HttpPeer | undefined {
+export function httpPeerOf(req: unknown): HttpPeer | undefined {
   if (!isObject(req)) return undefined;
   // A Node.js IncomingMessage has the socket and the HTTP version; a web Request has neither.
   const { socket, httpVersion, headers } = req as HttpRequestLike;

@@ -1,0 +1,246 @@
+/**
+ * The serving entries of SDK v2 answer some requests themselves, before any Server sees them (2026-07-28 revision):
+ * - `createMcpHandler(factory)` (one Server per HTTP request) refuses an unsupported version, a header mismatch, a
+ *   missing client capability, an auth challenge, and serves `subscriptions/listen` from its listen router;
+ * - `serveStdio(factory)` refuses an invalid envelope or version in the opening exchange and serves
+ *   `subscriptions/listen` on the stdio connection.
+ * Their exports are wrapped (`ENTRY_WRAPPERS`), and every request they answer without a Server gets the SERVER span
+ * it would have had, recorded when the answer leaves, starting when the request arrived. A request a Server
+ * received (server-side.ts calls `noteDispatched`) is left to its Server's span. Also here: `toNodeHandler` of
+ * `@modelcontextprotocol/node`, whose Node.js request gives the peer's address to the spans of what it carries.
+ */
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import type { Attributes, Context } from '@opentelemetry/api';
+import { envelopeVersion, paramsOf, peerAttributes, startAttributes, transportFacts } from './attributes';
+import type { Controller } from './call';
+import { exchangeIn, httpPeerIn, withExchange, withHttpPeer } from './context';
+import type { HttpExchange } from './context';
+import { spanName } from './methods';
+import { observe } from './promises';
+import { extractTraceContext } from './propagation';
+import { isFunction, isObject, nonEmptyString, SUBSCRIPTION_ID_META_KEY } from './sdk-internals';
+import type { JsonRpcMessage } from './sdk-internals';
+import { ATTR_JSONRPC_REQUEST_ID, ATTR_MCP_PROTOCOL_VERSION } from './semconv';
+import { httpPeerOf } from './transport';
+
+type Original = (this: unknown, ...args: unknown[]) => unknown;
+
+/** The messages a Server received, while a stdio entry is watched (the others are the entry's own answers). */
+const dispatched = new WeakSet<object>();
+let watchingStdio = false;
+/** Marks what this module wrapped (shared by every copy of @x/mcp-otel in the process). */
+const WRAPPED = Symbol.for('@x/mcp-otel.entry');
+const ACKNOWLEDGED = 'notifications/subscriptions/acknowledged';
+const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
+
+/** A Server received this request: its own span covers it. */
+export function noteDispatched(request: object): void {
+  const exchange = exchangeIn(context.active());
+  if (exchange) exchange.served = true;
+  if (watchingStdio) dispatched.add(request);
+}
+
+/** The exported functions of the v2 packages that are wrapped, by name, given the module they came from. */
+const ENTRY_WRAPPERS: Record<
+  string,
+  (original: Original, exports: Record<string, unknown>, ctl: Controller) => Original
+> = {
+  createMcpHandler: (original, _sdkModule, ctl) =>
+    function createMcpHandler(this: unknown, ...args: unknown[]) {
+      const handler = original.apply(this, args);
+      if (isObject(handler) && isFunction(handler.fetch)) handler.fetch = tracedFetch(handler.fetch, ctl);
+      return handler;
+    },
+  serveStdio: (original, sdkModule, ctl) =>
+    function serveStdio(this: unknown, factory: unknown, options: unknown, ...rest: unknown[]) {
+      const Transport = sdkModule.StdioServerTransport;
+      if (!ctl.enabled || !isFunction(Transport)) return original.call(this, factory, options, ...rest);
+      const given = isObject(options) ? options : {};
+      // The transport serveStdio would create, created here so that its messages can be watched.
+      const wire: unknown = given.transport ?? new (Transport as unknown as new () => object)();
+      if (isObject(wire)) watchStdioEntry(wire, ctl);
+      return original.call(this, factory, { ...given, transport: wire }, ...rest);
+    },
+  toNodeHandler: (original) =>
+    function toNodeHandler(this: unknown, ...args: unknown[]) {
+      const handle = original.apply(this, args);
+      if (!isFunction(handle)) return handle;
+      return function (this: unknown, req: unknown, ...rest: unknown[]) {
+        const ctx = withHttpPeer(context.active(), httpPeerOf(req) ?? {});
+        return context.with(ctx, () => handle.call(this, req, ...rest));
+      };
+    },
+};
+
+/** Replaces the wrapped functions in a module's exports (an ES module namespace of import-in-the-middle, or CJS). */
+export function wrapEntries(sdkModule: Record<string, unknown>, ctl: Controller): void {
+  for (const [name, wrap] of Object.entries(ENTRY_WRAPPERS)) {
+    const original = sdkModule[name];
+    if (!isFunction(original) || Object.hasOwn(original, WRAPPED)) continue;
+    const wrapped = wrap(original, sdkModule, ctl);
+    Object.defineProperty(wrapped, WRAPPED, { value: original });
+    sdkModule[name] = wrapped;
+  }
+}
+
+/** The fetch face of a createMcpHandler: an HTTP request no Server received gets its span from the answer. */
+function tracedFetch(fetch: Original, ctl: Controller): Original {
+  return function fetch_(this: unknown, request: unknown, ...rest: unknown[]) {
+    if (!ctl.enabled || !isObject(request)) return fetch.call(this, request, ...rest);
+    const startedAt = performance.now();
+    const exchange: HttpExchange = { served: false };
+    const active = context.active();
+    const ambient = withHttpPeer(active, httpPeerIn(active) ?? httpPeerOf(request) ?? {});
+    const result = context.with(withExchange(ambient, exchange), () => fetch.call(this, request, ...rest));
+    return observe(
+      result,
+      (response) => {
+        if (!exchange.served) answeredOverHttp(request, response, ambient, startedAt, ctl);
+      },
+      () => undefined,
+    );
+  };
+}
+
+function header(request: Record<string | symbol, unknown>, name: string): string | undefined {
+  const headers = request.headers as { get?: unknown } | undefined;
+  return isObject(headers) && isFunction(headers.get) ? nonEmptyString(headers.get.call(headers, name)) : undefined;
+}
+
+/**
+ * The method and target come from the `Mcp-Method` and `Mcp-Name` headers the 2026-07-28 revision puts on every POST
+ * (the body was read by the entry); a request without them (a 2025-era one) gets no span here.
+ */
+function answeredOverHttp(
+  request: Record<string | symbol, unknown>,
+  response: unknown,
+  ambient: Context,
+  startedAt: number,
+  ctl: Controller,
+): void {
+  const method = header(request, 'mcp-method');
+  if (method === undefined || ctl.isExcluded(method) || !isObject(response)) return;
+  const target = header(request, 'mcp-name');
+  const params = target === undefined ? undefined : { name: target, uri: target };
+  const attributes = startAttributes({ method, params }, { networkTransport: 'tcp', protocolName: 'http' });
+  const version = header(request, 'mcp-protocol-version');
+  if (version !== undefined) attributes[ATTR_MCP_PROTOCOL_VERSION] = version;
+  peerAttributes(httpPeerIn(ambient), attributes);
+  if (typeof response.status === 'number') attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = response.status;
+  const end = (body: unknown) => {
+    const operation = ctl.start(
+      'server',
+      'request',
+      method,
+      spanName(method, params),
+      attributes,
+      ambient,
+      undefined,
+      startedAt,
+    );
+    if (isObject(body)) settle(operation, body as JsonRpcMessage);
+    operation.end();
+  };
+  const type = header(response, 'content-type');
+  // A JSON-RPC answer (an error, as a refusal is) is read from a copy; a stream (listen) is not waited for.
+  if (type?.startsWith('application/json') && isFunction(response.clone)) {
+    const copy = response.clone.call(response) as { json(): Promise<unknown> };
+    copy.json().then(end, () => end(undefined));
+  } else end(undefined);
+}
+
+function settle(
+  operation: { setAttribute(k: string, v: string): void; failWithCode(c: unknown, m: unknown): void },
+  answer: JsonRpcMessage,
+): void {
+  if (answer.id !== undefined && answer.id !== null) operation.setAttribute(ATTR_JSONRPC_REQUEST_ID, String(answer.id));
+  if (isObject(answer.error)) operation.failWithCode(answer.error.code, answer.error.message);
+}
+
+interface Arrived {
+  request: JsonRpcMessage & { method: string };
+  startedAt: number;
+}
+
+/** A serveStdio transport: what arrives is noted, what the entry answers itself is recorded as it leaves. */
+function watchStdioEntry(wire: Record<string | symbol, unknown>, ctl: Controller): void {
+  if (Object.hasOwn(wire, WRAPPED)) return;
+  watchingStdio = true;
+  const arrived = new Map<unknown, Arrived>();
+  const facts = transportFacts(wire);
+  let handler: unknown;
+  const receive = function (this: unknown, message: unknown, ...rest: unknown[]) {
+    if (ctl.enabled && isObject(message) && typeof message.method === 'string') {
+      if (message.id !== undefined)
+        arrived.set(message.id, { request: message as unknown as Arrived['request'], startedAt: performance.now() });
+      else if (message.method === 'notifications/cancelled') arrived.delete(paramsOf(message)?.requestId);
+    }
+    return isFunction(handler) ? handler.call(this, message, ...rest) : undefined;
+  };
+  const send = wire.send;
+  try {
+    Object.defineProperty(wire, WRAPPED, { value: true });
+    // serveStdio sets its handler after it got the transport: the property is kept, its value called through.
+    Object.defineProperty(wire, 'onmessage', {
+      configurable: true,
+      enumerable: true,
+      get: () => (handler === undefined ? undefined : receive),
+      set: (value: unknown) => {
+        handler = value;
+      },
+    });
+    if (!isFunction(send)) return;
+    wire.send = function (this: unknown, message: unknown, ...rest: unknown[]) {
+      if (isObject(message)) {
+        const answered = answeredRequest(arrived, message as JsonRpcMessage);
+        if (answered && !dispatched.has(answered.request))
+          answeredOverStdio(answered, message as JsonRpcMessage, facts, ctl);
+      }
+      return send.call(this, message, ...rest);
+    };
+  } catch {
+    // A transport that cannot be watched: its entry's own answers go untraced.
+  }
+}
+
+/** The request an outgoing message answers: a response of its id, or the acknowledgement of a listen request. */
+function answeredRequest(arrived: Map<unknown, Arrived>, message: JsonRpcMessage): Arrived | undefined {
+  let id: unknown;
+  if (message.method === undefined) id = message.id;
+  else if (message.method === ACKNOWLEDGED) {
+    const meta = paramsOf(message)?._meta;
+    id = isObject(meta) ? meta[SUBSCRIPTION_ID_META_KEY] : undefined;
+  } else return undefined;
+  const answered = arrived.get(id);
+  if (answered) arrived.delete(id);
+  return answered;
+}
+
+function answeredOverStdio(
+  { request, startedAt }: Arrived,
+  answer: JsonRpcMessage,
+  facts: ReturnType<typeof transportFacts>,
+  ctl: Controller,
+): void {
+  const { method } = request;
+  if (ctl.isExcluded(method)) return;
+  const params = paramsOf(request);
+  const attributes: Attributes = startAttributes(
+    { method, params, id: request.id as string | number, protocolVersion: envelopeVersion(params) },
+    facts,
+  );
+  const parent = extractTraceContext(params?._meta, ROOT_CONTEXT);
+  const operation = ctl.start(
+    'server',
+    'request',
+    method,
+    spanName(method, params),
+    attributes,
+    parent,
+    undefined,
+    startedAt,
+  );
+  // A response (a refusal, or a listen refused); an acknowledgement is the successful answer of a listen.
+  if (answer.method === undefined) settle(operation, answer);
+  operation.end();
+}
