@@ -36,13 +36,15 @@ process.stderr.write(`test setup: ${packed.filename} (${packed.files.length} fil
 // - .test-work/third-party: the isolated package of third-party software test/third-party, installed with `npm ci`
 //   from its own lockfile: the conformance suite, server-everything (with the client of fixtures/everything in
 //   third-party/everything) and the SDK matrix,
-//   one copy of fixtures/sdk-matrix per SDK version (node_modules/sdk-<version>);
+//   one copy of fixtures/sdk-matrix per SDK version (node_modules/sdk-<version>) and one copy of fixtures/sdk-v2-matrix
+//   per SDK v2 version (node_modules/sdk-v2-<version>);
 // - .test-work/app-api-1.9: an app on @opentelemetry/api 1.9 (fixtures/app-api-1.9), with the own-span MCP server;
 // - .test-work/loggers-old: pino 7 and an old winston 3 (fixtures/loggers-old).
 // Each one is installed in a directory of its own process and then renamed into place, so that two setups running at
 // once never extract into the same node_modules; an install missing a file of the tarball is redone.
 const E2E = join(ROOT, 'test', 'third-party');
 const SDK_MATRIX = join(ROOT, 'fixtures', 'sdk-matrix');
+const SDK_V2_MATRIX = join(ROOT, 'fixtures', 'sdk-v2-matrix');
 // The third-party lockfile pins what the tarball's dependencies bring only if it lists them at the versions the tarball asks.
 const rootDependencies = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies;
 const thirdPartyDependencies = JSON.parse(readFileSync(join(E2E, 'package.json'), 'utf8')).dependencies;
@@ -59,7 +61,7 @@ function refreshFiles(source, target) {
 const installs = [
   {
     dir: join(WORK, 'third-party'),
-    manifests: [join(E2E, 'package.json'), join(E2E, 'package-lock.json'), join(E2E, '.npmrc'), join(SDK_MATRIX, 'package.json')],
+    manifests: [join(E2E, 'package.json'), join(E2E, 'package-lock.json'), join(E2E, '.npmrc'), join(SDK_MATRIX, 'package.json'), join(SDK_V2_MATRIX, 'package.json')],
     // The staging directory sits as deep as test/third-party, so the lockfile's `file:../../fixtures/sdk-matrix` holds there.
     prepare: (staging) => {
       for (const file of ['package.json', 'package-lock.json', '.npmrc']) cpSync(join(E2E, file), join(staging, file));
@@ -70,8 +72,12 @@ const installs = [
       rmSync(join(dir, 'everything'), { recursive: true, force: true });
       cpSync(join(ROOT, 'fixtures', 'everything'), join(dir, 'everything'), { recursive: true });
       for (const file of ['client-common.cjs', 'sdk.cjs']) cpSync(join(SDK_MATRIX, file), join(dir, 'everything', file));
-      for (const name of readdirSync(join(dir, 'node_modules')).filter((n) => n.startsWith('sdk-'))) {
+      for (const name of readdirSync(join(dir, 'node_modules')).filter((n) => /^sdk-\d/.test(n))) {
         refreshFiles(SDK_MATRIX, join(dir, 'node_modules', name));
+      }
+      // The v2 matrix fixture into each of its installed copies (node_modules/sdk-v2-<version>).
+      for (const name of readdirSync(join(dir, 'node_modules')).filter((n) => n.startsWith('sdk-v2-'))) {
+        refreshFiles(SDK_V2_MATRIX, join(dir, 'node_modules', name));
       }
     },
   },
