@@ -6,7 +6,7 @@
  * - A notification: where it leaves through `transport.send` (transport.ts), because `notification()` debounces
  *   (several calls, one message) and `request()` sends `notifications/cancelled` to the transport directly.
  */
-import { context } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import type { Context, Link } from '@opentelemetry/api';
 import { paramsOf, serverAttributes, startAttributes } from './attributes';
 import type { MessageFacts } from './attributes';
@@ -18,7 +18,7 @@ import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
 import { observe } from './promises';
 import { text } from './status';
-import { injectTraceContext } from './propagation';
+import { injectTraceContext, withoutTraceKeys } from './propagation';
 import { isObject, sendWith, sessionIdOf, transportOf } from './sdk-internals';
 import type { JsonRpcError, JsonRpcMessage, RequestOptions, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
 import {
@@ -59,12 +59,17 @@ function startSent(
   );
 }
 
-/** A copy of the message whose params._meta carries the trace context; the caller's objects are left untouched. */
-export function withTraceContext<T extends JsonRpcMessage>(message: T, ctx: Context): T {
+/**
+ * A copy of the message whose params._meta carries the trace context; the caller's objects are left untouched. The
+ * caller's own trace keys are kept, unless `replace` (a v2 retry carries the first request's _meta, with the first
+ * request's context in it).
+ */
+export function withTraceContext<T extends JsonRpcMessage>(message: T, ctx: Context, replace = false): T {
   const params = paramsOf(message);
-  const meta = params?._meta;
-  const injected = injectTraceContext(isObject(meta) ? (meta as Record<string, unknown>) : undefined, ctx);
-  if (injected === meta || injected === undefined) return message;
+  let meta = isObject(params?._meta) ? (params._meta as Record<string, unknown>) : undefined;
+  if (replace && meta) meta = withoutTraceKeys(meta);
+  const injected = injectTraceContext(meta, ctx);
+  if (injected === params?._meta || injected === undefined) return message;
   injectedMetas.add(injected);
   return { ...message, params: { ...params, _meta: injected } };
 }
@@ -96,9 +101,13 @@ export function sendRequest(
   const { method } = request;
   const params = paramsOf(request);
   let parent = context.active();
-  // v2 retries a request whose result was `input_required` with a new id: a sibling of the first, linked to it.
+  // v2 retries a request whose result was `input_required` with a new id: a sibling of the first, linked to it; the
+  // child of the first when that had no parent, so that one call stays one trace.
   const retried = retriedOperation(parent);
-  if (retried?.parentContext) parent = retried.parentContext;
+  if (retried?.parentContext) {
+    const first = retried.parentContext;
+    parent = trace.getSpanContext(first) ? first : trace.setSpan(first, retried.span);
+  }
   // The SDK numbers requests from this counter, synchronously, once request() has passed its early checks.
   const id = typeof protocol._requestMessageId === 'number' ? protocol._requestMessageId : undefined;
   const operation = ctl.isExcluded(method)
@@ -113,7 +122,7 @@ export function sendRequest(
       );
   const ctx = operation ? operationContext(parent, operation) : parent;
   const sent = args.slice();
-  sent[at] = withTraceContext(request, ctx);
+  sent[at] = withTraceContext(request, ctx, retried !== undefined);
   if (operation) operation.parentContext = parent;
   // Registered before the send: an in-memory peer can answer before request() returns.
   if (operation && connection && id !== undefined) connection.pendingClient.set(id, operation);

@@ -32,6 +32,13 @@ export function injectTraceContext<T extends Meta | undefined>(meta: T, ctx: Con
   return added ? { ...fields, ...meta } : meta;
 }
 
+/** A copy of `meta` without the keys the configured propagator writes. */
+export function withoutTraceKeys(meta: Meta): Meta {
+  const copy = { ...meta };
+  for (const key of propagation.fields()) delete copy[key];
+  return copy;
+}
+
 /** The context carried by a received `_meta`, on top of `ctx` (the active context by default). */
 export function extractTraceContext(meta: unknown, ctx: Context = context.active()): Context {
   if (!isMeta(meta)) return ctx;

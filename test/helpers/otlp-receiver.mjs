@@ -47,6 +47,8 @@ function flattenTraces(request, meta) {
           parentSpanId: hex(s.parentSpanId),
           name: s.name,
           kind: s.kind,
+          start: BigInt(s.startTimeUnixNano ?? 0),
+          end: BigInt(s.endTimeUnixNano ?? 0),
           attributes: attributes(s.attributes),
           status: { code: s.status?.code ?? 0, message: s.status?.message },
           events: (s.events ?? []).map((e) => ({ name: e.name, attributes: attributes(e.attributes) })),
