@@ -12,7 +12,7 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Attributes, Context } from '@opentelemetry/api';
 import { envelopeVersion, paramsOf, peerAttributes, startAttributes, transportFacts } from './attributes';
-import type { Controller } from './call';
+import type { Controller, Operation } from './call';
 import { exchangeIn, httpPeerIn, withExchange, withHttpPeer } from './context';
 import type { HttpExchange } from './context';
 import { spanName } from './methods';
@@ -31,6 +31,8 @@ let watchingStdio = false;
 /** Marks what this module wrapped (shared by every copy of @x/mcp-otel in the process). */
 const WRAPPED = Symbol.for('@x/mcp-otel.entry');
 const ACKNOWLEDGED = 'notifications/subscriptions/acknowledged';
+/** Requests a stdio entry keeps while they wait for an answer; a peer that never lets them be answered is bounded. */
+const MAX_WAITING = 1024;
 const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 
 /** A Server received this request: its own span covers it. */
@@ -128,16 +130,7 @@ function answeredOverHttp(
   peerAttributes(httpPeerIn(ambient), attributes);
   if (typeof response.status === 'number') attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = response.status;
   const end = (body: unknown) => {
-    const operation = ctl.start(
-      'server',
-      'request',
-      method,
-      spanName(method, params),
-      attributes,
-      ambient,
-      undefined,
-      startedAt,
-    );
+    const operation = startAnswered(ctl, method, params, attributes, ambient, startedAt);
     if (isObject(body)) settle(operation, body as JsonRpcMessage);
     operation.end();
   };
@@ -149,10 +142,19 @@ function answeredOverHttp(
   } else end(undefined);
 }
 
-function settle(
-  operation: { setAttribute(k: string, v: string): void; failWithCode(c: unknown, m: unknown): void },
-  answer: JsonRpcMessage,
-): void {
+/** The SERVER operation of a request an entry answered itself: it began when the request arrived. */
+function startAnswered(
+  ctl: Controller,
+  method: string,
+  params: Record<string, unknown> | undefined,
+  attributes: Attributes,
+  parent: Context,
+  startedAt: number,
+): Operation {
+  return ctl.start('server', 'request', method, spanName(method, params), attributes, parent, undefined, startedAt);
+}
+
+function settle(operation: Operation, answer: JsonRpcMessage): void {
   if (answer.id !== undefined && answer.id !== null) operation.setAttribute(ATTR_JSONRPC_REQUEST_ID, String(answer.id));
   if (isObject(answer.error)) operation.failWithCode(answer.error.code, answer.error.message);
 }
@@ -171,9 +173,10 @@ function watchStdioEntry(wire: Record<string | symbol, unknown>, ctl: Controller
   let handler: unknown;
   const receive = function (this: unknown, message: unknown, ...rest: unknown[]) {
     if (ctl.enabled && isObject(message) && typeof message.method === 'string') {
-      if (message.id !== undefined)
+      if (message.id !== undefined) {
+        if (arrived.size >= MAX_WAITING) arrived.delete(arrived.keys().next().value);
         arrived.set(message.id, { request: message as unknown as Arrived['request'], startedAt: performance.now() });
-      else if (message.method === 'notifications/cancelled') arrived.delete(paramsOf(message)?.requestId);
+      } else if (message.method === 'notifications/cancelled') arrived.delete(paramsOf(message)?.requestId);
     }
     return isFunction(handler) ? handler.call(this, message, ...rest) : undefined;
   };
@@ -230,16 +233,7 @@ function answeredOverStdio(
     facts,
   );
   const parent = extractTraceContext(params?._meta, ROOT_CONTEXT);
-  const operation = ctl.start(
-    'server',
-    'request',
-    method,
-    spanName(method, params),
-    attributes,
-    parent,
-    undefined,
-    startedAt,
-  );
+  const operation = startAnswered(ctl, method, params, attributes, parent, startedAt);
   // A response (a refusal, or a listen refused); an acknowledgement is the successful answer of a listen.
   if (answer.method === undefined) settle(operation, answer);
   operation.end();
