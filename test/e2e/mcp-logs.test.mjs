@@ -1,5 +1,6 @@
 // Logs: pino and winston lines written inside an MCP tool carry the ids of its SERVER span; the same records are
-// exported once each over OTLP with the MCP attributes; MCP protocol log messages become log records.
+// exported once each over OTLP with the MCP attributes; MCP protocol log messages become log records. With SDK v1
+// (ESM and CJS) and SDK v2 serving.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,7 +24,12 @@ const lines = (file) =>
 
 async function runLoggingPair(format, service, extraEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mcp-otel-logs-'));
-  const [client, args] = format === 'esm' ? ['mcp/client.mjs', ['stdio', 'mcp/logging-server.mjs']] : ['mcp/client.cjs', ['mcp/logging-server.cjs']];
+  const [client, args] = {
+    esm: ['mcp/client.mjs', ['stdio', 'mcp/logging-server.mjs']],
+    cjs: ['mcp/client.cjs', ['mcp/logging-server.cjs']],
+    // SDK v2 2.4.0 serving, the v1 client calling (the legacy era).
+    v2: ['mcp/client.mjs', ['stdio', 'mcp/logging-server-v2.mjs']],
+  }[format];
   const env = {
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     OTEL_SERVICE_NAME: `${service}-client`,
@@ -56,7 +62,7 @@ function assertLinesCorrelated({ span, pino, winston }) {
   }
 }
 
-for (const format of ['esm', 'cjs']) {
+for (const format of ['esm', 'cjs', 'v2']) {
   test(`${format}: pino and winston lines inside a tool carry the SERVER span's ids; records exported once, with MCP attributes`, async () => {
     const service = `logs-${format}`;
     const read = await runLoggingPair(format, service);
