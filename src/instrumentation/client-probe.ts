@@ -16,7 +16,12 @@ import { operationContext } from './context';
 import { observe } from './promises';
 import { isFunction, isObject } from './sdk-internals';
 import type { JsonRpcMessage, SdkClient, SdkTransport } from './sdk-internals';
-import { ATTR_JSONRPC_REQUEST_ID, ATTR_RPC_RESPONSE_STATUS_CODE, METHOD_SERVER_DISCOVER } from './semconv';
+import {
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_JSONRPC_REQUEST_ID,
+  ATTR_RPC_RESPONSE_STATUS_CODE,
+  METHOD_SERVER_DISCOVER,
+} from './semconv';
 import { METHOD_SUBSCRIPTIONS_LISTEN } from './semconv';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
@@ -119,9 +124,38 @@ function sendProbe(
     () => undefined,
     (err) => {
       probing.open.delete(operation);
-      operation.endWithException(err);
+      endRefusedProbe(operation, err);
     },
   );
+}
+
+/**
+ * Over HTTP a server that is not modern may refuse the probe with a 4xx (a v1 server: 400, "Server not initialized"):
+ * the SDK reads that as a legacy server and falls back, as it does for -32601 over stdio, so it is recorded as the
+ * answer it is (`http.response.status_code`, and the JSON-RPC code of the body), not as an error. 401, 403 and 5xx
+ * fail the connect, and so does anything else the send throws: the span records the exception.
+ */
+function endRefusedProbe(operation: Operation, err: unknown): void {
+  const status = isObject(err) ? err.status : undefined;
+  if (typeof status !== 'number' || status < 400 || status >= 500 || status === 401 || status === 403) {
+    operation.endWithException(err);
+    return;
+  }
+  operation.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+  const body = isObject(err) && isObject(err.data) ? err.data.text : undefined;
+  const code = typeof body === 'string' ? jsonRpcErrorCode(body) : undefined;
+  if (code !== undefined) operation.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(code));
+  operation.end();
+}
+
+function jsonRpcErrorCode(body: string): number | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    const code = isObject(parsed) && isObject(parsed.error) ? parsed.error.code : undefined;
+    return Number.isSafeInteger(code) ? (code as number) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The reply comes to the handler the SDK's probe window set on the transport: it is wrapped until the reply. */

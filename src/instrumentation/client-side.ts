@@ -18,7 +18,7 @@ import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
 import { observe } from './promises';
 import { text } from './status';
-import { injectTraceContext, withoutTraceKeys } from './propagation';
+import { injectTraceContext } from './propagation';
 import { isObject, sendWith, sessionIdOf, transportOf } from './sdk-internals';
 import type { JsonRpcError, JsonRpcMessage, RequestOptions, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
 import {
@@ -60,16 +60,14 @@ function startSent(
 }
 
 /**
- * A copy of the message whose params._meta carries the trace context; the caller's objects are left untouched. The
- * caller's own trace keys are kept, unless `replace` (a v2 retry carries the first request's _meta, with the first
- * request's context in it).
+ * A copy of the message whose params._meta carries the trace context of `ctx`, in place of any the caller's _meta had
+ * (a proxy forwards its caller's; a v2 retry carries the first request's); the caller's objects are left untouched.
  */
-export function withTraceContext<T extends JsonRpcMessage>(message: T, ctx: Context, replace = false): T {
+export function withTraceContext<T extends JsonRpcMessage>(message: T, ctx: Context): T {
   const params = paramsOf(message);
-  let meta = isObject(params?._meta) ? (params._meta as Record<string, unknown>) : undefined;
-  if (replace && meta) meta = withoutTraceKeys(meta);
-  const injected = injectTraceContext(meta, ctx);
-  if (injected === params?._meta || injected === undefined) return message;
+  const meta = params?._meta;
+  const injected = injectTraceContext(isObject(meta) ? (meta as Record<string, unknown>) : undefined, ctx, true);
+  if (injected === meta || injected === undefined) return message;
   injectedMetas.add(injected);
   return { ...message, params: { ...params, _meta: injected } };
 }
@@ -122,7 +120,7 @@ export function sendRequest(
       );
   const ctx = operation ? operationContext(parent, operation) : parent;
   const sent = args.slice();
-  sent[at] = withTraceContext(request, ctx, retried !== undefined);
+  sent[at] = withTraceContext(request, ctx);
   if (operation) operation.parentContext = parent;
   // Registered before the send: an in-memory peer can answer before request() returns.
   if (operation && connection && id !== undefined) connection.pendingClient.set(id, operation);

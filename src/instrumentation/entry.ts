@@ -20,7 +20,7 @@ import { observe } from './promises';
 import { extractTraceContext } from './propagation';
 import { isFunction, isObject, nonEmptyString, SUBSCRIPTION_ID_META_KEY } from './sdk-internals';
 import type { JsonRpcMessage } from './sdk-internals';
-import { ATTR_JSONRPC_REQUEST_ID, ATTR_MCP_PROTOCOL_VERSION } from './semconv';
+import { ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_JSONRPC_REQUEST_ID, ATTR_MCP_PROTOCOL_VERSION } from './semconv';
 import { httpPeerOf } from './transport';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
@@ -33,7 +33,6 @@ const WRAPPED = Symbol.for('@x/mcp-otel.entry');
 const ACKNOWLEDGED = 'notifications/subscriptions/acknowledged';
 /** Requests a stdio entry keeps while they wait for an answer; a peer that never lets them be answered is bounded. */
 const MAX_WAITING = 1024;
-const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 
 /** A Server received this request: its own span covers it. */
 export function noteDispatched(request: object): void {

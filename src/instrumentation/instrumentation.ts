@@ -17,6 +17,7 @@ import { context, diag, SpanKind, trace, type Tracer } from '@opentelemetry/api'
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { Operation } from './call';
 import { wrapEntries } from './entry';
+import { watchNodeRequests } from './node-request';
 import type { Controller } from './call';
 import { createHistograms, operationKeys, type McpHistograms } from './metrics';
 import {
@@ -28,6 +29,7 @@ import {
   patchProtocol,
   unpatch,
 } from './patch';
+import { isFunction } from './sdk-internals';
 import type { Prototype } from './sdk-internals';
 import { borrowedServerSpan, SELF_TRACED_MODES, trackOpen } from './self-traced';
 import type { SelfTracedMode } from './self-traced';
@@ -178,6 +180,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       try {
         this.instrument(...[exports?.Protocol, exports?.McpServer, exports?.Client].filter((c) => c !== undefined));
         if (exports) wrapEntries(exports, this.ensureController());
+        // A v2 server may be handed web requests made from Node.js ones: their peer is kept (node-request.ts).
+        if (isFunction(exports?.createMcpHandler)) watchNodeRequests();
       } catch (err) {
         diag.warn(`${PACKAGE_NAME}: the MCP SDK could not be instrumented:`, err);
       }

@@ -16,19 +16,28 @@ const metaGetter: TextMapGetter<Meta> = {
 };
 
 /**
- * Returns a new `_meta` object with the trace context of `ctx` added. Keys the caller already set are kept as they
- * are, and `meta` itself is never modified. Returns `meta` unchanged when the propagator has nothing to add.
+ * Returns a new `_meta` object with the trace context of `ctx` added, and `meta` itself is never modified; `meta`
+ * unchanged when the propagator has nothing to add. Keys the caller already set are kept as they are, unless
+ * `replace`: then the propagator's keys are those of `ctx` (what the instrumentation sends: a proxy that forwards the
+ * `_meta` it received must not send its caller's trace context on, or its own hop drops out of the trace).
  */
-export function injectTraceContext<T extends Meta | undefined>(meta: T, ctx: Context = context.active()): T | Meta {
+export function injectTraceContext<T extends Meta | undefined>(
+  meta: T,
+  ctx: Context = context.active(),
+  replace = false,
+): T | Meta {
   const fields: Record<string, string> = {};
   propagation.inject(ctx, fields);
-  let added = false;
-  for (const key of Object.keys(fields)) {
-    if (meta === undefined || !(key in meta)) {
-      added = true;
-      break;
+  const keys = Object.keys(fields);
+  if (keys.length === 0) return meta;
+  if (replace) {
+    if (meta !== undefined && keys.every((key) => meta[key] === fields[key])) {
+      const stale = propagation.fields().some((key) => !(key in fields) && key in meta);
+      if (!stale) return meta;
     }
+    return { ...(meta === undefined ? undefined : withoutTraceKeys(meta)), ...fields };
   }
+  const added = meta === undefined || keys.some((key) => !(key in meta));
   return added ? { ...fields, ...meta } : meta;
 }
 

@@ -22,6 +22,7 @@ export const ATTR_SERVER_ADDRESS = 'server.address';
 export const ATTR_SERVER_PORT = 'server.port';
 export const ATTR_CLIENT_ADDRESS = 'client.address';
 export const ATTR_CLIENT_PORT = 'client.port';
+export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 /** The MCP methods of the 2026-07-28 revision that the instrumentation treats apart (they have no constants yet). */
 export const METHOD_SERVER_DISCOVER = 'server/discover';
 export const METHOD_SUBSCRIPTIONS_LISTEN = 'subscriptions/listen';

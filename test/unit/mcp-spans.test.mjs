@@ -478,15 +478,20 @@ describe('propagation', () => {
     assert.equal(received.traceparent.split('-')[2], clientSpan('tools/call meta').spanId);
   });
 
-  test('a traceparent the caller set is not overwritten', async () => {
+  test("a traceparent in the caller's _meta (a proxy forwarding what it received) is replaced by the CLIENT span's", async () => {
     const { client } = await connected();
-    const own = '00-11111111111111111111111111111111-2222222222222222-01';
-    const result = await client.callTool({ name: 'meta', arguments: {}, _meta: { traceparent: own } });
-    assert.equal(JSON.parse(result.content[0].text).traceparent, own);
+    const upstream = { traceparent: '00-11111111111111111111111111111111-2222222222222222-01', tracestate: 'up=1', 'app/key': 'v' };
+    const result = await client.callTool({ name: 'meta', arguments: {}, _meta: upstream });
+    const received = JSON.parse(result.content[0].text);
     await settle();
+    const sent = clientSpan('tools/call meta');
+    assert.equal(received.traceparent, `00-${sent.traceId}-${sent.spanId}-01`);
+    assert.equal(received.tracestate, undefined, "the upstream tracestate does not travel with our traceparent");
+    assert.equal(received['app/key'], 'v');
+    assert.equal(upstream.traceparent, '00-11111111111111111111111111111111-2222222222222222-01', "the caller's object is not changed");
     const s = serverSpan('tools/call meta');
-    assert.equal(s.traceId, '11111111111111111111111111111111');
-    assert.equal(s.parentSpanId, '2222222222222222');
+    assert.equal(s.traceId, sent.traceId);
+    assert.equal(s.parentSpanId, sent.spanId);
   });
 
   test('baggage travels to the handler', async () => {
