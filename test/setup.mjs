@@ -79,6 +79,9 @@ const installs = [
       for (const name of readdirSync(join(dir, 'node_modules')).filter((n) => n.startsWith('sdk-v2-'))) {
         refreshFiles(SDK_V2_MATRIX, join(dir, 'node_modules', name));
       }
+      // The fixtures of the v2 third-party, cross-version and several-copies tests (fixtures/v2-third-party).
+      rmSync(join(dir, 'v2-third-party'), { recursive: true, force: true });
+      cpSync(join(ROOT, 'fixtures', 'v2-third-party'), join(dir, 'v2-third-party'), { recursive: true });
     },
   },
   {
