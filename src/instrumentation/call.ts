@@ -49,7 +49,9 @@ export class Operation {
   /** What is particular to the operation's method (methods.ts), looked up once. */
   readonly rule: MethodRule;
   /** Called once when the operation ends (self-traced.ts keeps open SERVER operations). */
-  onEnd?: () => void;
+  onEnd?: (operation: Operation) => void;
+  /** A SERVER operation kept by self-traced.ts: the spans a foreign span of the same message would be related to. */
+  related?: { parentSpanId?: string; links?: Link[] };
 
   constructor(
     readonly side: Side,
@@ -119,6 +121,6 @@ export class Operation {
     this.ended = true;
     if (this.ownsSpan) this.span.end();
     this.histogram?.record(secondsSince(this.started), pick(this.attributes, this.metricKeys));
-    this.onEnd?.();
+    this.onEnd?.(this);
   }
 }

@@ -13,16 +13,16 @@ import { withTraceContext } from './client-side';
 import { connectionOfTransport, versionOf } from './connection';
 import type { Connection } from './connection';
 import { operationContext } from './context';
-import { observe } from './promises';
-import { isFunction, isObject } from './sdk-internals';
-import type { JsonRpcMessage, SdkClient, SdkTransport } from './sdk-internals';
+import { observe, safely } from './promises';
+import { isFunction, isObject, listenRequestId } from './sdk-internals';
+import type { JsonRpcMessage, SdkClient, SdkHttpErrorLike, SdkTransport } from './sdk-internals';
 import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_RPC_RESPONSE_STATUS_CODE,
   METHOD_SERVER_DISCOVER,
+  METHOD_SUBSCRIPTIONS_LISTEN,
 } from './semconv';
-import { METHOD_SUBSCRIPTIONS_LISTEN } from './semconv';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -77,6 +77,7 @@ function watchProbeSends(transport: SdkTransport & object): void {
       const probing = context.active().getValue(PROBING) as Probing | undefined;
       if (!probing?.ctl.enabled || !isProbe(message) || !isObject(this) || connectionOfTransport(this))
         return send.call(this, message, ...rest);
+      if (probing.ctl.isExcluded(message.method)) return send.call(this, message, ...rest);
       return sendProbe(this as SdkTransport & object, probing, message, send, rest);
     };
   } catch {
@@ -136,13 +137,14 @@ function sendProbe(
  * fail the connect, and so does anything else the send throws: the span records the exception.
  */
 function endRefusedProbe(operation: Operation, err: unknown): void {
-  const status = isObject(err) ? err.status : undefined;
+  const refusal = isObject(err) ? (err as SdkHttpErrorLike) : undefined;
+  const status = refusal?.status;
   if (typeof status !== 'number' || status < 400 || status >= 500 || status === 401 || status === 403) {
     operation.endWithException(err);
     return;
   }
   operation.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-  const body = isObject(err) && isObject(err.data) ? err.data.text : undefined;
+  const body = isObject(refusal?.data) ? refusal.data.text : undefined;
   const code = typeof body === 'string' ? jsonRpcErrorCode(body) : undefined;
   if (code !== undefined) operation.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(code));
   operation.end();
@@ -164,7 +166,7 @@ function catchReply(transport: SdkTransport & object, id: unknown, onReply: (rep
   const catching = function (this: unknown, message: unknown, ...rest: unknown[]): unknown {
     if (isObject(message) && message.id === id && message.method === undefined) {
       if (transport.onmessage === catching) transport.onmessage = handler;
-      onReply(message as JsonRpcMessage);
+      safely(() => onReply(message as JsonRpcMessage));
     }
     return isFunction(handler) ? handler.call(this, message, ...rest) : undefined;
   };
@@ -192,7 +194,10 @@ function endUnanswered(probing: Probing, err?: unknown): void {
   probing.open.clear();
 }
 
-/** `Client.listen()`: `subscriptions/listen`, from the call until the subscription is acknowledged or refused. */
+/**
+ * `Client.listen()`: `subscriptions/listen`, from the call until the subscription is acknowledged or refused (the
+ * caller checked that the method is not excluded).
+ */
 export function listenTraced(
   client: SdkClient,
   connection: Connection | undefined,
@@ -201,7 +206,6 @@ export function listenTraced(
   ctl: Controller,
 ): unknown {
   const method = METHOD_SUBSCRIPTIONS_LISTEN;
-  if (ctl.isExcluded(method)) return original.apply(client, args);
   const attributes = startAttributes(
     { method, params: undefined, protocolVersion: versionOf(connection) },
     connection?.facts,
@@ -219,7 +223,7 @@ export function listenTraced(
     throw err;
   }
   if (typeof counter === 'number' && client._nextListenId !== counter)
-    operation.setAttribute(ATTR_JSONRPC_REQUEST_ID, `listen:${counter}`);
+    operation.setAttribute(ATTR_JSONRPC_REQUEST_ID, listenRequestId(counter));
   return observe(
     result,
     () => operation.end(),

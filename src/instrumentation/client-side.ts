@@ -19,7 +19,7 @@ import { methodRule, spanName } from './methods';
 import { observe } from './promises';
 import { text } from './status';
 import { injectTraceContext } from './propagation';
-import { isObject, sendWith, sessionIdOf, transportOf } from './sdk-internals';
+import { isObject, RETRY_PARAMS_KEYS, sendWith, sessionIdOf, transportOf } from './sdk-internals';
 import type { JsonRpcError, JsonRpcMessage, RequestOptions, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
 import {
   ATTR_JSONRPC_REQUEST_ID,
@@ -100,8 +100,10 @@ export function sendRequest(
   const params = paramsOf(request);
   let parent = context.active();
   // v2 retries a request whose result was `input_required` with a new id: a sibling of the first, linked to it; the
-  // child of the first when that had no parent, so that one call stays one trace.
-  const retried = retriedOperation(parent);
+  // child of the first when that had no parent, so that one call stays one trace. The retry is the same method with
+  // the answers (`inputResponses`) or the server's `requestState`; other requests sent meanwhile (by the app's
+  // elicitation or sampling handlers) are not.
+  const retried = retryOf(retriedOperation(parent), method, params);
   if (retried?.parentContext) {
     const first = retried.parentContext;
     parent = trace.getSpanContext(first) ? first : trace.setSpan(first, retried.span);
@@ -121,7 +123,8 @@ export function sendRequest(
   const ctx = operation ? operationContext(parent, operation) : parent;
   const sent = args.slice();
   sent[at] = withTraceContext(request, ctx);
-  if (operation) operation.parentContext = parent;
+  // Only v2 (the funnel) retries: only its requests keep the context they were sent from.
+  if (operation && at === 1) operation.parentContext = parent;
   // Registered before the send: an in-memory peer can answer before request() returns.
   if (operation && connection && id !== undefined) connection.pendingClient.set(id, operation);
   let result: unknown;
@@ -150,6 +153,15 @@ export function sendRequest(
     (value) => settleRequest(protocol, connection, operation, sentId, value, undefined, options),
     (err) => settleRequest(protocol, connection, operation, sentId, undefined, err, options),
   );
+}
+
+function retryOf(
+  first: Operation | undefined,
+  method: string,
+  params: Record<string, unknown> | undefined,
+): Operation | undefined {
+  if (first?.method !== method || params === undefined) return undefined;
+  return RETRY_PARAMS_KEYS.some((key) => key in params) ? first : undefined;
 }
 
 /** Removes an operation from the pending map, unless the id already belongs to a later one. */

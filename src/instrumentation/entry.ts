@@ -12,15 +12,28 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Attributes, Context } from '@opentelemetry/api';
 import { envelopeVersion, paramsOf, peerAttributes, startAttributes, transportFacts } from './attributes';
+import type { TransportFacts } from './attributes';
 import type { Controller, Operation } from './call';
 import { exchangeIn, httpPeerIn, withExchange, withHttpPeer } from './context';
 import type { HttpExchange } from './context';
 import { spanName } from './methods';
-import { observe } from './promises';
+import { observe, safely } from './promises';
 import { extractTraceContext } from './propagation';
-import { isFunction, isObject, nonEmptyString, SUBSCRIPTION_ID_META_KEY } from './sdk-internals';
-import type { JsonRpcMessage } from './sdk-internals';
-import { ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_JSONRPC_REQUEST_ID, ATTR_MCP_PROTOCOL_VERSION } from './semconv';
+import {
+  isFunction,
+  isMethodMessage,
+  isObject,
+  nonEmptyString,
+  STDIO_SERVER_TRANSPORT_EXPORT,
+  SUBSCRIPTION_ID_META_KEY,
+} from './sdk-internals';
+import type { JsonRpcMessage, SdkMcpHandler, SdkServeStdioOptions } from './sdk-internals';
+import {
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_JSONRPC_REQUEST_ID,
+  ATTR_MCP_PROTOCOL_VERSION,
+  METHOD_SUBSCRIPTIONS_ACKNOWLEDGED,
+} from './semconv';
 import { httpPeerOf } from './transport';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
@@ -28,17 +41,20 @@ type Original = (this: unknown, ...args: unknown[]) => unknown;
 /** The messages a Server received, while a stdio entry is watched (the others are the entry's own answers). */
 const dispatched = new WeakSet<object>();
 let watchingStdio = false;
+/** Set once a createMcpHandler exists: only then can a received message belong to one of its HTTP exchanges. */
+let watchingHttp = false;
 /** Marks what this module wrapped (shared by every copy of @x/mcp-otel in the process). */
 const WRAPPED = Symbol.for('@x/mcp-otel.entry');
-const ACKNOWLEDGED = 'notifications/subscriptions/acknowledged';
 /** Requests a stdio entry keeps while they wait for an answer; a peer that never lets them be answered is bounded. */
 const MAX_WAITING = 1024;
 
-/** A Server received this request: its own span covers it. */
-export function noteDispatched(request: object): void {
-  const exchange = exchangeIn(context.active());
-  if (exchange) exchange.served = true;
-  if (watchingStdio) dispatched.add(request);
+/** A Server received this message: its own span covers it. */
+export function noteDispatched(message: object): void {
+  if (watchingHttp) {
+    const exchange = exchangeIn(context.active());
+    if (exchange) exchange.served = true;
+  }
+  if (watchingStdio) dispatched.add(message);
 }
 
 /** The exported functions of the v2 packages that are wrapped, by name, given the module they came from. */
@@ -48,25 +64,29 @@ const ENTRY_WRAPPERS: Record<
 > = {
   createMcpHandler: (original, _sdkModule, ctl) =>
     function createMcpHandler(this: unknown, ...args: unknown[]) {
-      const handler = original.apply(this, args);
-      if (isObject(handler) && isFunction(handler.fetch)) handler.fetch = tracedFetch(handler.fetch, ctl);
+      const handler = original.apply(this, args) as SdkMcpHandler;
+      if (isObject(handler) && isFunction(handler.fetch)) {
+        watchingHttp = true;
+        handler.fetch = tracedFetch(handler.fetch, ctl);
+      }
       return handler;
     },
   serveStdio: (original, sdkModule, ctl) =>
     function serveStdio(this: unknown, factory: unknown, options: unknown, ...rest: unknown[]) {
-      const Transport = sdkModule.StdioServerTransport;
+      const Transport = sdkModule[STDIO_SERVER_TRANSPORT_EXPORT];
       if (!ctl.enabled || !isFunction(Transport)) return original.call(this, factory, options, ...rest);
-      const given = isObject(options) ? options : {};
+      const given: SdkServeStdioOptions = isObject(options) ? options : {};
       // The transport serveStdio would create, created here so that its messages can be watched.
       const wire: unknown = given.transport ?? new (Transport as unknown as new () => object)();
       if (isObject(wire)) watchStdioEntry(wire, ctl);
       return original.call(this, factory, { ...given, transport: wire }, ...rest);
     },
-  toNodeHandler: (original) =>
+  toNodeHandler: (original, _sdkModule, ctl) =>
     function toNodeHandler(this: unknown, ...args: unknown[]) {
       const handle = original.apply(this, args);
       if (!isFunction(handle)) return handle;
       return function (this: unknown, req: unknown, ...rest: unknown[]) {
+        if (!ctl.enabled) return handle.call(this, req, ...rest);
         const ctx = withHttpPeer(context.active(), httpPeerOf(req) ?? {});
         return context.with(ctx, () => handle.call(this, req, ...rest));
       };
@@ -137,7 +157,10 @@ function answeredOverHttp(
   // A JSON-RPC answer (an error, as a refusal is) is read from a copy; a stream (listen) is not waited for.
   if (type?.startsWith('application/json') && isFunction(response.clone)) {
     const copy = response.clone.call(response) as { json(): Promise<unknown> };
-    copy.json().then(end, () => end(undefined));
+    copy.json().then(
+      (body) => safely(() => end(body)),
+      () => safely(() => end(undefined)),
+    );
   } else end(undefined);
 }
 
@@ -169,16 +192,16 @@ function watchStdioEntry(wire: Record<string | symbol, unknown>, ctl: Controller
   watchingStdio = true;
   const arrived = new Map<unknown, Arrived>();
   const facts = transportFacts(wire);
-  let handler: unknown;
-  const receive = function (this: unknown, message: unknown, ...rest: unknown[]) {
-    if (ctl.enabled && isObject(message) && typeof message.method === 'string') {
-      if (message.id !== undefined) {
-        if (arrived.size >= MAX_WAITING) arrived.delete(arrived.keys().next().value);
-        arrived.set(message.id, { request: message as unknown as Arrived['request'], startedAt: performance.now() });
-      } else if (message.method === 'notifications/cancelled') arrived.delete(paramsOf(message)?.requestId);
-    }
-    return isFunction(handler) ? handler.call(this, message, ...rest) : undefined;
+  const note = (message: unknown) => {
+    if (!ctl.enabled || !isMethodMessage(message)) return;
+    if (message.id !== undefined) {
+      if (arrived.size >= MAX_WAITING) arrived.delete(arrived.keys().next().value);
+      arrived.set(message.id, { request: message, startedAt: performance.now() });
+    } else if (message.method === 'notifications/cancelled') arrived.delete(paramsOf(message)?.requestId);
   };
+  // What the entry set as the handler, and the function that notes a message and then calls it: one per handler,
+  // so that an app that chains onto the handler it reads calls the entry's, not itself.
+  let receive: unknown;
   const send = wire.send;
   try {
     Object.defineProperty(wire, WRAPPED, { value: true });
@@ -186,18 +209,19 @@ function watchStdioEntry(wire: Record<string | symbol, unknown>, ctl: Controller
     Object.defineProperty(wire, 'onmessage', {
       configurable: true,
       enumerable: true,
-      get: () => (handler === undefined ? undefined : receive),
-      set: (value: unknown) => {
-        handler = value;
+      get: () => receive,
+      set: (handler: unknown) => {
+        receive = isFunction(handler)
+          ? function (this: unknown, message: unknown, ...rest: unknown[]) {
+              safely(() => note(message));
+              return handler.call(this, message, ...rest);
+            }
+          : handler;
       },
     });
     if (!isFunction(send)) return;
     wire.send = function (this: unknown, message: unknown, ...rest: unknown[]) {
-      if (isObject(message)) {
-        const answered = answeredRequest(arrived, message as JsonRpcMessage);
-        if (answered && !dispatched.has(answered.request))
-          answeredOverStdio(answered, message as JsonRpcMessage, facts, ctl);
-      }
+      safely(() => answered(arrived, message, facts, ctl));
       return send.call(this, message, ...rest);
     };
   } catch {
@@ -205,11 +229,18 @@ function watchStdioEntry(wire: Record<string | symbol, unknown>, ctl: Controller
   }
 }
 
+/** A message leaving a stdio entry: the answer of a request no Server received is recorded. */
+function answered(arrived: Map<unknown, Arrived>, message: unknown, facts: TransportFacts, ctl: Controller): void {
+  if (!isObject(message)) return;
+  const request = answeredRequest(arrived, message as JsonRpcMessage);
+  if (request && !dispatched.has(request.request)) answeredOverStdio(request, message as JsonRpcMessage, facts, ctl);
+}
+
 /** The request an outgoing message answers: a response of its id, or the acknowledgement of a listen request. */
 function answeredRequest(arrived: Map<unknown, Arrived>, message: JsonRpcMessage): Arrived | undefined {
   let id: unknown;
   if (message.method === undefined) id = message.id;
-  else if (message.method === ACKNOWLEDGED) {
+  else if (message.method === METHOD_SUBSCRIPTIONS_ACKNOWLEDGED) {
     const meta = paramsOf(message)?._meta;
     id = isObject(meta) ? meta[SUBSCRIPTION_ID_META_KEY] : undefined;
   } else return undefined;
@@ -221,7 +252,7 @@ function answeredRequest(arrived: Map<unknown, Arrived>, message: JsonRpcMessage
 function answeredOverStdio(
   { request, startedAt }: Arrived,
   answer: JsonRpcMessage,
-  facts: ReturnType<typeof transportFacts>,
+  facts: TransportFacts,
   ctl: Controller,
 ): void {
   const { method } = request;

@@ -1,20 +1,33 @@
 /**
- * The Node.js request being handled, for v2 servers that hand the SDK a web-standard `Request` made from it
- * (`createMcpHandler` behind a bundled or home-made Node adapter, as mcp-proxy does; the web-standard transport):
+ * The peer of the Node.js request being handled, for v2 servers that hand the SDK a web-standard `Request` made from
+ * it (`createMcpHandler` behind a bundled or home-made Node adapter, as mcp-proxy has; the web-standard transport):
  * the web request has no socket, so the peer's address would be lost. Node publishes every request an HTTP server
- * receives on the `http.server.request.start` diagnostics channel, synchronously, before the app's handler runs; the
- * request is kept there in a store of our own, which everything the handler does from then on inherits. Subscribed
- * once the v2 server package is loaded, so apps without it pay nothing.
+ * receives on the `http.server.request.start` diagnostics channel, synchronously, before the app's handler runs; its
+ * peer (not the request: nothing is kept alive) is put in a store of our own there, which everything the handler does
+ * from then on inherits. Subscribed once the v2 server package is loaded, so apps without it pay nothing.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe } from 'node:diagnostics_channel';
+import type { HttpPeer } from './attributes';
+import type { HttpRequestLike } from './sdk-internals';
 
 const REQUEST_START = 'http.server.request.start';
-const handling = new AsyncLocalStorage<unknown>();
+const handling = new AsyncLocalStorage<HttpPeer>();
 let watching = false;
 
+/** The address, port and HTTP version of a Node.js IncomingMessage (`protocolVersion` is the caller's to add). */
+export function nodePeerOf(req: HttpRequestLike): HttpPeer {
+  const { socket, httpVersion } = req;
+  const peer: HttpPeer = {};
+  if (typeof socket?.remoteAddress === 'string') peer.address = socket.remoteAddress;
+  if (typeof socket?.remotePort === 'number') peer.port = socket.remotePort;
+  if (typeof httpVersion === 'string') peer.httpVersion = httpVersion;
+  return peer;
+}
+
 function onRequestStart(message: unknown): void {
-  handling.enterWith((message as { request?: unknown } | undefined)?.request);
+  const request = (message as { request?: unknown } | undefined)?.request;
+  if (typeof request === 'object' && request !== null) handling.enterWith(nodePeerOf(request as HttpRequestLike));
 }
 
 export function watchNodeRequests(): void {
@@ -23,7 +36,7 @@ export function watchNodeRequests(): void {
   subscribe(REQUEST_START, onRequestStart);
 }
 
-/** The Node.js IncomingMessage whose handling the current code is part of, if any. */
-export function nodeRequestBeingHandled(): unknown {
+/** The peer of the Node.js request whose handling the current code is part of, if any. */
+export function peerBeingHandled(): HttpPeer | undefined {
   return watching ? handling.getStore() : undefined;
 }

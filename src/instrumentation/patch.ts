@@ -10,10 +10,9 @@ import type { Controller } from './call';
 import { connectProbing, listenTraced } from './client-probe';
 import { endSession, knownConnection, restoreConnection } from './connection';
 import { noteResponse, sendRequest } from './client-side';
-import { CLIENT_METHODS, isFunction, isObject, PROTOCOL_METHODS, transportOf } from './sdk-internals';
+import { CLIENT_METHODS, isFunction, isMethodMessage, isObject, PROTOCOL_METHODS, transportOf } from './sdk-internals';
 import type {
   ClientMethodName,
-  JsonRpcMessage,
   ProtocolMethodName,
   Prototype,
   SdkClient,
@@ -30,6 +29,7 @@ import {
   recordingExceptions,
   rememberMcpServer,
 } from './server-side';
+import { METHOD_SUBSCRIPTIONS_LISTEN } from './semconv';
 import { attach, connectionOf } from './transport';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
@@ -67,9 +67,6 @@ export function isMcpServerClass(Class: unknown): boolean {
   );
 }
 
-const isMessage = (value: unknown): value is JsonRpcMessage & { method: string } =>
-  isObject(value) && typeof value.method === 'string';
-
 /** The wrapper of each Protocol method, given the original and the controller of the instrumentation. */
 const PROTOCOL_WRAPPERS: Record<ProtocolMethodName, ((original: Original, ctl: Controller) => Wrapped) | undefined> = {
   connect: (original, ctl) =>
@@ -84,27 +81,27 @@ const PROTOCOL_WRAPPERS: Record<ProtocolMethodName, ((original: Original, ctl: C
     },
   request: (original, ctl) =>
     function request(this: Instance, ...args: unknown[]) {
-      if (!ctl.enabled || !isMessage(args[0])) return original.apply(this, args);
+      if (!ctl.enabled || !isMethodMessage(args[0])) return original.apply(this, args);
       return sendRequest(this, connectionOf(this, ctl), original, args, 0, ctl);
     },
   // v2: the funnel of request() and of a handler's ctx.mcpReq.send, and of the retry after `input_required`.
   _requestWithSchemaViaCodec: (original, ctl) =>
     function _requestWithSchemaViaCodec(this: Instance, ...args: unknown[]) {
-      if (!ctl.enabled || !isMessage(args[1])) return original.apply(this, args);
+      if (!ctl.enabled || !isMethodMessage(args[1])) return original.apply(this, args);
       return sendRequest(this, connectionOf(this, ctl), original, args, 1, ctl);
     },
   // Sent notifications are traced in transport.send: this method debounces, and is not the only way out.
   notification: undefined,
   _onrequest: (original, ctl) =>
     function _onrequest(this: Instance, ...args: unknown[]) {
-      if (!ctl.enabled || !isMessage(args[0])) return original.apply(this, args);
+      if (!ctl.enabled || !isMethodMessage(args[0])) return original.apply(this, args);
       // An excluded request binds nothing: it only keeps its trace context.
       if (ctl.isExcluded(args[0].method)) return receiveExcludedRequest(this, original, args);
       return receiveRequest(this, connectionOf(this, ctl), original, args, ctl);
     },
   _onnotification: (original, ctl) =>
     function _onnotification(this: Instance, ...args: unknown[]) {
-      if (!ctl.enabled || !isMessage(args[0])) return original.apply(this, args);
+      if (!ctl.enabled || !isMethodMessage(args[0])) return original.apply(this, args);
       return receiveNotification(this, connectionOf(this, ctl), original, args, ctl);
     },
   _onresponse: (original) =>
@@ -181,7 +178,8 @@ const CLIENT_WRAPPERS: Record<ClientMethodName, (original: Original, ctl: Contro
     },
   listen: (original, ctl) =>
     function listen(this: Instance & SdkClient, ...args: unknown[]) {
-      if (!ctl.enabled) return original.apply(this, args);
+      // An excluded method binds nothing, as in _onrequest.
+      if (!ctl.enabled || ctl.isExcluded(METHOD_SUBSCRIPTIONS_LISTEN)) return original.apply(this, args);
       return listenTraced(this, connectionOf(this, ctl), original, args, ctl);
     },
 };
@@ -204,7 +202,7 @@ export function patchClient(proto: Prototype, ctl: Controller): boolean {
   return true;
 }
 
-/** A v2 Client class: it defines listen(), and its prototype extends a Protocol prototype. */
+/** A v2 Client class: its prototype defines listen() and connect() (v1's Client has no listen()). */
 export function isV2ClientClass(Class: unknown): boolean {
   if (!isFunction(Class)) return false;
   const proto = Class.prototype as Prototype | undefined;

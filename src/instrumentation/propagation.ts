@@ -18,8 +18,9 @@ const metaGetter: TextMapGetter<Meta> = {
 /**
  * Returns a new `_meta` object with the trace context of `ctx` added, and `meta` itself is never modified; `meta`
  * unchanged when the propagator has nothing to add. Keys the caller already set are kept as they are, unless
- * `replace`: then the propagator's keys are those of `ctx` (what the instrumentation sends: a proxy that forwards the
- * `_meta` it received must not send its caller's trace context on, or its own hop drops out of the trace).
+ * `replace`: then the keys the propagator writes are those of `ctx`, and a `tracestate` that belonged to a replaced
+ * `traceparent` goes with it (what the instrumentation sends: a proxy that forwards the `_meta` it received must not
+ * send its caller's trace context on, or its own hop drops out of the trace). Other keys are always kept.
  */
 export function injectTraceContext<T extends Meta | undefined>(
   meta: T,
@@ -29,23 +30,16 @@ export function injectTraceContext<T extends Meta | undefined>(
   const fields: Record<string, string> = {};
   propagation.inject(ctx, fields);
   const keys = Object.keys(fields);
-  if (keys.length === 0) return meta;
-  if (replace) {
-    if (meta !== undefined && keys.every((key) => meta[key] === fields[key])) {
-      const stale = propagation.fields().some((key) => !(key in fields) && key in meta);
-      if (!stale) return meta;
-    }
-    return { ...(meta === undefined ? undefined : withoutTraceKeys(meta)), ...fields };
+  if (keys.length === 0 || meta === undefined) return keys.length === 0 ? meta : fields;
+  if (!replace) return keys.some((key) => !(key in meta)) ? { ...fields, ...meta } : meta;
+  const staleState =
+    fields.traceparent !== undefined && fields.tracestate === undefined && meta.tracestate !== undefined;
+  if (!staleState && keys.every((key) => meta[key] === fields[key])) return meta;
+  const out: Meta = {};
+  for (const key of Object.keys(meta)) {
+    if (!(key in fields) && !(staleState && key === 'tracestate')) out[key] = meta[key];
   }
-  const added = meta === undefined || keys.some((key) => !(key in meta));
-  return added ? { ...fields, ...meta } : meta;
-}
-
-/** A copy of `meta` without the keys the configured propagator writes. */
-export function withoutTraceKeys(meta: Meta): Meta {
-  const copy = { ...meta };
-  for (const key of propagation.fields()) delete copy[key];
-  return copy;
+  return Object.assign(out, fields);
 }
 
 /** The context carried by a received `_meta`, on top of `ctx` (the active context by default). */

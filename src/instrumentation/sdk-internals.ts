@@ -46,6 +46,39 @@ export interface SdkClient {
   _nextListenId?: unknown;
 }
 
+/** The JSON-RPC id `listen()` gives its request: `listen:<counter>`, a string that never collides with request ids. */
+export function listenRequestId(counter: number): string {
+  return `listen:${counter}`;
+}
+
+/**
+ * v2 `SdkHttpError` (core `src/errors`): what a client transport throws for an HTTP error status; `data.text` is
+ * the response body.
+ */
+export interface SdkHttpErrorLike {
+  status?: unknown;
+  data?: { text?: unknown };
+}
+
+/**
+ * v2 multi-round-trip retry (core `inputRequiredDriver.ts`, RETRY_PARAMS_KEYS): the params that make a request the
+ * retry of one whose result was `input_required`.
+ */
+export const RETRY_PARAMS_KEYS = ['inputResponses', 'requestState'] as const;
+
+/**
+ * v2 serving entries (server `src/server/createMcpHandler.ts`, `src/server/stdio.ts`): `createMcpHandler()` returns
+ * `{ fetch, notify, bus, close }`; `serveStdio(factory, { transport })` creates a `StdioServerTransport` of its
+ * module when none is given.
+ */
+export interface SdkMcpHandler {
+  fetch?: unknown;
+}
+export interface SdkServeStdioOptions {
+  transport?: unknown;
+}
+export const STDIO_SERVER_TRANSPORT_EXPORT = 'StdioServerTransport';
+
 /**
  * The methods of `Protocol.prototype` that are wrapped (`_enqueueTaskMessage` since 1.24, with tasks). v2:
  * `request()` and a handler's `ctx.mcpReq.send` both go through `_requestWithSchemaViaCodec(codec, request, schema,
@@ -149,6 +182,11 @@ export interface HttpRequestLike {
 
 export function isObject(value: unknown): value is Record<string | symbol, unknown> {
   return typeof value === 'object' && value !== null;
+}
+
+/** A request or notification: a JSON-RPC message with a method. */
+export function isMethodMessage(value: unknown): value is JsonRpcMessage & { method: string } {
+  return isObject(value) && typeof value.method === 'string';
 }
 
 export function isFunction(value: unknown): value is Method {

@@ -29,10 +29,14 @@ interface ReadableSpanLike {
   links?: Link[];
 }
 
-/** Our open SERVER operations, with the span ids a foreign span of the same message would be related to. */
-const open = new Map<Operation, string[]>();
+/** Our open SERVER operations (process-wide, like the patches). */
+const open = new Set<Operation>();
 /** Set once a SelfTracedSpanProcessor exists: only then are open operations tracked. */
 let tracking = false;
+
+const forget = (operation: Operation): void => {
+  open.delete(operation);
+};
 
 function foreignMcpServerSpan(span: unknown): (ReadableSpanLike & { attributes: Attributes }) | undefined {
   const readable = span as ReadableSpanLike | undefined;
@@ -49,15 +53,23 @@ export function borrowedServerSpan(ctx: Context, method: string): Span | undefin
   return foreign?.attributes[ATTR_MCP_METHOD_NAME] === method ? span : undefined;
 }
 
-/** A SERVER operation of ours begins: remembered with its span, parent and linked span ids while tracking. */
+/** A SERVER operation of ours begins: remembered with its parent and links while tracking (no copies made). */
 export function trackOpen(operation: Operation, parent: Context, links: Link[] | undefined): void {
   if (!tracking) return;
-  const related = [operation.span.spanContext().spanId];
-  const parentSpan = trace.getSpanContext(parent);
-  if (parentSpan) related.push(parentSpan.spanId);
-  for (const link of links ?? []) related.push(link.context.spanId);
-  open.set(operation, related);
-  operation.onEnd = () => open.delete(operation);
+  operation.related = { parentSpanId: trace.getSpanContext(parent)?.spanId, links };
+  open.add(operation);
+  operation.onEnd = forget;
+}
+
+/** Whether one of the span ids is our operation's span, its parent or a span it links to. */
+function relatedTo(operation: Operation, spanIds: (string | undefined)[]): boolean {
+  const ours = operation.span.spanContext().spanId;
+  const { parentSpanId, links } = operation.related ?? {};
+  return spanIds.some(
+    (id) =>
+      id !== undefined &&
+      (id === ours || id === parentSpanId || (links ?? []).some((link) => link.context.spanId === id)),
+  );
 }
 
 /** The open operation of ours a foreign span describes: the same method and id, and related by parent or link. */
@@ -65,11 +77,11 @@ function operationOf(span: ReadableSpanLike & { attributes: Attributes }): Opera
   const method = span.attributes[ATTR_MCP_METHOD_NAME];
   const id = span.attributes[ATTR_JSONRPC_REQUEST_ID];
   const theirs = [span.parentSpanContext?.spanId, ...(span.links ?? []).map((link) => link.context.spanId)];
-  for (const [operation, related] of open) {
+  for (const operation of open) {
     if (operation.method !== method) continue;
     const ours = operation.attributes[ATTR_JSONRPC_REQUEST_ID];
     if (id !== undefined && ours !== undefined && String(id) !== ours) continue;
-    if (theirs.some((spanId) => spanId !== undefined && related.includes(spanId))) return operation;
+    if (relatedTo(operation, theirs)) return operation;
   }
   return undefined;
 }

@@ -26,6 +26,8 @@ export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 /** The MCP methods of the 2026-07-28 revision that the instrumentation treats apart (they have no constants yet). */
 export const METHOD_SERVER_DISCOVER = 'server/discover';
 export const METHOD_SUBSCRIPTIONS_LISTEN = 'subscriptions/listen';
+/** What answers a `subscriptions/listen` request that succeeded (its `_meta` names the subscription). */
+export const METHOD_SUBSCRIPTIONS_ACKNOWLEDGED = 'notifications/subscriptions/acknowledged';
 /** A 2026-07-28 result that asks the client for input; the client sends the request again, with a new id. */
 export const RESULT_TYPE_INPUT_REQUIRED = 'input_required';
 

@@ -133,6 +133,7 @@ export function receiveNotification(
   const [notification] = args as [Received];
   const { method } = notification;
   const params = paramsOf(notification);
+  noteDispatched(notification);
   if (methodRule(method).cancels && connection) endCancelled(connection, params?.requestId);
   const ambient = receiptContext();
   const parent = extractTraceContext(params?._meta, ambient);

@@ -17,7 +17,7 @@ import { withHttpPeer } from './context';
 import { HTTP_HANDLER_METHODS, isFunction, isObject, transportOf } from './sdk-internals';
 import { sendWith } from './sdk-internals';
 import type { HttpRequestLike, JsonRpcMessage, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
-import { nodeRequestBeingHandled } from './node-request';
+import { nodePeerOf, peerBeingHandled } from './node-request';
 import { respond } from './server-side';
 
 /** Marks a transport this module wrapped (shared by every copy of @x/mcp-otel in the process). */
@@ -79,8 +79,8 @@ export function httpPeerOf(req: unknown): HttpPeer | undefined {
   if (!isObject(req)) return undefined;
   // A Node.js IncomingMessage has the socket and the HTTP version; a web Request has neither: they come from the
   // Node.js request it was made from, when there is one (node-request.ts).
-  const { headers } = req as HttpRequestLike;
-  const peer: HttpPeer = {};
+  const { headers, socket } = req as HttpRequestLike;
+  const peer: HttpPeer = isObject(socket) ? nodePeerOf(req as HttpRequestLike) : { ...peerBeingHandled() };
   // A Node.js request has a record of headers; a web Request (the web-standard transport) a Headers object.
   const protocolVersion = isObject(headers)
     ? isFunction(headers.get)
@@ -88,11 +88,5 @@ export function httpPeerOf(req: unknown): HttpPeer | undefined {
       : headers['mcp-protocol-version']
     : undefined;
   if (typeof protocolVersion === 'string') peer.protocolVersion = protocolVersion;
-  const node = isObject((req as HttpRequestLike).socket) ? req : nodeRequestBeingHandled();
-  if (!isObject(node)) return peer;
-  const { socket, httpVersion } = node as HttpRequestLike;
-  if (typeof socket?.remoteAddress === 'string') peer.address = socket.remoteAddress;
-  if (typeof socket?.remotePort === 'number') peer.port = socket.remotePort;
-  if (typeof httpVersion === 'string') peer.httpVersion = httpVersion;
   return peer;
 }

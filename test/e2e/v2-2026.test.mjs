@@ -64,11 +64,12 @@ describe('the 2026-07-28 revision (SDK v2 2.4.0)', { concurrency: 2 }, () => {
     test(`${transport}: input_required and its retry, subscriptions/listen on both sides${transport === 'http' ? ', and a refusal by createMcpHandler' : ''}`, async () => {
       const { out, client, server, serverService } = await runBoth(transport);
 
-      // input_required: two legs, ids 0 and 1 (after the probe), neither an error; the retry tied to the first.
+      // input_required: two legs, ids 0 and 2 (after the probe; the elicitation handler's own call took 1), neither an
+      // error; the retry tied to the first.
       const legs = named(client, 'tools/call deploy').sort((a, b) => Number(a.attributes['jsonrpc.request.id']) - Number(b.attributes['jsonrpc.request.id']));
       assert.deepEqual(legs.map((s) => [s.kind, s.attributes['jsonrpc.request.id'], s.attributes['mcp.protocol.version'], s.attributes['error.type'], s.status.code]), [
         [CLIENT, '0', MODERN, undefined, UNSET],
-        [CLIENT, '1', MODERN, undefined, UNSET],
+        [CLIENT, '2', MODERN, undefined, UNSET],
       ]);
       const [first, retry] = legs;
       assert.equal(first.parentSpanId, undefined, 'the first leg is a root');
@@ -76,6 +77,12 @@ describe('the 2026-07-28 revision (SDK v2 2.4.0)', { concurrency: 2 }, () => {
       assert.equal(retry.parentSpanId, first.spanId, 'the retry is the child of the first (it had no parent)');
       assert.deepEqual(retry.links.map((l) => l.spanId), [first.spanId], 'the retry links to the first');
       assert.ok(first.end > 0n && retry.start >= first.end, 'the first leg ended with its input_required result');
+      // The call the elicitation handler made meanwhile is not a retry: no link, not under the first leg.
+      const [meanwhile] = named(client, 'tools/call add');
+      assert.equal(meanwhile.kind, CLIENT);
+      assert.equal(meanwhile.attributes['jsonrpc.request.id'], '1');
+      assert.deepEqual(meanwhile.links, []);
+      assert.notEqual(meanwhile.parentSpanId, first.spanId);
       const served = named(server, 'tools/call deploy');
       for (const leg of legs) {
         const span = served.find((s) => s.parentSpanId === leg.spanId);
@@ -123,7 +130,8 @@ describe('the 2026-07-28 revision (SDK v2 2.4.0)', { concurrency: 2 }, () => {
           status: 400,
           body: { jsonrpc: '2.0', id: 7, error: { code: -32022, message: 'Unsupported protocol version: 2099-01-01', data: { supported: [MODERN], requested: '2099-01-01' } } },
         });
-        const refusals = named(server, 'tools/call add');
+        // (The other tools/call add is the elicitation handler's, served.)
+        const refusals = named(server, 'tools/call add').filter((s) => s.attributes['rpc.response.status_code'] !== undefined);
         assert.equal(refusals.length, 1);
         const [refusal] = refusals;
         const { 'client.port': port, ...rest } = refusal.attributes;
@@ -147,11 +155,16 @@ describe('the 2026-07-28 revision (SDK v2 2.4.0)', { concurrency: 2 }, () => {
         const [point] = points(serverService, 'mcp.server.operation.duration').filter((p) => p.attributes['rpc.response.status_code'] === '-32022');
         assert.equal(point.attributes['mcp.method.name'], 'tools/call');
         assert.equal(point.attributes['error.type'], undefined);
+        // A notification a Server handled: its one SERVER span, not a second one from the entry.
+        assert.equal(out.notified, 202);
+        await receiver.waitFor(() => named(server, 'notifications/progress').length >= 1, 5000);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.deepEqual(named(ours(serverService), 'notifications/progress').map((s) => [s.kind, s.attributes['http.response.status_code']]), [[SERVER, undefined]]);
       }
     });
   }
 
-  test('stdio: a request with an unsupported version, refused by serveStdio in the opening exchange, gets its SERVER span', async () => {
+  test('stdio: a request with an unsupported version, refused by serveStdio in the opening exchange, gets its SERVER span (the app chaining onto the entry\'s handler)', async () => {
     const service = 'v2-2026-stdio-refused-server';
     const traceId = '0af7651916cd43dd8448eb211c80319c';
     const request = {
@@ -164,7 +177,8 @@ describe('the 2026-07-28 revision (SDK v2 2.4.0)', { concurrency: 2 }, () => {
         _meta: { traceparent: `00-${traceId}-b7ad6b7169203331-01`, 'io.modelcontextprotocol/protocolVersion': '2099-01-01', 'io.modelcontextprotocol/clientCapabilities': {} },
       },
     };
-    const child = start('server.mjs', { cwd: CWD, args: ['stdio', 'modern'], timeoutMs: 20_000, env: otelEnv(service) });
+    // The app chains onto the handler serveStdio set on its transport (CHAIN_ONMESSAGE): both still run, once.
+    const child = start('server.mjs', { cwd: CWD, args: ['stdio', 'modern'], timeoutMs: 20_000, env: { ...otelEnv(service), CHAIN_ONMESSAGE: '1' } });
     child.stdin.write(JSON.stringify(request) + '\n');
     let answer = '';
     await new Promise((resolve) => child.stdout.on('data', (chunk) => (answer += chunk) && answer.includes('\n') && resolve()));

@@ -480,7 +480,7 @@ describe('propagation', () => {
 
   test("a traceparent in the caller's _meta (a proxy forwarding what it received) is replaced by the CLIENT span's", async () => {
     const { client } = await connected();
-    const upstream = { traceparent: '00-11111111111111111111111111111111-2222222222222222-01', tracestate: 'up=1', 'app/key': 'v' };
+    const upstream = { traceparent: '00-11111111111111111111111111111111-2222222222222222-01', tracestate: 'up=1', baggage: 'tenant=a', 'app/key': 'v' };
     const result = await client.callTool({ name: 'meta', arguments: {}, _meta: upstream });
     const received = JSON.parse(result.content[0].text);
     await settle();
@@ -488,6 +488,7 @@ describe('propagation', () => {
     assert.equal(received.traceparent, `00-${sent.traceId}-${sent.spanId}-01`);
     assert.equal(received.tracestate, undefined, "the upstream tracestate does not travel with our traceparent");
     assert.equal(received['app/key'], 'v');
+    assert.equal(received.baggage, 'tenant=a', "the caller's baggage stays: the context has none to replace it");
     assert.equal(upstream.traceparent, '00-11111111111111111111111111111111-2222222222222222-01', "the caller's object is not changed");
     const s = serverSpan('tools/call meta');
     assert.equal(s.traceId, sent.traceId);
