@@ -33,6 +33,7 @@ import {
   StderrSpanExporter,
 } from './exporters';
 import { DEFAULT_QUEUE, PendingAwareSpanProcessor, PendingItems, trackingExporter } from './flush/pending';
+import { PendingMetrics } from './flush/pending-metrics';
 import type { BatchOptions, ItemExporter } from './flush/pending';
 import { requireVia } from './resolve';
 import type { SyncFlushSource } from './flush/exit-flush';
@@ -186,17 +187,18 @@ export function createComponents(plan: TelemetryPlan, resource: Resource): Compo
   if (plan.metrics !== undefined && !skipIfRegistered('metrics')) {
     const { MeterProvider, PeriodicExportingMetricReader } =
       require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
-    const readers = plan.metrics.readers.map(
-      (reader) =>
-        new PeriodicExportingMetricReader({
-          exporter:
-            reader.exporter.kind === 'console'
-              ? new StderrMetricExporter()
-              : createOtlpMetricExporter(reader.exporter.otlp, reader.temporality),
-          exportIntervalMillis: reader.intervalMillis,
-          exportTimeoutMillis: reader.timeoutMillis,
-        }),
-    );
+    const readers = plan.metrics.readers.map((reader) => {
+      const options = { exportIntervalMillis: reader.intervalMillis, exportTimeoutMillis: reader.timeoutMillis };
+      if (reader.exporter.kind === 'console')
+        return new PeriodicExportingMetricReader({ ...options, exporter: new StderrMetricExporter() });
+      // An OTLP reader is also a source of the synchronous flush at exit (pending-metrics.ts).
+      const pending = new PendingMetrics();
+      const exporter = pending.tracking(createOtlpMetricExporter(reader.exporter.otlp, reader.temporality));
+      const periodic = new PeriodicExportingMetricReader({ ...options, exporter });
+      pending.bind(periodic);
+      syncFlushSources.push({ config: reader.exporter.otlp, pending });
+      return periodic;
+    });
     components.meterProvider = new MeterProvider({ resource, readers });
   }
 

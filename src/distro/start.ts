@@ -79,7 +79,15 @@ export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise
   const esmHook = await registerEsmHook(mcp ? [MCP_SDK_ESM_INCLUDE, MCP_SDK_V2_ESM_INCLUDE] : []);
   const names = chooseInstrumentations(plan, DEFAULT_INSTRUMENTATIONS).filter((name) => name !== MCP);
   const instrumentations = [
-    ...(mcp ? [new McpInstrumentation(plan.mcp)] : []),
+    // The attribute limit of the plan (environment or file), none given meaning none: the cut below it is ours.
+    ...(mcp
+      ? [
+          new McpInstrumentation({
+            ...plan.mcp,
+            attributeValueLengthLimit: plan.traces?.limits?.attributeValueLengthLimit ?? Infinity,
+          }),
+        ]
+      : []),
     ...loadInstrumentations(names, catalog),
   ];
   const telemetry = registerGlobals(createComponents(plan, buildResource(plan.resource)), instrumentations);

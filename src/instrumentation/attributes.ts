@@ -1,11 +1,14 @@
 /** Span attributes from a JSON-RPC message and the facts of its transport (the per-method part: methods.ts). */
 import type { Attributes } from '@opentelemetry/api';
 import { methodRule } from './methods';
+import { cappedValue } from './caps';
 import { isObject, nonEmptyString, PROTOCOL_VERSION_META_KEY } from './sdk-internals';
-import type { SdkTransport } from './sdk-internals';
+import type { SdkAuthInfo, SdkMessageExtra, SdkTransport } from './sdk-internals';
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_CLIENT_PORT,
+  ATTR_ENDUSER_ID,
+  ATTR_ENDUSER_SCOPE,
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCP_METHOD_NAME,
   ATTR_MCP_PROTOCOL_VERSION,
@@ -58,11 +61,13 @@ export function envelopeVersion(params: Record<string, unknown> | undefined): st
 
 /** The attributes known when a span starts. */
 export function startAttributes(message: MessageFacts, facts: TransportFacts | undefined): Attributes {
-  const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: message.method };
+  // What comes from a message is bounded (caps.ts): the method, the id, the session id, the version a peer claims.
+  const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: cappedValue(message.method) };
   methodRule(message.method).attributes?.(message.params, attributes);
-  if (message.id !== undefined && message.id !== null) attributes[ATTR_JSONRPC_REQUEST_ID] = String(message.id);
-  if (message.sessionId) attributes[ATTR_MCP_SESSION_ID] = message.sessionId;
-  if (message.protocolVersion) attributes[ATTR_MCP_PROTOCOL_VERSION] = message.protocolVersion;
+  if (message.id !== undefined && message.id !== null)
+    attributes[ATTR_JSONRPC_REQUEST_ID] = cappedValue(String(message.id));
+  if (message.sessionId) attributes[ATTR_MCP_SESSION_ID] = cappedValue(message.sessionId);
+  if (message.protocolVersion) attributes[ATTR_MCP_PROTOCOL_VERSION] = cappedValue(message.protocolVersion);
   if (facts?.networkTransport) attributes[ATTR_NETWORK_TRANSPORT] = facts.networkTransport;
   if (facts?.protocolName) attributes[ATTR_NETWORK_PROTOCOL_NAME] = facts.protocolName;
   return attributes;
@@ -83,6 +88,20 @@ export function peerAttributes(peer: HttpPeer | undefined, attributes: Attribute
     if (peer.port !== undefined) attributes[ATTR_CLIENT_PORT] = peer.port;
   }
   if (peer.httpVersion !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = peer.httpVersion;
+}
+
+/**
+ * `enduser.id` (the OAuth client id) and `enduser.scope` (the granted scopes, space-separated) of the caller, from the
+ * auth info the SDK hands a received message (`extra.authInfo`, set by its bearer-auth middleware or the app's
+ * `req.auth`), as FastMCP records them. The token is never read.
+ */
+export function endUserAttributes(extra: unknown, attributes: Attributes): void {
+  const auth = isObject(extra) ? (extra as SdkMessageExtra).authInfo : undefined;
+  if (!isObject(auth)) return;
+  const { clientId, scopes } = auth as SdkAuthInfo;
+  if (typeof clientId === 'string' && clientId !== '') attributes[ATTR_ENDUSER_ID] = cappedValue(clientId);
+  if (Array.isArray(scopes) && scopes.length > 0 && scopes.every((scope) => typeof scope === 'string'))
+    attributes[ATTR_ENDUSER_SCOPE] = cappedValue(scopes.join(' '));
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { Attributes, AttributeValue, Context, Histogram, Link, LogRecord, Span } from '@opentelemetry/api';
+import { cappedValue } from './caps';
 import { methodRule } from './methods';
 import type { MethodRule } from './methods';
 import { pick, secondsSince } from './metrics';
@@ -16,6 +17,8 @@ import { asException, errorCodeOutcome, exceptionErrorType, exceptionMessage, is
 /** What the wrappers ask of the instrumentation that installed them, read at each message. */
 export interface Controller {
   readonly enabled: boolean;
+  /** enduser.id and enduser.scope on SERVER spans (on unless switched off). */
+  readonly captureEndUser: boolean;
   isExcluded(method: string): boolean;
   /** Starts an operation: its span (CLIENT for the sender, SERVER for the receiver) and its duration metric. */
   start(
@@ -90,11 +93,11 @@ export class Operation {
     );
   }
 
-  /** A JSON-RPC error code, by the rules of status.ts for this side. */
+  /** A JSON-RPC error code, by the rules of status.ts for this side; the message (the peer's) is bounded. */
   failWithCode(code: unknown, message: unknown): void {
     const { statusCode, errorType } = errorCodeOutcome(code, this.side);
     if (statusCode !== undefined) this.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, statusCode);
-    if (errorType !== undefined) this.fail(errorType, typeof message === 'string' ? message : undefined);
+    if (errorType !== undefined) this.fail(errorType, typeof message === 'string' ? cappedValue(message) : undefined);
   }
 
   /**

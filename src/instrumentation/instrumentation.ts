@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { context, diag, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { Operation } from './call';
+import { attributeValueLimitFromEnv, setAttributeValueLimit } from './caps';
 import { wrapEntries } from './entry';
 import { watchNodeRequests } from './node-request';
 import type { Controller } from './call';
@@ -146,8 +147,10 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     const excluded = new Set(config.excludedMethods ?? excludedMethodsFromEnv());
     const keys = operationKeys(config.metricsResourceUri ?? metricsResourceUriFromEnv());
     const merge = (config.selfTracedServers ?? selfTracedServersFromEnv()) === 'merge';
+    setAttributeValueLimit(config.attributeValueLengthLimit ?? attributeValueLimitFromEnv());
     this.controller = {
       enabled: false,
+      captureEndUser: config.captureEndUser ?? captureEndUserFromEnv(),
       isExcluded: (method) => excluded.has(method),
       start: (side, kind, method, name, attributes, parent, links, startedAt) => {
         const histogram = this.histograms?.operation[side];
@@ -229,6 +232,11 @@ export function excludedMethodsFromEnv(env: NodeJS.ProcessEnv = process.env): st
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+}
+
+/** OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER=false leaves enduser.id and enduser.scope off the SERVER spans. */
+export function captureEndUserFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER ?? '').trim().toLowerCase() !== 'false';
 }
 
 /** OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI=true adds mcp.resource.uri to the operation metrics (cardinality). */

@@ -4,6 +4,7 @@
  */
 import { context, createContextKey, type Attributes, type Context } from '@opentelemetry/api';
 import type { LogRecord } from '@opentelemetry/api';
+import { cappedValue } from './caps';
 import { ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_METHOD_NAME } from './semconv';
 
 const MCP_OPERATION = createContextKey('@x/mcp-otel operation');
@@ -80,6 +81,6 @@ export function protocolLogRecord(params: Record<string, unknown> | undefined, c
     record.severityText = level;
     if (SEVERITY[level] !== undefined) record.severityNumber = SEVERITY[level];
   }
-  if (typeof params.logger === 'string') record.attributes = { [ATTR_MCP_LOGGING_LOGGER]: params.logger };
+  if (typeof params.logger === 'string') record.attributes = { [ATTR_MCP_LOGGING_LOGGER]: cappedValue(params.logger) };
   return record;
 }

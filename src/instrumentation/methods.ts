@@ -12,6 +12,7 @@ import {
   ERROR_TYPE_TOOL_ERROR,
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
 } from './semconv';
+import { cappedName, cappedValue } from './caps';
 import { isObject } from './sdk-internals';
 
 type Params = Record<string, unknown> | undefined;
@@ -38,8 +39,9 @@ function stringParam(params: Params, key: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** An attribute from the peer's params, bounded (caps.ts). */
 function set(attributes: Attributes, key: string, value: string | undefined): void {
-  if (value !== undefined) attributes[key] = value;
+  if (value !== undefined) attributes[key] = cappedValue(value);
 }
 
 const resourceUri: MethodRule = {
@@ -76,9 +78,12 @@ export function methodRule(method: string): MethodRule {
   return Object.hasOwn(METHODS, method) ? METHODS[method]! : GENERAL;
 }
 
-/** `{mcp.method.name} {target}`: the tool name for tools/call, the prompt name for prompts/get, else the method. */
+/**
+ * `{mcp.method.name} {target}`: the tool name for tools/call, the prompt name for prompts/get, else the method;
+ * bounded (caps.ts).
+ */
 export function spanName(method: string, params: Params): string {
   const key = methodRule(method).target;
   const target = key === undefined ? undefined : stringParam(params, key);
-  return target ? `${method} ${target}` : method;
+  return cappedName(target ? `${method} ${target}` : method);
 }

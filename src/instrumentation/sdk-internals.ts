@@ -173,6 +173,19 @@ export const TOOL_CALLBACK_FIELDS = ['executor', 'handler', 'callback'] as const
 export const PROTOCOL_VERSION_META_KEY = 'io.modelcontextprotocol/protocolVersion';
 export const SUBSCRIPTION_ID_META_KEY = 'io.modelcontextprotocol/subscriptionId';
 
+/**
+ * The second argument of `_onrequest` and `_onnotification` (`src/shared/transport.ts` MessageExtraInfo; v2 the same):
+ * the auth info of the HTTP request that carried the message (`src/server/auth/types.ts` AuthInfo). Only the client
+ * id and the scopes are read; `token` is there too, and is never read.
+ */
+export interface SdkMessageExtra {
+  authInfo?: unknown;
+}
+export interface SdkAuthInfo {
+  clientId?: unknown;
+  scopes?: unknown;
+}
+
 /** The parts of a Node.js IncomingMessage (or a web Request: `headers.get`) the HTTP peer is read from. */
 export interface HttpRequestLike {
   socket?: { remoteAddress?: unknown; remotePort?: unknown };

@@ -23,6 +23,8 @@ export const ATTR_SERVER_PORT = 'server.port';
 export const ATTR_CLIENT_ADDRESS = 'client.address';
 export const ATTR_CLIENT_PORT = 'client.port';
 export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
+export const ATTR_ENDUSER_ID = 'enduser.id';
+export const ATTR_ENDUSER_SCOPE = 'enduser.scope';
 /** The MCP methods of the 2026-07-28 revision that the instrumentation treats apart (they have no constants yet). */
 export const METHOD_SERVER_DISCOVER = 'server/discover';
 export const METHOD_SUBSCRIPTIONS_LISTEN = 'subscriptions/listen';

@@ -8,7 +8,7 @@
  */
 import { context } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import { envelopeVersion, paramsOf, peerAttributes, startAttributes } from './attributes';
+import { endUserAttributes, envelopeVersion, paramsOf, peerAttributes, startAttributes } from './attributes';
 import type { MessageFacts } from './attributes';
 import type { Controller, Operation } from './call';
 import { startSession, versionOf } from './connection';
@@ -47,6 +47,7 @@ function startReceived(
   protocol: SdkProtocol,
   connection: Connection | undefined,
   message: MessageFacts,
+  extra: unknown,
   ambient: Context,
   parent: Context,
   ctl: Controller,
@@ -63,6 +64,7 @@ function startReceived(
     connection?.facts,
   );
   peerAttributes(peer, attributes);
+  if (ctl.captureEndUser) endUserAttributes(extra, attributes);
   return ctl.start(
     'server',
     message.kind ?? 'request',
@@ -102,6 +104,7 @@ export function receiveRequest(
     protocol,
     connection,
     { method, params, id: request.id as string | number, kind: 'request' },
+    args[1],
     ambient,
     parent,
     ctl,
@@ -139,7 +142,15 @@ export function receiveNotification(
   const parent = extractTraceContext(params?._meta, ambient);
   if (ctl.isExcluded(method)) return context.with(unmarked(parent), () => original.apply(protocol, args));
   wrapFallbackHandler(protocol, 'fallbackNotificationHandler', endingNotification);
-  const operation = startReceived(protocol, connection, { method, params, kind: 'notification' }, ambient, parent, ctl);
+  const operation = startReceived(
+    protocol,
+    connection,
+    { method, params, kind: 'notification' },
+    args[1],
+    ambient,
+    parent,
+    ctl,
+  );
   let returned: unknown;
   try {
     returned = context.with(handlerContext(parent, operation), () => original.apply(protocol, args));

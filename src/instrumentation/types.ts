@@ -18,4 +18,15 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    * both. Defaults to OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS.
    */
   selfTracedServers?: SelfTracedMode;
+  /**
+   * The attribute value length limit of the tracer provider, so that what a peer sends is cut below it, visibly
+   * (caps.ts); `Infinity` for none. Defaults to OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, then
+   * OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT.
+   */
+  attributeValueLengthLimit?: number;
+  /**
+   * `enduser.id` (the OAuth client id) and `enduser.scope` on SERVER spans, from the SDK's auth info; never the token.
+   * Defaults to true, unless OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER=false.
+   */
+  captureEndUser?: boolean;
 }

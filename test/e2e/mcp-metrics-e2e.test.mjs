@@ -60,3 +60,41 @@ test('a stdio client and server that exit: all four metrics, from the right proc
     assert.equal(receiver.metrics.some((m) => m.resource['service.name'] === service && m.name.startsWith(`mcp.${other}.`)), false);
   }
 });
+
+test('process.exit() right after a call: the operation and session points recorded since the last export reach the collector', async () => {
+  const service = 'metrics-exit';
+  const env = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_SERVICE_NAME: service,
+    OTEL_TRACES_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+    OTEL_METRIC_EXPORT_INTERVAL: '60000',
+    EXIT_CODE: '3',
+  };
+  const result = await run('mcp/exit-after-call.mjs', { env, timeoutMs: 30_000 });
+  assert.equal(result.code, 3, result.stderr);
+  assert.equal(result.stdout.toString(), '3\n');
+  await receiver.waitFor(() => receiver.metrics.some((m) => m.resource['service.name'] === service));
+  // In-memory: no network attributes; both sides in this one process.
+  const common = { 'mcp.protocol.version': VERSION };
+  for (const side of ['client', 'server']) {
+    const operations = byMethod(points(service, `mcp.${side}.operation.duration`));
+    assert.deepEqual(Object.keys(operations).sort(), ['initialize', 'notifications/initialized', 'tools/call add']);
+    assert.deepEqual(operations['tools/call add'], {
+      attributes: { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'add', 'gen_ai.operation.name': 'execute_tool', ...common },
+      count: 1,
+    });
+  }
+  assert.deepEqual(points(service, 'mcp.client.session.duration'), [{ attributes: common, count: 1 }]);
+});
+
+test('a normal exit after the flush at beforeExit sends the metrics once, not again at exit', async () => {
+  const service = 'metrics-no-exit-resend';
+  const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: service, OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_METRIC_EXPORT_INTERVAL: '60000' };
+  const result = await run('mcp/in-memory.mjs', { env, timeoutMs: 30_000 });
+  assert.equal(result.code, 0, result.stderr);
+  await receiver.waitFor(() => receiver.metrics.some((m) => m.resource['service.name'] === service));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  // points() asserts one export of each metric.
+  assert.equal(byMethod(points(service, 'mcp.client.operation.duration'))['tools/call add'].count, 1);
+});

@@ -11,7 +11,6 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { diag } from '@opentelemetry/api';
 import type { OtlpSettings } from '../config';
-import type { PendingItems } from './pending';
 
 export interface ExitRequest {
   url: string;
@@ -19,23 +18,38 @@ export interface ExitRequest {
   body: Uint8Array;
 }
 
+/** What is not yet delivered, as the exit flush sees it (PendingItems for spans and logs, PendingMetrics). */
+export interface ExitPending {
+  readonly size: number;
+  /** Every item ever added ('beforeExit' compares it to tell whether anything new was recorded). */
+  readonly added: number;
+  /** Takes what is to be sent out: used once, at exit. */
+  drain(): unknown[];
+}
+
 export interface SyncFlushSource {
   config: OtlpSettings;
-  pending: PendingItems<unknown>;
+  pending: ExitPending;
 }
 
 const CONTENT_TYPES = { 'http/protobuf': 'application/x-protobuf', 'http/json': 'application/json' } as const;
+const SERIALIZER_NAMES = { traces: 'Trace', metrics: 'Metrics', logs: 'Logs' } as const;
 
 interface Serializer {
-  serializeRequest(items: unknown[]): Uint8Array | undefined;
+  serializeRequest(items: unknown): Uint8Array | undefined;
 }
 
-function serializer(source: SyncFlushSource): Serializer | undefined {
+/** The OTLP serializer of a source: spans and log records as a list, metrics as one ResourceMetrics. */
+function serializer(source: SyncFlushSource): ((items: unknown[]) => Uint8Array | undefined) | undefined {
   const { protocol, signal } = source.config;
   if (protocol === 'grpc') return undefined;
   const transformer = require('@opentelemetry/otlp-transformer') as Record<string, Serializer | undefined>;
   const prefix = protocol === 'http/json' ? 'Json' : 'Protobuf';
-  return transformer[`${prefix}${signal === 'traces' ? 'Trace' : 'Logs'}Serializer`];
+  const serialize = transformer[`${prefix}${SERIALIZER_NAMES[signal]}Serializer`];
+  if (serialize === undefined) return undefined;
+  return signal === 'metrics'
+    ? (items) => serialize.serializeRequest(items[0])
+    : (items) => serialize.serializeRequest(items);
 }
 
 /** Serializes what is pending into one OTLP request per signal. */
@@ -44,6 +58,7 @@ export function collectExitRequests(sources: readonly SyncFlushSource[]): ExitRe
   for (const source of sources) {
     if (source.pending.size === 0 || source.config.url === undefined) continue;
     const items = source.pending.drain();
+    if (items.length === 0) continue;
     const serialize = serializer(source);
     if (serialize === undefined) {
       diag.debug(
@@ -51,7 +66,7 @@ export function collectExitRequests(sources: readonly SyncFlushSource[]): ExitRe
       );
       continue;
     }
-    let body = serialize.serializeRequest(items);
+    let body = serialize(items);
     if (body === undefined) continue;
     const headers: Record<string, string> = {
       ...source.config.headers,

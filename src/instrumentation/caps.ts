@@ -1,0 +1,46 @@
+/**
+ * Bounds on what a peer can put into telemetry: method, tool and prompt names, URIs, ids, versions and error
+ * messages all come from JSON-RPC messages, and a 20,000-character tool name must not become a 20,000-character
+ * span name. A span name is cut at 1,024 characters, a string attribute value at 8,192 or at the user's attribute
+ * length limit when that is smaller (so that our mark survives the SDK's own cut); the cut ends with `…`.
+ */
+export const SPAN_NAME_CAP = 1024;
+export const ATTRIBUTE_VALUE_CAP = 8192;
+const MARK = '…';
+
+/** Process-wide, like the patches: set from the instrumentation's configuration when it starts. */
+let valueCap = ATTRIBUTE_VALUE_CAP;
+
+/** The user's attribute value length limit (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT or the span one), if any. */
+export function setAttributeValueLimit(limit: number | undefined): void {
+  valueCap =
+    limit !== undefined && Number.isSafeInteger(limit) && limit > 0
+      ? Math.min(limit, ATTRIBUTE_VALUE_CAP)
+      : ATTRIBUTE_VALUE_CAP;
+}
+
+function cut(value: string, cap: number): string {
+  return value.length <= cap ? value : value.slice(0, Math.max(0, cap - MARK.length)) + MARK;
+}
+
+export function cappedName(name: string): string {
+  return cut(name, SPAN_NAME_CAP);
+}
+
+export function cappedValue(value: string): string {
+  return cut(value, valueCap);
+}
+
+/**
+ * The user's attribute value length limit from the environment, as the SDK reads it: the span limit, else the
+ * general one.
+ */
+export function attributeValueLimitFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  for (const name of ['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT']) {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+  }
+  return undefined;
+}
