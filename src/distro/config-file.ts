@@ -21,6 +21,7 @@ import type {
   TelemetryPlan,
 } from './plan';
 import { requireVia } from './resolve';
+import { CAPTURE_MODES, captureModeOf, DEFAULT_CONTENT_MAX_LENGTH } from '../instrumentation/content';
 import { SELF_TRACED_MODES } from '../instrumentation/self-traced';
 import type { SelfTracedMode } from '../instrumentation/self-traced';
 
@@ -118,7 +119,15 @@ const APPLIED = {
   console: [],
   resource: ['attributes', 'attributes_list', 'schema_url', 'detection/development'],
   detection: ['detectors'],
-  mcp: ['excluded_methods', 'metrics_resource_uri', 'self_traced_servers'],
+  mcp: [
+    'excluded_methods',
+    'metrics_resource_uri',
+    'self_traced_servers',
+    'capture_enduser',
+    'enrich_tool_spans',
+    'capture_message_content',
+    'content_max_length',
+  ],
 } as const;
 
 class PlanReader {
@@ -348,9 +357,37 @@ class PlanReader {
         'instrumentation/development.js.mcp.excluded_methods: not a list of method names; no method is excluded',
       );
     }
-    const uri = mcp?.metrics_resource_uri;
-    if (uri !== undefined && uri !== null && typeof uri !== 'boolean') {
-      this.warn('instrumentation/development.js.mcp.metrics_resource_uri: not true or false; using false');
+    const flag = (key: string, fallback: boolean): boolean => {
+      const value = mcp?.[key];
+      if (typeof value === 'boolean') return value;
+      if (value !== undefined && value !== null)
+        this.warn(`instrumentation/development.js.mcp.${key}: not true or false; using ${String(fallback)}`);
+      return fallback;
+    };
+    const metricsResourceUri = flag('metrics_resource_uri', false);
+    const captureEndUser = flag('capture_enduser', true);
+    const enrichToolSpans = flag('enrich_tool_spans', true);
+    // As the environment variable: true/false, or one of the modes GenAI instrumentations accept.
+    const capture = mcp?.capture_message_content;
+    let captureMessageContent = false;
+    if (typeof capture === 'boolean') captureMessageContent = capture;
+    else if (capture !== undefined && capture !== null) {
+      const mode = typeof capture === 'string' ? captureModeOf(capture) : undefined;
+      if (mode === undefined)
+        this.warn(
+          'instrumentation/development.js.mcp.capture_message_content: not true, false or one of ' +
+            `${Object.keys(CAPTURE_MODES).slice(2).join(', ')}; no content is recorded`,
+        );
+      captureMessageContent = mode ?? false;
+    }
+    const maxLength = mcp?.content_max_length;
+    let contentMaxLength = DEFAULT_CONTENT_MAX_LENGTH;
+    if (typeof maxLength === 'number' && Number.isSafeInteger(maxLength) && maxLength > 0) contentMaxLength = maxLength;
+    else if (maxLength !== undefined && maxLength !== null) {
+      this.warn(
+        'instrumentation/development.js.mcp.content_max_length: not a positive whole number; ' +
+          `using ${DEFAULT_CONTENT_MAX_LENGTH}`,
+      );
     }
     const selfTraced = mcp?.self_traced_servers;
     let selfTracedServers: SelfTracedMode = 'merge';
@@ -362,7 +399,15 @@ class PlanReader {
           `not one of ${SELF_TRACED_MODES.join(', ')}; using merge`,
       );
     }
-    return { excludedMethods, metricsResourceUri: uri === true, selfTracedServers };
+    return {
+      excludedMethods,
+      metricsResourceUri,
+      selfTracedServers,
+      captureEndUser,
+      enrichToolSpans,
+      captureMessageContent,
+      contentMaxLength,
+    };
   }
 }
 

@@ -7,9 +7,9 @@
 import { choices, knownNames, list, oneOf, parseKeyValueList, positiveInteger, text } from './env';
 import type { BadVariable } from './env';
 import type { BatchOptions } from './flush/pending';
-import type { LogLimitsPlan, SpanLimitsPlan } from './plan';
-import type { McpInstrumentationConfig } from '../instrumentation/types';
+import type { LogLimitsPlan, McpPlan, SpanLimitsPlan } from './plan';
 import { excludedMethodsFromEnv, metricsResourceUriFromEnv } from '../instrumentation/instrumentation';
+import { CAPTURE_MODES, captureModeOf, DEFAULT_CONTENT_MAX_LENGTH } from '../instrumentation/content';
 import { SELF_TRACED_MODES } from '../instrumentation/self-traced';
 
 export type { BadVariable } from './env';
@@ -98,7 +98,7 @@ export interface DistroConfig {
   spanLimits: SpanLimitsPlan;
   logLimits: LogLimitsPlan;
   /** OTEL_INSTRUMENTATION_MCP_*, as the MCP instrumentation reads them. */
-  mcp: Pick<McpInstrumentationConfig, 'excludedMethods' | 'metricsResourceUri' | 'selfTracedServers'>;
+  mcp: McpPlan;
 }
 
 export const DEFAULT_TIMEOUT_MILLIS = 10_000;
@@ -283,6 +283,24 @@ function readResourceAttributes(env: NodeJS.ProcessEnv, bad: BadVariable): Recor
 }
 
 /** The OTEL_BSP_* / OTEL_BLRP_* batch settings. */
+/** A switch of ours: `true` or `false`, in any case. */
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean, bad: BadVariable): boolean {
+  const fallbackText = fallback ? 'true' : 'false';
+  return oneOf(env, [name], ['true', 'false'], fallbackText, 'value', bad, (v) => v.toLowerCase()) === 'true';
+}
+
+/** The GenAI content switch, as upstream GenAI instrumentations read it (content.ts says what each value does here). */
+function readCaptureMode(env: NodeJS.ProcessEnv, bad: BadVariable): boolean {
+  const name = 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT';
+  const raw = text(env, name);
+  const mode = captureModeOf(raw);
+  if (mode === undefined) {
+    bad(name, `unknown value "${raw}"; no content is recorded (expected ${choices(Object.keys(CAPTURE_MODES))})`);
+    return false;
+  }
+  return mode;
+}
+
 function readBatch(env: NodeJS.ProcessEnv, prefix: 'OTEL_BSP' | 'OTEL_BLRP', bad: BadVariable): BatchOptions {
   return {
     maxQueueSize: positiveInteger(env, `${prefix}_MAX_QUEUE_SIZE`, bad),
@@ -366,6 +384,11 @@ export function readConfig(
         bad,
         (value) => value.trim().toLowerCase(),
       ),
+      captureEndUser: onOff(env, 'OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER', true, bad),
+      enrichToolSpans: onOff(env, 'OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS', true, bad),
+      captureMessageContent: readCaptureMode(env, bad),
+      contentMaxLength:
+        positiveInteger(env, 'OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH', bad) ?? DEFAULT_CONTENT_MAX_LENGTH,
     },
   };
 }

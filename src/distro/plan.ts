@@ -10,6 +10,18 @@ import { FLUSH_TIMEOUT_CAP_MILLIS } from './config';
 import type { BatchOptions } from './flush/pending';
 import type { McpInstrumentationConfig } from '../instrumentation/types';
 
+/** The MCP settings a configuration gives (the rest of McpInstrumentationConfig is for programmatic use). */
+export type McpPlan = Pick<
+  McpInstrumentationConfig,
+  | 'excludedMethods'
+  | 'metricsResourceUri'
+  | 'selfTracedServers'
+  | 'captureEndUser'
+  | 'enrichToolSpans'
+  | 'captureMessageContent'
+  | 'contentMaxLength'
+>;
+
 export type ExporterPlan = { kind: 'otlp'; otlp: OtlpSettings } | { kind: 'console' };
 
 /** A span or log record processor: batching (with its options) or simple, and its exporter. */
@@ -71,7 +83,7 @@ export interface TelemetryPlan {
   /** In order; empty: no propagator. */
   propagators: string[];
   resource: ResourcePlan;
-  mcp: Pick<McpInstrumentationConfig, 'excludedMethods' | 'metricsResourceUri' | 'selfTracedServers'>;
+  mcp: McpPlan;
   /** Upstream instrumentation names (OTEL_NODE_*_INSTRUMENTATIONS); `mcp` stays on unless disabled. */
   enabledInstrumentations: string[] | undefined;
   disabledInstrumentations: string[];

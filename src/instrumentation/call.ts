@@ -6,6 +6,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { Attributes, AttributeValue, Context, Histogram, Link, LogRecord, Span } from '@opentelemetry/api';
 import { cappedValue } from './caps';
+import type { ContentCapture } from './content';
 import { methodRule } from './methods';
 import type { MethodRule } from './methods';
 import { pick, secondsSince } from './metrics';
@@ -19,6 +20,8 @@ export interface Controller {
   readonly enabled: boolean;
   /** enduser.id and enduser.scope on SERVER spans (on unless switched off). */
   readonly captureEndUser: boolean;
+  /** Tool arguments and results, prompt variables (content.ts): only when switched on. */
+  readonly content: ContentCapture | undefined;
   isExcluded(method: string): boolean;
   /** Starts an operation: its span (CLIENT for the sender, SERVER for the receiver) and its duration metric. */
   start(

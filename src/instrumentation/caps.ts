@@ -19,6 +19,11 @@ export function setAttributeValueLimit(limit: number | undefined): void {
       : ATTRIBUTE_VALUE_CAP;
 }
 
+/** The cap of an attribute value now in force. */
+export function attributeValueCap(): number {
+  return valueCap;
+}
+
 function cut(value: string, cap: number): string {
   return value.length <= cap ? value : value.slice(0, Math.max(0, cap - MARK.length)) + MARK;
 }

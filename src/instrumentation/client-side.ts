@@ -12,6 +12,7 @@ import { paramsOf, serverAttributes, startAttributes } from './attributes';
 import type { MessageFacts } from './attributes';
 import type { Controller, Operation } from './call';
 import { startSession, versionOf } from './connection';
+import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
 import type { Connection } from './connection';
 import { operationContext, retriedOperation, retryingContext } from './context';
 import { protocolLogRecord } from './logs';
@@ -48,6 +49,7 @@ function startSent(
     connection?.facts,
   );
   serverAttributes(connection?.facts, attributes);
+  if (ctl.content) requestContent(ctl.content, 'client', message.method, message.params, attributes);
   return ctl.start(
     'client',
     message.kind ?? 'notification',
@@ -150,8 +152,8 @@ export function sendRequest(
   }
   return observe(
     result,
-    (value) => settleRequest(protocol, connection, operation, sentId, value, undefined, options),
-    (err) => settleRequest(protocol, connection, operation, sentId, undefined, err, options),
+    (value) => settleRequest(protocol, connection, operation, sentId, value, undefined, options, ctl),
+    (err) => settleRequest(protocol, connection, operation, sentId, undefined, err, options, ctl),
   );
 }
 
@@ -197,6 +199,7 @@ function settleRequest(
   value: unknown,
   err: unknown,
   options: RequestOptions | undefined,
+  ctl: Controller,
 ): void {
   forget(connection, id, operation);
   // Ended already: its result was `input_required`, and what settles now is the last retry's outcome.
@@ -212,6 +215,8 @@ function settleRequest(
       const sessionId = sessionIdOf(transportOf(protocol));
       if (sessionId) operation.setAttribute(ATTR_MCP_SESSION_ID, sessionId);
     }
+    const content = ctl.content && resultContent(ctl.content, 'client', operation.method, value);
+    if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
     const resultError = rule.resultError?.(value);
     if (resultError !== undefined) operation.fail(resultError);
     operation.end();

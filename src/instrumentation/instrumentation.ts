@@ -17,6 +17,8 @@ import { context, diag, SpanKind, trace, type Tracer } from '@opentelemetry/api'
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { Operation } from './call';
 import { attributeValueLimitFromEnv, setAttributeValueLimit } from './caps';
+import { captureContentFromEnv, DEFAULT_CONTENT_MAX_LENGTH } from './content';
+import type { ContentCapture } from './content';
 import { wrapEntries } from './entry';
 import { watchNodeRequests } from './node-request';
 import type { Controller } from './call';
@@ -34,6 +36,7 @@ import { isFunction } from './sdk-internals';
 import type { Prototype } from './sdk-internals';
 import { borrowedServerSpan, SELF_TRACED_MODES, trackOpen } from './self-traced';
 import type { SelfTracedMode } from './self-traced';
+import { outerToolSpan } from './tool-span';
 import type { McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, VERSION } from '../version';
 
@@ -147,16 +150,29 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     const excluded = new Set(config.excludedMethods ?? excludedMethodsFromEnv());
     const keys = operationKeys(config.metricsResourceUri ?? metricsResourceUriFromEnv());
     const merge = (config.selfTracedServers ?? selfTracedServersFromEnv()) === 'merge';
+    const enrichToolSpans =
+      config.enrichToolSpans ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS', true);
+    const content: ContentCapture | undefined =
+      (config.captureMessageContent ?? captureContentFromEnv())
+        ? { maxLength: config.contentMaxLength ?? contentMaxLengthFromEnv(), redact: config.redactContent }
+        : undefined;
     setAttributeValueLimit(config.attributeValueLengthLimit ?? attributeValueLimitFromEnv());
     this.controller = {
       enabled: false,
-      captureEndUser: config.captureEndUser ?? captureEndUserFromEnv(),
+      captureEndUser: config.captureEndUser ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER', true),
+      content,
       isExcluded: (method) => excluded.has(method),
       start: (side, kind, method, name, attributes, parent, links, startedAt) => {
         const histogram = this.histograms?.operation[side];
         // An operation recorded after the fact (an answer a v2 entry gave itself) starts when its message arrived.
         const startTime = startedAt === undefined ? undefined : performance.timeOrigin + startedAt;
         if (side === 'client') {
+          // An agent's own `execute_tool` span of this tool: the operation adds to it (tool-span.ts).
+          const outer = enrichToolSpans ? outerToolSpan(parent, method, attributes) : undefined;
+          if (outer) {
+            outer.setAttributes(attributes);
+            return new Operation(side, kind, method, outer, attributes, histogram, keys, false, startedAt);
+          }
           const span = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes, links, startTime }, parent);
           return new Operation(side, kind, method, span, attributes, histogram, keys, true, startedAt);
         }
@@ -234,9 +250,20 @@ export function excludedMethodsFromEnv(env: NodeJS.ProcessEnv = process.env): st
     .filter((s) => s !== '');
 }
 
-/** OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER=false leaves enduser.id and enduser.scope off the SERVER spans. */
-export function captureEndUserFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
-  return (env.OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER ?? '').trim().toLowerCase() !== 'false';
+/**
+ * A switch of ours that is on or off by default: `true` or `false` (any case) turn it; anything else keeps the default.
+ * OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER=false leaves enduser.* off the SERVER spans;
+ * OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS=false always makes a CLIENT span, inside an agent's tool span too.
+ */
+export function booleanFromEnv(name: string, fallback: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = (env[name] ?? '').trim().toLowerCase();
+  return value === 'true' ? true : value === 'false' ? false : fallback;
+}
+
+/** OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH: the size limit of one recorded content value, in characters. */
+export function contentMaxLengthFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number((env.OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH ?? '').trim());
+  return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_CONTENT_MAX_LENGTH;
 }
 
 /** OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI=true adds mcp.resource.uri to the operation metrics (cardinality). */

@@ -12,6 +12,7 @@ import { endUserAttributes, envelopeVersion, paramsOf, peerAttributes, startAttr
 import type { MessageFacts } from './attributes';
 import type { Controller, Operation } from './call';
 import { startSession, versionOf } from './connection';
+import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
 import type { Connection } from './connection';
 import { ambientLinks, handlerContext, httpPeerIn, receiptContext, servedOperation, unmarked } from './context';
 import { noteDispatched } from './entry';
@@ -65,6 +66,7 @@ function startReceived(
   );
   peerAttributes(peer, attributes);
   if (ctl.captureEndUser) endUserAttributes(extra, attributes);
+  if (ctl.content) requestContent(ctl.content, 'server', message.method, message.params, attributes);
   return ctl.start(
     'server',
     message.kind ?? 'request',
@@ -221,6 +223,9 @@ function endResponded(
   if (isObject(response.error)) {
     operation.failWithCode(response.error.code, response.error.message);
   } else {
+    const { content: capture } = connection.ctl;
+    const content = capture && resultContent(capture, 'server', operation.method, response.result);
+    if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
     const resultError = operation.rule.resultError?.(response.result);
     if (resultError !== undefined) operation.fail(resultError, operation.exceptionMessage);
   }

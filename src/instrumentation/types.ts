@@ -1,4 +1,5 @@
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
+import type { ContentRedactor } from './content';
 import type { SelfTracedMode } from './self-traced';
 
 export interface McpInstrumentationConfig extends InstrumentationConfig {
@@ -29,4 +30,19 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    * Defaults to true, unless OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER=false.
    */
   captureEndUser?: boolean;
+  /**
+   * Inside an agent's own `execute_tool {tool}` span (another tracer's), `tools/call` of that tool adds its attributes
+   * to it and makes no CLIENT span. Defaults to true, unless OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS=false.
+   */
+  enrichToolSpans?: boolean;
+  /**
+   * Tool arguments and results (`gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`) and prompt variables
+   * (`gen_ai.prompt.variable.<name>`) on the spans of both sides. Off by default; defaults to
+   * OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT (`true`, `SPAN_ONLY`, `SPAN_AND_EVENT` turn it on).
+   */
+  captureMessageContent?: boolean;
+  /** The size limit of one content value, in characters: OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH, else 8192. */
+  contentMaxLength?: number;
+  /** Called with each content value before it is recorded: return what to record instead, or undefined for nothing. */
+  redactContent?: ContentRedactor;
 }

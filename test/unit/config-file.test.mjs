@@ -127,6 +127,10 @@ instrumentation/development:
       excluded_methods: [ping, notifications/progress]
       metrics_resource_uri: true
       self_traced_servers: keep
+      capture_enduser: false
+      enrich_tool_spans: false
+      capture_message_content: SPAN_AND_EVENT
+      content_max_length: 100
 `,
     { COLLECTOR: 'http://127.0.0.1:9999' },
   );
@@ -141,7 +145,15 @@ instrumentation/development:
       attributes: { team: 'mcp tools', 'service.name': 'fallback-service', 'deployment.replicas': 3, regions: ['eu', 'us'] },
       schemaUrl: 'https://opentelemetry.io/schemas/1.37.0',
     },
-    mcp: { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: true, selfTracedServers: 'keep' },
+    mcp: {
+      excludedMethods: ['ping', 'notifications/progress'],
+      metricsResourceUri: true,
+      selfTracedServers: 'keep',
+      captureEndUser: false,
+      enrichToolSpans: false,
+      captureMessageContent: true,
+      contentMaxLength: 100,
+    },
     enabledInstrumentations: undefined,
     disabledInstrumentations: [],
     flushTimeoutMillis: 2000,
@@ -221,7 +233,7 @@ test('a file with only file_format: no providers, no propagator, the SDK resourc
   assert.deepEqual(result.plan, {
     propagators: [],
     resource: { detectors: [], attributes: {} },
-    mcp: { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge' },
+    mcp: { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192 },
     enabledInstrumentations: undefined,
     disabledInstrumentations: [],
     flushTimeoutMillis: 2000,
@@ -321,12 +333,18 @@ instrumentation/development:
       excluded_methods: ping
       metrics_resource_uri: "yes"
       self_traced_servers: both
+      capture_enduser: "no"
+      capture_message_content: maybe
+      content_max_length: -1
 `);
   assert.equal(result.kind, 'plan');
   assert.deepEqual(warnings, [
     'propagator: "xray" is not supported by @x/mcp-otel (tracecontext, baggage, b3, b3multi are); left out',
     'instrumentation/development.js.mcp.excluded_methods: not a list of method names; no method is excluded',
     'instrumentation/development.js.mcp.metrics_resource_uri: not true or false; using false',
+    'instrumentation/development.js.mcp.capture_enduser: not true or false; using true',
+    'instrumentation/development.js.mcp.capture_message_content: not true, false or one of NO_CONTENT, SPAN_ONLY, EVENT_ONLY, SPAN_AND_EVENT; no content is recorded',
+    'instrumentation/development.js.mcp.content_max_length: not a positive whole number; using 8192',
     'instrumentation/development.js.mcp.self_traced_servers: not one of merge, keep; using merge',
     'tracer_provider.processors[0].batch.exporter: the "zipkin" exporter is not supported by @x/mcp-otel (otlp_http, otlp_grpc and console are); left out',
     "tracer_provider.processors[1].batch.exporter.otlp_http.tls: TLS files are not supported in a configuration file yet; the exporter uses the system's CAs",
@@ -339,7 +357,7 @@ instrumentation/development:
   assert.deepEqual(result.plan.traces.processors.map((p) => p.exporter.otlp.url), ['http://127.0.0.1:4318/v1/traces']);
   assert.deepEqual(result.plan.traces.sampler, { type: 'parent_based', root: { type: 'always_on' } });
   assert.deepEqual(result.plan.metrics.readers, []);
-  assert.deepEqual(result.plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge' });
+  assert.deepEqual(result.plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192 });
 });
 
 test('the service detector takes service.name from OTEL_SERVICE_NAME; the file\'s own attribute wins over it', () => {
@@ -422,7 +440,7 @@ test("the README's example file is read as it says: no warning, MCP settings tak
   assert.equal(result.kind, 'plan');
   assert.equal(result.logLevel, DiagLogLevel.WARN);
   assert.deepEqual(result.plan.propagators, ['tracecontext', 'baggage']);
-  assert.deepEqual(result.plan.mcp, { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: false, selfTracedServers: 'merge' });
+  assert.deepEqual(result.plan.mcp, { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192 });
   assert.deepEqual(
     [result.plan.traces, result.plan.logs].map((p) => p.processors[0].exporter.otlp.url).concat(result.plan.metrics.readers[0].exporter.otlp.url),
     ['http://127.0.0.1:4318/v1/traces', 'http://127.0.0.1:4318/v1/logs', 'http://127.0.0.1:4318/v1/metrics'],

@@ -212,16 +212,44 @@ test('the plan of the environment: one batch processor per OTLP exporter, consol
 });
 
 test('the plan of the environment: the MCP settings are read with the rest (OTEL_INSTRUMENTATION_MCP_*)', () => {
-  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge' });
+  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192 });
   const { plan: p } = plan({
     OTEL_INSTRUMENTATION_MCP_EXCLUDED_METHODS: 'ping, notifications/progress',
     OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI: 'TRUE',
     OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS: ' Keep',
+    OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER: 'FALSE',
+    OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS: 'false',
+    OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'span_only',
+    OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH: '500',
   });
-  assert.deepEqual(p.mcp, { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: true, selfTracedServers: 'keep' });
-  const { plan: q, warnings } = plan({ OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS: 'both' });
+  assert.deepEqual(p.mcp, {
+    excludedMethods: ['ping', 'notifications/progress'],
+    metricsResourceUri: true,
+    selfTracedServers: 'keep',
+    captureEndUser: false,
+    enrichToolSpans: false,
+    captureMessageContent: true,
+    contentMaxLength: 500,
+  });
+  // The GenAI switch: true/false in any case, and the modes: only those with spans record content here.
+  const modes = { true: true, TRUE: true, false: false, NO_CONTENT: false, SPAN_ONLY: true, EVENT_ONLY: false, SPAN_AND_EVENT: true };
+  for (const [value, on] of Object.entries(modes)) assert.equal(plan({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: value }).plan.mcp.captureMessageContent, on, value);
+  const { plan: q, warnings } = plan({
+    OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS: 'both',
+    OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER: 'nope',
+    OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'everything',
+    OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH: '0',
+  });
   assert.equal(q.mcp.selfTracedServers, 'merge');
-  assert.deepEqual(warnings, [{ name: 'OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS', message: 'unknown mode "both"; using merge (expected merge or keep)' }]);
+  assert.equal(q.mcp.captureEndUser, true);
+  assert.equal(q.mcp.captureMessageContent, false);
+  assert.equal(q.mcp.contentMaxLength, 8192);
+  assert.deepEqual(warnings, [
+    { name: 'OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS', message: 'unknown mode "both"; using merge (expected merge or keep)' },
+    { name: 'OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER', message: 'unknown value "nope"; using true (expected true or false)' },
+    { name: 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', message: 'unknown value "everything"; no content is recorded (expected true, false, NO_CONTENT, SPAN_ONLY, EVENT_ONLY or SPAN_AND_EVENT)' },
+    { name: 'OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH', message: '"0" is not a positive whole number; using the default' },
+  ]);
 });
 
 test('the plan of the environment: default propagators; jaeger, gone from OpenTelemetry JS 3.x, is reported and ignored', () => {
