@@ -84,8 +84,9 @@ describe('by default', { concurrency: 3 }, () => {
       assertNoToken(services);
 
       // The agent's span is the operation: no CLIENT span of its own, the SERVER span its child.
-      assert.equal(client.filter((s) => s.kind === CLIENT && s.name === 'tools/call echo').length, 0, 'no CLIENT span inside the agent span');
+      assert.equal(client.filter((s) => s.kind === CLIENT && s.name === 'tools/call echo').length, 0, 'no CLIENT span for the call');
       const agent = one(client, INTERNAL, 'execute_tool echo');
+      assert.deepEqual(client.filter((s) => s.traceId === agent.traceId && s.kind === CLIENT && s.scope === '@x/mcp-otel'), [], 'no MCP CLIENT span in that trace');
       assert.equal(agent.scope, 'agent-framework');
       assert.equal(agent.attributes['mcp.method.name'], 'tools/call');
       assert.equal(agent.attributes['gen_ai.tool.name'], 'echo');
@@ -159,7 +160,8 @@ describe('switched', { concurrency: 3 }, () => {
   });
 
   test('stdio: enrichment off (OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS=false): a CLIENT span under the agent span; EVENT_ONLY records no content', async () => {
-    const { client, server, all } = await runContent('stdio', { OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS: 'false', OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'EVENT_ONLY' });
+    const { client, server, all, services } = await runContent('stdio', { OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS: 'false', OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'EVENT_ONLY' });
+    assertNoToken(services);
     const agent = one(client, INTERNAL, 'execute_tool echo');
     assert.equal(agent.attributes['mcp.method.name'], undefined);
     const echo = one(client, CLIENT, 'tools/call echo');
@@ -169,7 +171,8 @@ describe('switched', { concurrency: 3 }, () => {
   });
 
   test("memory: the user's attribute limit (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT=100) bounds what the peer sends, and content, with the mark", async () => {
-    const { server } = await runContent('memory', { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '100', OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true' });
+    const { server, services } = await runContent('memory', { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '100', OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true' });
+    assertNoToken(services);
     const longName = server.find((s) => s.name.startsWith('tools/call ttt'));
     assert.equal(longName.name.length, 1024, 'span names are not attributes: 1,024');
     assert.equal(longName.attributes['gen_ai.tool.name'], `${'t'.repeat(99)}…`);

@@ -26,7 +26,13 @@ before(async () => {
 after(() => receiver.close());
 
 const ours = (service) => receiver.spans.filter((s) => s.resource['service.name'] === service && s.scope === '@x/mcp-otel');
-const otelEnv = (service) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: service, OTEL_LOGS_EXPORTER: 'none' });
+// Content capture on, to see it work with v2 too (issue 16): the arguments of every leg, on both sides.
+const otelEnv = (service) => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+  OTEL_SERVICE_NAME: service,
+  OTEL_LOGS_EXPORTER: 'none',
+  OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+});
 const named = (spans, name) => spans.filter((s) => s.name === name);
 
 async function runBoth(transport) {
@@ -83,6 +89,8 @@ describe('the 2026-07-28 revision (SDK v2 2.4.0)', { concurrency: 2 }, () => {
       assert.equal(meanwhile.attributes['jsonrpc.request.id'], '1');
       assert.deepEqual(meanwhile.links, []);
       assert.notEqual(meanwhile.parentSpanId, first.spanId);
+      for (const leg of legs) assert.equal(leg.attributes['gen_ai.tool.call.arguments'], '{"env":"prod"}');
+      assert.equal(first.attributes['gen_ai.tool.call.result'], undefined, 'the first leg resolved with the final result, after it ended');
       const served = named(server, 'tools/call deploy');
       for (const leg of legs) {
         const span = served.find((s) => s.parentSpanId === leg.spanId);
@@ -91,7 +99,11 @@ describe('the 2026-07-28 revision (SDK v2 2.4.0)', { concurrency: 2 }, () => {
         assert.equal(span.attributes['jsonrpc.request.id'], leg.attributes['jsonrpc.request.id']);
         assert.equal(span.attributes['error.type'], undefined);
         assert.equal(span.status.code, UNSET);
+        assert.equal(span.attributes['gen_ai.tool.call.arguments'], '{"env":"prod"}');
       }
+      // The server's results: input_required first, the deployment then.
+      const results = served.map((s) => JSON.parse(s.attributes['gen_ai.tool.call.result'])).map((r) => (r.resultType === 'input_required' ? r.resultType : r.content[0].text));
+      assert.deepEqual(results.sort(), ['deployed to prod', 'input_required']);
 
       // subscriptions/listen: the client's span, id listen:0, until the acknowledgement.
       const [listen] = named(client, 'subscriptions/listen');
