@@ -8,7 +8,10 @@ export const SPAN_NAME_CAP = 1024;
 export const ATTRIBUTE_VALUE_CAP = 8192;
 const MARK = '…';
 
-/** Process-wide, like the patches: set from the instrumentation's configuration when it starts. */
+/**
+ * Process-wide, like the patches: set from the configuration of the instrumentation that starts last (two instances
+ * in one process share it).
+ */
 let valueCap = ATTRIBUTE_VALUE_CAP;
 
 /** The user's attribute value length limit (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT or the span one), if any. */
@@ -24,8 +27,13 @@ export function attributeValueCap(): number {
   return valueCap;
 }
 
-function cut(value: string, cap: number): string {
-  return value.length <= cap ? value : value.slice(0, Math.max(0, cap - MARK.length)) + MARK;
+/** Cuts to `cap` characters, the mark included, never between the two halves of a surrogate pair. */
+export function cut(value: string, cap: number): string {
+  if (value.length <= cap) return value;
+  let end = Math.max(0, cap - MARK.length);
+  const last = value.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return value.slice(0, end) + MARK;
 }
 
 export function cappedName(name: string): string {

@@ -11,6 +11,7 @@ import type { Context, Link } from '@opentelemetry/api';
 import { paramsOf, serverAttributes, startAttributes } from './attributes';
 import type { MessageFacts } from './attributes';
 import type { Controller, Operation } from './call';
+import { cappedValue } from './caps';
 import { startSession, versionOf } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
 import type { Connection } from './connection';
@@ -208,12 +209,12 @@ function settleRequest(
   if (err === undefined) {
     if (rule.negotiates && isObject(value) && typeof value.protocolVersion === 'string') {
       if (connection) {
-        connection.protocolVersion = value.protocolVersion;
+        connection.protocolVersion = cappedValue(value.protocolVersion);
         startSession(connection, 'client', operation.started);
       }
-      operation.setAttribute(ATTR_MCP_PROTOCOL_VERSION, value.protocolVersion);
+      operation.setAttribute(ATTR_MCP_PROTOCOL_VERSION, cappedValue(value.protocolVersion));
       const sessionId = sessionIdOf(transportOf(protocol));
-      if (sessionId) operation.setAttribute(ATTR_MCP_SESSION_ID, sessionId);
+      if (sessionId) operation.setAttribute(ATTR_MCP_SESSION_ID, cappedValue(sessionId));
     }
     const content = ctl.content && resultContent(ctl.content, 'client', operation.method, value);
     if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);

@@ -6,6 +6,7 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { serverAttributes, transportFacts } from './attributes';
+import { cappedValue } from './caps';
 import type { TransportFacts } from './attributes';
 import type { Controller, Operation } from './call';
 import { secondsSince } from './metrics';
@@ -53,7 +54,7 @@ export function registerConnection(
   };
   // A client that resumes a Streamable HTTP session skips initialize; its transport kept the negotiated version.
   const version = nonEmptyString(transport.protocolVersion);
-  if (version !== undefined) connection.protocolVersion = version;
+  if (version !== undefined) connection.protocolVersion = cappedValue(version);
   byProtocol.set(protocol, connection);
   byTransport.set(transport, connection);
   return connection;

@@ -10,7 +10,7 @@
  */
 import { diag } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
-import { attributeValueCap, cappedValue } from './caps';
+import { attributeValueCap, cappedName, cut } from './caps';
 import { isObject } from './sdk-internals';
 import type { Side } from './metrics';
 
@@ -73,9 +73,11 @@ export function captureContentFromEnv(env: NodeJS.ProcessEnv = process.env): boo
 
 const WITHHELD = '[withheld: the redaction hook failed]';
 const UNSERIALIZABLE = '[unserializable]';
-const MARK = '…';
+/** Deeper than this, a value is not followed (a peer's JSON can nest far deeper than the stack). */
+const MAX_DEPTH = 64;
+const TOO_DEEP = '[too deep]';
 
-/** The attributes of a request's content: tool arguments, or prompt variables. */
+/** The attributes of a request's content: tool arguments, or prompt variables. Never throws (getters may). */
 export function requestContent(
   capture: ContentCapture,
   side: Side,
@@ -83,21 +85,25 @@ export function requestContent(
   params: Record<string, unknown> | undefined,
   attributes: Attributes,
 ): void {
-  const args = params?.arguments;
-  if (method === 'tools/call') {
-    if (args === undefined) return;
-    const text = contentText(capture, args, { side, method, field: 'arguments' });
-    if (text !== undefined) attributes[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = text;
-    return;
-  }
-  if (method !== 'prompts/get' || !isObject(args)) return;
-  for (const [name, value] of Object.entries(args)) {
-    const text = contentText(capture, value, { side, method, field: 'prompt_variable', name });
-    if (text !== undefined) attributes[ATTR_GEN_AI_PROMPT_VARIABLE_PREFIX + cappedValue(name)] = text;
+  try {
+    const args = params?.arguments;
+    if (method === 'tools/call') {
+      if (args === undefined) return;
+      const text = contentText(capture, args, { side, method, field: 'arguments' });
+      if (text !== undefined) attributes[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = text;
+      return;
+    }
+    if (method !== 'prompts/get' || !isObject(args)) return;
+    for (const [name, value] of Object.entries(args)) {
+      const text = contentText(capture, value, { side, method, field: 'prompt_variable', name });
+      if (text !== undefined) attributes[ATTR_GEN_AI_PROMPT_VARIABLE_PREFIX + cappedName(name)] = text;
+    }
+  } catch {
+    // What could not be read is not recorded.
   }
 }
 
-/** The recorded form of a tools/call result, or undefined (not tools/call, or redacted away). */
+/** The recorded form of a tools/call result, or undefined (not tools/call, or redacted away). Never throws. */
 export function resultContent(
   capture: ContentCapture,
   side: Side,
@@ -105,7 +111,11 @@ export function resultContent(
   result: unknown,
 ): string | undefined {
   if (method !== 'tools/call' || result === undefined) return undefined;
-  return contentText(capture, result, { side, method, field: 'result' });
+  try {
+    return contentText(capture, result, { side, method, field: 'result' });
+  } catch {
+    return undefined;
+  }
 }
 
 function contentText(capture: ContentCapture, value: unknown, info: ContentInfo): string | undefined {
@@ -125,27 +135,29 @@ function contentText(capture: ContentCapture, value: unknown, info: ContentInfo)
   return boundedJson(content, limit);
 }
 
-function cut(text: string, limit: number): string {
-  return text.length <= limit ? text : text.slice(0, Math.max(0, limit - MARK.length)) + MARK;
-}
-
 /** Bytes a base64 string decodes to. */
 function decodedSize(base64: string): number {
   const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
   return Math.max(0, Math.floor((base64.length * 3) / 4) - padding);
 }
 
-/** Image and audio content carry `data`; resource contents carry `blob`: both base64. */
+/** Image and audio content carry `data`; resource contents (with a `uri`) carry `blob`: both base64. */
 function binaryPlaceholder(holder: Record<string, unknown>, key: string, value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const isBinary = key === 'blob' || (key === 'data' && (holder.type === 'image' || holder.type === 'audio'));
+  const isBinary =
+    (key === 'blob' && typeof holder.uri === 'string') ||
+    (key === 'data' && (holder.type === 'image' || holder.type === 'audio'));
   if (!isBinary) return undefined;
   const kind =
     typeof holder.mimeType === 'string' ? holder.mimeType : typeof holder.type === 'string' ? holder.type : 'binary';
   return `[${kind}, ${decodedSize(value)} bytes]`;
 }
 
-/** JSON of `value`, written until `limit` characters and then cut; never throws. */
+/**
+ * JSON of `value`, written until `limit` characters and then cut; never throws. What is past the limit is not
+ * written at all: a long string is cut before it is escaped, an array or object stops at the limit, binary buffers
+ * become placeholders.
+ */
 export function boundedJson(value: unknown, limit: number): string {
   const out: string[] = [];
   let length = 0;
@@ -155,12 +167,14 @@ export function boundedJson(value: unknown, limit: number): string {
     out.push(part);
     length += part.length;
   };
-  const walk = (item: unknown): void => {
+  const walk = (item: unknown, key: string, depth: number): void => {
     if (full()) return;
     if (item === null || item === undefined) return write('null');
     switch (typeof item) {
-      case 'string':
-        return write(JSON.stringify(item));
+      case 'string': {
+        const room = limit - length + 1;
+        return write(JSON.stringify(item.length > room ? item.slice(0, room) : item));
+      }
       case 'number':
         return write(Number.isFinite(item) ? String(item) : 'null');
       case 'boolean':
@@ -172,50 +186,54 @@ export function boundedJson(value: unknown, limit: number): string {
       default:
         return write('null');
     }
+    if (depth > MAX_DEPTH) return write(JSON.stringify(TOO_DEEP));
+    if (ArrayBuffer.isView(item)) return write(JSON.stringify(`[binary, ${item.byteLength} bytes]`));
     const object = item as Record<string, unknown> & { toJSON?: unknown };
     if (ancestors.has(object)) return write('"[Circular]"');
     if (typeof object.toJSON === 'function') {
       let replaced: unknown;
       try {
-        replaced = object.toJSON();
+        replaced = (object.toJSON as (key: string) => unknown)(key);
       } catch {
         return write(JSON.stringify(UNSERIALIZABLE));
       }
-      if (replaced !== object) return walk(replaced);
+      if (replaced !== object) return walk(replaced, key, depth + 1);
     }
     ancestors.add(object);
     if (Array.isArray(object)) {
       write('[');
-      object.forEach((element, i) => {
+      for (let i = 0; i < object.length && !full(); i++) {
         if (i > 0) write(',');
-        walk(element);
-      });
+        // As JSON.stringify: holes, undefined and functions in an array are null.
+        const element: unknown = object[i];
+        walk(typeof element === 'function' || typeof element === 'symbol' ? null : element, String(i), depth + 1);
+      }
       write(']');
     } else {
       write('{');
       let first = true;
-      for (const key of Object.keys(object)) {
+      for (const name of Object.keys(object)) {
         if (full()) break;
         let member: unknown;
         try {
-          member = object[key];
+          member = object[name];
         } catch {
           member = UNSERIALIZABLE;
         }
         if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
         if (!first) write(',');
         first = false;
-        write(`${JSON.stringify(key)}:`);
-        const placeholder = binaryPlaceholder(object, key, member);
+        write(`${JSON.stringify(name)}:`);
+        const placeholder = binaryPlaceholder(object, name, member);
         if (placeholder !== undefined) write(JSON.stringify(placeholder));
-        else walk(member);
+        else walk(member, name, depth + 1);
       }
       write('}');
     }
     ancestors.delete(object);
   };
   try {
-    walk(value);
+    walk(value, '', 0);
   } catch {
     return UNSERIALIZABLE;
   }

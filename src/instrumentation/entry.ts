@@ -17,6 +17,7 @@ import type { Controller, Operation } from './call';
 import { exchangeIn, httpPeerIn, withExchange, withHttpPeer } from './context';
 import type { HttpExchange } from './context';
 import { spanName } from './methods';
+import { cappedValue } from './caps';
 import { observe, safely } from './promises';
 import { extractTraceContext } from './propagation';
 import {
@@ -145,7 +146,7 @@ function answeredOverHttp(
   const params = target === undefined ? undefined : { name: target, uri: target };
   const attributes = startAttributes({ method, params }, { networkTransport: 'tcp', protocolName: 'http' });
   const version = header(request, 'mcp-protocol-version');
-  if (version !== undefined) attributes[ATTR_MCP_PROTOCOL_VERSION] = version;
+  if (version !== undefined) attributes[ATTR_MCP_PROTOCOL_VERSION] = cappedValue(version);
   peerAttributes(httpPeerIn(ambient), attributes);
   if (typeof response.status === 'number') attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = response.status;
   const end = (body: unknown) => {

@@ -11,6 +11,7 @@ import type { Context } from '@opentelemetry/api';
 import { endUserAttributes, envelopeVersion, paramsOf, peerAttributes, startAttributes } from './attributes';
 import type { MessageFacts } from './attributes';
 import type { Controller, Operation } from './call';
+import { cappedValue } from './caps';
 import { startSession, versionOf } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
 import type { Connection } from './connection';
@@ -174,7 +175,7 @@ export function respond(connection: Connection, message: JsonRpcMessage, sender:
   if (!operation) return sendWith(sender, message);
   connection.pendingServer.delete(message.id);
   if (operation.rule.negotiates && isObject(message.result) && typeof message.result.protocolVersion === 'string') {
-    connection.protocolVersion = message.result.protocolVersion;
+    connection.protocolVersion = cappedValue(message.result.protocolVersion);
   }
   let sent: unknown;
   try {

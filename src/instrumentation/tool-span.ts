@@ -1,19 +1,26 @@
 /**
  * An agent's own tool span. Agent frameworks with GenAI instrumentation run a tool call inside a span of their own,
- * `execute_tool {tool}` (gen_ai.operation.name `execute_tool`). The MCP conventions say the MCP client SHOULD then add
- * its attributes to that span rather than nest a second one (the official C# SDK does so): when `tools/call` is sent
- * inside a recording span of another tracer that is a tool execution of the same tool, that span is the operation's
- * (no CLIENT span is made, the request carries its trace context, the client metric is recorded all the same). Only
- * the SDK's own spans can be read back (name, attributes, scope); any other is left alone.
+ * `execute_tool {tool}` (INTERNAL, gen_ai.operation.name `execute_tool`). The MCP conventions say the MCP client
+ * SHOULD then add its attributes to that span rather than nest a second one (the official C# SDK does so): when
+ * `tools/call` is sent inside a recording span of another tracer that is a tool execution of the same tool, that
+ * span is the operation's (no CLIENT span is made, the request carries its trace context, the client metric is
+ * recorded all the same). Only the SDK's own spans can be read back (name, kind, attributes, scope); any other is
+ * left alone.
  */
-import { trace } from '@opentelemetry/api';
+import { SpanKind, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span } from '@opentelemetry/api';
-import { ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_TOOL_NAME, GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL } from './semconv';
+import {
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_MCP_METHOD_NAME,
+  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+} from './semconv';
 import { PACKAGE_NAME } from '../version';
 
 /** What an sdk-trace span exposes (sdk-trace 3.0 `ReadableSpan`), read without importing the SDK. */
 interface ReadableSpanLike {
   name?: unknown;
+  kind?: unknown;
   attributes?: Attributes;
   instrumentationScope?: { name?: unknown };
 }
@@ -26,10 +33,12 @@ export function outerToolSpan(parent: Context, method: string, attributes: Attri
   const span = trace.getSpan(parent);
   if (!span?.isRecording()) return undefined;
   const readable = span as unknown as ReadableSpanLike;
-  if (readable.instrumentationScope?.name === PACKAGE_NAME) return undefined;
+  if (readable.instrumentationScope?.name === PACKAGE_NAME || readable.kind !== SpanKind.INTERNAL) return undefined;
   const tool = attributes[ATTR_GEN_AI_TOOL_NAME];
   if (typeof tool !== 'string') return undefined;
   const theirs = readable.attributes ?? {};
+  // Another instrumentation's MCP span (a server tracing itself, whose span we took over) is not an agent's tool span.
+  if (theirs[ATTR_MCP_METHOD_NAME] !== undefined) return undefined;
   const name = typeof readable.name === 'string' ? readable.name : '';
   const executesTool =
     theirs[ATTR_GEN_AI_OPERATION_NAME] === GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL || name.startsWith(PREFIX);

@@ -17,6 +17,7 @@ import { withHttpPeer } from './context';
 import { HTTP_HANDLER_METHODS, isFunction, isObject, transportOf } from './sdk-internals';
 import { sendWith } from './sdk-internals';
 import type { HttpRequestLike, JsonRpcMessage, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
+import { cappedValue } from './caps';
 import { nodePeerOf, peerBeingHandled } from './node-request';
 import { respond } from './server-side';
 
@@ -87,6 +88,6 @@ export function httpPeerOf(req: unknown): HttpPeer | undefined {
       ? headers.get('mcp-protocol-version')
       : headers['mcp-protocol-version']
     : undefined;
-  if (typeof protocolVersion === 'string') peer.protocolVersion = protocolVersion;
+  if (typeof protocolVersion === 'string') peer.protocolVersion = cappedValue(protocolVersion);
   return peer;
 }

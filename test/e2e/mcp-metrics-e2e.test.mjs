@@ -98,3 +98,30 @@ test('a normal exit after the flush at beforeExit sends the metrics once, not ag
   // points() asserts one export of each metric.
   assert.equal(byMethod(points(service, 'mcp.client.operation.duration'))['tools/call add'].count, 1);
 });
+
+for (const temporality of ['cumulative', 'delta']) {
+  test(`${temporality}, OTLP/JSON: a periodic export, one more call, then process.exit(): the later point reaches the collector too`, async () => {
+    const service = `metrics-exit-after-export-${temporality}`;
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: temporality,
+      OTEL_SERVICE_NAME: service,
+      OTEL_TRACES_EXPORTER: 'none',
+      OTEL_LOGS_EXPORTER: 'none',
+      OTEL_METRIC_EXPORT_INTERVAL: '200',
+      WAIT_MS: '700',
+    };
+    const result = await run('mcp/exit-after-call.mjs', { env, timeoutMs: 30_000 });
+    assert.equal(result.code, 0, result.stderr);
+    const counts = () =>
+      receiver.metrics
+        .filter((m) => m.resource['service.name'] === service && m.name === 'mcp.client.operation.duration')
+        .map((m) => m.dataPoints.filter((p) => p.attributes['gen_ai.tool.name'] === 'add').reduce((n, p) => n + Number(p.count), 0));
+    await receiver.waitFor(() => counts().length >= 2, 5000);
+    const exported = counts();
+    // Cumulative: the last export counts both calls; delta: the exports add up to both.
+    if (temporality === 'cumulative') assert.equal(exported.at(-1), 2, JSON.stringify(exported));
+    else assert.equal(exported.reduce((a, b) => a + b, 0), 2, JSON.stringify(exported));
+  });
+}

@@ -63,6 +63,27 @@ test('boundedJson: writes no more than its budget, cut with an ellipsis; binary 
   );
 });
 
+test('boundedJson: a huge string or array costs no more than the budget; holes are null; buffers, deep nesting and a blob without a uri', () => {
+  let started = performance.now();
+  const long = boundedJson({ text: 'z'.repeat(50_000_000) }, 100);
+  assert.ok(performance.now() - started < 100, 'a 50 MB string is cut before it is escaped');
+  assert.equal(long, `{"text":"${'z'.repeat(100 - '{"text":"'.length - 1)}…`);
+  started = performance.now();
+  assert.equal(boundedJson(new Array(5_000_000).fill(1), 20).length, 20);
+  assert.ok(performance.now() - started < 100, 'an array stops at the budget');
+  assert.equal(boundedJson([1, , 3, undefined, () => 1], 100), '[1,null,3,null,null]');
+  assert.equal(boundedJson({ file: Buffer.from('hello') }, 100), '{"file":"[binary, 5 bytes]"}');
+  let deep = {};
+  for (let i = 0; i < 10_000; i++) deep = { d: deep };
+  const nested = boundedJson(deep, 100_000);
+  assert.ok(nested.includes('"[too deep]"'), 'nesting beyond 64 levels is not followed');
+  assert.doesNotThrow(() => JSON.parse(nested));
+  assert.equal(boundedJson({ blob: 'plain text, no resource' }, 100), '{"blob":"plain text, no resource"}');
+  assert.equal(boundedJson({ when: { toJSON: (key) => `key=${key}` } }, 100), '{"when":"key=when"}');
+  // A surrogate pair is never split by the cut.
+  assert.equal(boundedJson('😀😀😀', 5), '"😀…');
+});
+
 test('the switch: true/false in any case and the GenAI modes; anything else is unknown', () => {
   const table = { '': false, true: true, TRUE: true, False: false, NO_CONTENT: false, span_only: true, SPAN_ONLY: true, EVENT_ONLY: false, SPAN_AND_EVENT: true };
   for (const [value, on] of Object.entries(table)) assert.equal(captureModeOf(value), on, JSON.stringify(value));

@@ -57,15 +57,13 @@ export function collectExitRequests(sources: readonly SyncFlushSource[]): ExitRe
   const requests: ExitRequest[] = [];
   for (const source of sources) {
     if (source.pending.size === 0 || source.config.url === undefined) continue;
-    const items = source.pending.drain();
-    if (items.length === 0) continue;
     const serialize = serializer(source);
     if (serialize === undefined) {
-      diag.debug(
-        `${items.length} ${source.config.signal} items pending at exit are lost: no synchronous path for grpc`,
-      );
+      diag.debug(`${source.config.signal} pending at exit are lost: no synchronous path for grpc`);
       continue;
     }
+    const items = source.pending.drain();
+    if (items.length === 0) continue;
     let body = serialize(items);
     if (body === undefined) continue;
     const headers: Record<string, string> = {

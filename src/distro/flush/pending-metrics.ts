@@ -7,9 +7,9 @@
  * (MeterSharedState.collect). So at exit the reader's own collector is walked synchronously, without the observable
  * callbacks (their last observed values are what is collected), and the result is posted as the spans are. It is
  * sent only when it differs from what was last delivered: after a normal exit, whose flush at 'beforeExit' delivered
- * everything, nothing more is sent. The HTTP instrumentations' points do not count in that comparison: they measure
- * the metric exports themselves, and would differ every time. With delta temporality, an export still in flight at
- * exit is lost.
+ * everything, nothing more is sent. The HTTP instrumentations' points do not count in that comparison (they measure
+ * the metric exports themselves, and would differ every time; they go along when something else changed). With delta
+ * temporality, an export still in flight at exit is lost, and observable instruments give nothing.
  */
 import { diag } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
@@ -40,7 +40,8 @@ export class PendingMetrics implements ExitPending {
   /** Metrics take no part in the count of recorded items that 'beforeExit' compares. */
   readonly added = 0;
   private reader: SdkReader | undefined;
-  private delivered: string | undefined;
+  /** What the last successful export sent (compared only at exit: nothing is computed per export). */
+  private delivered: ResourceMetrics | undefined;
 
   /** Known only when there is something to collect: the reader of this exporter, once it is built. */
   get size(): number {
@@ -56,7 +57,7 @@ export class PendingMetrics implements ExitPending {
     const exportOriginal = exporter.export.bind(exporter);
     exporter.export = (metrics: ResourceMetrics, done: (result: ExportResult) => void) =>
       exportOriginal(metrics, (result) => {
-        if (result.code === EXPORT_SUCCESS) this.delivered = fingerprint(metrics);
+        if (result.code === EXPORT_SUCCESS) this.delivered = metrics;
         done(result);
       });
     return exporter;
@@ -66,8 +67,12 @@ export class PendingMetrics implements ExitPending {
   drain(): unknown[] {
     const collected = this.collectNow();
     if (collected === undefined) return [];
-    const current = fingerprint(collected);
-    return current === EMPTY || current === this.delivered ? [] : [collected];
+    try {
+      const current = fingerprint(collected);
+      return current === EMPTY || (this.delivered && current === fingerprint(this.delivered)) ? [] : [collected];
+    } catch {
+      return [collected];
+    }
   }
 
   private collectNow(): ResourceMetrics | undefined {
@@ -91,23 +96,29 @@ export class PendingMetrics implements ExitPending {
   }
 }
 
-const EMPTY = '0:0:0';
+const EMPTY = '0:0:0:0';
 /** Scopes whose points change with every export (the exporter's own HTTP requests are measured there). */
 const EXPORT_MEASURING_SCOPES: ReadonlySet<string> = new Set([
   '@opentelemetry/instrumentation-http',
   '@opentelemetry/instrumentation-undici',
 ]);
 
-/** What a collection holds, in brief: the number of points, their counts and their values, summed. */
+/**
+ * What a collection holds, in brief: the number of points, their counts and values, and their start times, summed. A
+ * cumulative stream keeps its start time, so its counts tell; a delta point starts where the last export ended, so
+ * even the same delta as last time is told apart.
+ */
 function fingerprint(metrics: ResourceMetrics): string {
   let points = 0;
   let counts = 0;
   let values = 0;
+  let starts = 0;
   for (const scope of metrics.scopeMetrics) {
     if (EXPORT_MEASURING_SCOPES.has(scope.scope.name)) continue;
     for (const metric of scope.metrics) {
-      for (const point of metric.dataPoints as { value: unknown }[]) {
+      for (const point of metric.dataPoints as { value: unknown; startTime?: [number, number] }[]) {
         points++;
+        starts += (point.startTime?.[0] ?? 0) + (point.startTime?.[1] ?? 0) / 1e9;
         const value = point.value as number | { count?: number; sum?: number };
         if (typeof value === 'number') values += value;
         else {
@@ -117,5 +128,5 @@ function fingerprint(metrics: ResourceMetrics): string {
       }
     }
   }
-  return `${points}:${counts}:${values}`;
+  return `${points}:${counts}:${values}:${starts}`;
 }
