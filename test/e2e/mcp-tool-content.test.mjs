@@ -1,4 +1,4 @@
-// What a tool call carries, end to end (fixtures/app/mcp/content*.{cjs,mjs}, SDK 1.32.2), over stdio, Streamable HTTP
+// What a tool call carries, end to end (fixtures/app/mcp/content*.{cjs,mjs}, SDK 1.32.2), over stdio, Streamable HTTP, SSE
 // and in memory, every process under the preload exporting to the OTLP receiver:
 // - content capture: off by default (no content attribute on any span); on, the exact JSON of arguments and results on
 //   both sides, prompt variables, a result cut at the size limit, an image replaced by a placeholder;
@@ -32,10 +32,10 @@ async function runContent(transport, env = {}) {
   const services = { client: `${id}-client`, server: transport === 'memory' ? `${id}-client` : `${id}-server` };
   const base = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_METRIC_EXPORT_INTERVAL: '60000', ...env };
   let result;
-  if (transport === 'http') {
-    const server = await startListening('mcp/content-server.mjs', { args: ['http'], env: { ...base, OTEL_SERVICE_NAME: services.server } });
+  if (transport === 'http' || transport === 'sse') {
+    const server = await startListening('mcp/content-server.mjs', { args: [transport], env: { ...base, OTEL_SERVICE_NAME: services.server } });
     try {
-      result = await run('mcp/content-client.mjs', { args: ['http', server.url], env: { ...base, OTEL_SERVICE_NAME: services.client }, timeoutMs: 30_000 });
+      result = await run('mcp/content-client.mjs', { args: [transport, server.url], env: { ...base, OTEL_SERVICE_NAME: services.client }, timeoutMs: 30_000 });
     } finally {
       server.child.kill('SIGTERM');
     }
@@ -76,9 +76,9 @@ function assertNoToken(services) {
   assert.ok(exported.length > 1000, 'something was exported');
 }
 
-describe('by default', { concurrency: 3 }, () => {
-  for (const transport of ['stdio', 'http', 'memory']) {
-    test(`${transport}: no content anywhere; the agent's execute_tool span takes the MCP attributes; bounded names${transport === 'http' ? '; the caller identity' : ''}`, async () => {
+describe('by default', { concurrency: 4 }, () => {
+  for (const transport of ['stdio', 'http', 'sse', 'memory']) {
+    test(`${transport}: no content anywhere; the agent's execute_tool span takes the MCP attributes; bounded names${transport === 'http' || transport === 'sse' ? '; the caller identity' : ''}`, async () => {
       const { client, server, all, services } = await runContent(transport);
       assert.deepEqual(all.flatMap(contentKeys), [], 'no content attribute on any span');
       assertNoToken(services);
@@ -113,7 +113,7 @@ describe('by default', { concurrency: 3 }, () => {
       const clientLongName = client.find((s) => s.kind === CLIENT && s.name.startsWith('tools/call ttt'));
       assert.equal(clientLongName.name.length, 1024);
 
-      if (transport === 'http') {
+      if (transport === 'http' || transport === 'sse') {
         // SDK v1 hands the auth info to requests only (v2 to notifications too).
         const requests = server.filter((span) => span.attributes['jsonrpc.request.id'] !== undefined);
         assert.ok(requests.length >= 7);
