@@ -139,6 +139,21 @@ test(`on Node ${MINIMUM_NODE}, the oldest supported: it starts, and ES modules a
   assert.equal(call.attributes['gen_ai.tool.name'], 'add');
 });
 
+test(`on Node ${MINIMUM_NODE}, SDK v2 ES modules (a 2026-07-28 client and server over stdio) are hooked through the loader thread too`, async () => {
+  const command = join(nodeBin(MINIMUM_NODE), 'node');
+  const cwd = join(ROOT, '.test-work', 'third-party', 'node_modules', 'sdk-v2-2.4.0');
+  const env = exportEnv({ OTEL_SERVICE_NAME: 'oldest-node-v2-client', SERVER_SERVICE_NAME: 'oldest-node-v2-server' });
+  const result = await run('client.mjs', { command, cwd, args: ['stdio', 'server.mjs', 'modern'], env, timeoutMs: 30_000 });
+  assert.equal(result.code, 0, result.stderr);
+  await receiver.waitFor((r) => ['oldest-node-v2-client', 'oldest-node-v2-server'].every((service) => r.spans.some((s) => s.resource['service.name'] === service && s.name === 'tools/call add')));
+  for (const [service, kind] of [['oldest-node-v2-client', 3], ['oldest-node-v2-server', OTLP_SERVER]]) {
+    const call = receiver.spans.find((s) => s.resource['service.name'] === service && s.name === 'tools/call add');
+    assert.equal(call.kind, kind, service);
+    assert.equal(call.attributes['mcp.protocol.version'], '2026-07-28');
+    assert.equal(call.resource['process.runtime.version'], MINIMUM_NODE);
+  }
+});
+
 test(`on this Node (${process.version}), the ESM hook runs on the app thread, and nothing warns of it`, async () => {
   const result = await run('stdio-server.mjs', { input: STDIO_INPUT, env: exportEnv({ OTEL_LOG_LEVEL: 'debug' }) });
   assert.equal(result.code, 0, result.stderr);
