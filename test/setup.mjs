@@ -39,6 +39,7 @@ process.stderr.write(`test setup: ${packed.filename} (${packed.files.length} fil
 //   one copy of fixtures/sdk-matrix per SDK version (node_modules/sdk-<version>) and one copy of fixtures/sdk-v2-matrix
 //   per SDK v2 version (node_modules/sdk-v2-<version>);
 // - .test-work/app-api-1.9: an app on @opentelemetry/api 1.9 (fixtures/app-api-1.9), with the own-span MCP server;
+// - .test-work/app-other-iitm: an app pinning another import-in-the-middle (fixtures/app-other-iitm), with the own-span server;
 // - .test-work/loggers-old: pino 7 and an old winston 3 (fixtures/loggers-old).
 // Each one is installed in a directory of its own process and then renamed into place, so that two setups running at
 // once never extract into the same node_modules; an install missing a file of the tarball is redone.
@@ -90,6 +91,15 @@ const installs = [
     prepare: (staging) => cpSync(join(ROOT, 'fixtures', 'app-api-1.9'), staging, { recursive: true }),
     refresh: (dir) => {
       cpSync(join(ROOT, 'fixtures', 'app-api-1.9'), dir, { recursive: true });
+      cpSync(join(ROOT, 'fixtures', 'app', 'mcp', 'own-span-server.mjs'), join(dir, 'own-span-server.mjs'));
+    },
+  },
+  {
+    dir: join(WORK, 'app-other-iitm'),
+    manifests: [join(ROOT, 'fixtures', 'app-other-iitm', 'package.json')],
+    prepare: (staging) => cpSync(join(ROOT, 'fixtures', 'app-other-iitm'), staging, { recursive: true }),
+    refresh: (dir) => {
+      cpSync(join(ROOT, 'fixtures', 'app-other-iitm'), dir, { recursive: true });
       cpSync(join(ROOT, 'fixtures', 'app', 'mcp', 'own-span-server.mjs'), join(dir, 'own-span-server.mjs'));
     },
   },

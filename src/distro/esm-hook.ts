@@ -10,6 +10,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { diag } from '@opentelemetry/api';
+import { requireFromInstrumentation } from '../instrumentation/hook-libraries';
 
 export interface EsmHook {
   /** Resolves when the hook knows every module named so far, or after timeoutMillis. */
@@ -22,24 +23,26 @@ interface SyncHooks {
 }
 
 export async function registerEsmHook(extraIncludes: readonly (string | RegExp)[] = []): Promise<EsmHook | undefined> {
-  // The same copy of import-in-the-middle as @opentelemetry/instrumentation's: the message port lives in its module
-  // state, so a second copy would never hear of the modules to hook.
+  // The same copy of import-in-the-middle as @opentelemetry/instrumentation's (hook-libraries.ts): the message port
+  // lives in its module state, so a second copy would never hear of the modules to hook.
   let waitForAllMessagesAcknowledged: () => Promise<void>;
   try {
-    const iitm = require('import-in-the-middle') as typeof import('import-in-the-middle');
+    const hookRequire = requireFromInstrumentation();
+    const iitm = hookRequire('import-in-the-middle') as typeof import('import-in-the-middle');
+    const fileOfIitm = (file: string) => pathToFileURL(hookRequire.resolve(`import-in-the-middle/${file}`)).href;
     const channel = iitm.createAddHookMessageChannel();
     const data = channel.registerOptions.data as { include: (string | RegExp)[] };
     data.include.push(...extraIncludes);
     // A module without imports: asking it loads nothing else.
-    const { supportsSyncHooks } = (await import('import-in-the-middle/supports-sync-hooks.mjs' as string)) as SyncHooks;
+    const { supportsSyncHooks } = (await import(fileOfIitm('supports-sync-hooks.mjs'))) as SyncHooks;
     if (supportsSyncHooks()) {
-      const { register } = (await import('import-in-the-middle/register-hooks.mjs' as string)) as SyncHooks;
+      const { register } = (await import(fileOfIitm('register-hooks.mjs'))) as SyncHooks;
       // The same options as the loader thread's: the include list and the port that adds to it.
       register(data);
       diag.debug('ESM loader hook: import-in-the-middle on the app thread (module.registerHooks)');
     } else {
       const nodeModule = require('node:module') as { register: (...args: unknown[]) => void };
-      nodeModule.register('import-in-the-middle/hook.mjs', pathToFileURL(__filename), channel.registerOptions);
+      nodeModule.register(fileOfIitm('hook.mjs'), pathToFileURL(__filename), channel.registerOptions);
       diag.debug('ESM loader hook: import-in-the-middle on the loader thread (module.register)');
     }
     waitForAllMessagesAcknowledged = channel.waitForAllMessagesAcknowledged;

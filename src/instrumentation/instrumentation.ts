@@ -12,7 +12,6 @@
  * The path of one message from there: patch.ts -> transport.ts (the connection) -> client-side.ts or server-side.ts
  * -> call.ts (the operation); a v2 client's probe and listen(): client-probe.ts.
  */
-import { createRequire } from 'node:module';
 import { context, diag, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { Operation } from './call';
@@ -20,6 +19,7 @@ import { attributeValueLimitFromEnv, setAttributeValueLimit } from './caps';
 import { captureContentFromEnv, DEFAULT_CONTENT_MAX_LENGTH } from './content';
 import type { ContentCapture } from './content';
 import { wrapEntries } from './entry';
+import { requireFromInstrumentation } from './hook-libraries';
 import { watchNodeRequests } from './node-request';
 import type { Controller } from './call';
 import { createHistograms, operationKeys, type McpHistograms } from './metrics';
@@ -210,14 +210,14 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       V2_FILE.test(name) ? onModule(exports) : exports;
     const hooks: Unhookable[] = [];
     try {
-      const { Hook } = fromInstrumentation('require-in-the-middle') as { Hook: HookConstructor };
+      const { Hook } = requireFromInstrumentation()('require-in-the-middle') as { Hook: HookConstructor };
       hooks.push(new Hook(CJS_FILES, { internals: true }, onModule));
       hooks.push(new Hook(V2_PACKAGES, { internals: true }, onV2Module));
     } catch (err) {
       diag.warn(`${PACKAGE_NAME}: CommonJS copies of the MCP SDK cannot be hooked:`, err);
     }
     try {
-      const Hook = fromInstrumentation('import-in-the-middle') as HookConstructor;
+      const Hook = requireFromInstrumentation()('import-in-the-middle') as HookConstructor;
       hooks.push(
         new Hook(['@modelcontextprotocol/sdk'], { internals: true }, (exports, name) =>
           ESM_FILE.test(name) ? onModule(exports) : exports,
@@ -228,18 +228,6 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       diag.warn(`${PACKAGE_NAME}: ES module copies of the MCP SDK cannot be hooked:`, err);
     }
     return hooks;
-  }
-}
-
-/**
- * The hook libraries are taken from @opentelemetry/instrumentation's own dependencies: the ESM loader hook keeps its
- * list of modules in one copy of import-in-the-middle, the one the OpenTelemetry setup registered.
- */
-function fromInstrumentation(id: string): unknown {
-  try {
-    return createRequire(require.resolve('@opentelemetry/instrumentation'))(id);
-  } catch {
-    return require(id);
   }
 }
 

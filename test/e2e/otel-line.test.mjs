@@ -86,6 +86,32 @@ for (const [apiVersion, cwd] of [
   });
 }
 
+// dd-trace 6.21 pins import-in-the-middle 3.5.1; an app that has it (or any package pinning another copy) gets that
+// copy hoisted next to @opentelemetry/instrumentation, which then registers every hook there, and ours nested. The
+// ESM loader hook must be that same copy, on both of its paths.
+const OTHER_IITM_APP = join(APP_DIR, '..', 'app-other-iitm');
+for (const [label, command] of [
+  [`on this Node (${process.version})`, process.execPath],
+  [`on Node ${MINIMUM_NODE} (the loader thread)`, join(nodeBin(MINIMUM_NODE), 'node')],
+]) {
+  test(`${label}, an app that pins another import-in-the-middle: its ES module SDK is traced`, async () => {
+    const versionIn = (dir) => JSON.parse(readFileSync(join(dir, 'node_modules', 'import-in-the-middle', 'package.json'), 'utf8')).version;
+    // The layout this test is about: the app's copy at the top, ours nested under @x/mcp-otel.
+    assert.equal(versionIn(OTHER_IITM_APP), '3.5.1');
+    assert.equal(versionIn(join(OTHER_IITM_APP, 'node_modules', '@x', 'mcp-otel')), '3.6.0');
+    const result = await run('own-span-server.mjs', { command, cwd: OTHER_IITM_APP, input: CALL_WORK, env: exportEnv({ OTEL_SERVICE_NAME: 'other-iitm' }) });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '');
+    await receiver.waitFor((r) => r.spans.some((s) => s.name === 'tools/call work') && r.spans.some((s) => s.name === 'app work'));
+    const [server] = receiver.spans.filter((s) => s.name === 'tools/call work');
+    const [own] = receiver.spans.filter((s) => s.name === 'app work');
+    assert.equal(server.kind, OTLP_SERVER);
+    assert.equal(server.scope, '@x/mcp-otel');
+    assert.equal(server.resource['service.name'], 'other-iitm');
+    assert.equal(own.parentSpanId, server.spanId);
+  });
+}
+
 test(`on Node ${UNSUPPORTED_NODE}: one stderr line naming both versions, stdout and exit code as bare, nothing loaded or sent`, async () => {
   const command = join(nodeBin(UNSUPPORTED_NODE), 'node');
   const line = `@x/mcp-otel warn: telemetry is off: Node.js v${UNSUPPORTED_NODE} is older than ${MINIMUM_NODE}, the oldest this version supports\n`;
