@@ -12,15 +12,18 @@
 // installed the packed tarball, exactly as a user's app would: `node --import @x/mcp-otel/register app.mjs`.
 // Environment: ROUNDS (default 5), INMEMORY_CALLS (5000), STDIO_CALLS (2000), STARTUP_RUNS (15), MEMORY_CALLS
 // ("10000,50000"), TOGGLE_PAIRS (16), TOGGLE_CALLS (5000), SECTIONS (default "requests,startup,memory,toggle").
-import { spawn } from 'node:child_process';
-import { cpSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const APP_DIR = join(HERE, '..', '.test-work', 'app');
+const WORK = join(HERE, '..', '.test-work');
+const APP_DIR = join(WORK, 'app');
 const APPS = join(APP_DIR, 'bench');
 const env = (name, fallback) => process.env[name] ?? fallback;
 const ROUNDS = Number(env('ROUNDS', 5));
@@ -30,24 +33,47 @@ const STARTUP_RUNS = Number(env('STARTUP_RUNS', 15));
 const MEMORY_CALLS = env('MEMORY_CALLS', '10000,50000');
 const TOGGLE_PAIRS = Number(env('TOGGLE_PAIRS', 16));
 const TOGGLE_CALLS = Number(env('TOGGLE_CALLS', 5000));
-const SECTIONS = env('SECTIONS', 'requests,startup,memory,toggle').split(',');
+const HTTP_SESSIONS = env('HTTP_SESSIONS', '200,1000');
+const SECTIONS = env('SECTIONS', 'peer,requests,startup,memory,toggle').split(',');
 const PRELOAD = ['--import', '@x/mcp-otel/register'];
 
-/** A local OTLP/HTTP endpoint that reads and drops what it is sent, counting requests and bytes per signal. */
+/**
+ * The stand-in receivers on 127.0.0.1, one port: an OTLP/HTTP endpoint (/v1/*) and a Datadog agent (every other path:
+ * /v0.4/traces, /info, telemetry, remote configuration), which accept and drop everything, counting requests and bytes
+ * per path. For the peer section they also count spans: in each trace request body, the occurrences of the span
+ * names and resources in SPAN_NEEDLES (a protobuf or msgpack string is stored as its bytes, once per span).
+ */
+const SPAN_NEEDLES = ['tools/call read_graph', 'client_tool_call', 'server_tool_call'].map((s) => [s, Buffer.from(s)]);
+
 async function startSink() {
   const received = {};
+  const spanCounts = {};
   const server = createServer((req, res) => {
     let bytes = 0;
-    req.on('data', (chunk) => (bytes += chunk.length));
+    const chunks = [];
+    const traces = req.url === '/v1/traces' || req.url.startsWith('/v0.4/traces') || req.url.startsWith('/v0.5/traces');
+    req.on('data', (chunk) => {
+      bytes += chunk.length;
+      if (traces) chunks.push(chunk);
+    });
     req.on('end', () => {
       const entry = (received[req.url] ??= { requests: 0, bytes: 0 });
       entry.requests++;
       entry.bytes += bytes;
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      if (traces) {
+        const body = Buffer.concat(chunks);
+        for (const [name, needle] of SPAN_NEEDLES) {
+          let n = 0;
+          for (let at = body.indexOf(needle); at !== -1; at = body.indexOf(needle, at + needle.length)) n++;
+          if (n > 0) spanCounts[`${req.url} ${name}`] = (spanCounts[`${req.url} ${name}`] ?? 0) + n;
+        }
+      }
+      if (req.url.startsWith('/v1/')) res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(req.url.includes('/traces') ? '{"rate_by_service":{}}' : '{}');
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, received, close: () => new Promise((r) => server.close(r)) };
+  return { url: `http://127.0.0.1:${server.address().port}`, received, spanCounts, checked: {}, close: () => new Promise((r) => server.close(r)) };
 }
 
 function baseEnv() {
@@ -55,9 +81,9 @@ function baseEnv() {
 }
 
 /** Runs `node <args>` in the app directory and resolves with its stdout; rejects on a non-zero exit. */
-function node(args, extraEnv, { input, timeoutMs = 300_000 } = {}) {
+function node(args, extraEnv, { input, timeoutMs = 300_000, cwd = APPS } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: APPS, env: { ...baseEnv(), ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd, env: { ...baseEnv(), ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));
@@ -101,16 +127,25 @@ function requestVariants(sink, breakdown) {
   };
 }
 
-/** Alternates the variants round by round (rotating which goes first) and pools each variant's latencies. */
-async function perRequest(sink, app, calls, warmup, breakdown = false) {
-  const variants = requestVariants(sink, breakdown);
+/**
+ * Alternates the variants round by round (rotating which goes first) and pools each variant's latencies. `afterRun`,
+ * if given, is called after each run with the variant's name and the app's report (the peer section checks there
+ * that each tracer's spans arrived).
+ */
+async function perRequest(sink, app, calls, warmup, breakdown = false, { variants = requestVariants(sink, breakdown), cwd, afterRun } = {}) {
   const names = Object.keys(variants);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
+  const cpu = Object.fromEntries(names.map((n) => [n, { client: [], server: [] }]));
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < names.length; i++) {
       const name = names[(round + i) % names.length];
-      const out = await node([...variants[name].args, app, String(calls), String(warmup)], variants[name].env);
-      samples[name].push(...JSON.parse(out).samplesUs);
+      const report = JSON.parse(await node([...variants[name].args, app, String(calls), String(warmup)], variants[name].env, { cwd }));
+      samples[name].push(...report.samplesUs);
+      if (report.clientCpuUs !== undefined) {
+        cpu[name].client.push(report.clientCpuUs);
+        cpu[name].server.push(report.serverCpuUs);
+      }
+      await afterRun?.(name, report);
     }
   }
   const rows = {};
@@ -118,6 +153,10 @@ async function perRequest(sink, app, calls, warmup, breakdown = false) {
     const sorted = Float64Array.from(samples[name]).sort();
     const total = samples[name].reduce((sum, x) => sum + x, 0);
     rows[name] = { calls: sorted.length, throughputPerS: sorted.length / (total / 1e6), meanUs: total / sorted.length, p50Us: quantile(sorted, 0.5), p99Us: quantile(sorted, 0.99) };
+    if (cpu[name].client.length > 0) {
+      rows[name].clientCpuUsPerCall = median(cpu[name].client);
+      rows[name].serverCpuUsPerCall = median(cpu[name].server);
+    }
   }
   for (const name of names) {
     rows[name].throughputRatio = rows[name].throughputPerS / rows.bare.throughputPerS;
@@ -183,6 +222,103 @@ async function startup(sink) {
   return rows;
 }
 
+// The side-by-side section: a real third-party stdio server, bare, under @x/mcp-otel and under dd-trace, in one run.
+const PEER_SOURCE = join(HERE, 'peer');
+const PEER_DIR = join(WORK, 'bench-peer');
+/** The knowledge graph read_graph returns: small, as an agent's memory starts. */
+const GRAPH_ENTITIES = 6;
+
+/**
+ * Installs bench/peer (npm ci from its lockfile) and the packed tarball into .test-work/bench-peer, once per tarball
+ * and lockfile, then copies the apps and writes the graph. Installed where npm puts dd-trace's own pinned
+ * import-in-the-middle next to @opentelemetry/instrumentation, as in a user's app that has both.
+ */
+function installPeer() {
+  const npm = (args, cwd) => execFileSync('npm', args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const tarball = readdirSync(WORK).find((f) => /^x-mcp-otel-.*\.tgz$/.test(f));
+  if (tarball === undefined) throw new Error('no packed tarball in .test-work: run node test/setup.mjs first');
+  const hash = createHash('sha256').update(readFileSync(join(WORK, tarball)));
+  for (const file of ['package.json', 'package-lock.json']) hash.update(readFileSync(join(PEER_SOURCE, file)));
+  const stamp = hash.digest('hex');
+  const stampFile = join(PEER_DIR, '.installed');
+  if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
+    rmSync(PEER_DIR, { recursive: true, force: true });
+    mkdirSync(PEER_DIR, { recursive: true });
+    for (const file of ['package.json', 'package-lock.json']) cpSync(join(PEER_SOURCE, file), join(PEER_DIR, file));
+    npm(['ci', '--no-audit', '--no-fund', '--ignore-scripts'], PEER_DIR);
+    npm(['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', join(WORK, tarball)], PEER_DIR);
+    writeFileSync(stampFile, stamp);
+  }
+  cpSync(join(HERE, 'apps'), join(PEER_DIR, 'bench'), { recursive: true });
+  const people = ['Ada', 'Grace', 'Linus', 'Barbara', 'Ken', 'Margaret'].slice(0, GRAPH_ENTITIES);
+  const lines = [
+    ...people.map((name, i) => ({ type: 'entity', name, entityType: 'person', observations: [`works on project ${i}`, 'prefers email'] })),
+    ...people.slice(1).map((name, i) => ({ type: 'relation', from: people[i], to: name, relationType: 'works_with' })),
+  ];
+  const graph = join(PEER_DIR, 'graph.jsonl');
+  writeFileSync(graph, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  return graph;
+}
+
+/** What the stand-in receivers were sent: the count of `needle` in each request body of the paths it matches. */
+function spansReceived(sink, path, needle) {
+  return sink.spanCounts[`${path} ${needle}`] ?? 0;
+}
+
+async function peer(sink) {
+  const graph = installPeer();
+  const common = { MEMORY_FILE_PATH: graph, BENCH_GRAPH_ENTITIES: String(GRAPH_ENTITIES) };
+  const variants = {
+    bare: { args: [], env: common },
+    // The full default distribution: traces (100% sampled), metrics and logs, OTLP/HTTP protobuf.
+    '@x/mcp-otel/register': { args: PRELOAD, env: { ...common, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_SERVICE_NAME: 'bench-peer-client' } },
+    // Datadog's documented zero-code start for ES module apps, every trace kept, to the stand-in agent.
+    'dd-trace 6.21 (--import dd-trace/initialize.mjs)': {
+      args: ['--import', 'dd-trace/initialize.mjs'],
+      env: { ...common, DD_TRACE_AGENT_URL: sink.url, DD_TRACE_SAMPLE_RATE: '1', DD_SERVICE: 'bench-peer-client', DD_TRACE_STARTUP_LOGS: 'false' },
+    },
+  };
+  // Each run must have delivered one client and one server span per call (warm-up included), or the run measured a
+  // tracer that did not trace: what the receivers count after the run says.
+  const expected = {
+    '@x/mcp-otel/register': [['/v1/traces', 'tools/call read_graph', 2]],
+    'dd-trace 6.21 (--import dd-trace/initialize.mjs)': [
+      ['/v0.4/traces', 'client_tool_call', 1],
+      ['/v0.4/traces', 'server_tool_call', 1],
+    ],
+  };
+  const perCall = STDIO_CALLS + 200;
+  const afterRun = async (name) => {
+    for (const [path, needle, perCallSpans] of expected[name] ?? []) {
+      const before = sink.checked[`${path} ${needle}`] ?? 0;
+      const want = before + perCallSpans * perCall;
+      for (let waited = 0; spansReceived(sink, path, needle) < want && waited < 10_000; waited += 100) await sleep(100);
+      const got = spansReceived(sink, path, needle) - before;
+      if (got !== perCallSpans * perCall) throw new Error(`${name}: ${got} "${needle}" spans reached ${path}, not ${perCallSpans * perCall}`);
+      sink.checked[`${path} ${needle}`] = before + got;
+    }
+  };
+  const rows = await perRequest(sink, join('bench', 'peer-client.mjs'), STDIO_CALLS, 200, false, { variants, cwd: PEER_DIR, afterRun });
+  rows.spansReceived = {
+    '@x/mcp-otel/register': spansReceived(sink, '/v1/traces', 'tools/call read_graph'),
+    'dd-trace client_tool_call': spansReceived(sink, '/v0.4/traces', 'client_tool_call'),
+    'dd-trace server_tool_call': spansReceived(sink, '/v0.4/traces', 'server_tool_call'),
+  };
+  return rows;
+}
+
+function printPeer(rows) {
+  console.log(`\nside by side, stdio: a Client calling @modelcontextprotocol/server-memory's read_graph, both processes under the same tracer (${ROUNDS} rounds x ${STDIO_CALLS} calls per variant, alternating)`);
+  console.log('  variant                                            calls/s   ratio   p50 µs   p99 µs   CPU µs/call: client  server');
+  for (const [name, r] of Object.entries(rows)) {
+    if (name === 'spansReceived') continue;
+    console.log(
+      `  ${name.padEnd(50)} ${fixed(r.throughputPerS, 0).padStart(7)}   ${fixed(r.throughputRatio, 2).padStart(5)}  ${fixed(r.p50Us).padStart(7)}  ${fixed(r.p99Us).padStart(7)}               ${fixed(r.clientCpuUsPerCall, 0).padStart(6)}  ${fixed(r.serverCpuUsPerCall, 0).padStart(6)}`,
+    );
+  }
+  console.log(`  spans the stand-in receivers counted: ${Object.entries(rows.spansReceived).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
+
 async function memory(sink) {
   const variants = {
     bare: { args: ['--expose-gc'], env: {} },
@@ -195,13 +331,24 @@ async function memory(sink) {
     const [first, last] = [readings[0], readings.at(-1)];
     rows[name] = { readings, heapGrowthBytes: last.heapUsedBytes - first.heapUsedBytes, rssGrowthBytes: last.rssBytes - first.rssBytes };
   }
+  const sessions = {};
+  for (const [name, v] of Object.entries(variants)) {
+    const readings = JSON.parse(await node([...v.args, 'http-sessions.mjs', HTTP_SESSIONS], v.env, { timeoutMs: 900_000 }));
+    const [first, last] = [readings[0], readings.at(-1)];
+    sessions[name] = { readings, heapGrowthBytes: last.heapUsedBytes - first.heapUsedBytes, rssGrowthBytes: last.rssBytes - first.rssBytes };
+  }
   const mb = (b) => fixed(b / 2 ** 20, 1);
   console.log(`\nmemory after garbage collection, one session over the in-memory transport (MB)`);
   for (const [name, r] of Object.entries(rows)) {
     const points = r.readings.map((p) => `${p.calls} calls: rss ${mb(p.rssBytes)} heap ${mb(p.heapUsedBytes)}`).join('   ');
     console.log(`  ${name.padEnd(10)} ${points}   growth: heap ${mb(r.heapGrowthBytes)} rss ${mb(r.rssGrowthBytes)}`);
   }
-  return rows;
+  console.log(`\nmemory after garbage collection, Streamable HTTP sessions opened, used once and closed, one process (MB)`);
+  for (const [name, r] of Object.entries(sessions)) {
+    const points = r.readings.map((p) => `${p.sessions} sessions: rss ${mb(p.rssBytes)} heap ${mb(p.heapUsedBytes)}`).join('   ');
+    console.log(`  ${name.padEnd(10)} ${points}   growth: heap ${mb(r.heapGrowthBytes)} rss ${mb(r.rssGrowthBytes)}`);
+  }
+  return { calls: rows, httpSessions: sessions };
 }
 
 /** The instrumentation off and on in one process: the median of each side and of the pairs' differences. */
@@ -225,10 +372,14 @@ const sink = await startSink();
 const results = {
   date: new Date().toISOString(),
   machine: { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model, memoryBytes: totalmem() },
-  settings: { ROUNDS, INMEMORY_CALLS, STDIO_CALLS, STARTUP_RUNS, MEMORY_CALLS, TOGGLE_PAIRS, TOGGLE_CALLS },
+  settings: { ROUNDS, INMEMORY_CALLS, STDIO_CALLS, STARTUP_RUNS, MEMORY_CALLS, HTTP_SESSIONS, TOGGLE_PAIRS, TOGGLE_CALLS },
 };
 console.log(`node ${process.version}, ${results.machine.cpus} CPUs (${results.machine.cpuModel})`);
 try {
+  if (SECTIONS.includes('peer')) {
+    results.peer = await peer(sink);
+    printPeer(results.peer);
+  }
   if (SECTIONS.includes('requests')) {
     results.inMemory = await perRequest(sink, 'in-memory.mjs', INMEMORY_CALLS, 1000, true);
     printRequests(`per request, in-memory transport, one process (${ROUNDS} rounds x ${INMEMORY_CALLS} calls per variant, alternating)`, results.inMemory);

@@ -59,12 +59,22 @@ export function operationContext(parent: Context, operation: Operation): Context
  * call the handler makes is not an HTTP receipt.
  */
 export function handlerContext(parent: Context, operation: Operation): Context {
-  return operationContext(parent, operation).setValue(SERVED, operation).deleteValue(HTTP_PEER).deleteValue(EXCHANGE);
+  return withoutMarks(operationContext(parent, operation).setValue(SERVED, operation), RECEIPT_MARKS);
 }
 
 /** The context of a message that gets no span (an excluded method): its trace context, none of our marks. */
 export function unmarked(parent: Context): Context {
-  return parent.deleteValue(SERVED).deleteValue(HTTP_PEER).deleteValue(EXCHANGE);
+  return withoutMarks(parent, ALL_MARKS);
+}
+
+const RECEIPT_MARKS = [HTTP_PEER, EXCHANGE];
+const ALL_MARKS = [SERVED, HTTP_PEER, EXCHANGE];
+
+/** `ctx` without the given keys. Each deleteValue copies the context, so only the keys it holds are deleted. */
+function withoutMarks(ctx: Context, keys: readonly symbol[]): Context {
+  let result = ctx;
+  for (const key of keys) if (result.getValue(key) !== undefined) result = result.deleteValue(key);
+  return result;
 }
 
 /** The received operation the running handler serves, if any. */
