@@ -82,25 +82,29 @@ function withoutOtlpEnvironment<T>(build: () => T): T {
   }
 }
 
-/** The OTLP exporters not loaded yet, for loadExportersWhenIdle. */
+/** The span exporters not loaded yet, for loadSpanExportersWhenIdle. */
 const unloaded = new Set<DeferredOtlpExporter>();
 
 /**
  * An OTLP exporter that loads its package later rather than at startup: the exporters and the protobuf encoding they
- * share cost about 45 ms of startup. It loads at the first export, or when the app is idle (loadExportersWhenIdle),
- * whichever comes first.
+ * share cost about 45 ms of startup. It loads at the first export; a span exporter also when the app is idle
+ * (loadSpanExportersWhenIdle), if that comes first.
  */
 class DeferredOtlpExporter {
   private real: OtlpExporter | undefined;
 
   constructor(private readonly config: OtlpSettings) {
-    unloaded.add(this);
+    // Every MCP app makes spans, so their exporter is loaded ahead; metrics export once a minute, logs maybe never.
+    if (config.signal === 'traces') unloaded.add(this);
   }
 
-  /** Loads the exporter's package now; a failure is said at the first export. */
+  /** Loads the exporter's package now, and for OTLP/HTTP the HTTP client its first request loads; a failure is said at
+   * the first export. */
   load(): void {
     try {
       this.exporter();
+      // Upstream's HTTP transport requires node:http and node:https at its first request.
+      if (this.config.protocol !== 'grpc') require('node:https');
     } catch {
       // export() reports it.
     }
@@ -135,15 +139,24 @@ class DeferredOtlpExporter {
 }
 
 /**
- * Loads the deferred exporters once the app has started, so that their 45 ms are not spent inside the first batch's
- * export, which comes in the middle of the app's requests: a 45 ms pause for the request that fills the first batch.
- * `afterMillis` after startup the app is usually waiting for its first messages; the timer never keeps it alive.
+ * Loads the span exporters at the first moment the app is idle, so that their 45 ms (and the HTTP client's first
+ * request, about 20 ms more) are not spent inside the call that fills the first batch. Idle: the event loop was busy
+ * less than 2% of the last check interval (a server waiting for its next message). An app that is never idle loads
+ * them at the first export, as before. The checks stop once loaded, and never keep the app alive.
  */
-export function loadExportersWhenIdle(afterMillis: number): void {
+export function loadSpanExportersWhenIdle(checkEveryMillis: number): void {
   if (unloaded.size === 0) return;
-  setTimeout(() => {
+  const { performance } = require('node:perf_hooks') as typeof import('node:perf_hooks');
+  let last = performance.eventLoopUtilization();
+  const timer = setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+    if (unloaded.size > 0 && busy >= 0.02) return;
+    clearInterval(timer);
     for (const exporter of [...unloaded]) exporter.load();
-  }, afterMillis).unref();
+  }, checkEveryMillis);
+  timer.unref();
 }
 
 export function createOtlpExporter(config: OtlpSettings): SpanExporter & LogRecordExporter {

@@ -93,6 +93,17 @@ test('OTEL_SDK_DISABLED=true: nothing loaded, nothing patched, nothing exported'
   assert.equal(receiver.requests.length, 0);
 });
 
+test('the span exporter loads at the first idle moment, not at startup or inside busy work; metrics and logs exporters at their first export', async () => {
+  // No export in either run: the batch delay is longer than the app lives, and the app ends before a metric export.
+  const env = exportEnv({ OTEL_BSP_SCHEDULE_DELAY: '60000' });
+  const idle = await run('exporters-loaded.mjs', { args: ['idle'], env });
+  assert.equal(idle.code, 0, idle.stderr);
+  assert.match(idle.stderr, /^exporters \{"traces":true,"metrics":false,"logs":false\}$/m);
+  const busy = await run('exporters-loaded.mjs', { args: ['busy'], env });
+  assert.equal(busy.code, 0, busy.stderr);
+  assert.match(busy.stderr, /^exporters \{"traces":false,"metrics":false,"logs":false\}$/m);
+});
+
 test('given twice (two installed copies, --import and NODE_OPTIONS): one SDK, each span exported once', async () => {
   const secondCopy = join(APP_DIR, 'node_modules', '@x', 'mcp-otel', 'register.mjs');
   // A second copy of the package at another path, as a second installation would be.
