@@ -59,6 +59,19 @@ function refreshFiles(source, target) {
   for (const entry of readdirSync(target, { withFileTypes: true })) if (entry.isFile()) rmSync(join(target, entry.name));
   cpSync(source, target, { recursive: true });
 }
+/** An app fixture of its own dependencies, with the own-span MCP server of fixtures/app/mcp copied in. */
+function ownSpanApp(name) {
+  const fixture = join(ROOT, 'fixtures', name);
+  return {
+    dir: join(WORK, name),
+    manifests: [join(fixture, 'package.json')],
+    prepare: (staging) => cpSync(fixture, staging, { recursive: true }),
+    refresh: (dir) => {
+      cpSync(fixture, dir, { recursive: true });
+      cpSync(join(ROOT, 'fixtures', 'app', 'mcp', 'own-span-server.mjs'), join(dir, 'own-span-server.mjs'));
+    },
+  };
+}
 const installs = [
   {
     dir: join(WORK, 'third-party'),
@@ -85,24 +98,8 @@ const installs = [
       cpSync(join(ROOT, 'fixtures', 'v2-third-party'), join(dir, 'v2-third-party'), { recursive: true });
     },
   },
-  {
-    dir: join(WORK, 'app-api-1.9'),
-    manifests: [join(ROOT, 'fixtures', 'app-api-1.9', 'package.json')],
-    prepare: (staging) => cpSync(join(ROOT, 'fixtures', 'app-api-1.9'), staging, { recursive: true }),
-    refresh: (dir) => {
-      cpSync(join(ROOT, 'fixtures', 'app-api-1.9'), dir, { recursive: true });
-      cpSync(join(ROOT, 'fixtures', 'app', 'mcp', 'own-span-server.mjs'), join(dir, 'own-span-server.mjs'));
-    },
-  },
-  {
-    dir: join(WORK, 'app-other-iitm'),
-    manifests: [join(ROOT, 'fixtures', 'app-other-iitm', 'package.json')],
-    prepare: (staging) => cpSync(join(ROOT, 'fixtures', 'app-other-iitm'), staging, { recursive: true }),
-    refresh: (dir) => {
-      cpSync(join(ROOT, 'fixtures', 'app-other-iitm'), dir, { recursive: true });
-      cpSync(join(ROOT, 'fixtures', 'app', 'mcp', 'own-span-server.mjs'), join(dir, 'own-span-server.mjs'));
-    },
-  },
+  ownSpanApp('app-api-1.9'),
+  ownSpanApp('app-other-iitm'),
   {
     dir: join(WORK, 'loggers-old'),
     manifests: [join(ROOT, 'fixtures', 'loggers-old', 'package.json')],

@@ -2,14 +2,14 @@
 // transport per session, dropped when the client ends the session) and opens them one after another through the SDK's
 // client: connect (initialize), one tools/call, then DELETE the session and close. With `--expose-gc`:
 // `node --expose-gc [preload] http-sessions.mjs 200,1000` prints one JSON line, [{ sessions, rssBytes, heapUsedBytes }]
-// at each checkpoint, after the batch processors' delay and three garbage collections.
+// at each checkpoint (settled-memory.mjs).
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { addServer, callAdd } from './calls-common.mjs';
+import { settledMemory } from './settled-memory.mjs';
 
 const checkpoints = process.argv[2].split(',').map(Number);
 const sessions = new Map();
@@ -46,13 +46,7 @@ for (const target of checkpoints) {
     await client.close();
   }
   if (sessions.size !== 0) throw new Error(`${sessions.size} sessions still open on the server`);
-  await sleep(1500);
-  for (let i = 0; i < 3; i++) {
-    globalThis.gc();
-    await sleep(50);
-  }
-  const { rss, heapUsed } = process.memoryUsage();
-  readings.push({ sessions: opened, rssBytes: rss, heapUsedBytes: heapUsed });
+  readings.push({ sessions: opened, ...(await settledMemory()) });
 }
 http.closeAllConnections();
 http.close();

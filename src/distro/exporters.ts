@@ -98,8 +98,7 @@ class DeferredOtlpExporter {
     if (config.signal === 'traces') unloaded.add(this);
   }
 
-  /** Loads the exporter's package now, and for OTLP/HTTP the HTTP client its first request loads; a failure is said at
-   * the first export. */
+  /** Loads the exporter's package now, and the HTTP client its first request loads; a failure is said at export. */
   load(): void {
     try {
       this.exporter();
