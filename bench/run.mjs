@@ -1,17 +1,24 @@
-// `npm run bench`: what the instrumentation costs, against the uninstrumented app and the upstream register.
+// `npm run bench`: what the instrumentation costs, against the uninstrumented app, the zero-code peer (dd-trace) and
+// the upstream register.
+//   0. peer: a Client calling the read_graph tool of the real stdio server @modelcontextprotocol/server-memory, both
+//      processes bare, under @x/mcp-otel, or under dd-trace 6.21, alternating, from .test-work/bench-peer (bench/peer,
+//      installed with npm ci, and the tarball); the stand-in receiver counts each tracer's spans, and a run whose
+//      spans did not all arrive fails;
 //   1. per request: tools/call round trips over the in-memory transport (one process) and over stdio (two processes),
 //      bare, preloaded (100% sampling, OTLP/HTTP export to a local receiver), and preloaded with OTEL_SDK_DISABLED=true,
 //      the variants alternating round by round; in-memory also with no exporter, spans only and metrics only, to split
 //      the overhead into the instrumentation, the spans and the metrics;
 //   2. startup: from spawn until a stdio MCP server answers `initialize`, bare, ours, and the upstream register (with
 //      and without its ESM hook), alternating, median of STARTUP_RUNS (default 15);
-//   3. memory: RSS and heap after 10k and 50k calls in one session, bare and preloaded;
+//   3. memory: RSS and heap after 10k and 50k calls in one session, and after 200 and 1000 Streamable HTTP sessions
+//      opened and closed, bare and preloaded;
 //   4. toggle: in one process, the instrumentation switched off and on between batches of in-memory calls, with the
 //      SDK recording and exporting, and with the API's no-ops only (bench/apps/toggle.mjs).
 // Prints tables and writes bench/results.json. The apps (bench/apps) run from .test-work/app, where test/setup.mjs
 // installed the packed tarball, exactly as a user's app would: `node --import @x/mcp-otel/register app.mjs`.
 // Environment: ROUNDS (default 5), INMEMORY_CALLS (5000), STDIO_CALLS (2000), STARTUP_RUNS (15), MEMORY_CALLS
-// ("10000,50000"), TOGGLE_PAIRS (16), TOGGLE_CALLS (5000), SECTIONS (default "requests,startup,memory,toggle").
+// ("10000,50000"), HTTP_SESSIONS ("200,1000"), TOGGLE_PAIRS (16), TOGGLE_CALLS (5000), SECTIONS (default
+// "peer,requests,startup,memory,toggle").
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
