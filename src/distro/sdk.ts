@@ -36,7 +36,7 @@ import { DEFAULT_QUEUE, PendingAwareSpanProcessor, PendingItems, trackingExporte
 import { PendingMetrics } from './flush/pending-metrics';
 import type { BatchOptions, ItemExporter } from './flush/pending';
 import { requireVia } from './resolve';
-import type { SyncFlushSource } from './flush/exit-flush';
+import type { ExitPending, SyncFlushSource } from './flush/exit-flush';
 import type { ProcessorPlan, SamplerPlan, TelemetryPlan } from './plan';
 import { McpLogRecordProcessor } from '../instrumentation/logs';
 import { SelfTracedSpanProcessor } from '../instrumentation/self-traced';
@@ -139,7 +139,7 @@ function skipIfRegistered(signal: 'traces' | 'metrics' | 'logs'): boolean {
 interface ProcessorKinds<P, E> {
   simple(exporter: E): P;
   /** A batch processor that remembers what it has not delivered yet, for the flush at exit. */
-  batching(exporter: E, options: BatchOptions): P & { pending: PendingItems<unknown> };
+  batching(exporter: E, options: BatchOptions): P & { pending: ExitPending };
   console(): E;
 }
 

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
 
 const require = createRequire(import.meta.url);
-const { PendingItems, forgettingExporter, trackingExporter } = require('../../dist/distro/flush/pending.js');
+const { PendingAwareSpanProcessor, PendingItems, forgettingExporter, trackingExporter } = require('../../dist/distro/flush/pending.js');
 const { collectExitRequests } = require('../../dist/distro/flush/exit-flush.js');
 const { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace');
 const root = require('otlp-proto-root/build/src/generated/root.js');
@@ -109,4 +109,26 @@ test('collectExitRequests: nothing pending, no URL, or gRPC (no synchronous path
     [],
   );
   assert.equal(grpc.size, 1, 'not even collected: there is no synchronous path for gRPC');
+});
+
+test('the batch span processor: what is pending at exit is the SDK queue and the batches in flight, nothing kept per span', async () => {
+  const exports = [];
+  const exporter = { export: (batch, done) => exports.push({ batch, done }), forceFlush: async () => {}, shutdown: async () => {} };
+  const processor = new PendingAwareSpanProcessor(exporter, { maxExportBatchSize: 2, scheduledDelayMillis: 60_000 });
+  const tracer = new TracerProvider({ spanProcessors: [processor] }).getTracer('exit-flush-test');
+  for (const name of ['a', 'b', 'c']) tracer.startSpan(name).end();
+  // The SDK exports a full batch at once: a and b are in flight, c waits in its queue.
+  assert.deepEqual(exports.map((e) => e.batch.map((s) => s.name)), [['a', 'b']]);
+  assert.equal(processor.pending.size, 3);
+  assert.equal(processor.pending.added, 3);
+  exports[0].done({ code: 0 });
+  assert.equal(processor.pending.size, 1, 'a delivered batch is no longer pending');
+  // The SDK processor takes the next batch once its export promise has settled.
+  await new Promise(setImmediate);
+  tracer.startSpan('d').end();
+  assert.deepEqual(exports.map((e) => e.batch.map((s) => s.name)), [['a', 'b'], ['c', 'd']]);
+  tracer.startSpan('e').end();
+  assert.deepEqual(processor.pending.drain().map((s) => s.name), ['c', 'd', 'e'], 'in flight first, then the queue');
+  assert.equal(processor.pending.size, 0);
+  assert.equal(processor.pending.added, 5);
 });

@@ -2,13 +2,15 @@
  * Batch processors that remember what they have not yet delivered, so that a process.exit() can still send it.
  *
  * process.exit() runs the 'exit' listeners and ends the process: no promise resolves after it, so the batches waiting
- * in a BatchSpanProcessor would be lost. These subclasses keep a bounded set of the items that were handed to them and
- * whose export has not completed; at exit the distribution serializes that set and posts it synchronously
- * (see exit-flush.ts). A batch whose export was in flight at exit is sent again: at-least-once, like OTLP retries.
+ * in a BatchSpanProcessor would be lost. The span processor reads the SDK processor's own queue at exit and knows the
+ * batches in flight; the log processor (and the exporter of a simple processor) keep a bounded set of the items handed
+ * to them whose export has not completed. At exit the distribution serializes those and posts them synchronously (see
+ * exit-flush.ts). A batch whose export was in flight at exit is sent again: at-least-once, like OTLP retries.
  */
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ExportResult } from '@opentelemetry/core';
+import type { ExitPending } from './exit-flush';
 
 /** Insertion-ordered set with a cap: when full, the oldest item goes (the batch processor has dropped it too). */
 export class PendingItems<T> {
@@ -93,24 +95,71 @@ export interface BatchOptions {
 
 export const DEFAULT_QUEUE = 2048;
 
+/**
+ * The BatchSpanProcessor's own queue: the spans it holds and has not handed to its exporter yet (sdk-trace 3.0,
+ * export/BatchSpanProcessorBase: `_finishedSpans`, read there). Read only at exit.
+ */
+interface SdkBatchQueue {
+  _finishedSpans?: unknown;
+}
+
+/**
+ * A BatchSpanProcessor whose undelivered spans the exit flush can take: those still in its queue (read from the SDK's
+ * processor at exit) and those of the exports in flight (known to the exporter wrapper, per batch). Nothing is done per
+ * span but a count: the queue is the SDK's own, not a copy of it.
+ */
 export class PendingAwareSpanProcessor extends BatchSpanProcessor {
-  readonly pending: PendingItems<ReadableSpan>;
-  private stopped = false;
+  readonly pending: ExitPending;
+  private recorded = 0;
 
   constructor(exporter: SpanExporter, options: BatchOptions) {
-    const pending = new PendingItems<ReadableSpan>(options.maxQueueSize ?? DEFAULT_QUEUE);
-    super({ ...options, exporter: forgettingExporter(exporter, pending) });
-    this.pending = pending;
+    const inFlight = new Set<ReadableSpan[]>();
+    super({ ...options, exporter: inFlightTracking(exporter, inFlight) });
+    const queued = (): ReadableSpan[] => {
+      const spans = (this as unknown as SdkBatchQueue)._finishedSpans;
+      return Array.isArray(spans) ? (spans as ReadableSpan[]) : [];
+    };
+    const inFlightSpans = (): ReadableSpan[] => [...inFlight].flat();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const processor = this;
+    this.pending = {
+      get size() {
+        return queued().length + inFlightSpans().length;
+      },
+      get added() {
+        return processor.recorded;
+      },
+      drain() {
+        const spans = [...inFlightSpans(), ...queued()];
+        inFlight.clear();
+        (processor as unknown as SdkBatchQueue)._finishedSpans = [];
+        return spans;
+      },
+    };
   }
 
   override onEnd(span: ReadableSpan): void {
     // The same filter as the base class: unsampled spans are never exported.
-    if (!this.stopped && (span.spanContext().traceFlags & 1) === 1) this.pending.add(span);
+    if ((span.spanContext().traceFlags & 1) === 1) this.recorded++;
     super.onEnd(span);
   }
+}
 
-  override shutdown(): Promise<void> {
-    this.stopped = true;
-    return super.shutdown();
-  }
+/** Wraps a span exporter so that the batches it is exporting are in `inFlight` until their export completes. */
+function inFlightTracking(exporter: SpanExporter, inFlight: Set<ReadableSpan[]>): SpanExporter {
+  return new Proxy(exporter, {
+    get(target, property, receiver) {
+      if (property === 'export') {
+        return (spans: ReadableSpan[], done: (result: ExportResult) => void) => {
+          inFlight.add(spans);
+          target.export(spans, (result) => {
+            inFlight.delete(spans);
+            done(result);
+          });
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
