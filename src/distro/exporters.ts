@@ -82,21 +82,15 @@ function withoutOtlpEnvironment<T>(build: () => T): T {
   }
 }
 
-/** The span exporters not loaded yet, for loadSpanExportersWhenIdle. */
-const unloaded = new Set<DeferredOtlpExporter>();
-
 /**
  * An OTLP exporter that loads its package later rather than at startup: the exporters and the protobuf encoding they
- * share cost about 45 ms of startup. It loads at the first export; a span exporter also when the app is idle
- * (loadSpanExportersWhenIdle), if that comes first.
+ * share cost about 45 ms of startup. It loads at the first export, or earlier when asked (load(): the span batch
+ * processor asks after its first span, flush/pending.ts).
  */
 class DeferredOtlpExporter {
   private real: OtlpExporter | undefined;
 
-  constructor(private readonly config: OtlpSettings) {
-    // Every MCP app makes spans, so their exporter is loaded ahead; metrics export once a minute, logs maybe never.
-    if (config.signal === 'traces') unloaded.add(this);
-  }
+  constructor(private readonly config: OtlpSettings) {}
 
   /** Loads the exporter's package now, and the HTTP client its first request loads; a failure is said at export. */
   load(): void {
@@ -110,7 +104,6 @@ class DeferredOtlpExporter {
   }
 
   private exporter(): OtlpExporter {
-    unloaded.delete(this);
     this.real ??= createOtlpExporterNow(this.config);
     return this.real;
   }
@@ -135,27 +128,6 @@ class DeferredOtlpExporter {
   shutdown(): Promise<void> {
     return this.real?.shutdown() ?? Promise.resolve();
   }
-}
-
-/**
- * Loads the span exporters at the first moment the app is idle, so that their 45 ms (and the HTTP client's first
- * request, about 20 ms more) are not spent inside the call that fills the first batch. Idle: the event loop was busy
- * less than 2% of the last check interval (a server waiting for its next message). An app that is never idle loads
- * them at the first export, as before. The checks stop once loaded, and never keep the app alive.
- */
-export function loadSpanExportersWhenIdle(checkEveryMillis: number): void {
-  if (unloaded.size === 0) return;
-  const { performance } = require('node:perf_hooks') as typeof import('node:perf_hooks');
-  let last = performance.eventLoopUtilization();
-  const timer = setInterval(() => {
-    const now = performance.eventLoopUtilization();
-    const busy = performance.eventLoopUtilization(now, last).utilization;
-    last = now;
-    if (unloaded.size > 0 && busy >= 0.02) return;
-    clearInterval(timer);
-    for (const exporter of [...unloaded]) exporter.load();
-  }, checkEveryMillis);
-  timer.unref();
 }
 
 export function createOtlpExporter(config: OtlpSettings): SpanExporter & LogRecordExporter {

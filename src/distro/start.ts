@@ -9,7 +9,6 @@ import { readConfigFile } from './config-file';
 import { installDiagLogger } from './diag';
 import type { StderrDiagLogger } from './diag';
 import { registerEsmHook } from './esm-hook';
-import { loadSpanExportersWhenIdle } from './exporters';
 import {
   chooseInstrumentations,
   DEFAULT_INSTRUMENTATIONS,
@@ -29,9 +28,6 @@ const MCP = 'mcp';
 
 /** How long the preload waits for the ESM hook before letting the app start anyway. */
 const ESM_HOOK_TIMEOUT_MILLIS = 5_000;
-
-/** How often the preload looks for an idle moment to load the span exporters in (loadSpanExportersWhenIdle). */
-const IDLE_CHECK_MILLIS = 250;
 
 /**
  * The plan from OTEL_CONFIG_FILE when it is set (then the file is the whole configuration, but for the choice of
@@ -96,7 +92,6 @@ export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise
   ];
   const telemetry = registerGlobals(createComponents(plan, buildResource(plan.resource)), instrumentations);
   installProcessHooks(telemetry, plan.flushTimeoutMillis);
-  loadSpanExportersWhenIdle(IDLE_CHECK_MILLIS);
   diag.debug(
     `@x/mcp-otel ${VERSION} started: ` +
       `traces=${exporterNames(plan.traces?.processors)} metrics=${exporterNames(plan.metrics?.readers)} ` +

@@ -93,15 +93,16 @@ test('OTEL_SDK_DISABLED=true: nothing loaded, nothing patched, nothing exported'
   assert.equal(receiver.requests.length, 0);
 });
 
-test('the span exporter loads at the first idle moment, not at startup or inside busy work; metrics and logs exporters at their first export', async () => {
+test('the span exporter loads right after the first span, not at startup nor inside a later call; metrics and logs exporters at their first export', async () => {
   // No export in either run: the batch delay is longer than the app lives, and the app ends before a metric export.
   const env = exportEnv({ OTEL_BSP_SCHEDULE_DELAY: '60000' });
-  const idle = await run('exporters-loaded.mjs', { args: ['idle'], env });
-  assert.equal(idle.code, 0, idle.stderr);
-  assert.match(idle.stderr, /^exporters \{"traces":true,"metrics":false,"logs":false\}$/m);
-  const busy = await run('exporters-loaded.mjs', { args: ['busy'], env });
-  assert.equal(busy.code, 0, busy.stderr);
-  assert.match(busy.stderr, /^exporters \{"traces":false,"metrics":false,"logs":false\}$/m);
+  const none = await run('exporters-loaded.mjs', { args: ['none'], env });
+  assert.equal(none.code, 0, none.stderr);
+  assert.match(none.stderr, /^exporters \{"traces":false,"metrics":false,"logs":false\}$/m);
+  const span = await run('exporters-loaded.mjs', { args: ['span'], env });
+  assert.equal(span.code, 0, span.stderr);
+  assert.match(span.stderr, /^exporters \{"traces":true,"metrics":false,"logs":false\}$/m);
+  await receiver.waitFor((r) => r.spans.some((s) => s.name === 'first-span'));
 });
 
 test('given twice (two installed copies, --import and NODE_OPTIONS): one SDK, each span exported once', async () => {

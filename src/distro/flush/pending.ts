@@ -111,10 +111,14 @@ interface SdkBatchQueue {
 export class PendingAwareSpanProcessor extends BatchSpanProcessor {
   readonly pending: ExitPending;
   private recorded = 0;
+  /** The deferred OTLP exporter's load() (exporters.ts), when the exporter has one. */
+  private readonly loadExporter: (() => void) | undefined;
 
   constructor(exporter: SpanExporter, options: BatchOptions) {
     const inFlight = new Set<ReadableSpan[]>();
     super({ ...options, exporter: inFlightTracking(exporter, inFlight) });
+    const { load } = exporter as { load?: () => void };
+    this.loadExporter = typeof load === 'function' ? () => load.call(exporter) : undefined;
     const queued = (): ReadableSpan[] => {
       const spans = (this as unknown as SdkBatchQueue)._finishedSpans;
       return Array.isArray(spans) ? (spans as ReadableSpan[]) : [];
@@ -140,7 +144,12 @@ export class PendingAwareSpanProcessor extends BatchSpanProcessor {
 
   override onEnd(span: ReadableSpan): void {
     // The same filter as the base class: unsampled spans are never exported.
-    if ((span.spanContext().traceFlags & 1) === 1) this.recorded++;
+    if ((span.spanContext().traceFlags & 1) === 1 && this.recorded++ === 0) {
+      // The exporter loads after the first span's call stack (for a server: once the answer to its first message is
+      // written), not inside whichever later call fills the first batch: a one-time cost of about 65 ms (the OTLP
+      // packages and the HTTP client), paid where a warm-up would pay it.
+      setImmediate(() => this.loadExporter?.());
+    }
     super.onEnd(span);
   }
 }
