@@ -50,16 +50,25 @@ export interface ItemExporter<T> {
   export(items: T[], done: (result: ExportResult) => void): void;
 }
 
-/** Wraps an exporter so that each completed export, successful or not, removes its items from the pending set. */
-export function forgettingExporter<T, E extends ItemExporter<T>>(exporter: E, pending: PendingItems<T>): E {
+/**
+ * Wraps an exporter: `sent` sees the items of each export as it starts, `settled` once it completes, successful or
+ * not. Everything else is the exporter's own.
+ */
+function watchedExporter<T, E extends ItemExporter<T>>(
+  exporter: E,
+  settled: (items: T[]) => void,
+  sent?: (items: T[]) => void,
+): E {
   return new Proxy(exporter, {
     get(target, property, receiver) {
       if (property === 'export') {
-        return (items: T[], done: (result: ExportResult) => void) =>
+        return (items: T[], done: (result: ExportResult) => void) => {
+          sent?.(items);
           target.export(items, (result) => {
-            pending.deleteAll(items);
+            settled(items);
             done(result);
           });
+        };
       }
       const value = Reflect.get(target, property, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
@@ -67,23 +76,23 @@ export function forgettingExporter<T, E extends ItemExporter<T>>(exporter: E, pe
   });
 }
 
+/** Wraps an exporter so that each completed export, successful or not, removes its items from the pending set. */
+export function forgettingExporter<T, E extends ItemExporter<T>>(exporter: E, pending: PendingItems<T>): E {
+  return watchedExporter(exporter, (items: T[]) => pending.deleteAll(items));
+}
+
 /**
  * Wraps the exporter of a simple (unbatched) processor: the items of each export are pending from the call until it
  * completes, so that an export still in flight at process.exit() is sent again by the exit flush.
  */
 export function trackingExporter<T, E extends ItemExporter<T>>(exporter: E, pending: PendingItems<T>): E {
-  const forgetting = forgettingExporter(exporter, pending);
-  return new Proxy(forgetting, {
-    get(target, property, receiver) {
-      if (property === 'export') {
-        return (items: T[], done: (result: ExportResult) => void) => {
-          for (const item of items) pending.add(item);
-          target.export(items, done);
-        };
-      }
-      return Reflect.get(target, property, receiver);
+  return watchedExporter(
+    exporter,
+    (items: T[]) => pending.deleteAll(items),
+    (items: T[]) => {
+      for (const item of items) pending.add(item);
     },
-  });
+  );
 }
 
 export interface BatchOptions {
@@ -116,7 +125,13 @@ export class PendingAwareSpanProcessor extends BatchSpanProcessor {
 
   constructor(exporter: SpanExporter, options: BatchOptions) {
     const inFlight = new Set<ReadableSpan[]>();
-    super({ ...options, exporter: inFlightTracking(exporter, inFlight) });
+    // The batches being exported are in `inFlight` until their export completes.
+    const exporting = watchedExporter(
+      exporter,
+      (spans: ReadableSpan[]) => inFlight.delete(spans),
+      (spans: ReadableSpan[]) => inFlight.add(spans),
+    );
+    super({ ...options, exporter: exporting });
     const { load } = exporter as { load?: () => void };
     this.loadExporter = typeof load === 'function' ? () => load.call(exporter) : undefined;
     const queued = (): ReadableSpan[] => {
@@ -152,23 +167,4 @@ export class PendingAwareSpanProcessor extends BatchSpanProcessor {
     }
     super.onEnd(span);
   }
-}
-
-/** Wraps a span exporter so that the batches it is exporting are in `inFlight` until their export completes. */
-function inFlightTracking(exporter: SpanExporter, inFlight: Set<ReadableSpan[]>): SpanExporter {
-  return new Proxy(exporter, {
-    get(target, property, receiver) {
-      if (property === 'export') {
-        return (spans: ReadableSpan[], done: (result: ExportResult) => void) => {
-          inFlight.add(spans);
-          target.export(spans, (result) => {
-            inFlight.delete(spans);
-            done(result);
-          });
-        };
-      }
-      const value = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }
