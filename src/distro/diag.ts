@@ -78,12 +78,20 @@ export class StderrDiagLogger implements DiagLogger {
   verbose = (message: string, ...args: unknown[]): void => writeDiagLine('verbose', message, args);
 }
 
+let installed: StderrDiagLogger | undefined;
+
+/** The level of the distribution's logger (warn before it is installed). */
+export function diagLevel(): DiagLogLevel {
+  return installed?.level ?? DiagLogLevel.WARN;
+}
+
 /**
  * Installs the stderr logger at OTEL_LOG_LEVEL (warnings and errors by default). Upstream's DiagConsoleLogger is never
  * used: it writes info and debug to stdout.
  */
 export function installDiagLogger(env: NodeJS.ProcessEnv): StderrDiagLogger {
   const logger = new StderrDiagLogger();
+  installed = logger;
   // At warn until the level is known, so that a bad OTEL_LOG_LEVEL is itself said.
   logger.setLevel(DiagLogLevel.WARN);
   logger.setLevel(LEVELS[readLogLevel(env, logger.badVariable.bind(logger))]);

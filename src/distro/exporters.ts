@@ -11,16 +11,22 @@ import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-met
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { OtlpProtocol, OtlpSettings, Signal } from './config';
 import { requireVia } from './resolve';
+import { collectorFor, errorFailure, isExiting } from './collectors';
+import type { Collector } from './collectors';
+import { useUnrefTransport } from './otlp-transport';
+
+/** Where upstream's gRPC exporters send when no endpoint is given. */
+const DEFAULT_GRPC_ENDPOINT = 'http://localhost:4317';
 
 const SUCCESS: ExportResult = { code: 0 };
 
-/** What the OTLP exporters of all three signals have in common, as this module uses them. */
-interface OtlpExporter {
+/** What upstream's OTLP exporters of all three signals have in common, as this module uses them. */
+interface UpstreamOtlpExporter {
   export(items: unknown, done: (result: ExportResult) => void): void;
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
 }
-type OtlpExporterClass = new (options: Record<string, unknown>) => OtlpExporter;
+type OtlpExporterClass = new (options: Record<string, unknown>) => UpstreamOtlpExporter;
 
 /** The exporter class a package exports under `name`. */
 function exporterClass(exports: unknown, name: string): OtlpExporterClass {
@@ -48,7 +54,7 @@ const OTLP_PACKAGES: Record<Signal, Record<OtlpProtocol, () => OtlpExporterClass
 };
 
 /** Builds the OTLP exporter of a signal with the validated settings (its own env parsing only fills gaps). */
-function createOtlpExporterNow(config: OtlpSettings): OtlpExporter {
+function createOtlpExporterNow(config: OtlpSettings): UpstreamOtlpExporter {
   const Exporter = OTLP_PACKAGES[config.signal][config.protocol]();
   const options: Record<string, unknown> = {
     timeoutMillis: config.timeoutMillis,
@@ -57,7 +63,7 @@ function createOtlpExporterNow(config: OtlpSettings): OtlpExporter {
   if (config.url !== undefined) options.url = config.url;
   if (config.protocol !== 'grpc') options.headers = config.headers;
   else if (Object.keys(config.headers).length > 0) {
-    // gRPC takes its headers as metadata (to which it adds the environment's, unless the exporter is isolated).
+    // gRPC takes its headers as metadata.
     const { createEmptyMetadata } = fromSdkNode('@opentelemetry/otlp-grpc-exporter-base') as {
       createEmptyMetadata(): { set(name: string, value: string): void };
     };
@@ -65,15 +71,23 @@ function createOtlpExporterNow(config: OtlpSettings): OtlpExporter {
     for (const [name, value] of Object.entries(config.headers)) metadata.set(name, value);
     options.metadata = metadata;
   }
-  return config.isolated ? withoutOtlpEnvironment(() => new Exporter(options)) : new Exporter(options);
+  return withoutOtlpEnvironment(config.isolated === true, () => new Exporter(options));
 }
 
+/** What upstream's exporters still read themselves from the environment: TLS files and gRPC's insecure switch. */
+const UPSTREAM_READS = /_(CERTIFICATE|CLIENT_CERTIFICATE|CLIENT_KEY|INSECURE)$/;
+
 /**
- * Runs `build` with the OTEL_EXPORTER_OTLP_* variables taken out of process.env, and puts them back. The exporters read
- * them in their constructors only, and this runs synchronously: no other code sees the environment without them.
+ * Runs `build` with OTEL_EXPORTER_OTLP_* variables taken out of process.env, and puts them back: all of them for an
+ * isolated exporter (a configuration file is the whole configuration), else those config.ts has read already (the
+ * endpoint, headers, timeout, compression, protocol), so that upstream does not read them a second time and report
+ * the same bad value again in its own words. The exporters read them in their constructors only, and this runs
+ * synchronously: no other code sees the environment without them.
  */
-function withoutOtlpEnvironment<T>(build: () => T): T {
-  const saved = Object.entries(process.env).filter(([name]) => name.startsWith('OTEL_EXPORTER_OTLP_'));
+function withoutOtlpEnvironment<T>(all: boolean, build: () => T): T {
+  const saved = Object.entries(process.env).filter(
+    ([name]) => name.startsWith('OTEL_EXPORTER_OTLP_') && (all || !UPSTREAM_READS.test(name)),
+  );
   for (const [name] of saved) delete process.env[name];
   try {
     return build();
@@ -83,46 +97,145 @@ function withoutOtlpEnvironment<T>(build: () => T): T {
 }
 
 /**
- * An OTLP exporter that loads its package later rather than at startup: the exporters and the protobuf encoding they
- * share cost about 45 ms of startup. It loads at the first export, or earlier when asked (load(): the span batch
- * processor asks after its first span, flush/pending.ts).
+ * How many items an export carries: spans and log records one each. A metric export counts as one: with cumulative
+ * temporality, the next export carries the same points again.
  */
-class DeferredOtlpExporter {
-  private real: OtlpExporter | undefined;
+export function countItems(signal: Signal, items: unknown): number {
+  if (signal !== 'metrics') return Array.isArray(items) ? items.length : 0;
+  return ((items as ResourceMetrics | undefined)?.scopeMetrics.length ?? 0) > 0 ? 1 : 0;
+}
 
-  constructor(private readonly config: OtlpSettings) {}
+/**
+ * The OTLP exporter of one signal, as the SDK's processors and readers see it.
+ *
+ * - It loads its package later rather than at startup: the exporters and the protobuf encoding they share cost about
+ *   45 ms of startup. It loads at the first export, or earlier when asked (load(): the span batch processor asks
+ *   after its first span, flush/pending.ts).
+ * - An export is handed over: the processor's export completes at once, and delivery goes on in the background, on
+ *   sockets and timers that never keep the process alive (otlp-transport.ts). The SDK's processors and the metric
+ *   reader each hold a timer of their own, not unref'd, until their exporter answers: answering at once is what lets
+ *   an app exit on time when the collector is silent or slow. What was not delivered is counted and reported by the
+ *   collector (collectors.ts), never thrown back into the SDK, so upstream prints nothing per failed export.
+ * - It knows the batches being delivered: the exit flush sends them again when the process exits before they are
+ *   (flush/pending.ts), and the flush at exit waits for them (settled()).
+ */
+export class OtlpExporter {
+  private real: UpstreamOtlpExporter | undefined;
+  readonly collector: Collector;
+  /** The batches handed over whose delivery has not finished. */
+  private readonly batches = new Set<unknown>();
+  private waiters: (() => void)[] = [];
+  /** Items ever handed over: 'beforeExit' compares it to tell whether anything new was recorded. */
+  handedOver = 0;
+  /** Told of every delivered batch (the metrics pending at exit compare with the last one). */
+  onDelivered: ((items: unknown) => void) | undefined;
+  /** Told of every batch whose delivery has ended, delivered or not (the log records pending at exit). */
+  onSettled: ((items: unknown) => void) | undefined;
+
+  constructor(private readonly config: OtlpSettings) {
+    this.collector = collectorFor(config.url ?? DEFAULT_GRPC_ENDPOINT, config.signal);
+  }
 
   /** Loads the exporter's package now, and the HTTP client its first request loads; a failure is said at export. */
   load(): void {
     try {
       this.exporter();
-      // Upstream's HTTP transport requires node:http and node:https at its first request.
-      if (this.config.protocol !== 'grpc') require('node:https');
+      if (this.config.protocol !== 'grpc') require(this.config.url?.startsWith('https:') ? 'node:https' : 'node:http');
     } catch {
       // export() reports it.
     }
   }
 
-  private exporter(): OtlpExporter {
-    this.real ??= createOtlpExporterNow(this.config);
+  private exporter(): UpstreamOtlpExporter {
+    if (this.real === undefined) {
+      this.real = createOtlpExporterNow(this.config);
+      if (this.config.protocol !== 'grpc' && !useUnrefTransport(this.real, this.collector))
+        diag.debug(`the ${this.config.signal} exporter keeps upstream's transport: its shape is not the one expected`);
+    }
     return this.real;
   }
 
   export(items: unknown, done: (result: ExportResult) => void): void {
-    let exporter: OtlpExporter;
+    const { signal } = this.config;
+    const count = countItems(signal, items);
+    this.handedOver += count;
+    // A collector that was tried and never took anything is not waited for once the process is ending.
+    if (isExiting() && this.collector.neverAccepted) {
+      this.collector.skippedAtExit(signal, count);
+      done(SUCCESS);
+      return;
+    }
+    let exporter: UpstreamOtlpExporter;
     try {
       exporter = this.exporter();
     } catch (err) {
       // A package that cannot load (a missing optional exporter) fails the export; it must not throw into the SDK.
-      diag.error(`the ${this.config.protocol} ${this.config.signal} exporter could not be loaded:`, err);
+      diag.error(`the ${this.config.protocol} ${signal} exporter could not be loaded:`, err);
       done({ code: 1, error: err as Error });
       return;
     }
-    exporter.export(items, done);
+    this.batches.add(items);
+    try {
+      exporter.export(items, (result) => this.settle(items, count, result));
+    } catch (err) {
+      this.settle(items, count, { code: 1, error: err as Error });
+    }
+    done(SUCCESS);
   }
 
+  private settle(items: unknown, count: number, result: ExportResult): void {
+    if (!this.batches.delete(items)) return;
+    if (result.code === SUCCESS.code) {
+      this.collector.accepted();
+      this.onDelivered?.(items);
+    } else this.collector.failed(this.config.signal, errorFailure(result.error), count);
+    this.onSettled?.(items);
+    if (this.batches.size === 0) this.resolveWaiters();
+  }
+
+  private resolveWaiters(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** The batches handed over and not yet delivered (or failed). */
+  get inFlight(): readonly unknown[] {
+    return [...this.batches];
+  }
+
+  /** Forgets the batches in flight: the exit flush has taken them. */
+  forgetInFlight(): void {
+    this.batches.clear();
+  }
+
+  /** Items of the batches in flight. */
+  inFlightCount(): number {
+    let n = 0;
+    for (const items of this.batches) n += countItems(this.config.signal, items);
+    return n;
+  }
+
+  /** Resolves once every batch handed over so far is delivered or has failed. */
+  settled(): Promise<void> {
+    return this.batches.size === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /**
+   * For an exit: waits for the batches in flight, unless the collector never accepted anything (collectors.ts):
+   * then they are counted as not sent, and not waited for.
+   */
+  settledForExit(): Promise<void> {
+    if (this.batches.size === 0 || !this.collector.neverAccepted) return this.settled();
+    this.collector.skippedAtExit(this.config.signal, this.inFlightCount());
+    this.batches.clear();
+    this.resolveWaiters();
+    return Promise.resolve();
+  }
+
+  /** The metric reader's flush asks this too: during an exit, only what is worth waiting for is waited for. */
   forceFlush(): Promise<void> {
-    return this.real?.forceFlush() ?? Promise.resolve();
+    return isExiting() ? this.settledForExit() : this.settled();
   }
 
   shutdown(): Promise<void> {
@@ -130,8 +243,8 @@ class DeferredOtlpExporter {
   }
 }
 
-export function createOtlpExporter(config: OtlpSettings): SpanExporter & LogRecordExporter {
-  return new DeferredOtlpExporter(config) as unknown as SpanExporter & LogRecordExporter;
+export function createOtlpExporter(config: OtlpSettings): OtlpExporter & SpanExporter & LogRecordExporter {
+  return new OtlpExporter(config) as OtlpExporter & SpanExporter & LogRecordExporter;
 }
 
 /** OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, as the OTLP metric exporters read it. */
@@ -141,7 +254,10 @@ type TemporalityPreference = 'cumulative' | 'delta' | 'lowmemory';
  * The metric exporter, deferred like the others. The metric reader asks its exporter for the temporality of each
  * instrument when it starts, so that one answer is given here, by the same rules as the OTLP metric exporters.
  */
-export function createOtlpMetricExporter(config: OtlpSettings, preference: TemporalityPreference): PushMetricExporter {
+export function createOtlpMetricExporter(
+  config: OtlpSettings,
+  preference: TemporalityPreference,
+): OtlpExporter & PushMetricExporter {
   const { AggregationTemporality, InstrumentType } =
     require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
   const deltaFor: Record<TemporalityPreference, readonly string[]> = {
@@ -155,7 +271,7 @@ export function createOtlpMetricExporter(config: OtlpSettings, preference: Tempo
     ],
     lowmemory: [InstrumentType.COUNTER, InstrumentType.HISTOGRAM],
   };
-  const exporter = new DeferredOtlpExporter(config) as unknown as PushMetricExporter;
+  const exporter = new OtlpExporter(config) as OtlpExporter & PushMetricExporter;
   exporter.selectAggregationTemporality = (type) =>
     deltaFor[preference].includes(type) ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
   return exporter;

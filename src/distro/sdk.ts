@@ -6,7 +6,12 @@
 import { context, diag, logs, metrics, propagation, trace } from '@opentelemetry/api';
 import type { TextMapPropagator } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  CompositePropagator,
+  setGlobalErrorHandler,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Resource } from '@opentelemetry/resources';
@@ -32,9 +37,10 @@ import {
   StderrMetricExporter,
   StderrSpanExporter,
 } from './exporters';
-import { DEFAULT_QUEUE, PendingAwareSpanProcessor, PendingItems, trackingExporter } from './flush/pending';
+import { inFlightPending, PendingAwareSpanProcessor } from './flush/pending';
 import { PendingMetrics } from './flush/pending-metrics';
-import type { BatchOptions, ItemExporter } from './flush/pending';
+import type { BatchOptions } from './flush/pending';
+import type { OtlpExporter } from './exporters';
 import { requireVia } from './resolve';
 import type { ExitPending, SyncFlushSource } from './flush/exit-flush';
 import type { ProcessorPlan, SamplerPlan, TelemetryPlan } from './plan';
@@ -47,6 +53,7 @@ export interface RunningTelemetry {
   loggerProvider?: SdkLoggerProvider;
   /** The pipelines that can be flushed synchronously at process exit. */
   syncFlushSources: SyncFlushSource[];
+  /** Flushes for an exit: what the processors hold is handed over, then delivered (or given up, exporters.ts). */
   forceFlush(): Promise<void>;
 }
 
@@ -139,7 +146,7 @@ function skipIfRegistered(signal: 'traces' | 'metrics' | 'logs'): boolean {
 interface ProcessorKinds<P, E> {
   simple(exporter: E): P;
   /** A batch processor that remembers what it has not delivered yet, for the flush at exit. */
-  batching(exporter: E, options: BatchOptions): P & { pending: ExitPending };
+  batching(exporter: OtlpExporter & E, options: BatchOptions): P & { pending: ExitPending };
   console(): E;
 }
 
@@ -154,12 +161,11 @@ function buildProcessors<P, E>(
     const { otlp } = processor.exporter;
     const exporter = createOtlpExporter(otlp);
     if (processor.type === 'simple') {
-      const pending = new PendingItems<unknown>(DEFAULT_QUEUE);
-      syncFlushSources.push({ config: otlp, pending });
-      return kinds.simple(trackingExporter(exporter as unknown as ItemExporter<unknown>, pending) as unknown as E);
+      syncFlushSources.push({ config: otlp, pending: inFlightPending(exporter), exporter });
+      return kinds.simple(exporter as unknown as E);
     }
-    const batching = kinds.batching(exporter as unknown as E, processor.batch);
-    syncFlushSources.push({ config: otlp, pending: batching.pending });
+    const batching = kinds.batching(exporter as OtlpExporter & E, processor.batch);
+    syncFlushSources.push({ config: otlp, pending: batching.pending, exporter });
     return batching;
   });
 }
@@ -196,7 +202,7 @@ export function createComponents(plan: TelemetryPlan, resource: Resource): Compo
       const exporter = pending.tracking(createOtlpMetricExporter(reader.exporter.otlp, reader.temporality));
       const periodic = new PeriodicExportingMetricReader({ ...options, exporter });
       pending.bind(periodic);
-      syncFlushSources.push({ config: reader.exporter.otlp, pending });
+      syncFlushSources.push({ config: reader.exporter.otlp, pending, exporter });
       return periodic;
     });
     components.meterProvider = new MeterProvider({ resource, readers });
@@ -240,6 +246,9 @@ export function createComponents(plan: TelemetryPlan, resource: Resource): Compo
 /** Registers the components as the API's globals, then the instrumentations, which take their providers from them. */
 export function registerGlobals(components: Components, instrumentations: Instrumentation[]): RunningTelemetry {
   const { contextManager, propagator, tracerProvider, meterProvider, loggerProvider } = components;
+  // Upstream's default handler writes an error as JSON, stack included; its message is enough. (Failed exports do not
+  // come here: collectors.ts reports them, one line per change of a collector's state.)
+  setGlobalErrorHandler((err) => diag.error('OpenTelemetry SDK:', err));
   if (contextManager !== undefined) context.setGlobalContextManager(contextManager.enable());
   if (propagator !== undefined) propagation.setGlobalPropagator(propagator);
   if (meterProvider !== undefined) metrics.setGlobalMeterProvider(meterProvider);
@@ -256,6 +265,9 @@ export function registerGlobals(components: Components, instrumentations: Instru
     syncFlushSources: components.syncFlushSources,
     async forceFlush() {
       await Promise.all([tracerProvider?.forceFlush(), meterProvider?.forceFlush(), loggerProvider?.forceFlush()]);
+      // The processors have handed everything over; delivery is the exporters' (exporters.ts). Only the flushes for an
+      // exit come here (flush/process-hooks.ts).
+      await Promise.all(components.syncFlushSources.map((source) => source.exporter.settledForExit()));
     },
   };
 }

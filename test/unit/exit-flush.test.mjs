@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
 
 const require = createRequire(import.meta.url);
-const { PendingAwareSpanProcessor, PendingItems, forgettingExporter, trackingExporter } = require('../../dist/distro/flush/pending.js');
+const { PendingAwareSpanProcessor, PendingItems } = require('../../dist/distro/flush/pending.js');
 const { collectExitRequests } = require('../../dist/distro/flush/exit-flush.js');
 const { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace');
 const root = require('otlp-proto-root/build/src/generated/root.js');
@@ -44,34 +44,12 @@ test('PendingItems: insertion order, a cap that drops the oldest, a count of eve
   assert.deepEqual(pending.drain(), []);
 });
 
-test('the exporter wrappers: a completed export forgets its items; a simple processor’s items are pending in flight', () => {
-  let finish;
-  const exporter = { export: (items, done) => (finish = done), shutdown: () => Promise.resolve() };
-  const batched = new PendingItems(10);
-  batched.add('x');
-  batched.add('y');
-  forgettingExporter(exporter, batched).export(['x'], () => {});
-  assert.equal(batched.size, 2);
-  finish({ code: 1 });
-  assert.deepEqual(batched.drain(), ['y']);
-
-  const simple = new PendingItems(10);
-  const results = [];
-  const tracked = trackingExporter(exporter, simple);
-  tracked.export(['z'], (result) => results.push(result.code));
-  assert.deepEqual([...simple.drain()], ['z']);
-  tracked.export(['w'], (result) => results.push(result.code));
-  finish({ code: 0 });
-  assert.equal(simple.size, 0);
-  assert.deepEqual(results, [0]);
-  assert.equal(typeof tracked.shutdown, 'function');
-});
-
 test('collectExitRequests: one OTLP protobuf request per source with its headers, gzipped when asked; JSON too', () => {
   const pending = new PendingItems(10);
   for (const span of spans('first', 'second')) pending.add(span);
   const [plain] = collectExitRequests([{ config: settings(), pending }]);
   assert.equal(plain.url, 'http://127.0.0.1:4318/v1/traces');
+  assert.equal(plain.count, 2);
   assert.deepEqual(plain.headers, { authorization: 'Bearer t', 'content-type': 'application/x-protobuf' });
   const decoded = TraceRequest.toObject(TraceRequest.decode(plain.body), { longs: String });
   const names = decoded.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((x) => x.name)));
@@ -113,7 +91,24 @@ test('collectExitRequests: nothing pending, no URL, or gRPC (no synchronous path
 
 test('the batch span processor: what is pending at exit is the SDK queue and the batches in flight, nothing kept per span', async () => {
   const exports = [];
-  const exporter = { export: (batch, done) => exports.push({ batch, done }), forceFlush: async () => {}, shutdown: async () => {} };
+  // The exporter's side, as exporters.ts's OtlpExporter offers it: each export is handed over at once, and the
+  // exporter knows which batches are still being delivered.
+  const inFlight = new Set();
+  const exporter = {
+    export: (batch, done) => {
+      inFlight.add(batch);
+      exports.push({ batch, delivered: () => inFlight.delete(batch) });
+      done({ code: 0 });
+    },
+    get inFlight() {
+      return [...inFlight];
+    },
+    inFlightCount: () => [...inFlight].flat().length,
+    forgetInFlight: () => inFlight.clear(),
+    load: () => {},
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
   const processor = new PendingAwareSpanProcessor(exporter, { maxExportBatchSize: 2, scheduledDelayMillis: 60_000 });
   const tracer = new TracerProvider({ spanProcessors: [processor] }).getTracer('exit-flush-test');
   for (const name of ['a', 'b', 'c']) tracer.startSpan(name).end();
@@ -121,7 +116,7 @@ test('the batch span processor: what is pending at exit is the SDK queue and the
   assert.deepEqual(exports.map((e) => e.batch.map((s) => s.name)), [['a', 'b']]);
   assert.equal(processor.pending.size, 3);
   assert.equal(processor.pending.added, 3);
-  exports[0].done({ code: 0 });
+  exports[0].delivered();
   assert.equal(processor.pending.size, 1, 'a delivered batch is no longer pending');
   // The SDK processor takes the next batch once its export promise has settled.
   await new Promise(setImmediate);

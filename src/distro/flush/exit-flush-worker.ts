@@ -7,14 +7,25 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { ExitRequest } from './exit-flush';
 
-const { requests, done, timeoutMillis } = workerData as {
+const { requests, state, timeoutMillis } = workerData as {
   requests: ExitRequest[];
-  done: Int32Array;
+  /** Slot 0: done; slot 1 + i: the outcome of request i (exit-flush.ts: an HTTP status or an EXIT_* code). */
+  state: Int32Array;
   timeoutMillis: number;
 };
+// The same values as EXIT_NETWORK_ERROR, EXIT_REFUSED and EXIT_NO_ANSWER of exit-flush.ts, which this thread does not
+// load (it loads node:http(s) and nothing else).
+const NETWORK_ERROR = -1;
+const REFUSED = -2;
+const NO_ANSWER = -3;
 
-function post(request: ExitRequest): Promise<void> {
+function post(request: ExitRequest, slot: number): Promise<void> {
   return new Promise((resolve) => {
+    // The first outcome of a request is its outcome (a timeout is followed by the error of the destroyed request).
+    const settle = (outcome: number) => {
+      if (Atomics.load(state, slot) === 0) Atomics.store(state, slot, outcome);
+      resolve();
+    };
     const url = new URL(request.url);
     const client = url.protocol === 'https:' ? https : http;
     const req = client.request(
@@ -26,17 +37,20 @@ function post(request: ExitRequest): Promise<void> {
       },
       (res) => {
         res.resume();
-        res.on('end', resolve);
-        res.on('error', () => resolve());
+        res.on('end', () => settle(res.statusCode ?? NETWORK_ERROR));
+        res.on('error', () => settle(NETWORK_ERROR));
       },
     );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve());
+    req.on('timeout', () => {
+      settle(NO_ANSWER);
+      req.destroy();
+    });
+    req.on('error', (err: Error & { code?: string }) => settle(err.code === 'ECONNREFUSED' ? REFUSED : NETWORK_ERROR));
     req.end(Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength));
   });
 }
 
-void Promise.all(requests.map(post)).finally(() => {
-  Atomics.store(done, 0, 1);
-  Atomics.notify(done, 0);
+void Promise.all(requests.map((request, i) => post(request, i + 1))).finally(() => {
+  Atomics.store(state, 0, 1);
+  Atomics.notify(state, 0);
 });

@@ -11,12 +11,26 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { diag } from '@opentelemetry/api';
 import type { OtlpSettings } from '../config';
+import { countItems } from '../exporters';
+import type { OtlpExporter } from '../exporters';
+import { errorFailure, httpFailure } from '../collectors';
+import type { SendFailure } from '../collectors';
 
 export interface ExitRequest {
   url: string;
   headers: Record<string, string>;
   body: Uint8Array;
 }
+
+/** A request with where its items came from, for the report of what was not sent. */
+export interface SourcedExitRequest extends ExitRequest {
+  source: SyncFlushSource;
+  /** Items in the body (spans, log records; a metric export counts as one). */
+  count: number;
+}
+
+/** What became of one exit request. */
+export type ExitOutcome = { delivered: true } | { delivered: false; failure: SendFailure };
 
 /** What is not yet delivered, as the exit flush sees it (PendingItems for spans and logs, PendingMetrics). */
 export interface ExitPending {
@@ -30,6 +44,8 @@ export interface ExitPending {
 export interface SyncFlushSource {
   config: OtlpSettings;
   pending: ExitPending;
+  /** The exporter: its collector, and the deliveries under way. */
+  exporter: OtlpExporter;
 }
 
 const CONTENT_TYPES = { 'http/protobuf': 'application/x-protobuf', 'http/json': 'application/json' } as const;
@@ -53,8 +69,8 @@ function serializer(source: SyncFlushSource): ((items: unknown[]) => Uint8Array 
 }
 
 /** Serializes what is pending into one OTLP request per signal. */
-export function collectExitRequests(sources: readonly SyncFlushSource[]): ExitRequest[] {
-  const requests: ExitRequest[] = [];
+export function collectExitRequests(sources: readonly SyncFlushSource[]): SourcedExitRequest[] {
+  const requests: SourcedExitRequest[] = [];
   for (const source of sources) {
     if (source.pending.size === 0 || source.config.url === undefined) continue;
     const serialize = serializer(source);
@@ -74,17 +90,42 @@ export function collectExitRequests(sources: readonly SyncFlushSource[]): ExitRe
       body = gzipSync(body);
       headers['content-encoding'] = 'gzip';
     }
-    requests.push({ url: source.config.url, headers, body });
+    const count = countItems(source.config.signal, source.config.signal === 'metrics' ? items[0] : items);
+    requests.push({ url: source.config.url, headers, body, source, count });
   }
   return requests;
 }
 
-/** Posts the requests from a worker thread and blocks the main thread until they are done or the deadline passes. */
-export function postSynchronously(requests: ExitRequest[], timeoutMillis: number): boolean {
-  if (requests.length === 0) return true;
-  const done = new Int32Array(new SharedArrayBuffer(4));
+/**
+ * How the worker reports each request, in one Int32 slot: the HTTP status, or one of these (0 while unfinished).
+ * Shared with exit-flush-worker.ts.
+ */
+export const EXIT_NETWORK_ERROR = -1;
+export const EXIT_REFUSED = -2;
+export const EXIT_NO_ANSWER = -3;
+
+function outcomeOf(slot: number, timeoutMillis: number): ExitOutcome {
+  if (slot >= 200 && slot < 300) return { delivered: true };
+  if (slot > 0) return { delivered: false, failure: httpFailure(slot, undefined) };
+  if (slot === EXIT_REFUSED) return { delivered: false, failure: errorFailure({ code: 'ECONNREFUSED' }) };
+  if (slot === EXIT_NETWORK_ERROR) return { delivered: false, failure: { cause: 'network error' } };
+  return { delivered: false, failure: { cause: `no answer within the exit bound of ${timeoutMillis} ms` } };
+}
+
+/**
+ * Posts the requests from a worker thread and blocks the main thread until they are done or the deadline passes.
+ * Returns what became of each request.
+ */
+export function postSynchronously(requests: readonly ExitRequest[], timeoutMillis: number): ExitOutcome[] {
+  if (requests.length === 0) return [];
+  // Slot 0: the worker is done; slot 1 + i: request i's outcome.
+  const state = new Int32Array(new SharedArrayBuffer(4 * (requests.length + 1)));
   const worker = new Worker(join(__dirname, 'exit-flush-worker.js'), {
-    workerData: { requests, done, timeoutMillis },
+    workerData: {
+      requests: requests.map(({ url, headers, body }) => ({ url, headers, body })),
+      state,
+      timeoutMillis,
+    },
     // The worker must not run the app's preloads (ours included) again.
     execArgv: [],
     env: {},
@@ -92,6 +133,6 @@ export function postSynchronously(requests: ExitRequest[], timeoutMillis: number
     stderr: true,
   });
   worker.unref();
-  const outcome = Atomics.wait(done, 0, 0, timeoutMillis);
-  return outcome !== 'timed-out' && Atomics.load(done, 0) === 1;
+  Atomics.wait(state, 0, 0, timeoutMillis);
+  return requests.map((_, i) => outcomeOf(Atomics.load(state, i + 1), timeoutMillis));
 }

@@ -1,16 +1,19 @@
 /** The log counterpart of PendingAwareSpanProcessor, in its own module so that sdk-logs loads only when logs are on. */
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogRecordExporter, ReadWriteLogRecord, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { DEFAULT_QUEUE, forgettingExporter, PendingItems } from './pending';
+import { DEFAULT_QUEUE, PendingItems } from './pending';
+import type { OtlpExporter } from '../exporters';
 import type { BatchOptions } from './pending';
 
 export class PendingAwareLogRecordProcessor extends BatchLogRecordProcessor {
   readonly pending: PendingItems<ReadableLogRecord>;
   private stopped = false;
 
-  constructor(exporter: LogRecordExporter, options: BatchOptions) {
+  constructor(exporter: OtlpExporter & LogRecordExporter, options: BatchOptions) {
     const pending = new PendingItems<ReadableLogRecord>(options.maxQueueSize ?? DEFAULT_QUEUE);
-    super({ ...options, exporter: forgettingExporter(exporter, pending) });
+    // A record stays pending until its delivery has ended, delivered or not (the exporter hands over at once).
+    exporter.onSettled = (records) => pending.deleteAll(records as ReadableLogRecord[]);
+    super({ ...options, exporter });
     this.pending = pending;
   }
 

@@ -12,7 +12,6 @@
  * temporality, an export still in flight at exit is lost, and observable instruments give nothing.
  */
 import { diag } from '@opentelemetry/api';
-import type { ExportResult } from '@opentelemetry/core';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ExitPending } from './exit-flush';
 
@@ -34,8 +33,6 @@ interface SdkMeterState {
   };
 }
 
-const EXPORT_SUCCESS = 0;
-
 export class PendingMetrics implements ExitPending {
   /** Metrics take no part in the count of recorded items that 'beforeExit' compares. */
   readonly added = 0;
@@ -52,14 +49,9 @@ export class PendingMetrics implements ExitPending {
     this.reader = reader as SdkReader;
   }
 
-  /** Wraps the reader's exporter: a successful export tells what has been delivered. */
-  tracking(exporter: PushMetricExporter): PushMetricExporter {
-    const exportOriginal = exporter.export.bind(exporter);
-    exporter.export = (metrics: ResourceMetrics, done: (result: ExportResult) => void) =>
-      exportOriginal(metrics, (result) => {
-        if (result.code === EXPORT_SUCCESS) this.delivered = metrics;
-        done(result);
-      });
+  /** Follows the reader's exporter: a delivered export tells what the collector has. */
+  tracking<E extends PushMetricExporter & { onDelivered: ((items: unknown) => void) | undefined }>(exporter: E): E {
+    exporter.onDelivered = (metrics) => (this.delivered = metrics as ResourceMetrics);
     return exporter;
   }
 
