@@ -112,10 +112,10 @@ function flattenLogs(request, meta) {
 }
 
 /**
- * Starts the receiver on 127.0.0.1 and a free port. `spans`, `metrics` and `logs` grow as requests arrive; `requests`
+ * Starts the receiver on 127.0.0.1 and a free port (or `port`, to stand in again for a receiver that was closed). `spans`, `metrics` and `logs` grow as requests arrive; `requests`
  * records each request's path and headers.
  */
-export async function startReceiver() {
+export async function startReceiver({ port: listenPort = 0 } = {}) {
   const received = { spans: [], metrics: [], logs: [], requests: [] };
   const waiters = new Set();
   const server = createServer((req, res) => {
@@ -146,7 +146,7 @@ export async function startReceiver() {
       }
     });
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve, reject) => server.once('error', reject).listen(listenPort, '127.0.0.1', resolve));
   const { port } = server.address();
   return {
     ...received,
