@@ -29,7 +29,16 @@ async function preload() {
   // Given twice (--import and NODE_OPTIONS, or two installed copies): the first one wins.
   if (globalThis[STARTED] !== undefined) return;
   globalThis[STARTED] = import.meta.url;
-  if ((process.env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return;
+  const disabled = (process.env.OTEL_SDK_DISABLED ?? '').trim();
+  if (disabled.toLowerCase() === 'true') return;
+  // The specification defines true and false only; anything else leaves telemetry on, and says so.
+  if (disabled !== '' && disabled.toLowerCase() !== 'false') {
+    stderrLine(
+      'warn',
+      `OTEL_SDK_DISABLED: "${disabled}" is neither true nor false; ` +
+        'telemetry stays on (OTEL_SDK_DISABLED=true turns it off)',
+    );
+  }
   // An older Node: one line on stderr (never stdout: a stdio MCP server speaks JSON-RPC there), nothing loaded.
   if (!nodeIsSupported()) {
     stderrLine(
