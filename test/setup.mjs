@@ -2,9 +2,9 @@
 // tarball into .test-work/app, a copy of fixtures/app (the fixture apps and their own dependencies). Tests then start
 // `node --import @x/mcp-otel/register <fixture>` from that directory, so the preload resolves as an installed package.
 // Re-running is cheap: nothing is reinstalled when the tarball and the fixtures' package.json are unchanged.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MINIMUM_NODE, nodeBin, UNSUPPORTED_NODE } from './helpers/nodes.mjs';
@@ -13,10 +13,34 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = join(ROOT, '.test-work');
 const APP = join(WORK, 'app');
 const npm = (args, cwd) => execFileSync('npm', args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+/**
+ * An npm install whose output goes to the file `log` (.test-work/<dir>.npm.log) instead of the terminal: fixtures that
+ * pin older versions on purpose (the SDK matrix's overrides in third-party, API 1.9.1 in loggers-old) make npm print
+ * some 360 lines of `npm warn ERESOLVE overriding peer dependency`. One line on stderr counts them by code; a failed
+ * install throws with the end of its output.
+ */
+function npmLogged(args, cwd, log) {
+  const result = spawnSync('npm', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const output = `$ npm ${args.join(' ')}  (in ${cwd})\n${result.stdout}${result.stderr}`;
+  appendFileSync(log, output);
+  if (result.status !== 0) {
+    throw new Error(`test setup: npm ${args[0]} failed in ${cwd} (${log}):\n${output.split('\n').slice(-40).join('\n')}`);
+  }
+  const lines = output.split('\n').filter((line) => line.startsWith('npm warn')).length;
+  if (lines > 0) {
+    const codes = {};
+    for (const [, code] of output.matchAll(/^npm warn (E[A-Z]+) /gm)) codes[code] = (codes[code] ?? 0) + 1;
+    const counted = Object.entries(codes).map(([code, n]) => `${code} ×${n}`);
+    process.stderr.write(
+      `test setup: npm ${args[0]} printed ${lines} npm warn lines (${counted.join(', ') || 'no code'}), in ${relative(ROOT, log)}\n`,
+    );
+  }
+}
 
 mkdirSync(WORK, { recursive: true });
+// The build, then the pack without its prepack script (the same build again): one tsc run per setup.
 npm(['run', '--silent', 'build'], ROOT);
-const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', WORK], ROOT))[0];
+const packed = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', WORK], ROOT))[0];
 const tarball = join(WORK, packed.filename);
 const fixtureManifest = readFileSync(join(ROOT, 'fixtures', 'app', 'package.json'));
 const stamp = createHash('sha256').update(readFileSync(tarball)).update(fixtureManifest).digest('hex');
@@ -79,7 +103,7 @@ const installs = [
     // The staging directory sits as deep as test/third-party, so the lockfile's `file:../../fixtures/sdk-matrix` holds there.
     prepare: (staging) => {
       for (const file of ['package.json', 'package-lock.json', '.npmrc']) cpSync(join(E2E, file), join(staging, file));
-      npm(['ci', '--no-audit', '--no-fund', '--ignore-scripts'], staging);
+      npmLogged(['ci', '--no-audit', '--no-fund', '--ignore-scripts'], staging, `${join(WORK, 'third-party')}.npm.log`);
     },
     // The fixture sources are always copied fresh: the matrix fixture into each of its installed copies.
     refresh: (dir) => {
@@ -115,13 +139,15 @@ for (const { dir, manifests, prepare, refresh } of installs) {
   const dirStampFile = join(dir, '.installed');
   if (!existsSync(dirStampFile) || readFileSync(dirStampFile, 'utf8') !== dirStamp || !complete(dir)) {
     const staging = `${dir}.installing-${process.pid}`;
+    rmSync(`${dir}.npm.log`, { force: true });
     try {
       for (let attempt = 1; ; attempt++) {
         rmSync(staging, { recursive: true, force: true });
         mkdirSync(staging, { recursive: true });
         prepare(staging);
         // The fixtures pin their dependencies: the npm cache's metadata is good enough, and twice as fast as the registry.
-        npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', tarball], staging);
+        const install = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', tarball];
+        npmLogged(install, staging, `${dir}.npm.log`);
         if (complete(staging)) break;
         if (attempt === 2) throw new Error(`test setup: ${packed.name} is incomplete in ${staging} after two installs`);
       }
