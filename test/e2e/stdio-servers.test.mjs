@@ -174,3 +174,30 @@ test('switch off (the default): the server gets no preload and no OTEL_* setting
   assert.deepEqual(sorted(receiver.spans), AGENT_SPANS);
   assert.deepEqual([...new Set(receiver.requests.flatMap((r) => r.services))], [AGENT]);
 });
+
+test('CommonJS agents, v1 and v2: the same environment reaches the server; none with the switch off', async () => {
+  const env = {
+    OTEL_TRACES_EXPORTER: 'none',
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+    OTEL_SERVICE_NAME: AGENT,
+  };
+  const on = await run('spawned-env.cjs', {
+    cwd: EVERYTHING_DIR,
+    timeoutMs: 40_000,
+    env: { ...env, OTEL_INSTRUMENTATION_MCP_TRACE_STDIO_SERVERS: 'true' },
+  });
+  assert.equal(on.code, 0, on.stderr);
+  const passed = {
+    OTEL_TRACES_EXPORTER: 'none',
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+    OTEL_INSTRUMENTATION_MCP_TRACE_STDIO_SERVERS: 'true',
+    OTEL_SERVICE_NAME: '@modelcontextprotocol/server-everything',
+    NODE_OPTIONS: `--import ${REGISTER_URL}`,
+  };
+  assert.deepEqual(JSON.parse(on.stdout.toString()), { v1: passed, v2: passed });
+  const off = await run('spawned-env.cjs', { cwd: EVERYTHING_DIR, timeoutMs: 40_000, env });
+  assert.equal(off.code, 0, off.stderr);
+  assert.deepEqual(JSON.parse(off.stdout.toString()), { v1: {}, v2: {} });
+});
