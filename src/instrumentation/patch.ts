@@ -268,22 +268,26 @@ export function patchStdioClientTransport(
             exporterHeaders: settings.exporterHeaders,
           },
         );
-        const copy = Object.create(Object.getPrototypeOf(params) as object | null) as object;
-        swapped = Object.assign(copy, params, { env });
-        this._serverParams = swapped;
+        const copy = Object.assign(Object.create(Object.getPrototypeOf(params) as object | null) as object, params, {
+          env,
+        });
+        this._serverParams = copy;
+        swapped = copy;
         const preload = registerUrl === undefined ? 'no preload (register.mjs not found)' : 'the preload';
         const service = env.OTEL_SERVICE_NAME ?? "the app's";
         diag.debug(`stdio server ${params.command}: spawned with ${preload}, service.name ${service}`);
       }
     } catch (err) {
-      swapped = undefined;
-      this._serverParams = params;
       diag.debug('stdio server: its environment could not be built; spawned as the app asked:', err);
     }
     try {
       return original.apply(this, args);
     } finally {
-      if (swapped !== undefined && this._serverParams === swapped) this._serverParams = params;
+      try {
+        if (swapped !== undefined && this._serverParams === swapped) this._serverParams = params;
+      } catch {
+        // The transport would not take its parameters back: it keeps the copy, which reads the same.
+      }
     }
   };
   Object.defineProperty(proto, PATCHED, { value: { start: original }, configurable: true });

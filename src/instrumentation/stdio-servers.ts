@@ -75,8 +75,8 @@ export interface StdioServerOptions {
 
 /**
  * The `env` to hand the SDK for one server. Both ways the SDK builds the child's environment give the same result
- * with it: `env ?? getDefaultEnvironment()` (before 1.17) takes it whole, `{...getDefaultEnvironment(), ...env}`
- * (since) adds the default list under it, which it already holds when the app gave no env.
+ * with it: `env ?? getDefaultEnvironment()` (before 1.13) takes it whole, `{...getDefaultEnvironment(), ...env}`
+ * (1.13 and later, v2) adds the default list under it, which it already holds when the app gave no env.
  */
 export function stdioServerEnv(server: StdioServerInput, options: StdioServerOptions): Record<string, string> {
   const appEnv = server.env;
