@@ -127,6 +127,8 @@ const APPLIED = {
     'enrich_tool_spans',
     'capture_message_content',
     'content_max_length',
+    'trace_stdio_servers',
+    'stdio_servers_exporter_headers',
   ],
 } as const;
 
@@ -367,6 +369,8 @@ class PlanReader {
     const metricsResourceUri = flag('metrics_resource_uri', false);
     const captureEndUser = flag('capture_enduser', true);
     const enrichToolSpans = flag('enrich_tool_spans', true);
+    const traceStdioServers = flag('trace_stdio_servers', false);
+    const stdioServersExporterHeaders = flag('stdio_servers_exporter_headers', false);
     // As the environment variable: true/false, or one of the modes GenAI instrumentations accept.
     const capture = mcp?.capture_message_content;
     let captureMessageContent = false;
@@ -407,6 +411,8 @@ class PlanReader {
       enrichToolSpans,
       captureMessageContent,
       contentMaxLength,
+      traceStdioServers,
+      stdioServersExporterHeaders,
     };
   }
 }

@@ -386,6 +386,8 @@ export function readConfig(
       ),
       captureEndUser: onOff(env, 'OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER', true, bad),
       enrichToolSpans: onOff(env, 'OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS', true, bad),
+      traceStdioServers: onOff(env, 'OTEL_INSTRUMENTATION_MCP_TRACE_STDIO_SERVERS', false, bad),
+      stdioServersExporterHeaders: onOff(env, 'OTEL_INSTRUMENTATION_MCP_STDIO_SERVERS_EXPORTER_HEADERS', false, bad),
       captureMessageContent: readCaptureMode(env, bad),
       contentMaxLength:
         positiveInteger(env, 'OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH', bad) ?? DEFAULT_CONTENT_MAX_LENGTH,

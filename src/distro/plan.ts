@@ -20,6 +20,8 @@ export type McpPlan = Pick<
   | 'enrichToolSpans'
   | 'captureMessageContent'
   | 'contentMaxLength'
+  | 'traceStdioServers'
+  | 'stdioServersExporterHeaders'
 >;
 
 export type ExporterPlan = { kind: 'otlp'; otlp: OtlpSettings } | { kind: 'console' };

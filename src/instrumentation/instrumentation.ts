@@ -26,16 +26,20 @@ import { createHistograms, operationKeys, type McpHistograms } from './metrics';
 import {
   findProtocolPrototype,
   isMcpServerClass,
+  isStdioClientTransportClass,
   isV2ClientClass,
   patchClient,
   patchMcpServer,
   patchProtocol,
+  patchStdioClientTransport,
   unpatch,
 } from './patch';
+import type { StdioServersSettings } from './patch';
 import { isFunction } from './sdk-internals';
 import type { Prototype } from './sdk-internals';
 import { borrowedServerSpan, SELF_TRACED_MODES, trackOpen } from './self-traced';
 import type { SelfTracedMode } from './self-traced';
+import { STDIO_SERVERS_EXPORTER_HEADERS_ENV, TRACE_STDIO_SERVERS_ENV } from './stdio-servers';
 import { outerToolSpan } from './tool-span';
 import type { McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, VERSION } from '../version';
@@ -44,9 +48,11 @@ import { PACKAGE_NAME, VERSION } from '../version';
 const CJS_FILES = [
   '@modelcontextprotocol/sdk/dist/cjs/shared/protocol',
   '@modelcontextprotocol/sdk/dist/cjs/server/mcp',
+  // StdioClientTransport, patched only with OTEL_INSTRUMENTATION_MCP_TRACE_STDIO_SERVERS (stdio-servers.ts).
+  '@modelcontextprotocol/sdk/dist/cjs/client/stdio',
 ];
 /** The ES module files of every layout: `dist/esm/*` since 1.2.0, `dist/*` in 1.0.x-1.1.x. */
-const ESM_FILE = /[\\/]dist[\\/](?:esm[\\/])?(?:shared[\\/]protocol|server[\\/]mcp)\.js$/;
+const ESM_FILE = /[\\/]dist[\\/](?:esm[\\/])?(?:shared[\\/]protocol|server[\\/]mcp|client[\\/]stdio)\.js$/;
 /**
  * SDK v2: the packages hooked by name (their `exports` map resolves), and the entry files wanted in them: the main
  * entries, and `server/stdio` (serveStdio); `@modelcontextprotocol/node` for toNodeHandler. The hashed chunks behind
@@ -59,7 +65,7 @@ const V2_FILE = /^@modelcontextprotocol\/(?:server|client|node)(?:\/dist\/(?:ind
  * patterns over their URLs. Push them into `registerOptions.data.include` before `module.register()`.
  */
 export const MCP_SDK_ESM_INCLUDE =
-  /\/@modelcontextprotocol\/sdk\/dist\/(?:esm\/)?(?:shared\/protocol|server\/mcp)\.js$/;
+  /\/@modelcontextprotocol\/sdk\/dist\/(?:esm\/)?(?:shared\/protocol|server\/mcp|client\/stdio)\.js$/;
 export const MCP_SDK_V2_ESM_INCLUDE = /\/@modelcontextprotocol\/(?:server|client|node)\/dist\/(?:index|stdio)\.mjs$/;
 
 interface Unhookable {
@@ -137,6 +143,26 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     }
   }
 
+  /**
+   * With traceStdioServers on: the StdioClientTransport of an SDK module (v1 `client/stdio.js`, v2
+   * `@modelcontextprotocol/client/stdio`) passes the preload and the OTEL_* settings to the servers it spawns.
+   */
+  private instrumentStdioTransport(sdkModule: Record<string, unknown>): void {
+    const Transport = sdkModule.StdioClientTransport;
+    if (!isStdioClientTransportClass(Transport)) return;
+    const config = this.getConfig();
+    if (!(config.traceStdioServers ?? booleanFromEnv(TRACE_STDIO_SERVERS_ENV, false))) return;
+    const ctl = this.ensureController();
+    const getDefault = sdkModule.getDefaultEnvironment;
+    const settings: StdioServersSettings = {
+      exporterHeaders: config.stdioServersExporterHeaders ?? booleanFromEnv(STDIO_SERVERS_EXPORTER_HEADERS_ENV, false),
+      defaultEnv: isFunction(getDefault) ? () => getDefault() as Record<string, string> : undefined,
+    };
+    this.remember((Transport as { prototype: Prototype }).prototype, (p) =>
+      patchStdioClientTransport(p, ctl, settings),
+    );
+  }
+
   private remember(proto: Prototype, patch: (proto: Prototype) => boolean): void {
     if (patch(proto)) {
       this.patched ??= new Map();
@@ -199,6 +225,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       try {
         this.instrument(...[exports?.Protocol, exports?.McpServer, exports?.Client].filter((c) => c !== undefined));
         if (exports) wrapEntries(exports, this.ensureController());
+        if (exports) this.instrumentStdioTransport(exports);
         // A v2 server may be handed web requests made from Node.js ones: their peer is kept (node-request.ts).
         if (isFunction(exports?.createMcpHandler)) watchNodeRequests();
       } catch (err) {

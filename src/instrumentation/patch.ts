@@ -5,7 +5,7 @@
  * message) and otherwise calls the original as it is; the work is in transport.ts, client-side.ts and server-side.ts.
  * `McpServer` wraps a `Server`: its `connect` is wrapped to reach the tool callbacks a `tools/call` will run.
  */
-import { context } from '@opentelemetry/api';
+import { context, diag } from '@opentelemetry/api';
 import type { Controller } from './call';
 import { connectProbing, listenTraced } from './client-probe';
 import { endSession, knownConnection, restoreConnection } from './connection';
@@ -30,6 +30,7 @@ import {
   rememberMcpServer,
 } from './server-side';
 import { METHOD_SUBSCRIPTIONS_LISTEN } from './semconv';
+import { defaultEnvironment, registerFileUrl, stdioServerEnv } from './stdio-servers';
 import { attach, connectionOf } from './transport';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
@@ -219,6 +220,77 @@ export function patchMcpServer(proto: Prototype): boolean {
     return original.apply(this, args);
   };
   Object.defineProperty(proto, PATCHED, { value: { connect: original }, configurable: true });
+  return true;
+}
+
+/** What a preloaded client passes to the stdio servers it spawns (stdio-servers.ts). */
+export interface StdioServersSettings {
+  /** Pass the exporter headers too. */
+  exporterHeaders: boolean;
+  /** The SDK copy's own `getDefaultEnvironment`, when it exports one. */
+  defaultEnv: (() => Record<string, string>) | undefined;
+}
+
+/** The SDK's StdioClientTransport: a prototype with start() (instances keep their parameters in `_serverParams`). */
+export function isStdioClientTransportClass(Class: unknown): boolean {
+  return isFunction(Class) && isFunction((Class.prototype as Prototype | undefined)?.start);
+}
+
+/**
+ * StdioClientTransport.start() spawns the server synchronously (in every version, v1 and v2), reading
+ * `this._serverParams.env`: for the length of that call the transport sees a copy of the parameters whose `env` is
+ * the one built in stdio-servers.ts; the app's own object is put back and never changed.
+ */
+export function patchStdioClientTransport(
+  proto: Prototype,
+  ctl: { enabled: boolean },
+  settings: StdioServersSettings,
+): boolean {
+  if (Object.hasOwn(proto, PATCHED)) return false;
+  const original = proto.start;
+  if (!isFunction(original)) return false;
+  proto.start = function start(this: { _serverParams?: unknown }, ...args: unknown[]) {
+    const params = ctl.enabled ? this._serverParams : undefined;
+    let swapped: object | undefined;
+    try {
+      if (isObject(params) && typeof params.command === 'string') {
+        const registerUrl = registerFileUrl();
+        const env = stdioServerEnv(
+          {
+            command: params.command,
+            args: Array.isArray(params.args) ? (params.args as unknown[]) : [],
+            env: isObject(params.env) ? (params.env as Record<string, string>) : undefined,
+          },
+          {
+            parentEnv: process.env,
+            defaultEnv: settings.defaultEnv ?? (() => defaultEnvironment()),
+            registerUrl,
+            exporterHeaders: settings.exporterHeaders,
+          },
+        );
+        const copy = Object.assign(Object.create(Object.getPrototypeOf(params) as object | null) as object, params, {
+          env,
+        });
+        this._serverParams = copy;
+        swapped = copy;
+        const preload = registerUrl === undefined ? 'no preload (register.mjs not found)' : 'the preload';
+        const service = env.OTEL_SERVICE_NAME ?? "the app's";
+        diag.debug(`stdio server ${params.command}: spawned with ${preload}, service.name ${service}`);
+      }
+    } catch (err) {
+      diag.debug('stdio server: its environment could not be built; spawned as the app asked:', err);
+    }
+    try {
+      return original.apply(this, args);
+    } finally {
+      try {
+        if (swapped !== undefined && this._serverParams === swapped) this._serverParams = params;
+      } catch {
+        // The transport would not take its parameters back: it keeps the copy, which reads the same.
+      }
+    }
+  };
+  Object.defineProperty(proto, PATCHED, { value: { start: original }, configurable: true });
   return true;
 }
 

@@ -45,4 +45,17 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
   contentMaxLength?: number;
   /** Called with each content value before it is recorded: return what to record instead, or undefined for nothing. */
   redactContent?: ContentRedactor;
+  /**
+   * Stdio servers this process spawns through the SDK's StdioClientTransport (v1 and v2) get the preload in
+   * NODE_OPTIONS (`--import` of this package's register.mjs), this process's OTEL_* variables (not its service name,
+   * not the exporter headers) and OTEL_SERVICE_NAME from their command; what the app put in the transport's `env`
+   * wins. Off by default; defaults to OTEL_INSTRUMENTATION_MCP_TRACE_STDIO_SERVERS=true.
+   */
+  traceStdioServers?: boolean;
+  /**
+   * With traceStdioServers: pass OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_HEADERS to
+   * the servers too (they may carry a vendor's API key). Off by default; defaults to
+   * OTEL_INSTRUMENTATION_MCP_STDIO_SERVERS_EXPORTER_HEADERS=true.
+   */
+  stdioServersExporterHeaders?: boolean;
 }

@@ -112,8 +112,9 @@ function flattenLogs(request, meta) {
 }
 
 /**
- * Starts the receiver on 127.0.0.1 and a free port (or `port`, to stand in again for a receiver that was closed). `spans`, `metrics` and `logs` grow as requests arrive; `requests`
- * records each request's path and headers.
+ * Starts the receiver on 127.0.0.1 and a free port (or `port`, to stand in again for a receiver that was closed).
+ * `spans`, `metrics` and `logs` grow as requests arrive; `requests` records each request's path, headers and the
+ * service names of what it carried.
  */
 export async function startReceiver({ port: listenPort = 0 } = {}) {
   const received = { spans: [], metrics: [], logs: [], requests: [] };
@@ -135,10 +136,14 @@ export async function startReceiver({ port: listenPort = 0 } = {}) {
           ? JSON.parse(body.toString('utf8'))
           : decoder.toObject(decoder.decode(body), { longs: String, bytes: String, defaults: false });
         const meta = { path: req.url };
-        received.requests.push({ path: req.url, headers: req.headers });
-        if (req.url === '/v1/traces') received.spans.push(...flattenTraces(request, meta));
-        if (req.url === '/v1/metrics') received.metrics.push(...flattenMetrics(request, meta));
-        if (req.url === '/v1/logs') received.logs.push(...flattenLogs(request, meta));
+        const flatten = { '/v1/traces': flattenTraces, '/v1/metrics': flattenMetrics, '/v1/logs': flattenLogs }[req.url];
+        const items = flatten(request, meta);
+        // Which processes sent it: the service names of its resources.
+        const services = [...new Set(items.map((item) => item.resource['service.name']))];
+        received.requests.push({ path: req.url, headers: req.headers, services });
+        if (req.url === '/v1/traces') received.spans.push(...items);
+        if (req.url === '/v1/metrics') received.metrics.push(...items);
+        if (req.url === '/v1/logs') received.logs.push(...items);
         res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end();
         for (const w of waiters) w();
       } catch (err) {

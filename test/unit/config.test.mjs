@@ -212,7 +212,7 @@ test('the plan of the environment: one batch processor per OTLP exporter, consol
 });
 
 test('the plan of the environment: the MCP settings are read with the rest (OTEL_INSTRUMENTATION_MCP_*)', () => {
-  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192 });
+  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false });
   const { plan: p } = plan({
     OTEL_INSTRUMENTATION_MCP_EXCLUDED_METHODS: 'ping, notifications/progress',
     OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI: 'TRUE',
@@ -221,6 +221,8 @@ test('the plan of the environment: the MCP settings are read with the rest (OTEL
     OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS: 'false',
     OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'span_only',
     OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH: '500',
+    OTEL_INSTRUMENTATION_MCP_TRACE_STDIO_SERVERS: 'true',
+    OTEL_INSTRUMENTATION_MCP_STDIO_SERVERS_EXPORTER_HEADERS: 'TRUE',
   });
   assert.deepEqual(p.mcp, {
     excludedMethods: ['ping', 'notifications/progress'],
@@ -230,6 +232,8 @@ test('the plan of the environment: the MCP settings are read with the rest (OTEL
     enrichToolSpans: false,
     captureMessageContent: true,
     contentMaxLength: 500,
+    traceStdioServers: true,
+    stdioServersExporterHeaders: true,
   });
   // The GenAI switch: true/false in any case, and the modes: only those with spans record content here.
   const modes = { true: true, TRUE: true, false: false, NO_CONTENT: false, SPAN_ONLY: true, EVENT_ONLY: false, SPAN_AND_EVENT: true };
