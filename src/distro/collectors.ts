@@ -28,7 +28,7 @@ const UNANSWERED_MILLIS = 1000;
 type Counts = Record<Signal, number>;
 const noCounts = (): Counts => ({ traces: 0, metrics: 0, logs: 0 });
 
-/** `3 spans and 1 metric point`; empty when all counts are 0. */
+/** `3 spans and 1 metric export`; empty when all counts are 0. */
 export function describeCounts(counts: Counts): string {
   const parts = SIGNAL_ORDER.filter((s) => counts[s] > 0).map(
     (s) => `${counts[s]} ${UNITS[s][counts[s] === 1 ? 0 : 1]}`,
@@ -82,6 +82,8 @@ export function errorFailure(err: unknown): SendFailure {
   const failure = (err as { sendFailure?: SendFailure } | undefined)?.sendFailure;
   if (failure !== undefined) return failure;
   const message = err instanceof Error ? err.message : String(err);
+  // Upstream's exporter refuses an export when 30 are already waiting for an answer.
+  if (message === 'Concurrent export limit reached') return { cause: 'too many exports waiting for its answers' };
   // gRPC says it in its message: "14 UNAVAILABLE: No connection established. Last error: ... ECONNREFUSED ...".
   const named = /\b(E[A-Z]+)\b/.exec(message)?.[1];
   if (named !== undefined && NETWORK_CAUSES[named] !== undefined) return NETWORK_CAUSES[named];
@@ -104,10 +106,10 @@ export class Collector {
   /** The line that it cannot be reached was said (and with it the hint). */
   private saidDown = false;
 
-  constructor(readonly endpoint: string) {}
-
   /** The attempts under way, by their start time. */
   private readonly underWay = new Set<{ since: number }>();
+
+  constructor(readonly endpoint: string) {}
 
   /**
    * Tried and never accepted anything: an exit does not wait for it. Tried means an attempt failed, or has had no
