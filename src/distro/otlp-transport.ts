@@ -98,7 +98,8 @@ export class UnrefHttpTransport {
     let backoff = INITIAL_BACKOFF_MILLIS;
     for (let attempt = 1; ; attempt++) {
       const triedAtExit = isExiting();
-      const response = await this.attempt(data, Math.max(deadline - Date.now(), 1));
+      // The first attempt has the whole timeout; a retry, what is left of it.
+      const response = await this.attempt(data, attempt === 1 ? timeoutMillis : Math.max(deadline - Date.now(), 1));
       if (response.status !== 'retryable') return response;
       const delay = response.retryInMillis ?? Math.min(backoff * (1 + (Math.random() * 0.4 - 0.2)), MAX_BACKOFF_MILLIS);
       backoff *= BACKOFF_MULTIPLIER;
