@@ -14,6 +14,7 @@ import { connectionOfTransport, versionOf } from './connection';
 import type { Connection } from './connection';
 import { operationContext } from './context';
 import { observe, safely } from './promises';
+import { definedByAccessor, interceptHandler } from './properties';
 import { isFunction, isObject, listenRequestId } from './sdk-internals';
 import type { JsonRpcMessage, SdkClient, SdkHttpErrorLike, SdkTransport } from './sdk-internals';
 import {
@@ -35,6 +36,8 @@ const PROBE_SENDS = Symbol.for('@x/mcp-otel.probe-sends');
  * `initialize`), and -32022, an unsupported version (the client probes once more with one the server offers). They
  * are recorded as `rpc.response.status_code`, not as errors (our choice; see the README).
  */
+/** Probes awaiting a reply on one transport: a connect() sends one or two; a peer that never answers is bounded. */
+const MAX_AWAITED = 16;
 const NEGOTIATION_CODES: ReadonlySet<unknown> = new Set([-32601, -32022]);
 
 interface Probing {
@@ -46,6 +49,7 @@ interface Probing {
 /** `Client.connect()`, with the probes it sends traced. */
 export function connectProbing(client: object, original: Original, args: unknown[], ctl: Controller): unknown {
   watchProbeSends(args[0] as SdkTransport & object);
+  watchProbeReplies(args[0]);
   const probing: Probing = { ctl, open: new Set() };
   let result: unknown;
   try {
@@ -67,11 +71,14 @@ export function connectProbing(client: object, original: Original, args: unknown
  */
 function watchProbeSends(transport: SdkTransport & object): void {
   let owner: Record<string | symbol, unknown> | null = transport as Record<string | symbol, unknown>;
-  while (owner && !Object.hasOwn(owner, 'send')) owner = Object.getPrototypeOf(owner) as typeof owner;
-  if (!owner || owner === Object.prototype || Object.hasOwn(owner, PROBE_SENDS)) return;
-  const send = owner.send;
-  if (!isFunction(send)) return;
   try {
+    while (owner && !Object.hasOwn(owner, 'send')) owner = Object.getPrototypeOf(owner) as typeof owner;
+    if (!owner || owner === Object.prototype || Object.hasOwn(owner, PROBE_SENDS)) return;
+    // A method (a plain property), as the SDK's transports have: an accessor `send` is the app's own and is left
+    // alone (setting it would call the app's setter), so its probe goes out untraced.
+    const defined = Object.getOwnPropertyDescriptor(owner, 'send');
+    const send: unknown = defined?.value;
+    if (!defined?.writable || !isFunction(send)) return;
     Object.defineProperty(owner, PROBE_SENDS, { value: send });
     owner.send = function send_(this: unknown, message: unknown, ...rest: unknown[]) {
       const probing = context.active().getValue(PROBING) as Probing | undefined;
@@ -81,7 +88,7 @@ function watchProbeSends(transport: SdkTransport & object): void {
       return sendProbe(this as SdkTransport & object, probing, message, send, rest);
     };
   } catch {
-    // A frozen transport: its probe goes out untraced.
+    // A frozen or exotic transport: its probe goes out untraced.
   }
 }
 
@@ -110,7 +117,7 @@ function sendProbe(
     probing.open.delete(operation);
     endProbe(operation, reply);
   };
-  catchReply(transport, message.id, end);
+  safely(() => catchReply(transport, message.id, end));
   const ctx = operationContext(parent, operation);
   let sent: unknown;
   try {
@@ -160,8 +167,50 @@ function jsonRpcErrorCode(body: string): number | undefined {
   }
 }
 
-/** The reply comes to the handler the SDK's probe window set on the transport: it is wrapped until the reply. */
+/**
+ * Transports whose `onmessage` is an accessor (an app's own class, probed in place), with the replies awaited on each:
+ * the handler the SDK's probe window sets is wrapped as it is set (properties.ts), which sees each reply once. Reading
+ * such a handler back and chaining onto it would call the app's accessor code twice per message.
+ */
+const awaitedReplies = new WeakMap<object, Map<unknown, (reply: JsonRpcMessage) => void>>();
+
+/** Called before connect(), which is when the SDK sets its probe window's handler. */
+function watchProbeReplies(transport: unknown): void {
+  if (!isObject(transport) || awaitedReplies.has(transport) || !definedByAccessor(transport, 'onmessage')) return;
+  const awaited = new Map<unknown, (reply: JsonRpcMessage) => void>();
+  const watching = interceptHandler(
+    transport,
+    'onmessage',
+    (handler) =>
+      function (this: unknown, message: unknown, ...rest: unknown[]): unknown {
+        if (awaited.size > 0) safely(() => catchAwaited(awaited, message));
+        return handler.call(this, message, ...rest);
+      },
+  );
+  if (watching) awaitedReplies.set(transport, awaited);
+}
+
+function catchAwaited(awaited: Map<unknown, (reply: JsonRpcMessage) => void>, message: unknown): void {
+  if (!isObject(message) || message.method !== undefined) return;
+  const onReply = awaited.get(message.id);
+  if (!onReply) return;
+  awaited.delete(message.id);
+  onReply(message as JsonRpcMessage);
+}
+
+/**
+ * The reply comes to the handler the SDK's probe window set on the transport. On a transport of plain fields (the
+ * SDK's, or a sibling of one) that handler is wrapped until the reply; on one with an accessor, the handler was wrapped
+ * as it was set (watchProbeReplies).
+ */
 function catchReply(transport: SdkTransport & object, id: unknown, onReply: (reply: JsonRpcMessage) => void): void {
+  const awaited = awaitedReplies.get(transport);
+  if (awaited) {
+    if (awaited.size >= MAX_AWAITED) awaited.delete(awaited.keys().next().value);
+    awaited.set(id, onReply);
+    return;
+  }
+  if (definedByAccessor(transport, 'onmessage')) return;
   const handler = transport.onmessage;
   const catching = function (this: unknown, message: unknown, ...rest: unknown[]): unknown {
     if (isObject(message) && message.id === id && message.method === undefined) {

@@ -35,6 +35,7 @@ import {
   ATTR_MCP_PROTOCOL_VERSION,
   METHOD_SUBSCRIPTIONS_ACKNOWLEDGED,
 } from './semconv';
+import { interceptHandler, markOnce, wrapMethod } from './properties';
 import { httpPeerOf } from './transport';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
@@ -79,7 +80,7 @@ const ENTRY_WRAPPERS: Record<
       const given: SdkServeStdioOptions = isObject(options) ? options : {};
       // The transport serveStdio would create, created here so that its messages can be watched.
       const wire: unknown = given.transport ?? new (Transport as unknown as new () => object)();
-      if (isObject(wire)) watchStdioEntry(wire, ctl);
+      if (isObject(wire)) safely(() => watchStdioEntry(wire, ctl));
       return original.call(this, factory, { ...given, transport: wire }, ...rest);
     },
   toNodeHandler: (original, _sdkModule, ctl) =>
@@ -187,47 +188,47 @@ interface Arrived {
   startedAt: number;
 }
 
-/** A serveStdio transport: what arrives is noted, what the entry answers itself is recorded as it leaves. */
+/**
+ * A serveStdio transport: what arrives is noted, what the entry answers itself is recorded as it leaves. The handler
+ * serveStdio sets is wrapped as it is set, through whatever the transport defines (properties.ts): an app's own
+ * transport whose `onmessage` is an accessor forwarding to an inner transport still gets the handler, wrapped.
+ */
 function watchStdioEntry(wire: Record<string | symbol, unknown>, ctl: Controller): void {
-  if (Object.hasOwn(wire, WRAPPED)) return;
+  if (!markOnce(wire, WRAPPED)) return;
   watchingStdio = true;
   const arrived = new Map<unknown, Arrived>();
-  const facts = transportFacts(wire);
+  // serveStdio serves stdio: a transport of the app's own class (a wrapper) is a pipe too.
+  const facts: TransportFacts = { networkTransport: 'pipe', ...transportFacts(wire) };
+  /** The messages noted: a handler the app chained onto the wrapped one passes each message through twice. */
+  const noted = new WeakSet<object>();
   const note = (message: unknown) => {
-    if (!ctl.enabled || !isMethodMessage(message)) return;
+    if (!ctl.enabled || !isMethodMessage(message) || noted.has(message)) return;
+    noted.add(message);
     if (message.id !== undefined) {
       if (arrived.size >= MAX_WAITING) arrived.delete(arrived.keys().next().value);
       arrived.set(message.id, { request: message, startedAt: performance.now() });
     } else if (message.method === 'notifications/cancelled') arrived.delete(paramsOf(message)?.requestId);
   };
-  // What the entry set as the handler, and the function that notes a message and then calls it: one per handler,
-  // so that an app that chains onto the handler it reads calls the entry's, not itself.
-  let receive: unknown;
-  const send = wire.send;
-  try {
-    Object.defineProperty(wire, WRAPPED, { value: true });
-    // serveStdio sets its handler after it got the transport: the property is kept, its value called through.
-    Object.defineProperty(wire, 'onmessage', {
-      configurable: true,
-      enumerable: true,
-      get: () => receive,
-      set: (handler: unknown) => {
-        receive = isFunction(handler)
-          ? function (this: unknown, message: unknown, ...rest: unknown[]) {
-              safely(() => note(message));
-              return handler.call(this, message, ...rest);
-            }
-          : handler;
+  // One wrapper per handler (properties.ts), so that an app that chains onto the handler it reads calls the entry's,
+  // not itself. A transport that cannot be watched is left as it is: its entry's own answers go untraced.
+  interceptHandler(
+    wire,
+    'onmessage',
+    (handler) =>
+      function (this: unknown, message: unknown, ...rest: unknown[]) {
+        safely(() => note(message));
+        return handler.call(this, message, ...rest);
       },
-    });
-    if (!isFunction(send)) return;
-    wire.send = function (this: unknown, message: unknown, ...rest: unknown[]) {
-      safely(() => answered(arrived, message, facts, ctl));
-      return send.call(this, message, ...rest);
-    };
-  } catch {
-    // A transport that cannot be watched: its entry's own answers go untraced.
-  }
+  );
+  wrapMethod(
+    wire,
+    'send',
+    (send) =>
+      function (this: unknown, message: unknown, ...rest: unknown[]) {
+        safely(() => answered(arrived, message, facts, ctl));
+        return send.call(this, message, ...rest);
+      },
+  );
 }
 
 /** A message leaving a stdio entry: the answer of a request no Server received is recorded. */

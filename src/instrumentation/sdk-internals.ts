@@ -23,7 +23,7 @@ export interface JsonRpcError {
   message?: unknown;
 }
 
-type Method = (this: unknown, ...args: unknown[]) => unknown;
+export type Method = (this: unknown, ...args: unknown[]) => unknown;
 
 /**
  * `Protocol` (`src/shared/protocol.ts`), the base of `Client` and `Server`: the fields read on an instance.

@@ -19,6 +19,7 @@ import { sendWith } from './sdk-internals';
 import type { HttpRequestLike, JsonRpcMessage, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
 import { cappedValue } from './caps';
 import { nodePeerOf, peerBeingHandled } from './node-request';
+import { markOnce, wrapMethod } from './properties';
 import { respond } from './server-side';
 
 /** Marks a transport this module wrapped (shared by every copy of @x/mcp-otel in the process). */
@@ -40,29 +41,34 @@ export function connectionOf(protocol: SdkProtocol & object, ctl: Controller): C
   return transport ? attach(protocol, transport, ctl) : undefined;
 }
 
+/**
+ * `send` and the HTTP handlers are wrapped where the transport defines them, without shadowing an accessor
+ * (properties.ts); what cannot be wrapped (a frozen or exotic transport) stays as it is: its messages are still traced
+ * where the Protocol sees them.
+ */
 function wrapTransport(transport: SdkTransport & object): void {
-  if (Object.hasOwn(transport, WRAPPED)) return;
-  try {
-    Object.defineProperty(transport, WRAPPED, { value: true });
-    const send = transport.send;
-    if (isFunction(send)) {
-      transport.send = function send_(this: unknown, message: unknown, ...rest: unknown[]) {
+  if (!markOnce(transport, WRAPPED)) return;
+  wrapMethod(
+    transport,
+    'send',
+    (send) =>
+      function send_(this: unknown, message: unknown, ...rest: unknown[]) {
         const connection = connectionOfTransport(transport);
         if (!connection?.ctl.enabled || !isObject(message)) return send.call(this, message, ...rest);
         return routeSend(connection, { send, thisArg: this, rest }, message as JsonRpcMessage);
-      };
-    }
-    for (const name of HTTP_HANDLER_METHODS) {
-      const handle = transport[name];
-      if (!isFunction(handle)) continue;
-      transport[name] = function (this: unknown, req: unknown, ...rest: unknown[]) {
-        return context.with(withHttpPeer(context.active(), httpPeerOf(req) ?? {}), () =>
-          handle.call(this, req, ...rest),
-        );
-      };
-    }
-  } catch {
-    // A frozen or exotic transport stays as it is: its messages are still traced where the Protocol sees them.
+      },
+  );
+  for (const name of HTTP_HANDLER_METHODS) {
+    wrapMethod(
+      transport,
+      name,
+      (handle) =>
+        function (this: unknown, req: unknown, ...rest: unknown[]) {
+          return context.with(withHttpPeer(context.active(), httpPeerOf(req) ?? {}), () =>
+            handle.call(this, req, ...rest),
+          );
+        },
+    );
   }
 }
 
