@@ -13,7 +13,8 @@ import type { OtlpProtocol, OtlpSettings, Signal } from './config';
 import { requireVia } from './resolve';
 import { collectorFor, errorFailure, isExiting } from './collectors';
 import type { Collector } from './collectors';
-import { useUnrefTransport } from './otlp-transport';
+import { deliveringBatch, useUnrefTransport } from './otlp-transport';
+import type { Delivery } from './otlp-transport';
 
 /** Where upstream's gRPC exporters send when no endpoint is given. */
 const DEFAULT_GRPC_ENDPOINT = 'http://localhost:4317';
@@ -116,21 +117,20 @@ export function countItems(signal: Signal, items: unknown): number {
  *   reader each hold a timer of their own, not unref'd, until their exporter answers: answering at once is what lets
  *   an app exit on time when the collector is silent or slow. What was not delivered is counted and reported by the
  *   collector (collectors.ts), never thrown back into the SDK, so upstream prints nothing per failed export.
- * - It knows the batches being delivered: the exit flush sends them again when the process exits before they are
- *   (flush/pending.ts), and the flush at exit waits for them (settled()).
+ * - It knows the batches being delivered, and whether each one's request is written out: the exit flush sends those
+ *   that are not when the process exits before they are delivered (flush/pending.ts), and the flush at exit waits for
+ *   them all (settled()).
  */
 export class OtlpExporter {
   private real: UpstreamOtlpExporter | undefined;
   readonly collector: Collector;
-  /** The batches handed over whose delivery has not finished. */
-  private readonly batches = new Set<unknown>();
+  /** The batches handed over whose delivery has not finished, with whether their request is written out. */
+  private readonly batches = new Map<unknown, Delivery>();
   private waiters: (() => void)[] = [];
   /** Items ever handed over: 'beforeExit' compares it to tell whether anything new was recorded. */
   handedOver = 0;
   /** Told of every delivered batch (the metrics pending at exit compare with the last one). */
   onDelivered: ((items: unknown) => void) | undefined;
-  /** Told of every batch whose delivery has ended, delivered or not (the log records pending at exit). */
-  onSettled: ((items: unknown) => void) | undefined;
 
   constructor(private readonly config: OtlpSettings) {
     this.collector = collectorFor(config.url ?? DEFAULT_GRPC_ENDPOINT, config.signal);
@@ -174,9 +174,11 @@ export class OtlpExporter {
       done({ code: 1, error: err as Error });
       return;
     }
-    this.batches.add(items);
+    const delivery: Delivery = { written: false };
+    this.batches.set(items, delivery);
     try {
-      exporter.export(items, (result) => this.settle(items, count, result));
+      // Upstream's export serializes and calls the transport's send() synchronously: the transport takes the delivery.
+      deliveringBatch(delivery, () => exporter.export(items, (result) => this.settle(items, count, result)));
     } catch (err) {
       this.settle(items, count, { code: 1, error: err as Error });
     }
@@ -189,7 +191,6 @@ export class OtlpExporter {
       this.collector.accepted();
       this.onDelivered?.(items);
     } else this.collector.failed(this.config.signal, errorFailure(result.error), count);
-    this.onSettled?.(items);
     if (this.batches.size === 0) this.resolveWaiters();
   }
 
@@ -201,18 +202,29 @@ export class OtlpExporter {
 
   /** The batches handed over and not yet delivered (or failed). */
   get inFlight(): readonly unknown[] {
-    return [...this.batches];
+    return [...this.batches.keys()];
   }
 
-  /** Forgets the batches in flight: the exit flush has taken them. */
-  forgetInFlight(): void {
-    this.batches.clear();
+  /**
+   * For the flush at process.exit(): takes the batches in flight whose request is not written out (still being
+   * written, or waiting for a retry), for the exit flush to send. One whose request is written out is left to its
+   * connection: the system still delivers what was written when the process ends, so sending it again would make
+   * each of its items arrive twice.
+   */
+  takeUnsent(): unknown[] {
+    const unsent: unknown[] = [];
+    for (const [items, delivery] of this.batches) {
+      if (delivery.written) continue;
+      unsent.push(items);
+      this.batches.delete(items);
+    }
+    return unsent;
   }
 
   /** Items of the batches in flight. */
   inFlightCount(): number {
     let n = 0;
-    for (const items of this.batches) n += countItems(this.config.signal, items);
+    for (const items of this.batches.keys()) n += countItems(this.config.signal, items);
     return n;
   }
 

@@ -85,6 +85,24 @@ function unrefDelay(millis: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, millis).unref());
 }
 
+/** One batch's delivery: whether its request is written out and waiting for an answer (exporters.ts reads it). */
+export interface Delivery {
+  written: boolean;
+}
+
+/** The delivery of the export being handed to upstream's exporter, which calls send() synchronously. */
+let handing: Delivery | undefined;
+
+/** Runs `hand` (an upstream export) with `delivery` as the batch its send() delivers. */
+export function deliveringBatch<T>(delivery: Delivery, hand: () => T): T {
+  handing = delivery;
+  try {
+    return hand();
+  } finally {
+    handing = undefined;
+  }
+}
+
 export class UnrefHttpTransport {
   private utils: { agent: Agent; request: (url: URL, options: RequestOptions) => ClientRequest } | undefined;
 
@@ -94,12 +112,17 @@ export class UnrefHttpTransport {
   ) {}
 
   async send(data: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {
+    const delivery = handing ?? { written: false };
     const deadline = Date.now() + timeoutMillis;
     let backoff = INITIAL_BACKOFF_MILLIS;
     for (let attempt = 1; ; attempt++) {
       const triedAtExit = isExiting();
       // The first attempt has the whole timeout; a retry, what is left of it.
-      const response = await this.attempt(data, attempt === 1 ? timeoutMillis : Math.max(deadline - Date.now(), 1));
+      const response = await this.attempt(
+        data,
+        attempt === 1 ? timeoutMillis : Math.max(deadline - Date.now(), 1),
+        delivery,
+      );
       if (response.status !== 'retryable') return response;
       const delay = response.retryInMillis ?? Math.min(backoff * (1 + (Math.random() * 0.4 - 0.2)), MAX_BACKOFF_MILLIS);
       backoff *= BACKOFF_MULTIPLIER;
@@ -125,7 +148,7 @@ export class UnrefHttpTransport {
 
   shutdown(): void {}
 
-  private async attempt(data: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {
+  private async attempt(data: Uint8Array, timeoutMillis: number, delivery: Delivery): Promise<ExportResponse> {
     try {
       const { agent, request } = await this.load();
       const headers: Record<string, string> = { ...(await this.parameters.headers()) };
@@ -137,8 +160,11 @@ export class UnrefHttpTransport {
       headers['Content-Length'] = String(body.byteLength);
       const ended = this.collector.attempt();
       return await new Promise<ExportResponse>((settle) => {
+        let answered = false;
         const resolve = (response: ExportResponse) => {
+          answered = true;
           ended();
+          delivery.written = false;
           settle(response);
         };
         const req = request(new URL(this.parameters.url), { method: 'POST', headers, agent });
@@ -153,6 +179,8 @@ export class UnrefHttpTransport {
           resolve(retryable ? { status: 'retryable', error } : { status: 'failure', error });
         });
         req.on('response', (res: IncomingMessage) => this.read(res, resolve));
+        // The whole request is with the system: it is delivered even if the process ends now.
+        req.on('finish', () => (delivery.written = !answered));
         req.end(body);
       });
     } catch (error) {

@@ -290,3 +290,25 @@ test('a bad OTEL_EXPORTER_OTLP_ENDPOINT: our one line per variable, none of upst
     '@x/mcp-otel warn: at exit, 1 span could not be sent to http://localhost:4318: connection refused (is an OTLP collector listening there?)',
   ]);
 });
+
+test('process.exit() while a batch is being delivered: each span arrives once (the written request is not sent again)', async () => {
+  // The collector records each request at once and answers it 1.5 s later: at the exit, 300 ms after the first batch
+  // was sent, its request is written out and waiting for the answer.
+  const receiver = await startReceiver({ answerDelayMs: 1500 });
+  try {
+    const result = await run('exit-while-exporting.mjs', {
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', WAIT_MS: '400', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    await receiver.waitFor((r) => r.spans.some((s) => s.name === 'queued-at-exit'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(
+      receiver.spans.map((s) => s.name).sort(),
+      ['in-flight-0', 'in-flight-1', 'in-flight-2', 'queued-at-exit'],
+    );
+    assert.equal(receiver.requests.filter((r) => r.path === '/v1/traces').length, 2, 'the batch, then the exit flush');
+    assert.deepEqual(diagLines(result.stderr), []);
+  } finally {
+    await receiver.close();
+  }
+});

@@ -112,11 +112,12 @@ function flattenLogs(request, meta) {
 }
 
 /**
- * Starts the receiver on 127.0.0.1 and a free port (or `port`, to stand in again for a receiver that was closed).
+ * Starts the receiver on 127.0.0.1 and a free port (or `port`, to stand in again for a receiver that was closed); it
+ * records each request at once and answers it `answerDelayMs` later.
  * `spans`, `metrics` and `logs` grow as requests arrive; `requests` records each request's path, headers and the
  * service names of what it carried.
  */
-export async function startReceiver({ port: listenPort = 0 } = {}) {
+export async function startReceiver({ port: listenPort = 0, answerDelayMs = 0 } = {}) {
   const received = { spans: [], metrics: [], logs: [], requests: [] };
   const waiters = new Set();
   const server = createServer((req, res) => {
@@ -144,7 +145,9 @@ export async function startReceiver({ port: listenPort = 0 } = {}) {
         if (req.url === '/v1/traces') received.spans.push(...items);
         if (req.url === '/v1/metrics') received.metrics.push(...items);
         if (req.url === '/v1/logs') received.logs.push(...items);
-        res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end();
+        const answer = () => res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end();
+        if (answerDelayMs > 0) setTimeout(answer, answerDelayMs);
+        else answer();
         for (const w of waiters) w();
       } catch (err) {
         res.writeHead(400).end(String(err));

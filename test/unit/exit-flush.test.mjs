@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
 
 const require = createRequire(import.meta.url);
-const { PendingAwareSpanProcessor, PendingItems } = require('../../dist/distro/flush/pending.js');
+const { PendingAwareSpanProcessor } = require('../../dist/distro/flush/pending.js');
 const { collectExitRequests } = require('../../dist/distro/flush/exit-flush.js');
 const { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace');
 const root = require('otlp-proto-root/build/src/generated/root.js');
@@ -33,19 +33,27 @@ const settings = (extra = {}) => ({
   ...extra,
 });
 
-test('PendingItems: insertion order, a cap that drops the oldest, a count of everything added, drained once', () => {
-  const pending = new PendingItems(2);
-  for (const item of ['a', 'b', 'c']) pending.add(item);
-  assert.equal(pending.size, 2);
-  assert.equal(pending.added, 3);
-  pending.deleteAll(['b']);
-  assert.deepEqual(pending.drain(), ['c']);
-  assert.equal(pending.size, 0);
-  assert.deepEqual(pending.drain(), []);
-});
+/** What is pending at exit, as a processor offers it to the exit flush: a list taken once. */
+class PendingList {
+  constructor() {
+    this.items = [];
+  }
+  add(item) {
+    this.items.push(item);
+  }
+  get size() {
+    return this.items.length;
+  }
+  get added() {
+    return this.items.length;
+  }
+  drain() {
+    return this.items.splice(0);
+  }
+}
 
 test('collectExitRequests: one OTLP protobuf request per source with its headers, gzipped when asked; JSON too', () => {
-  const pending = new PendingItems(10);
+  const pending = new PendingList();
   for (const span of spans('first', 'second')) pending.add(span);
   const [plain] = collectExitRequests([{ config: settings(), pending }]);
   assert.equal(plain.url, 'http://127.0.0.1:4318/v1/traces');
@@ -56,9 +64,9 @@ test('collectExitRequests: one OTLP protobuf request per source with its headers
   assert.deepEqual(names, ['first', 'second']);
   assert.equal(pending.size, 0);
 
-  const zipped = new PendingItems(10);
+  const zipped = new PendingList();
   for (const span of spans('third')) zipped.add(span);
-  const json = new PendingItems(10);
+  const json = new PendingList();
   for (const span of spans('fourth')) json.add(span);
   const [gzip, asJson] = collectExitRequests([
     { config: settings({ compression: 'gzip' }), pending: zipped },
@@ -72,10 +80,10 @@ test('collectExitRequests: one OTLP protobuf request per source with its headers
 });
 
 test('collectExitRequests: nothing pending, no URL, or gRPC (no synchronous path): no request', () => {
-  const empty = new PendingItems(10);
-  const grpc = new PendingItems(10);
+  const empty = new PendingList();
+  const grpc = new PendingList();
   for (const span of spans('lost')) grpc.add(span);
-  const noUrl = new PendingItems(10);
+  const noUrl = new PendingList();
   for (const span of spans('nowhere')) noUrl.add(span);
   assert.equal(grpc.size + noUrl.size, 2);
   assert.deepEqual(
@@ -89,22 +97,26 @@ test('collectExitRequests: nothing pending, no URL, or gRPC (no synchronous path
   assert.equal(grpc.size, 1, 'not even collected: there is no synchronous path for gRPC');
 });
 
-test('the batch span processor: what is pending at exit is the SDK queue and the batches in flight, nothing kept per span', async () => {
+test('the batch span processor: at exit, the SDK queue and the batches in flight not written out, nothing kept per span', async () => {
   const exports = [];
   // The exporter's side, as exporters.ts's OtlpExporter offers it: each export is handed over at once, and the
-  // exporter knows which batches are still being delivered.
-  const inFlight = new Set();
+  // exporter knows which batches are still being delivered, and whether each one's request is written out.
+  const batches = new Map();
   const exporter = {
     export: (batch, done) => {
-      inFlight.add(batch);
-      exports.push({ batch, delivered: () => inFlight.delete(batch) });
+      batches.set(batch, { written: false });
+      exports.push({ batch, written: () => (batches.get(batch).written = true), delivered: () => batches.delete(batch) });
       done({ code: 0 });
     },
     get inFlight() {
-      return [...inFlight];
+      return [...batches.keys()];
     },
-    inFlightCount: () => [...inFlight].flat().length,
-    forgetInFlight: () => inFlight.clear(),
+    inFlightCount: () => [...batches.keys()].flat().length,
+    takeUnsent: () => {
+      const unsent = [...batches].filter(([, d]) => !d.written).map(([b]) => b);
+      for (const b of unsent) batches.delete(b);
+      return unsent;
+    },
     load: () => {},
     forceFlush: async () => {},
     shutdown: async () => {},
@@ -123,7 +135,14 @@ test('the batch span processor: what is pending at exit is the SDK queue and the
   tracer.startSpan('d').end();
   assert.deepEqual(exports.map((e) => e.batch.map((s) => s.name)), [['a', 'b'], ['c', 'd']]);
   tracer.startSpan('e').end();
-  assert.deepEqual(processor.pending.drain().map((s) => s.name), ['c', 'd', 'e'], 'in flight first, then the queue');
-  assert.equal(processor.pending.size, 0);
-  assert.equal(processor.pending.added, 5);
+  tracer.startSpan('f').end();
+  await new Promise(setImmediate);
+  tracer.startSpan('g').end();
+  assert.deepEqual(exports.map((e) => e.batch.map((s) => s.name)), [['a', 'b'], ['c', 'd'], ['e', 'f']]);
+  // The request of [e, f] is written out: the system delivers it even as the process ends, so the exit flush does not
+  // send it again. [c, d] is not: it is sent.
+  exports[2].written();
+  assert.deepEqual(processor.pending.drain().map((s) => s.name), ['c', 'd', 'g'], 'not written out first, then the queue');
+  assert.equal(processor.pending.added, 7);
+  assert.deepEqual(exporter.inFlight.map((b) => b.map((s) => s.name)), [['e', 'f']]);
 });

@@ -32,7 +32,7 @@ export interface SourcedExitRequest extends ExitRequest {
 /** What became of one exit request. */
 export type ExitOutcome = { delivered: true } | { delivered: false; failure: SendFailure };
 
-/** What is not yet delivered, as the exit flush sees it (PendingItems for spans and logs, PendingMetrics). */
+/** What is not yet delivered, as the exit flush sees it (batchPending for spans and logs, PendingMetrics). */
 export interface ExitPending {
   readonly size: number;
   /** Every item ever added ('beforeExit' compares it to tell whether anything new was recorded). */
