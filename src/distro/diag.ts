@@ -5,6 +5,8 @@ import { readLogLevel } from './config';
 import type { LogLevelName } from './config';
 
 export const LOG_PREFIX = '@x/mcp-otel';
+/** How @opentelemetry/api refuses a second registration of one of its globals (api/src/internal/global-utils.ts). */
+const DUPLICATE_REGISTRATION = /Attempted duplicate registration of API: \w+/;
 
 const LEVELS: Record<LogLevelName, DiagLogLevel> = {
   none: DiagLogLevel.NONE,
@@ -68,8 +70,25 @@ export class StderrDiagLogger implements DiagLogger {
   }
 
   error = (message: string, ...args: unknown[]): void => {
-    if (!this.isDuplicate(message)) writeDiagLine('error', message, args);
+    if (this.isDuplicate(message)) return;
+    if (DUPLICATE_REGISTRATION.test(message)) return this.appSetUpItsOwn();
+    writeDiagLine('error', message, args);
   };
+
+  /**
+   * The API refuses a second registration of a global (an app that starts an SDK of its own under the preload) with
+   * an error and its stack, one per global; what it means is one line, said once.
+   */
+  private appSetUpItsOwn(): void {
+    if (this.said.has(DUPLICATE_REGISTRATION.source)) return;
+    this.said.add(DUPLICATE_REGISTRATION.source);
+    if (this.level >= DiagLogLevel.WARN)
+      writeDiagLine(
+        'warn',
+        'the app set up OpenTelemetry itself after the preload: the globals the preload registered stay in charge ' +
+          "(its providers, context manager and propagator); the app's are not registered. Keep one of the two setups",
+      );
+  }
   warn = (message: string, ...args: unknown[]): void => {
     if (!this.isDuplicate(message)) writeDiagLine('warn', message, args);
   };

@@ -244,6 +244,20 @@ test('an app that registered its own global TracerProvider keeps it; stderr says
   assert.deepEqual(await settledSpanNames(500), []);
 });
 
+test('an app that sets up OpenTelemetry itself after the preload: one line that says whose setup is in charge, no stack', async () => {
+  const result = await run('own-sdk-after-preload.mjs', {
+    env: exportEnv({ OTEL_TRACES_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' }),
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.toString(), 'own provider registered: false\n');
+  assert.deepEqual(diagLines(result.stderr), [
+    "@x/mcp-otel warn: the app set up OpenTelemetry itself after the preload: the globals the preload registered stay in charge (its providers, context manager and propagator); the app's are not registered. Keep one of the two setups",
+  ]);
+  assert.doesNotMatch(result.stderr, /duplicate registration|\bat /);
+  // The span goes through the preload's provider: its console exporter prints it.
+  assert.match(result.stderr, /^span \{ name: 'after-own-setup'/m);
+});
+
 test('ESM app: pino, imported with `import`, is instrumented through the loader hook (trace ids on the line, log exported)', async () => {
   const result = await run('pino-esm.mjs', { env: exportEnv() });
   assert.equal(result.code, 0, result.stderr);
