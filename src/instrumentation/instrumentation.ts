@@ -12,6 +12,8 @@
  * The path of one message from there: patch.ts -> transport.ts (the connection) -> client-side.ts or server-side.ts
  * -> call.ts (the operation); a v2 client's probe and listen(): client-probe.ts.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { context, diag, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { Operation } from './call';
@@ -74,7 +76,8 @@ interface Unhookable {
 type HookConstructor = new (
   modules: string[],
   options: { internals: boolean },
-  onModule: (exports: Record<string, unknown>, name: string) => unknown,
+  /** require-in-the-middle and import-in-the-middle both pass the package's directory third. */
+  onModule: (exports: Record<string, unknown>, name: string, baseDir?: string) => unknown,
 ) => Unhookable;
 
 export class McpInstrumentation extends InstrumentationBase<McpInstrumentationConfig> {
@@ -221,8 +224,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   }
 
   private installHooks(): Unhookable[] {
-    const onModule = (exports: Record<string, unknown>): Record<string, unknown> => {
+    const onModule = (exports: Record<string, unknown>, name: string, baseDir?: string): Record<string, unknown> => {
       try {
+        diag.debug(`MCP SDK hooked by name: ${name}${sdkVersionAt(baseDir)}`);
         this.instrument(...[exports?.Protocol, exports?.McpServer, exports?.Client].filter((c) => c !== undefined));
         if (exports) wrapEntries(exports, this.ensureController());
         if (exports) this.instrumentStdioTransport(exports);
@@ -233,8 +237,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       }
       return exports;
     };
-    const onV2Module = (exports: Record<string, unknown>, name: string) =>
-      V2_FILE.test(name) ? onModule(exports) : exports;
+    const onV2Module = (exports: Record<string, unknown>, name: string, baseDir?: string) =>
+      V2_FILE.test(name) ? onModule(exports, name, baseDir) : exports;
     const hooks: Unhookable[] = [];
     try {
       const { Hook } = requireFromInstrumentation()('require-in-the-middle') as { Hook: HookConstructor };
@@ -246,8 +250,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     try {
       const Hook = requireFromInstrumentation()('import-in-the-middle') as HookConstructor;
       hooks.push(
-        new Hook(['@modelcontextprotocol/sdk'], { internals: true }, (exports, name) =>
-          ESM_FILE.test(name) ? onModule(exports) : exports,
+        new Hook(['@modelcontextprotocol/sdk'], { internals: true }, (exports, name, baseDir) =>
+          ESM_FILE.test(name) ? onModule(exports, name, baseDir) : exports,
         ),
         new Hook(V2_PACKAGES, { internals: true }, onV2Module),
       );
@@ -255,6 +259,17 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       diag.warn(`${PACKAGE_NAME}: ES module copies of the MCP SDK cannot be hooked:`, err);
     }
     return hooks;
+  }
+}
+
+/** ` 1.32.2`: the version of the package in `baseDir`, for the debug line of a hooked SDK file; empty if unknown. */
+function sdkVersionAt(baseDir: string | undefined): string {
+  if (baseDir === undefined) return '';
+  try {
+    const manifest = JSON.parse(readFileSync(join(baseDir, 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof manifest.version === 'string' ? ` ${manifest.version}` : '';
+  } catch {
+    return '';
   }
 }
 

@@ -67,6 +67,12 @@ test('a stdio MCP server writes byte-identical stdout with and without the prelo
   // The diagnostics went to stderr instead, one line each.
   assert.match(noisy.stderr, /^@x\/mcp-otel debug: @x\/mcp-otel \d+\.\d+\.\d+ started: traces=console metrics=console logs=console instrumentations=mcp,http,undici,pino,winston$/m);
   assert.ok(diagLines(noisy.stderr).length > 5);
+  // Which MCP implementation was found, and how: one line per SDK file hooked, with its version.
+  const hooked = diagLines(noisy.stderr).filter((l) => l.includes('MCP SDK hooked'));
+  assert.deepEqual(hooked, [
+    '@x/mcp-otel debug: MCP SDK hooked by name: @modelcontextprotocol/sdk/dist/esm/shared/protocol.js 1.32.2',
+    '@x/mcp-otel debug: MCP SDK hooked by name: @modelcontextprotocol/sdk/dist/esm/server/mcp.js 1.32.2',
+  ]);
 });
 
 test('console exporters write one line per span to stderr', async () => {
