@@ -77,14 +77,14 @@ export function installProcessHooks(telemetry: RunningTelemetry, boundMillis: nu
   process.on('exit', () => {
     // After a flush for exit that has ended, only what was recorded since it began is left to send (a metric reader's
     // collection is cumulative: it would be the same points again). During one (process.exit() in a signal handler of
-    // the app), what is pending is sent: a batch in flight may then arrive twice.
+    // the app), what is pending and not written out is sent.
     if (waitedInVain || (flushing === undefined && recorded() === recordedAtLastFlush)) return;
     beginExit();
     try {
       const sendable = telemetry.syncFlushSources.filter((source) => {
         const { collector } = source.exporter;
-        if (collector.state !== 'down') return true;
-        // Down at the last try, or never reachable: not waited for again.
+        if (collector.state !== 'down' && !collector.neverAccepted) return true;
+        // Down at the last try, or tried and never accepting: not waited for (again).
         const { signal } = source.config;
         const items = source.pending.drain();
         collector.skippedAtExit(signal, countItems(signal, signal === 'metrics' ? items[0] : items));
