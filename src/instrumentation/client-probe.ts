@@ -31,13 +31,13 @@ type Original = (this: unknown, ...args: unknown[]) => unknown;
 const PROBING = createContextKey('@x/mcp-otel server/discover probe');
 /** Marks a `send` this module wrapped (shared by every copy of @x/mcp-otel in the process). */
 const PROBE_SENDS = Symbol.for('@x/mcp-otel.probe-sends');
+/** Probes awaiting a reply on one transport: a connect() sends one or two; a peer that never answers is bounded. */
+const MAX_AWAITED = 16;
 /**
  * The answers to a probe that the negotiation expects: -32601, a legacy server (the client falls back to
  * `initialize`), and -32022, an unsupported version (the client probes once more with one the server offers). They
  * are recorded as `rpc.response.status_code`, not as errors (our choice; see the README).
  */
-/** Probes awaiting a reply on one transport: a connect() sends one or two; a peer that never answers is bounded. */
-const MAX_AWAITED = 16;
 const NEGOTIATION_CODES: ReadonlySet<unknown> = new Set([-32601, -32022]);
 
 interface Probing {
