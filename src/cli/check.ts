@@ -292,7 +292,7 @@ export async function check(argv: string[], out: (line: string) => void): Promis
     const others = receiver.spans.length - spans.length;
     const named = spans.map((span) => `${span.kind} ${span.name}`).join(', ');
     const inTrace = named === '' ? "none in the caller's trace" : `${named}, in the caller's trace`;
-    out(`  spans:      ${inTrace}${others > 0 ? ` (and ${others} others)` : ''}`);
+    out(`  spans:      ${inTrace}${others > 0 ? ` (and ${others} in other traces)` : ''}`);
     const served = (name: string) =>
       spans.some((span) => span.kind === 'SERVER' && span.name === name && span.parentSpanId === callerSpanId);
     const covered = served('initialize') && served('tools/list');
