@@ -81,7 +81,7 @@ export function instrumentAiSdkMcp(
 function findClientPrototype(createMCPClient: unknown): Prototype | undefined {
   if (!isFunction(createMCPClient)) return undefined;
   const refusal = new Error('@x/mcp-otel: probe transport, never started');
-  let client: unknown;
+  const clients: unknown[] = [];
   const transport: Record<string, unknown> = {
     start(this: { onerror?: unknown }) {
       if (isFunction(this.onerror)) this.onerror(refusal);
@@ -94,14 +94,14 @@ function findClientPrototype(createMCPClient: unknown): Prototype | undefined {
     const made = createMCPClient({
       transport,
       onUncaughtError(this: unknown, err: unknown) {
-        if (err === refusal) client = this;
+        if (err === refusal) clients.push(this);
       },
     });
     if (isThenable(made)) made.then(undefined, () => undefined);
   } catch {
     return undefined;
   }
-  const proto: unknown = isObject(client) ? Object.getPrototypeOf(client) : undefined;
+  const proto: unknown = isObject(clients[0]) ? Object.getPrototypeOf(clients[0]) : undefined;
   if (!isObject(proto) || !METHODS.every((name) => Object.hasOwn(proto, name) && isFunction(proto[name])))
     return undefined;
   return proto;
@@ -117,12 +117,10 @@ export function patchAiSdkClient(proto: Prototype, ctl: Controller): boolean {
   proto.requestOnce = function requestOnce_(this: AiSdkClient & object, ...args: unknown[]) {
     const call = args[0] as RequestOnceArgs | undefined;
     if (!ctl.enabled || !isObject(call) || !isMethodMessage(call.request)) return requestOnce.apply(this, args);
-    const client = this;
     // client-side.ts takes the SDK's request(request, schema, options): the AI SDK's one object, taken apart.
-    const original = function (this: unknown, request: unknown) {
-      return requestOnce.call(client, { ...call, request }, ...args.slice(1));
-    };
-    return sendRequest(protocolOf(client), connectionOf(client, ctl), original, [call.request, undefined, call.options], 0, ctl);
+    const original = (request: unknown) => requestOnce.call(this, { ...call, request }, ...args.slice(1));
+    const sdkArgs = [call.request, undefined, call.options];
+    return sendRequest(protocolOf(this), connectionOf(this, ctl), original, sdkArgs, 0, ctl);
   };
   proto.notification = function notification_(this: AiSdkClient & object, ...args: unknown[]) {
     const message = args[0];
@@ -140,7 +138,10 @@ export function patchAiSdkClient(proto: Prototype, ctl: Controller): boolean {
     if (connection) endSession(connection);
     return onClose.apply(this, args);
   };
-  Object.defineProperty(proto, PATCHED, { value: { requestOnce, notification, onResponse, onClose }, configurable: true });
+  Object.defineProperty(proto, PATCHED, {
+    value: { requestOnce, notification, onResponse, onClose },
+    configurable: true,
+  });
   return true;
 }
 
