@@ -1,0 +1,161 @@
+// The @ai-sdk/mcp adapter (src/instrumentation/ai-sdk-mcp.ts) on the real package (2.0.99, the copy test/setup.mjs
+// installs into .test-work/ai-sdk), loaded without the ESM hook and handed to the adapter as the hook would: its
+// client class found by the throwaway probe and patched once, what the probe leaves (no span, no message), and the
+// outcomes of a request against a scripted peer of ours: a JSON-RPC error response, an aborted request, a closed
+// connection, with the trace context of the CLIENT span in the request's `_meta`. A module of another shape is left
+// alone; disable() puts the methods back.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { ROOT } from '../helpers/processes.mjs';
+
+const requireAiSdk = createRequire(join(ROOT, '.test-work', 'ai-sdk', 'package.json'));
+const aiSdkMcp = await import(pathToFileURL(requireAiSdk.resolve('@ai-sdk/mcp')).href);
+const spans = new InMemorySpanExporter();
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }));
+const { McpInstrumentation } = await import('../../dist/index.js');
+const { instrumentAiSdkMcp } = await import('../../dist/instrumentation/ai-sdk-mcp.js');
+const instrumentation = new McpInstrumentation();
+registerInstrumentations({ instrumentations: [instrumentation] });
+const ctl = instrumentation.ensureController();
+const remembered = [];
+const remember = (proto, patch) => {
+  remembered.push(proto);
+  instrumentation.remember(proto, patch);
+};
+const { createMCPClient, MCPClientError } = aiSdkMcp;
+
+/** A peer of ours behind a custom transport: it records what the client sends and answers as scripted. */
+function scriptedPeer() {
+  const sent = [];
+  const transport = {
+    async start() {},
+    async close() {
+      this.onclose?.();
+    },
+    async send(message) {
+      sent.push(message);
+      if (message.id === undefined) return;
+      const reply = (body) => setImmediate(() => transport.onmessage?.({ jsonrpc: '2.0', id: message.id, ...body }));
+      if (message.method === 'server/discover') reply({ error: { code: -32601, message: 'Method not found' } });
+      if (message.method === 'initialize')
+        reply({ result: { protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'peer', version: '1' } } });
+      if (message.method === 'tools/call' && message.params.name === 'add') reply({ result: { content: [{ type: 'text', text: '5' }] } });
+      if (message.method === 'tools/call' && message.params.name === 'missing')
+        reply({ error: { code: -32602, message: 'Tool missing not found' } });
+      // `slow` is never answered.
+    },
+  };
+  return { transport, sent };
+}
+
+const mcpSpans = () => spans.getFinishedSpans().filter((s) => s.instrumentationScope.name === '@x/mcp-otel');
+const open = new Set();
+after(async () => {
+  for (const client of open) await client.close().catch(() => {});
+});
+
+before(() => {
+  instrumentAiSdkMcp(aiSdkMcp, ctl, remember);
+});
+
+test('the client class is found by the probe and patched once; the probe leaves no span and the exports as they were', async () => {
+  assert.equal(remembered.length, 1);
+  const [proto] = remembered;
+  for (const name of ['requestOnce', 'notification', 'onResponse', 'onClose']) assert.equal(typeof proto[name], 'function');
+  assert.equal(Object.hasOwn(proto, Symbol.for('@x/mcp-otel.patched')), true);
+  const patched = proto.requestOnce;
+  instrumentAiSdkMcp(aiSdkMcp, ctl, remember);
+  assert.equal(proto.requestOnce, patched, 'patched once');
+  assert.equal(aiSdkMcp.createMCPClient, createMCPClient);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(mcpSpans(), []);
+});
+
+test('a request: its CLIENT span, the trace context in its _meta, the peer error response as error.type', async () => {
+  spans.reset();
+  const { transport, sent } = scriptedPeer();
+  const client = await createMCPClient({ transport, protocolVersionDiscovery: false });
+  open.add(client);
+  const parentSpan = trace.getTracer('test-app').startSpan('agent');
+  const result = await context.with(trace.setSpan(context.active(), parentSpan), () =>
+    client.callTool({ name: 'add', arguments: { a: 2, b: 3 } }),
+  );
+  assert.deepEqual(result.content, [{ type: 'text', text: '5' }]);
+  const failure = await client.callTool({ name: 'missing', arguments: {} }).catch((err) => err);
+  assert.equal(MCPClientError.isInstance(failure), true);
+  assert.equal(failure.message, 'Tool missing not found');
+  parentSpan.end();
+
+  assert.deepEqual(
+    mcpSpans().map((s) => [s.name, s.kind]),
+    [
+      ['initialize', SpanKind.CLIENT],
+      ['notifications/initialized', SpanKind.CLIENT],
+      ['tools/call add', SpanKind.CLIENT],
+      ['tools/call missing', SpanKind.CLIENT],
+    ],
+  );
+  const [, , add, missing] = mcpSpans();
+  assert.equal(add.parentSpanContext?.spanId, parentSpan.spanContext().spanId);
+  assert.deepEqual(add.attributes, {
+    'mcp.method.name': 'tools/call',
+    'gen_ai.tool.name': 'add',
+    'gen_ai.operation.name': 'execute_tool',
+    'mcp.protocol.version': '2025-11-25',
+    'jsonrpc.request.id': '1',
+  });
+  const addSent = sent.find((m) => m.params?.name === 'add');
+  const { traceId, spanId } = add.spanContext();
+  assert.deepEqual(addSent.params, { name: 'add', arguments: { a: 2, b: 3 }, _meta: { traceparent: `00-${traceId}-${spanId}-01` } });
+  assert.equal(missing.attributes['rpc.response.status_code'], '-32602');
+  assert.equal(missing.attributes['error.type'], '-32602');
+  assert.deepEqual(missing.status, { code: SpanStatusCode.ERROR, message: 'Tool missing not found' });
+});
+
+test('an aborted request is cancelled; one still open when the client closes ends with the exception', async () => {
+  const { transport } = scriptedPeer();
+  const client = await createMCPClient({ transport, protocolVersionDiscovery: false });
+  spans.reset();
+  const abort = new AbortController();
+  const aborted = client.callTool({ name: 'slow', arguments: {}, options: { signal: abort.signal } }).catch((err) => err);
+  abort.abort('user gave up');
+  assert.equal((await aborted).message, 'Request was aborted');
+  const closed = client.callTool({ name: 'slow', arguments: {} }).catch((err) => err);
+  await new Promise((resolve) => setImmediate(resolve));
+  await client.close();
+  assert.equal((await closed).message, 'Connection closed');
+  const [cancelled, unanswered] = mcpSpans();
+  assert.equal(cancelled.attributes['error.type'], 'cancelled');
+  assert.deepEqual(cancelled.status, { code: SpanStatusCode.ERROR, message: 'user gave up' });
+  assert.equal(unanswered.attributes['error.type'], 'MCPClientError');
+  assert.deepEqual(unanswered.status, { code: SpanStatusCode.ERROR, message: 'Connection closed' });
+  assert.equal(mcpSpans().length, 2);
+});
+
+test('a module of another shape is left alone', () => {
+  const before = remembered.length;
+  instrumentAiSdkMcp({}, ctl, remember);
+  instrumentAiSdkMcp({ createMCPClient: async () => ({}) }, ctl, remember);
+  instrumentAiSdkMcp({ createMCPClient: () => { throw new Error('not this one'); } }, ctl, remember);
+  assert.equal(remembered.length, before);
+});
+
+test('disable() puts the methods back, enable() patches them again', () => {
+  const [proto] = remembered;
+  const patched = proto.requestOnce;
+  instrumentation.disable();
+  assert.notEqual(proto.requestOnce, patched);
+  assert.equal(Object.hasOwn(proto, Symbol.for('@x/mcp-otel.patched')), false);
+  instrumentation.enable();
+  assert.equal(Object.hasOwn(proto, Symbol.for('@x/mcp-otel.patched')), true);
+});
