@@ -1,7 +1,8 @@
 // The Vercel AI SDK's own MCP client, @ai-sdk/mcp 2.0.99 (no MCP SDK inside), under the preload: an agent
 // (fixtures/ai-sdk/agent.mjs, installed with test/ai-sdk's lockfile into .test-work/ai-sdk) lists the tools of an MCP
 // SDK server and calls one, over stdio (the agent spawns the server, preloaded too) and over Streamable HTTP (a
-// server on 127.0.0.1, port 0). Every process exports to one OTLP receiver. Asserted: its CLIENT spans and metrics
+// server on 127.0.0.1, port 0; there the client asks `server/discover` first, which the SDK v1 server refuses, then
+// sends initialize). Every process exports to one OTLP receiver. Asserted: its CLIENT spans and metrics
 // are those of the MCP SDK's own client doing the same (run the same way, for comparison), the server's SERVER spans
 // are their children in one trace, each span once, the answers are the same bare and preloaded. With `ai`'s
 // generateText and a mock model calling the tool: @ai-sdk/otel's `execute_tool add` span takes the MCP attributes
@@ -91,26 +92,17 @@ describe('@ai-sdk/mcp under the preload', () => {
     assert.ok(diagLines(stderr).includes('@x/mcp-otel debug: MCP client hooked by name: @ai-sdk/mcp 2.0.99'), stderr);
     await runAgent('sdk-stdio', ['stdio', 'server.mjs', 'sdk'], ANSWER);
     await waitForAll(['ai-stdio', 'sdk-stdio', 'ai-stdio-server', 'sdk-stdio-server']);
-    await receiver.waitFor(() => spansOf('ai-stdio-server').length >= 5 && spansOf('ai-stdio').length >= 5);
+    await receiver.waitFor(() => spansOf('ai-stdio-server').length >= 4 && spansOf('ai-stdio').length >= 4);
 
-    const ai = clientSpans('ai-stdio', ['server/discover', ...METHODS]);
+    // The agent asks for initialize over stdio (fixtures/ai-sdk/agent.mjs says why): the same messages as the SDK client.
+    const ai = clientSpans('ai-stdio', METHODS);
     const sdk = clientSpans('sdk-stdio', METHODS);
-    // The AI SDK's stdio transport asks `server/discover` first (2026-07-28); the SDK v1 server answers -32601 and
-    // the client sends initialize: the answer the negotiation expects, not an error (as for the SDK v2 client).
-    assert.deepEqual(ai['server/discover'].attributes, {
-      'mcp.method.name': 'server/discover',
-      'jsonrpc.request.id': '0',
-      'mcp.protocol.version': MODERN,
-      'network.transport': 'pipe',
-      'rpc.response.status_code': '-32601',
-    });
-    assert.equal(ai['server/discover'].status.code, UNSET);
-    for (const [i, name] of METHODS.entries()) {
-      assert.deepEqual(withoutId(ai[name].attributes), withoutId(sdk[name].attributes), `${name}: as the SDK client's`);
+    for (const name of METHODS) {
+      assert.deepEqual(ai[name].attributes, sdk[name].attributes, `${name}: as the SDK client's`);
       assert.equal(ai[name].status.code, UNSET, name);
       assert.equal(ai[name].parentSpanId, undefined, `${name}: a root span`);
     }
-    assert.deepEqual(sdk['tools/call add'].attributes, {
+    assert.deepEqual(ai['tools/call add'].attributes, {
       'mcp.method.name': 'tools/call',
       'gen_ai.tool.name': 'add',
       'gen_ai.operation.name': 'execute_tool',
@@ -120,18 +112,14 @@ describe('@ai-sdk/mcp under the preload', () => {
     });
     assert.deepEqual(
       METHODS.map((name) => ai[name].attributes['jsonrpc.request.id']),
-      ['1', undefined, '2', '3'],
+      ['0', undefined, '1', '2'],
     );
     assertServerChildren(ai, 'ai-stdio-server');
 
     const aiOps = byMethod(points('ai-stdio', 'mcp.client.operation.duration'));
     const sdkOps = byMethod(points('sdk-stdio', 'mcp.client.operation.duration'));
-    assert.deepEqual(Object.keys(aiOps).sort(), ['server/discover', ...METHODS].sort());
-    for (const name of METHODS) assert.deepEqual(aiOps[name], sdkOps[name], `${name}: the metric point`);
-    assert.deepEqual(aiOps['server/discover'], {
-      attributes: { 'mcp.method.name': 'server/discover', 'mcp.protocol.version': MODERN, 'network.transport': 'pipe', 'rpc.response.status_code': '-32601' },
-      count: 1,
-    });
+    assert.deepEqual(aiOps, sdkOps);
+    assert.deepEqual(Object.keys(aiOps).sort(), [...METHODS].sort());
     assert.deepEqual(points('ai-stdio', 'mcp.client.session.duration'), points('sdk-stdio', 'mcp.client.session.duration'));
     assert.deepEqual(points('ai-stdio', 'mcp.client.session.duration'), [
       { attributes: { 'mcp.protocol.version': LEGACY, 'network.transport': 'pipe' }, count: 1 },
@@ -152,6 +140,10 @@ describe('@ai-sdk/mcp under the preload', () => {
         assert.deepEqual(withoutId(ai[name].attributes), withoutId(sdk[name].attributes), `${name}: as the SDK client's`);
         assert.equal(ai[name].status.code, UNSET, name);
       }
+      assert.deepEqual(
+        METHODS.map((name) => ai[name].attributes['jsonrpc.request.id']),
+        ['1', undefined, '2', '3'],
+      );
       assert.deepEqual(sdk['tools/list'].attributes, {
         'mcp.method.name': 'tools/list',
         'jsonrpc.request.id': '1',
@@ -161,8 +153,9 @@ describe('@ai-sdk/mcp under the preload', () => {
       // The SDK v1 server refuses 2026-07-28 with HTTP 400 before MCP sees the message: the client's request failed
       // with the AI SDK's exception (then it falls back to initialize).
       const discover = ai['server/discover'];
-      assert.deepEqual(withoutId(discover.attributes), {
+      assert.deepEqual(discover.attributes, {
         'mcp.method.name': 'server/discover',
+        'jsonrpc.request.id': '0',
         'mcp.protocol.version': MODERN,
         'error.type': 'MCPClientError',
         ...network,
@@ -197,10 +190,10 @@ describe('@ai-sdk/mcp under the preload', () => {
     assert.notEqual(tool.scope, OURS);
     assert.deepEqual(
       Object.fromEntries(Object.entries(tool.attributes).filter(([key]) => /^(mcp|jsonrpc|network|gen_ai\.(tool\.name|operation))/.test(key))),
-      { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'add', 'mcp.method.name': 'tools/call', 'jsonrpc.request.id': '3', 'mcp.protocol.version': LEGACY, 'network.transport': 'pipe' },
+      { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'add', 'mcp.method.name': 'tools/call', 'jsonrpc.request.id': '2', 'mcp.protocol.version': LEGACY, 'network.transport': 'pipe' },
     );
     // No CLIENT span of ours for the call: the agent's tool span is the operation's.
-    clientSpans('ai-otel', ['server/discover', 'initialize', 'notifications/initialized', 'tools/list']);
+    clientSpans('ai-otel', ['initialize', 'notifications/initialized', 'tools/list']);
     await receiver.waitFor(() => spansOf('ai-otel-server').some((s) => s.name === 'tools/call add'));
     const served = spansOf('ai-otel-server').filter((s) => s.kind === SERVER && s.name === 'tools/call add');
     assert.equal(served.length, 1);
@@ -216,7 +209,7 @@ describe('@ai-sdk/mcp under the preload', () => {
     await receiver.waitFor(() => spansOf('ai-legacy', null).some((s) => s.name === 'ai.toolCall'));
     const toolCalls = spansOf('ai-legacy', null).filter((s) => s.name === 'ai.toolCall');
     assert.equal(toolCalls.length, 1);
-    const call = clientSpans('ai-legacy', ['server/discover', ...METHODS])['tools/call add'];
+    const call = clientSpans('ai-legacy', METHODS)['tools/call add'];
     assert.equal(call.parentSpanId, toolCalls[0].spanId);
     assert.equal(call.traceId, toolCalls[0].traceId);
     await receiver.waitFor(() => spansOf('ai-legacy-server').some((s) => s.name === 'tools/call add'));

@@ -2,7 +2,8 @@
 // installs into .test-work/ai-sdk), loaded without the ESM hook and handed to the adapter as the hook would: its
 // client class found by the throwaway probe and patched once, what the probe leaves (no span, no message), and the
 // outcomes of a request against a scripted peer of ours: a JSON-RPC error response, an aborted request, a closed
-// connection, with the trace context of the CLIENT span in the request's `_meta`. A module of another shape is left
+// connection, the `server/discover` probe refused as the negotiation expects, with the trace context of the CLIENT
+// span in the request's `_meta`. A module of another shape is left
 // alone; disable() puts the methods back.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -120,6 +121,29 @@ test('a request: its CLIENT span, the trace context in its _meta, the peer error
   assert.equal(missing.attributes['rpc.response.status_code'], '-32602');
   assert.equal(missing.attributes['error.type'], '-32602');
   assert.deepEqual(missing.status, { code: SpanStatusCode.ERROR, message: 'Tool missing not found' });
+});
+
+test('server/discover answered -32601 (a server of an earlier revision): the status code, not an error; then initialize', async () => {
+  spans.reset();
+  const { transport, sent } = scriptedPeer();
+  // A custom transport that says it can take the probe, as the AI SDK's stdio and HTTP transports do.
+  transport.supportsProtocolVersionDiscovery = true;
+  const client = await createMCPClient({ transport });
+  open.add(client);
+  assert.deepEqual(sent.map((m) => m.method), ['server/discover', 'initialize', 'notifications/initialized']);
+  const [discover, initialize] = mcpSpans();
+  assert.equal(discover.name, 'server/discover');
+  assert.deepEqual(discover.attributes, {
+    'mcp.method.name': 'server/discover',
+    'mcp.protocol.version': '2026-07-28',
+    'jsonrpc.request.id': '0',
+    'rpc.response.status_code': '-32601',
+  });
+  assert.deepEqual(discover.status, { code: SpanStatusCode.UNSET });
+  assert.equal(initialize.name, 'initialize');
+  assert.equal(initialize.attributes['jsonrpc.request.id'], '1');
+  assert.equal(initialize.attributes['mcp.protocol.version'], '2025-11-25');
+  assert.equal(mcpSpans().length, 3);
 });
 
 test('an aborted request is cancelled; one still open when the client closes ends with the exception', async () => {
