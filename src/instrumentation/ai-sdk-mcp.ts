@@ -14,7 +14,10 @@
  * - `notification(notification, options)`: the one way a notification is sent; its span covers the send;
  * - `onResponse(response)`: an error response is kept for the request it answers (the peer's code, not a local
  *   failure);
- * - `onClose()`: the end of the MCP session (its duration metric).
+ * - `onRequestMessage(request)`: a request the server sends the client (`ping`, `elicitation/create`), a SERVER span
+ *   as the SDK client makes one (server-side.ts), ended when its response leaves through the transport's `send`
+ *   (wrapped on the instance, for responses only: requests and notifications pass as they are);
+ * - `onClose()`: the end of the MCP session (its duration metric), and of the received requests still unanswered.
  */
 import { diag } from '@opentelemetry/api';
 import { urlFacts } from './attributes';
@@ -25,8 +28,10 @@ import { noteResponse, sendNotification, sendRequest } from './client-side';
 import { endSession } from './connection';
 import type { Connection } from './connection';
 import { isThenable } from './promises';
+import { markOnce, wrapMethod } from './properties';
+import { endAllOnClose, receiveExcludedRequest, receiveRequest, respond } from './server-side';
 import { isFunction, isMethodMessage, isObject } from './sdk-internals';
-import type { Method, Prototype, SdkProtocol, SdkTransport } from './sdk-internals';
+import type { JsonRpcMessage, Method, Prototype, SdkProtocol, SdkTransport } from './sdk-internals';
 import { ATTR_RPC_RESPONSE_STATUS_CODE, METHOD_SERVER_DISCOVER } from './semconv';
 
 /** The module hooked: its main entry, by package name (internals on: the hook is told the file too). */
@@ -37,7 +42,9 @@ export const AI_SDK_MCP_ESM_INCLUDE = /\/@ai-sdk\/mcp\/dist\/index\.js$/;
 
 /** The same mark as patch.ts: `unpatch()` puts the originals kept under it back. */
 const PATCHED = Symbol.for('@x/mcp-otel.patched');
-const METHODS = ['requestOnce', 'notification', 'onResponse', 'onClose'] as const;
+const METHODS = ['requestOnce', 'notification', 'onResponse', 'onRequestMessage', 'onClose'] as const;
+/** Marks a transport whose `send` this module wrapped (shared by every copy of @x/mcp-otel in the process). */
+const RESPONSES_WRAPPED = Symbol.for('@x/mcp-otel.ai-sdk-responses');
 
 /** `DefaultMCPClient`: the fields read on an instance. */
 interface AiSdkClient {
@@ -113,6 +120,7 @@ export function patchAiSdkClient(proto: Prototype, ctl: Controller): boolean {
   const requestOnce = proto.requestOnce as Method;
   const notification = proto.notification as Method;
   const onResponse = proto.onResponse as Method;
+  const onRequestMessage = proto.onRequestMessage as Method;
   const onClose = proto.onClose as Method;
   proto.requestOnce = function requestOnce_(this: AiSdkClient & object, ...args: unknown[]) {
     const call = args[0] as RequestOnceArgs | undefined;
@@ -133,13 +141,26 @@ export function patchAiSdkClient(proto: Prototype, ctl: Controller): boolean {
     if (!endNegotiation(connection, args[0])) noteResponse(connection, args[0]);
     return onResponse.apply(this, args);
   };
+  proto.onRequestMessage = function onRequestMessage_(this: AiSdkClient & object, ...args: unknown[]) {
+    const request = args[0];
+    const connection = connectionOf(this, ctl);
+    if (!ctl.enabled || !isMethodMessage(request) || !answersTraced.has(connection.transport))
+      return onRequestMessage.apply(this, args);
+    const original = (...received: unknown[]) => onRequestMessage.apply(this, received);
+    if (ctl.isExcluded(request.method)) return receiveExcludedRequest(protocolOf(this), original, args);
+    return receiveRequest(protocolOf(this), connection, original, args, ctl);
+  };
   proto.onClose = function onClose_(this: AiSdkClient & object, ...args: unknown[]) {
     const connection = connections.get(this);
     if (connection) endSession(connection);
-    return onClose.apply(this, args);
+    try {
+      return onClose.apply(this, args);
+    } finally {
+      if (connection) endAllOnClose(connection);
+    }
   };
   Object.defineProperty(proto, PATCHED, {
-    value: { requestOnce, notification, onResponse, onClose },
+    value: { requestOnce, notification, onResponse, onRequestMessage, onClose },
     configurable: true,
   });
   return true;
@@ -200,7 +221,32 @@ function connectionOf(client: AiSdkClient & object, ctl: Controller): Connection
     pendingClient: new Map(),
   };
   connections.set(client, connection);
+  wrapResponses(connection);
   return connection;
+}
+
+/** Transports whose responses end the SERVER spans of the requests they answer. */
+const answersTraced = new WeakSet<object>();
+
+/**
+ * The client answers a server's request with `transport.send(response)`: the transport's `send` is wrapped where it
+ * is defined, without shadowing an accessor (properties.ts). One that cannot be wrapped leaves received requests
+ * untraced (a span that could never end well is not started).
+ */
+function wrapResponses(connection: Connection): void {
+  const { transport } = connection;
+  if (!markOnce(transport, RESPONSES_WRAPPED)) return;
+  const wrapped = wrapMethod(
+    transport,
+    'send',
+    (send) =>
+      function send_(this: unknown, message: unknown, ...rest: unknown[]) {
+        if (!isObject(message) || message.method !== undefined || !connection.pendingServer.has(message.id))
+          return send.call(this, message, ...rest);
+        return respond(connection, message as JsonRpcMessage, { send, thisArg: this, rest });
+      },
+  );
+  if (wrapped) answersTraced.add(transport);
 }
 
 /**

@@ -3,7 +3,7 @@
 // client class found by the throwaway probe and patched once, what the probe leaves (no span, no message), and the
 // outcomes of a request against a scripted peer of ours: a JSON-RPC error response, an aborted request, a closed
 // connection, the `server/discover` probe refused as the negotiation expects, with the trace context of the CLIENT
-// span in the request's `_meta`. A module of another shape is left
+// span in the request's `_meta`; the server's own requests to the client (ping, elicitation) as SERVER spans. A module of another shape is left
 // alone; disable() puts the methods back.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,7 +72,7 @@ before(() => {
 test('the client class is found by the probe and patched once; the probe leaves no span and the exports as they were', async () => {
   assert.equal(remembered.length, 1);
   const [proto] = remembered;
-  for (const name of ['requestOnce', 'notification', 'onResponse', 'onClose']) assert.equal(typeof proto[name], 'function');
+  for (const name of ['requestOnce', 'notification', 'onResponse', 'onRequestMessage', 'onClose']) assert.equal(typeof proto[name], 'function');
   assert.equal(Object.hasOwn(proto, Symbol.for('@x/mcp-otel.patched')), true);
   const patched = proto.requestOnce;
   instrumentAiSdkMcp(aiSdkMcp, ctl, remember);
@@ -144,6 +144,40 @@ test('server/discover answered -32601 (a server of an earlier revision): the sta
   assert.equal(initialize.attributes['jsonrpc.request.id'], '1');
   assert.equal(initialize.attributes['mcp.protocol.version'], '2025-11-25');
   assert.equal(mcpSpans().length, 3);
+});
+
+test("the server's requests to the client: SERVER spans in the server's trace, ended by the client's answer", async () => {
+  const { transport, sent } = scriptedPeer();
+  const client = await createMCPClient({ transport, protocolVersionDiscovery: false });
+  open.add(client);
+  spans.reset();
+  const serverTrace = '0af7651916cd43dd8448eb211c80319c';
+  const serverSpan = 'b7ad6b7169203331';
+  const answered = (id) => new Promise((resolve) => {
+    const check = () => (sent.some((m) => m.id === id && m.method === undefined) ? resolve() : setImmediate(check));
+    check();
+  });
+  transport.onmessage({ jsonrpc: '2.0', id: 'ping-1', method: 'ping', params: { _meta: { traceparent: `00-${serverTrace}-${serverSpan}-01` } } });
+  transport.onmessage({ jsonrpc: '2.0', id: 7, method: 'elicitation/create', params: { message: 'Name?', requestedSchema: { type: 'object', properties: {} } } });
+  await Promise.all([answered('ping-1'), answered(7)]);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(sent.filter((m) => m.method === undefined).map(({ id, result, error }) => ({ id, result, error: error?.code })), [
+    { id: 'ping-1', result: {}, error: undefined },
+    { id: 7, result: undefined, error: -32601 },
+  ]);
+  const [ping, elicitation] = mcpSpans();
+  assert.equal(ping.name, 'ping');
+  assert.equal(ping.kind, SpanKind.SERVER);
+  assert.equal(ping.spanContext().traceId, serverTrace);
+  assert.equal(ping.parentSpanContext?.spanId, serverSpan);
+  assert.deepEqual(ping.attributes, { 'mcp.method.name': 'ping', 'jsonrpc.request.id': 'ping-1', 'mcp.protocol.version': '2025-11-25' });
+  assert.deepEqual(ping.status, { code: SpanStatusCode.UNSET });
+  // Method not found is the caller's fault: the status code, not an error of the side that answered.
+  assert.equal(elicitation.name, 'elicitation/create');
+  assert.equal(elicitation.kind, SpanKind.SERVER);
+  assert.equal(elicitation.attributes['rpc.response.status_code'], '-32601');
+  assert.equal(elicitation.attributes['error.type'], undefined);
+  assert.equal(mcpSpans().length, 2);
 });
 
 test('an aborted request is cancelled; one still open when the client closes ends with the exception', async () => {
