@@ -1,8 +1,8 @@
 // The Vercel AI SDK's own MCP client, @ai-sdk/mcp 2.0.99 (no MCP SDK inside), under the preload: an agent
 // (fixtures/ai-sdk/agent.mjs, installed with test/ai-sdk's lockfile into .test-work/ai-sdk) lists the tools of an MCP
 // SDK server and calls one, over stdio (the agent spawns the server, preloaded too) and over Streamable HTTP (a
-// server on 127.0.0.1, port 0; there the client asks `server/discover` first, which the SDK v1 server refuses, then
-// sends initialize). Every process exports to one OTLP receiver. Asserted: its CLIENT spans and metrics
+// server on 127.0.0.1, port 0, with sessions; there the client asks `server/discover` first, which the server
+// refuses, then sends initialize). Every process exports to one OTLP receiver. Asserted: its CLIENT spans and metrics
 // are those of the MCP SDK's own client doing the same (run the same way, for comparison), the server's SERVER spans
 // are their children in one trace, each span once, the answers are the same bare and preloaded. With `ai`'s
 // generateText and a mock model calling the tool: @ai-sdk/otel's `execute_tool add` span takes the MCP attributes
@@ -59,7 +59,8 @@ function clientSpans(service, names) {
   return Object.fromEntries(spans.map((s) => [s.name, s]));
 }
 
-const withoutId = ({ 'jsonrpc.request.id': _, ...rest }) => rest;
+/** The attributes that differ between two clients of one server: the request ids and the session. */
+const withoutIds = ({ 'jsonrpc.request.id': _, 'mcp.session.id': __, ...rest }) => rest;
 
 /** The points of a histogram of a service (exported once, at exit), by the method (and tool) they are of. */
 function points(service, name) {
@@ -78,6 +79,8 @@ function assertServerChildren(clients, serverService) {
     assert.equal(children.length, 1, `${name}: one SERVER child`);
     assert.equal(children[0].name, name);
     assert.equal(children[0].traceId, clients[name].traceId, `${name}: one trace`);
+    // Both sides name the same session (none over stdio).
+    assert.equal(children[0].attributes['mcp.session.id'], clients[name].attributes['mcp.session.id'], `${name}: session`);
   }
 }
 
@@ -137,20 +140,26 @@ describe('@ai-sdk/mcp under the preload', () => {
       const sdk = clientSpans('sdk-http', METHODS);
       const network = { 'network.transport': 'tcp', 'network.protocol.name': 'http', 'server.address': '127.0.0.1', 'server.port': server.port };
       for (const name of METHODS) {
-        assert.deepEqual(withoutId(ai[name].attributes), withoutId(sdk[name].attributes), `${name}: as the SDK client's`);
+        assert.deepEqual(withoutIds(ai[name].attributes), withoutIds(sdk[name].attributes), `${name}: as the SDK client's`);
         assert.equal(ai[name].status.code, UNSET, name);
       }
       assert.deepEqual(
         METHODS.map((name) => ai[name].attributes['jsonrpc.request.id']),
         ['1', undefined, '2', '3'],
       );
-      assert.deepEqual(sdk['tools/list'].attributes, {
+      assert.deepEqual(withoutIds(sdk['tools/list'].attributes), {
         'mcp.method.name': 'tools/list',
-        'jsonrpc.request.id': '1',
         'mcp.protocol.version': LEGACY,
         ...network,
       });
-      // The SDK v1 server refuses 2026-07-28 with HTTP 400 before MCP sees the message: the client's request failed
+      // The session the server gave each client (mcp-session-id), on every span after initialize's answer.
+      for (const spans of [ai, sdk]) {
+        const ids = METHODS.map((name) => spans[name].attributes['mcp.session.id']);
+        assert.match(ids[0], /^[0-9a-f-]{36}$/);
+        assert.deepEqual(ids, [ids[0], ids[0], ids[0], ids[0]]);
+      }
+      assert.notEqual(ai.initialize.attributes['mcp.session.id'], sdk.initialize.attributes['mcp.session.id']);
+      // The server refuses a request without a session with HTTP 400 before MCP sees it: the client's request failed
       // with the AI SDK's exception (then it falls back to initialize).
       const discover = ai['server/discover'];
       assert.deepEqual(discover.attributes, {

@@ -24,7 +24,7 @@ context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }));
 const { McpInstrumentation } = await import('../../dist/index.js');
-const { instrumentAiSdkMcp } = await import('../../dist/instrumentation/ai-sdk-mcp.js');
+const { aiSdkTransportFacts, instrumentAiSdkMcp } = await import('../../dist/instrumentation/ai-sdk-mcp.js');
 const instrumentation = new McpInstrumentation();
 registerInstrumentations({ instrumentations: [instrumentation] });
 const ctl = instrumentation.ensureController();
@@ -198,6 +198,25 @@ test('an aborted request is cancelled; one still open when the client closes end
   assert.equal(unanswered.attributes['error.type'], 'MCPClientError');
   assert.deepEqual(unanswered.status, { code: SpanStatusCode.ERROR, message: 'Connection closed' });
   assert.equal(mcpSpans().length, 2);
+});
+
+test("the network attributes of the AI SDK's transports, by class name; an app's own transport has none", () => {
+  const named = (name, fields = {}) => Object.assign(new ({ [name]: class {} })[name](), fields);
+  assert.deepEqual(aiSdkTransportFacts(named('StdioMCPTransport')), { networkTransport: 'pipe' });
+  assert.deepEqual(aiSdkTransportFacts(named('HttpMCPTransport', { url: new URL('http://[::1]:8080/mcp') })), {
+    networkTransport: 'tcp',
+    protocolName: 'http',
+    serverAddress: '::1',
+    serverPort: 8080,
+  });
+  assert.deepEqual(aiSdkTransportFacts(named('SseMCPTransport', { url: new URL('https://mcp.example.com/sse') })), {
+    networkTransport: 'tcp',
+    protocolName: 'http',
+    serverAddress: 'mcp.example.com',
+    serverPort: 443,
+  });
+  assert.deepEqual(aiSdkTransportFacts(named('MyTransport', { url: new URL('http://127.0.0.1:1/') })), {});
+  assert.deepEqual(aiSdkTransportFacts(Object.create(null)), {});
 });
 
 test('a module of another shape is left alone', () => {
