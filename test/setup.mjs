@@ -124,6 +124,16 @@ const installs = [
   },
   ownSpanApp('app-api-1.9'),
   ownSpanApp('app-other-iitm'),
+  // .test-work/ai-sdk: the Vercel AI SDK's MCP client and ai (test/ai-sdk, its own lockfile), with fixtures/ai-sdk.
+  {
+    dir: join(WORK, 'ai-sdk'),
+    manifests: [join(ROOT, 'test', 'ai-sdk', 'package.json'), join(ROOT, 'test', 'ai-sdk', 'package-lock.json')],
+    prepare: (staging) => {
+      for (const file of ['package.json', 'package-lock.json']) cpSync(join(ROOT, 'test', 'ai-sdk', file), join(staging, file));
+      npmLogged(['ci', '--no-audit', '--no-fund', '--ignore-scripts'], staging, `${join(WORK, 'ai-sdk')}.npm.log`);
+    },
+    refresh: (dir) => cpSync(join(ROOT, 'fixtures', 'ai-sdk'), dir, { recursive: true }),
+  },
   {
     dir: join(WORK, 'loggers-old'),
     manifests: [join(ROOT, 'fixtures', 'loggers-old', 'package.json')],
