@@ -1,0 +1,262 @@
+/**
+ * tmcp (github.com/paoloricciuti/tmcp): an MCP server library with its own JSON-RPC, not the MCP SDK. Every message a
+ * transport receives goes through one method, `McpServer.prototype.receive(message, ctx)`, which resolves to the
+ * response (or null for a notification): the SERVER span runs from that call until the promise settles, built with
+ * the same builders as an SDK server's (attributes.ts, server-side.ts, call.ts), so the spans and metrics are the
+ * same. The handler runs inside the span's context; what a tool, prompt or resource callback throws is recorded on
+ * it (tmcp answers it with a JSON-RPC error, -32603, where the SDK's McpServer answers with an `isError` result: the
+ * span says what the server answered).
+ *
+ * Which transport a server is served by (`network.transport`, the session of a stdio server) is learnt when the
+ * transport is constructed with the server: the transport classes of `@tmcp/transport-stdio` and
+ * `@tmcp/transport-http` are exported through a Proxy whose construct trap notes the server (a Proxy keeps the
+ * class's name, statics, prototype, `instanceof` and subclassing; the instances are the class's own).
+ */
+import { context, diag } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
+import { endUserAttributes, envelopeVersion, paramsOf, peerAttributes, startAttributes } from './attributes';
+import type { TransportFacts } from './attributes';
+import type { Controller } from './call';
+import { cappedValue } from './caps';
+import { endSession, versionOf } from './connection';
+import type { Connection } from './connection';
+import { requestContent } from './content';
+import { ambientLinks, handlerContext, httpPeerIn, receiptContext, unmarked } from './context';
+import { spanName } from './methods';
+import { peerBeingHandled, watchNodeRequests } from './node-request';
+import { observe } from './promises';
+import { extractTraceContext } from './propagation';
+import { isFunction, isMethodMessage, isObject, nonEmptyString } from './sdk-internals';
+import type { JsonRpcMessage, Prototype, SdkTransport } from './sdk-internals';
+import { endResponded, recordingExceptions } from './server-side';
+
+type Original = (this: unknown, ...args: unknown[]) => unknown;
+
+/** The packages hooked by name (ES modules only: tmcp publishes no CommonJS). */
+export const TMCP_PACKAGES = ['tmcp', '@tmcp/transport-stdio', '@tmcp/transport-http'];
+/** For import-in-the-middle's loader hook in include mode: the main entry of each package. */
+export const TMCP_ESM_INCLUDE = /\/node_modules\/(?:tmcp|@tmcp\/transport-(?:stdio|http))\/src\/index\.js$/;
+
+/** The same mark as patch.ts: unpatch() puts the originals back; every copy of @x/mcp-otel recognises it. */
+const PATCHED = Symbol.for('@x/mcp-otel.patched');
+/** Marks a transport class this module already exported through a Proxy. */
+const TRACKED = Symbol.for('@x/mcp-otel.tmcp-transport');
+
+/** The registration methods whose `execute` callback is watched for exceptions. */
+const REGISTRATIONS = ['tool', 'prompt', 'resource', 'template'] as const;
+
+type TransportKind = 'stdio' | 'http';
+
+const FACTS: Record<TransportKind, TransportFacts> = {
+  stdio: { networkTransport: 'pipe' },
+  http: { networkTransport: 'tcp', protocolName: 'http' },
+};
+
+/** What is known of one tmcp server: the transport that serves it and, for stdio, its one connection. */
+interface ServerState {
+  kind?: TransportKind;
+  /** stdio (or a transport we do not know): one connection for the life of the server. */
+  connection?: Connection;
+  watchingStdin?: boolean;
+}
+
+const servers = new WeakMap<object, ServerState>();
+
+/** The second argument of `receive()`, as the tmcp transports pass it. */
+interface ReceiveContext {
+  sessionId?: unknown;
+  auth?: unknown;
+}
+
+/** tmcp's McpServer: a class whose prototype has receive(), tool() and on(). */
+export function isTmcpServerClass(Class: unknown): boolean {
+  if (!isFunction(Class)) return false;
+  const proto = Class.prototype as Prototype | undefined;
+  return isFunction(proto?.receive) && isFunction(proto?.tool) && isFunction(proto?.on);
+}
+
+/**
+ * The module of one tmcp package, as the hook hands it: McpServer's prototype patched (returned, for the caller to
+ * remember), a transport class replaced by its Proxy. Returns undefined when the module is not the expected shape.
+ */
+export function instrumentTmcpModule(
+  exports: Record<string, unknown>,
+  name: string,
+  ctl: Controller,
+): { proto: Prototype; patch: (proto: Prototype) => boolean } | undefined {
+  if (name === 'tmcp') {
+    const Server = exports.McpServer;
+    if (!isTmcpServerClass(Server)) {
+      diag.debug('tmcp: McpServer is not the shape expected (receive, tool, on); left alone');
+      return undefined;
+    }
+    return { proto: (Server as { prototype: Prototype }).prototype, patch: (proto) => patchTmcpServer(proto, ctl) };
+  }
+  const [exportName, kind]: [string, TransportKind] =
+    name === '@tmcp/transport-http' ? ['HttpTransport', 'http'] : ['StdioTransport', 'stdio'];
+  const Transport = exports[exportName];
+  if (!isFunction(Transport)) {
+    diag.debug(`${name}: no ${exportName} class; left alone`);
+    return undefined;
+  }
+  if ((Transport as unknown as Record<symbol, unknown>)[TRACKED]) return undefined;
+  exports[exportName] = trackingTransport(Transport, kind, ctl);
+  // A web Request made from a Node.js one has no socket: its peer is kept where it is received (node-request.ts).
+  if (kind === 'http') watchNodeRequests();
+  return undefined;
+}
+
+/** The transport class, constructed as it is, noting which server it serves. */
+function trackingTransport(Transport: object, kind: TransportKind, ctl: Controller): object {
+  return new Proxy(Transport, {
+    construct(target, args: unknown[], newTarget) {
+      const instance = Reflect.construct(target as new (...a: unknown[]) => object, args, newTarget) as object;
+      const server = args[0];
+      if (ctl.enabled && isObject(server)) stateOf(server).kind = kind;
+      return instance;
+    },
+    get(target, key, receiver) {
+      return key === TRACKED ? true : Reflect.get(target, key, receiver);
+    },
+  });
+}
+
+function stateOf(server: object): ServerState {
+  let state = servers.get(server);
+  if (state === undefined) {
+    state = {};
+    servers.set(server, state);
+  }
+  return state;
+}
+
+/** Patches tmcp's McpServer prototype once; false when it was already patched (by this or another copy of us). */
+export function patchTmcpServer(proto: Prototype, ctl: Controller): boolean {
+  if (Object.hasOwn(proto, PATCHED)) return false;
+  const originals: Record<string, Original> = {};
+  const receive = proto.receive as Original;
+  originals.receive = receive;
+  proto.receive = function receiveTraced(this: object, ...args: unknown[]) {
+    if (!ctl.enabled || !isMethodMessage(args[0])) return receive.apply(this, args);
+    return receiveTmcp(this, receive, args, ctl);
+  };
+  for (const name of REGISTRATIONS) {
+    const register = proto[name];
+    if (!isFunction(register)) continue;
+    originals[name] = register as Original;
+    proto[name] = function registerWatched(this: object, ...args: unknown[]) {
+      const returned = register.apply(this, args);
+      watchCallback(args[0]);
+      return returned;
+    };
+  }
+  Object.defineProperty(proto, PATCHED, { value: originals, configurable: true });
+  return true;
+}
+
+/**
+ * tmcp stores the options object it was given, with `execute` set on it, and calls `stored.execute(...)`: the
+ * callback is wrapped there, once (the wrapper is marked), after tmcp has set it.
+ */
+function watchCallback(stored: unknown): void {
+  if (!isObject(stored) || !isFunction(stored.execute)) return;
+  try {
+    const wrapped = recordingExceptions(stored.execute);
+    if (wrapped !== stored.execute) stored.execute = wrapped;
+  } catch {
+    // A frozen or accessor `execute`: the callback runs unwatched, its exception is not recorded.
+  }
+}
+
+/** One received request or notification, traced: the handler runs inside its SERVER span. */
+function receiveTmcp(server: object, original: Original, args: unknown[], ctl: Controller): unknown {
+  const message = args[0] as JsonRpcMessage & { method: string };
+  const received = isObject(args[1]) ? (args[1] as ReceiveContext) : undefined;
+  const { method } = message;
+  const params = paramsOf(message);
+  const ambient = receiptContext();
+  const parent = extractTraceContext(params?._meta, ambient);
+  if (ctl.isExcluded(method)) return context.with(unmarked(parent), () => original.apply(server, args));
+
+  const isRequest = message.id !== undefined && message.id !== null;
+  const state = stateOf(server);
+  const connection = connectionFor(server, state, received, ctl);
+  const peer = state.kind === 'http' ? (httpPeerIn(ambient) ?? peerBeingHandled()) : undefined;
+  const attributes: Attributes = startAttributes(
+    {
+      method,
+      params,
+      id: isRequest ? (message.id as string | number) : undefined,
+      kind: isRequest ? 'request' : 'notification',
+      sessionId: nonEmptyString(received?.sessionId),
+      protocolVersion: envelopeVersion(params) ?? versionOf(connection) ?? peer?.protocolVersion,
+    },
+    connection.facts,
+  );
+  peerAttributes(peer, attributes);
+  if (ctl.captureEndUser) endUserAttributes({ authInfo: received?.auth }, attributes);
+  if (ctl.content) requestContent(ctl.content, 'server', method, params, attributes);
+  const operation = ctl.start(
+    'server',
+    isRequest ? 'request' : 'notification',
+    method,
+    spanName(method, params),
+    attributes,
+    parent,
+    ambientLinks(ambient, parent),
+  );
+  let returned: unknown;
+  try {
+    returned = context.with(handlerContext(parent, operation), () => original.apply(server, args));
+  } catch (err) {
+    operation.endWithException(err);
+    throw err;
+  }
+  return observe(
+    returned,
+    (response) => {
+      if (!isRequest || !isObject(response)) return operation.end();
+      const result = (response as JsonRpcMessage).result;
+      if (operation.rule.negotiates && isObject(result) && typeof result.protocolVersion === 'string')
+        connection.protocolVersion = cappedValue(result.protocolVersion);
+      endResponded(connection, operation, response as JsonRpcMessage);
+    },
+    (err) => operation.endWithException(err),
+  );
+}
+
+/**
+ * The connection a message arrived on. stdio (and a transport we do not know): one per server, whose session runs
+ * from a successful `initialize` until stdin ends. Streamable HTTP: one per message, named by its session id (the
+ * version a session negotiated is not kept across its requests, nor its duration).
+ */
+function connectionFor(
+  server: object,
+  state: ServerState,
+  received: ReceiveContext | undefined,
+  ctl: Controller,
+): Connection {
+  if (state.kind === 'http') {
+    const transport: SdkTransport & object = { sessionId: nonEmptyString(received?.sessionId) };
+    return newConnection(server, transport, FACTS.http, ctl);
+  }
+  if (state.connection === undefined) {
+    state.connection = newConnection(server, {}, state.kind === 'stdio' ? FACTS.stdio : {}, ctl);
+  }
+  if (state.kind === 'stdio' && !state.watchingStdin) {
+    // The stdio transport reads process.stdin already; its end is the end of the session.
+    state.watchingStdin = true;
+    const connection = state.connection;
+    process.stdin.once('end', () => endSession(connection));
+  }
+  return state.connection;
+}
+
+function newConnection(
+  server: object,
+  transport: SdkTransport & object,
+  facts: TransportFacts,
+  ctl: Controller,
+): Connection {
+  return { protocol: server, transport, facts, ctl, pendingServer: new Map(), pendingClient: new Map() };
+}
