@@ -1,0 +1,227 @@
+// tmcp, an MCP server library with its own JSON-RPC (not the MCP SDK), under the preload: fixtures/tmcp (a stdio
+// server with the zod adapter, and the SDK's Client), installed by test/setup.mjs into .test-work/tmcp.
+// - A host's raw messages on stdin: the server answers byte for byte as bare, and exits when stdin ends.
+// - The SDK's Client, preloaded, calling the tmcp server, preloaded: SERVER spans with the names, attributes, status
+//   and error.type an SDK server's have, each a child of the client's CLIENT span (one trace), each once; a tool's own
+//   HTTP call is a child of its SERVER span; the operation and session metrics.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startReceiver } from '../helpers/otlp-receiver.mjs';
+import { ROOT, diagLines, run } from '../helpers/processes.mjs';
+
+const DIR = join(ROOT, '.test-work', 'tmcp');
+const SERVER = 2;
+const CLIENT = 3;
+const ERROR = 2;
+const UNSET = 0;
+const OURS = '@x/mcp-otel';
+const VERSION = '2025-11-25';
+// The newest version tmcp 1.20 negotiates in initialize.
+const NEGOTIATED = '2025-06-18';
+const TIMEOUT_MS = 30_000;
+
+let receiver;
+before(async () => {
+  receiver = await startReceiver();
+});
+after(() => receiver?.close());
+
+const HOST_INPUT = [
+  { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: VERSION, capabilities: {}, clientInfo: { name: 'test-host', version: '1.0.0' } } },
+  { jsonrpc: '2.0', method: 'notifications/initialized' },
+  { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+  { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } },
+  { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'refuse', arguments: {} } },
+  { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'explode', arguments: {} } },
+  { jsonrpc: '2.0', id: 6, method: 'prompts/get', params: { name: 'greet' } },
+  { jsonrpc: '2.0', id: 7, method: 'resources/read', params: { uri: 'fixture://readme' } },
+  { jsonrpc: '2.0', id: 8, method: 'nope/unknown' },
+]
+  .map((m) => JSON.stringify(m) + '\n')
+  .join('');
+
+describe('tmcp stdio server', () => {
+  test('answers a host byte for byte as bare, says it is hooked at the debug level, and exits when stdin ends', async () => {
+    const bare = await run('server.mjs', { cwd: DIR, nodeArgs: [], input: HOST_INPUT, timeoutMs: TIMEOUT_MS });
+    const preloaded = await run('server.mjs', {
+      cwd: DIR,
+      input: HOST_INPUT,
+      timeoutMs: TIMEOUT_MS,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'tmcp-raw', OTEL_LOG_LEVEL: 'debug' },
+    });
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.equal(preloaded.code, 0, preloaded.stderr);
+    assert.equal(bare.stdout.toString().split('\n').filter(Boolean).length, 8, bare.stdout.toString());
+    assert.ok(bare.stdout.equals(preloaded.stdout), `bare:\n${bare.stdout}\npreloaded:\n${preloaded.stdout}`);
+    assert.deepEqual(
+      diagLines(preloaded.stderr).filter((line) => line.includes('hooked by name')),
+      ['@x/mcp-otel debug: MCP server hooked by name: tmcp 1.20.0'],
+    );
+    await receiver.waitFor(() => receiver.spans.filter((s) => s.resource['service.name'] === 'tmcp-raw').length >= 9);
+    const spans = receiver.spans.filter((s) => s.resource['service.name'] === 'tmcp-raw' && s.scope === OURS);
+    assert.deepEqual(spans.map((s) => s.name).sort(), [
+      'initialize',
+      'nope/unknown',
+      'notifications/initialized',
+      'prompts/get greet',
+      'resources/read',
+      'tools/call add',
+      'tools/call explode',
+      'tools/call refuse',
+      'tools/list',
+    ]);
+    for (const span of spans) assert.equal(span.kind, SERVER, span.name);
+    // Method not found is the caller's fault: the status code, no error.
+    const unknown = spans.find((s) => s.name === 'nope/unknown');
+    assert.deepEqual(unknown.attributes, {
+      'mcp.method.name': 'nope/unknown',
+      'jsonrpc.request.id': '8',
+      'mcp.protocol.version': NEGOTIATED,
+      'network.transport': 'pipe',
+      'rpc.response.status_code': '-32601',
+    });
+    assert.equal(unknown.status.code, UNSET);
+  });
+});
+
+describe('the SDK client (preloaded) calling a tmcp server (preloaded)', () => {
+  let clientRun;
+  let bareRun;
+  const services = { client: 'tmcp-sdk-client', server: 'tmcp-server' };
+  const spansOf = (service, scope = OURS) => receiver.spans.filter((s) => s.resource['service.name'] === service && s.scope === scope);
+
+  before(async () => {
+    bareRun = await run('client.mjs', { cwd: DIR, nodeArgs: [], env: { BARE_SERVER: '1' }, timeoutMs: TIMEOUT_MS });
+    const started = performance.now();
+    clientRun = await run('client.mjs', {
+      cwd: DIR,
+      timeoutMs: TIMEOUT_MS,
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_SERVICE_NAME: services.client,
+        SERVER_SERVICE_NAME: services.server,
+        OTEL_METRIC_EXPORT_INTERVAL: '60000',
+        OTEL_LOGS_EXPORTER: 'none',
+        // The tool `add` makes a GET to the receiver (a 404): its own HTTP span.
+        TOOL_FETCH_URL: `${receiver.url}/tool-call`,
+      },
+    });
+    clientRun.elapsedMs = performance.now() - started;
+    await receiver.waitFor(() =>
+      [services.client, services.server].every((service) =>
+        receiver.metrics.some((m) => m.resource['service.name'] === service && m.name.endsWith('session.duration')),
+      ),
+    );
+  });
+
+  test('the answers are the same as with both bare, and the client exits in bound', () => {
+    assert.equal(bareRun.code, 0, bareRun.stderr);
+    assert.equal(clientRun.code, 0, clientRun.stderr);
+    assert.equal(clientRun.stdout.toString(), bareRun.stdout.toString());
+    const answers = JSON.parse(clientRun.stdout.toString());
+    assert.equal(answers.length, 6);
+    assert.deepEqual(answers[3], { code: -32603, message: 'MCP error -32603: exploded' });
+    assert.ok(clientRun.elapsedMs < TIMEOUT_MS, `took ${clientRun.elapsedMs} ms`);
+  });
+
+  const EXPECTED = [
+    ['initialize', '0'],
+    ['notifications/initialized', undefined],
+    ['tools/list', '1'],
+    ['tools/call add', '2'],
+    ['tools/call refuse', '3'],
+    ['tools/call explode', '4'],
+    ['prompts/get greet', '5'],
+    ['resources/read', '6'],
+  ];
+
+  function attributesOf(name, id) {
+    const [method, target] = name.split(' ');
+    const attributes = { 'mcp.method.name': method, 'mcp.protocol.version': NEGOTIATED, 'network.transport': 'pipe' };
+    if (id !== undefined) attributes['jsonrpc.request.id'] = id;
+    if (method === 'tools/call') Object.assign(attributes, { 'gen_ai.tool.name': target, 'gen_ai.operation.name': 'execute_tool' });
+    if (method === 'prompts/get') attributes['gen_ai.prompt.name'] = target;
+    if (method === 'resources/read') attributes['mcp.resource.uri'] = 'fixture://readme';
+    return attributes;
+  }
+
+  test('one SERVER span per message, each once, a child of the client CLIENT span of the same message', () => {
+    const server = spansOf(services.server);
+    const client = spansOf(services.client);
+    assert.deepEqual(server.map((s) => s.name).sort(), EXPECTED.map(([name]) => name).sort());
+    assert.deepEqual(client.map((s) => s.name).sort(), EXPECTED.map(([name]) => name).sort());
+    for (const [name, id] of EXPECTED) {
+      const [received] = server.filter((s) => s.name === name);
+      const [sent] = client.filter((s) => s.name === name);
+      assert.equal(received.kind, SERVER, name);
+      assert.equal(sent.kind, CLIENT, name);
+      assert.equal(received.traceId, sent.traceId, `${name}: one trace`);
+      assert.equal(received.parentSpanId, sent.spanId, `${name}: the CLIENT span is the parent`);
+      const expected = attributesOf(name, id);
+      if (name === 'tools/call refuse') expected['error.type'] = 'tool_error';
+      if (name === 'tools/call explode') Object.assign(expected, { 'error.type': '-32603', 'rpc.response.status_code': '-32603' });
+      assert.deepEqual(received.attributes, expected, name);
+      assert.deepEqual(received.links, [], name);
+    }
+  });
+
+  test('status and exceptions: isError is a tool_error, a throwing tool a -32603 with its exception recorded', () => {
+    const byName = Object.fromEntries(spansOf(services.server).map((s) => [s.name, s]));
+    for (const [name] of EXPECTED) {
+      if (name === 'tools/call refuse' || name === 'tools/call explode') continue;
+      assert.deepEqual(byName[name].status, { code: UNSET, message: undefined }, name);
+      assert.deepEqual(byName[name].events, [], name);
+    }
+    assert.equal(byName['tools/call refuse'].status.code, ERROR);
+    assert.deepEqual(byName['tools/call refuse'].events, []);
+    const explode = byName['tools/call explode'];
+    assert.deepEqual(explode.status, { code: ERROR, message: 'exploded' });
+    assert.equal(explode.events.length, 1);
+    assert.equal(explode.events[0].name, 'exception');
+    assert.equal(explode.events[0].attributes['exception.type'], 'TypeError');
+    assert.equal(explode.events[0].attributes['exception.message'], 'exploded');
+  });
+
+  test("the tool's own HTTP call is a child of its SERVER span", () => {
+    const add = spansOf(services.server).find((s) => s.name === 'tools/call add');
+    const gets = receiver.spans.filter((s) => s.resource['service.name'] === services.server && s.kind === CLIENT && s.name === 'GET');
+    assert.equal(gets.length, 1);
+    assert.equal(gets[0].traceId, add.traceId);
+    assert.equal(gets[0].parentSpanId, add.spanId);
+  });
+
+  test('metrics: mcp.server.operation.duration per operation and one session, with the SDK server attributes', () => {
+    const metric = (name) => {
+      const found = receiver.metrics.filter((m) => m.resource['service.name'] === services.server && m.name === name);
+      assert.equal(found.length, 1, `${name} exported once`);
+      assert.equal(found[0].scope, OURS);
+      assert.equal(found[0].unit, 's');
+      return found[0].dataPoints.map((p) => ({ attributes: p.attributes, count: p.count }));
+    };
+    const common = { 'mcp.protocol.version': NEGOTIATED, 'network.transport': 'pipe' };
+    const operations = metric('mcp.server.operation.duration');
+    const key = (p) => `${p.attributes['mcp.method.name']} ${p.attributes['gen_ai.tool.name'] ?? ''}`.trim();
+    assert.deepEqual(operations.map(key).sort(), [
+      'initialize',
+      'notifications/initialized',
+      'prompts/get',
+      'resources/read',
+      'tools/call add',
+      'tools/call explode',
+      'tools/call refuse',
+      'tools/list',
+    ]);
+    for (const p of operations) assert.equal(p.count, 1, key(p));
+    const refuse = operations.find((p) => key(p) === 'tools/call refuse');
+    assert.deepEqual(refuse.attributes, {
+      'mcp.method.name': 'tools/call',
+      'gen_ai.tool.name': 'refuse',
+      'gen_ai.operation.name': 'execute_tool',
+      'error.type': 'tool_error',
+      ...common,
+    });
+    assert.deepEqual(metric('mcp.server.session.duration'), [{ attributes: common, count: 1 }]);
+    assert.equal(receiver.metrics.some((m) => m.resource['service.name'] === services.server && m.name.startsWith('mcp.client.')), false);
+  });
+});
