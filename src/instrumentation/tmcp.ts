@@ -15,13 +15,13 @@
 import { context, diag } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { endUserAttributes, envelopeVersion, paramsOf, peerAttributes, startAttributes } from './attributes';
-import type { TransportFacts } from './attributes';
+import type { HttpPeer, TransportFacts } from './attributes';
 import type { Controller } from './call';
 import { cappedValue } from './caps';
 import { endSession, versionOf } from './connection';
 import type { Connection } from './connection';
 import { requestContent } from './content';
-import { ambientLinks, handlerContext, httpPeerIn, receiptContext, unmarked } from './context';
+import { ambientLinks, handlerContext, httpPeerIn, receiptContext, unmarked, withHttpPeer } from './context';
 import { spanName } from './methods';
 import { peerBeingHandled, watchNodeRequests } from './node-request';
 import { observe } from './promises';
@@ -32,10 +32,11 @@ import { endResponded, recordingExceptions } from './server-side';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
 
-/** The packages hooked by name (ES modules only: tmcp publishes no CommonJS). */
+/**
+ * The packages hooked by name (ES modules only: tmcp publishes no CommonJS). Their main entries need no pattern in the
+ * loader hook's include list: import-in-the-middle includes a package's main entry by the name a Hook gives.
+ */
 export const TMCP_PACKAGES = ['tmcp', '@tmcp/transport-stdio', '@tmcp/transport-http'];
-/** For import-in-the-middle's loader hook in include mode: the main entry of each package. */
-export const TMCP_ESM_INCLUDE = /\/node_modules\/(?:tmcp|@tmcp\/transport-(?:stdio|http))\/src\/index\.js$/;
 
 /** The same mark as patch.ts: unpatch() puts the originals back; every copy of @x/mcp-otel recognises it. */
 const PATCHED = Symbol.for('@x/mcp-otel.patched');
@@ -101,9 +102,34 @@ export function instrumentTmcpModule(
   }
   if ((Transport as unknown as Record<symbol, unknown>)[TRACKED]) return undefined;
   exports[exportName] = trackingTransport(Transport, kind, ctl);
+  if (kind !== 'http') return undefined;
   // A web Request made from a Node.js one has no socket: its peer is kept where it is received (node-request.ts).
-  if (kind === 'http') watchNodeRequests();
-  return undefined;
+  watchNodeRequests();
+  return { proto: Transport.prototype as Prototype, patch: (proto) => patchHttpRespond(proto, ctl) };
+}
+
+/**
+ * `HttpTransport.prototype.respond(request)`, the entry of one HTTP request: the messages it hands the server are
+ * received in a context marked with the request's peer and its `mcp-protocol-version` header, as the SDK's HTTP
+ * server transports mark theirs (context.ts): the HTTP SERVER span active there becomes a link of each MCP span.
+ */
+function patchHttpRespond(proto: Prototype, ctl: Controller): boolean {
+  if (Object.hasOwn(proto, PATCHED)) return false;
+  const respond = proto.respond;
+  if (!isFunction(respond)) return false;
+  proto.respond = function respondTraced(this: unknown, ...args: unknown[]) {
+    const request = args[0];
+    if (!ctl.enabled || !isObject(request)) return respond.apply(this, args);
+    const peer: HttpPeer = { ...peerBeingHandled() };
+    const headers = request.headers;
+    if (isObject(headers) && isFunction(headers.get)) {
+      const version = nonEmptyString(headers.get('mcp-protocol-version'));
+      if (version !== undefined) peer.protocolVersion = cappedValue(version);
+    }
+    return context.with(withHttpPeer(context.active(), peer), () => respond.apply(this, args));
+  };
+  Object.defineProperty(proto, PATCHED, { value: { respond }, configurable: true });
+  return true;
 }
 
 /** The transport class, constructed as it is, noting which server it serves. */
