@@ -132,7 +132,8 @@ const installs = [
       npmLogged(['ci', '--no-audit', '--no-fund', '--ignore-scripts'], staging, `${join(WORK, 'tmcp')}.npm.log`);
     },
     refresh: (dir) => {
-      for (const file of ['server.mjs', 'client.mjs']) cpSync(join(ROOT, 'fixtures', 'tmcp', file), join(dir, file));
+      const fixture = join(ROOT, 'fixtures', 'tmcp');
+      for (const file of readdirSync(fixture).filter((f) => f.endsWith('.mjs'))) cpSync(join(fixture, file), join(dir, file));
     },
   },
   ownSpanApp('app-api-1.9'),

@@ -4,11 +4,13 @@
 // - The SDK's Client, preloaded, calling the tmcp server, preloaded: SERVER spans with the names, attributes, status
 //   and error.type an SDK server's have, each a child of the client's CLIENT span (one trace), each once; a tool's own
 //   HTTP call is a child of its SERVER span; the operation and session metrics.
+// - The same over Streamable HTTP (@tmcp/transport-http behind node:http): the HTTP attributes (session id, peer),
+//   and the HTTP SERVER span that carried each message as a link.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startReceiver } from '../helpers/otlp-receiver.mjs';
-import { ROOT, diagLines, run } from '../helpers/processes.mjs';
+import { ROOT, diagLines, run, startListening, stopWithSigterm } from '../helpers/processes.mjs';
 
 const DIR = join(ROOT, '.test-work', 'tmcp');
 const SERVER = 2;
@@ -223,5 +225,81 @@ describe('the SDK client (preloaded) calling a tmcp server (preloaded)', () => {
     });
     assert.deepEqual(metric('mcp.server.session.duration'), [{ attributes: common, count: 1 }]);
     assert.equal(receiver.metrics.some((m) => m.resource['service.name'] === services.server && m.name.startsWith('mcp.client.')), false);
+  });
+});
+
+describe('the SDK client (preloaded) calling a tmcp Streamable HTTP server (preloaded)', () => {
+  const services = { client: 'tmcp-http-client', server: 'tmcp-http-server' };
+  const spansOf = (service) => receiver.spans.filter((s) => s.resource['service.name'] === service && s.scope === OURS);
+  const EXPECTED = ['initialize', 'notifications/initialized', 'tools/list', 'tools/call add', 'tools/call refuse', 'tools/call explode', 'prompts/get greet', 'resources/read'];
+  let bareAnswers;
+  let answers;
+
+  /** Starts http-server.mjs (preloaded unless bare), runs the client against it, stops the server with SIGTERM. */
+  async function session({ bare }) {
+    const env = bare
+      ? {}
+      : { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: services.server, OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' };
+    const server = await startListening('http-server.mjs', { cwd: DIR, nodeArgs: bare ? [] : undefined, env, timeoutMs: TIMEOUT_MS });
+    try {
+      const clientEnv = bare
+        ? {}
+        : { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: services.client, OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' };
+      const result = await run('client.mjs', { cwd: DIR, nodeArgs: bare ? [] : undefined, args: [`${server.url}/mcp`], env: clientEnv, timeoutMs: TIMEOUT_MS });
+      assert.equal(result.code, 0, result.stderr);
+      return result.stdout.toString();
+    } finally {
+      await stopWithSigterm(server.child);
+    }
+  }
+
+  before(async () => {
+    bareAnswers = await session({ bare: true });
+    answers = await session({ bare: false });
+    await receiver.waitFor(() => EXPECTED.every((name) => spansOf(services.server).some((s) => s.name === name) && spansOf(services.client).some((s) => s.name === name)));
+  });
+
+  test('the answers are the same as bare', () => {
+    assert.equal(answers, bareAnswers);
+    assert.equal(JSON.parse(answers).length, 6);
+  });
+
+  test('one SERVER span per message, each once, a child of its CLIENT span, with the HTTP attributes and a link to the POST', () => {
+    const server = spansOf(services.server);
+    const client = spansOf(services.client);
+    assert.deepEqual(server.map((s) => s.name).sort(), [...EXPECTED].sort());
+    const session = server.find((s) => s.name === 'initialize').attributes['mcp.session.id'];
+    assert.match(session, /^[0-9a-f-]{36}$/);
+    for (const name of EXPECTED) {
+      const [received] = server.filter((s) => s.name === name);
+      const [sent] = client.filter((s) => s.name === name);
+      assert.equal(received.kind, SERVER, name);
+      assert.equal(received.traceId, sent.traceId, `${name}: one trace`);
+      assert.equal(received.parentSpanId, sent.spanId, `${name}: the CLIENT span is the parent`);
+      const { 'client.port': port, 'jsonrpc.request.id': id, ...attributes } = received.attributes;
+      assert.equal(typeof port, 'number', name);
+      assert.equal(id, sent.attributes['jsonrpc.request.id'], name);
+      const [method, target] = name.split(' ');
+      const expected = {
+        'mcp.method.name': method,
+        'mcp.session.id': session,
+        'mcp.protocol.version': NEGOTIATED,
+        'network.transport': 'tcp',
+        'network.protocol.name': 'http',
+        'network.protocol.version': '1.1',
+        'client.address': '127.0.0.1',
+      };
+      if (method === 'tools/call') Object.assign(expected, { 'gen_ai.tool.name': target, 'gen_ai.operation.name': 'execute_tool' });
+      if (method === 'prompts/get') expected['gen_ai.prompt.name'] = target;
+      if (method === 'resources/read') expected['mcp.resource.uri'] = 'fixture://readme';
+      if (name === 'tools/call refuse') expected['error.type'] = 'tool_error';
+      if (name === 'tools/call explode') Object.assign(expected, { 'error.type': '-32603', 'rpc.response.status_code': '-32603' });
+      assert.deepEqual(attributes, expected, name);
+      assert.equal(received.links.length, 1, `${name}: one link`);
+      const post = receiver.spans.find((s) => s.spanId === received.links[0].spanId);
+      assert.equal(post?.name, 'POST', `${name}: the link is the HTTP server span`);
+      assert.equal(post.kind, SERVER);
+      assert.equal(post.resource['service.name'], services.server);
+    }
   });
 });
