@@ -13,22 +13,34 @@
  * class's name, statics, prototype, `instanceof` and subclassing; the instances are the class's own).
  */
 import { context, diag } from '@opentelemetry/api';
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, Context } from '@opentelemetry/api';
 import { endUserAttributes, envelopeVersion, paramsOf, peerAttributes, startAttributes } from './attributes';
 import type { HttpPeer, TransportFacts } from './attributes';
-import type { Controller } from './call';
+import type { Controller, Operation } from './call';
 import { cappedValue } from './caps';
 import { endSession, versionOf } from './connection';
 import type { Connection } from './connection';
-import { requestContent } from './content';
-import { ambientLinks, handlerContext, httpPeerIn, receiptContext, unmarked, withHttpPeer } from './context';
-import { spanName } from './methods';
+import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
+import {
+  ambientLinks,
+  handlerContext,
+  httpPeerIn,
+  operationContext,
+  receiptContext,
+  servedOperation,
+  unmarked,
+  withHttpPeer,
+} from './context';
+import { withTraceContext } from './client-side';
+import { protocolLogRecord } from './logs';
+import { methodRule, spanName } from './methods';
 import { peerBeingHandled, watchNodeRequests } from './node-request';
 import { observe } from './promises';
 import { extractTraceContext } from './propagation';
 import { isFunction, isMethodMessage, isObject, nonEmptyString } from './sdk-internals';
 import type { JsonRpcMessage, Prototype, SdkTransport } from './sdk-internals';
 import { endResponded, recordingExceptions } from './server-side';
+import { ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_SESSION_ID } from './semconv';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -59,6 +71,8 @@ interface ServerState {
   /** stdio (or a transport we do not know): one connection for the life of the server. */
   connection?: Connection;
   watchingStdin?: boolean;
+  /** Requests this server sent (sampling, elicitation, roots), by JSON-RPC id, until their response is received. */
+  pendingClient?: Map<unknown, Operation>;
 }
 
 const servers = new WeakMap<object, ServerState>();
@@ -163,8 +177,22 @@ export function patchTmcpServer(proto: Prototype, ctl: Controller): boolean {
   const receive = proto.receive as Original;
   originals.receive = receive;
   proto.receive = function receiveTraced(this: object, ...args: unknown[]) {
-    if (!ctl.enabled || !isMethodMessage(args[0])) return receive.apply(this, args);
+    if (!ctl.enabled) return receive.apply(this, args);
+    if (!isMethodMessage(args[0])) {
+      // A response to a request this server sent: it ends that request's CLIENT span.
+      endAnswered(this, args[0], ctl);
+      return receive.apply(this, args);
+    }
     return receiveTmcp(this, receive, args, ctl);
+  };
+  // The transports take what the server sends through its `send` event (see: Sent messages, below).
+  const on = proto.on as Original;
+  originals.on = on;
+  proto.on = function onWatched(this: object, ...args: unknown[]) {
+    if (args[0] !== 'send' || !isFunction(args[1])) return on.apply(this, args);
+    const copy = args.slice();
+    copy[1] = sendingTraced(this, args[1] as Original, ctl);
+    return on.apply(this, copy);
   };
   for (const name of REGISTRATIONS) {
     const register = proto[name];
@@ -273,7 +301,10 @@ function connectionFor(
     // The stdio transport reads process.stdin already; its end is the end of the session.
     state.watchingStdin = true;
     const connection = state.connection;
-    process.stdin.once('end', () => endSession(connection));
+    process.stdin.once('end', () => {
+      endSession(connection);
+      endUnanswered(state);
+    });
   }
   return state.connection;
 }
@@ -285,4 +316,114 @@ function newConnection(
   ctl: Controller,
 ): Connection {
   return { protocol: server, transport, facts, ctl, pendingServer: new Map(), pendingClient: new Map() };
+}
+
+/**
+ * Sent messages. tmcp hands every request and notification it sends to one client (sampling, elicitation, roots,
+ * ping, log messages, progress) to the listeners of its `send` event, the transports, synchronously from the call
+ * that sends it (inside the handler of the received request, when there is one). Each becomes a CLIENT span, once
+ * (the first listener; the event's detail is shared), with the trace context in its `params._meta`, and the listener
+ * runs inside it. A request's span ends when its response is received, a notification's when the listener returns.
+ * Messages routed to a subscription (`subscriptionOrigin`) and the `broadcast` event (list changes, resource updates,
+ * which a transport may or may not write) are left as they are.
+ */
+const sentDetails = new WeakSet<object>();
+
+interface SendDetail {
+  request?: unknown;
+  subscriptionOrigin?: unknown;
+}
+
+function sendingTraced(server: object, listener: Original, ctl: Controller): Original {
+  return function sendListener(this: unknown, ...args: unknown[]) {
+    const detail = args[0];
+    if (!ctl.enabled || !isObject(detail) || sentDetails.has(detail)) return listener.apply(this, args);
+    const { request, subscriptionOrigin } = detail as SendDetail;
+    if (subscriptionOrigin !== undefined || !isMethodMessage(request)) return listener.apply(this, args);
+    sentDetails.add(detail);
+    const sent = startSent(server, detail as SendDetail, request, ctl);
+    if (sent === undefined) return listener.apply(this, args);
+    const { operation, ctx, isRequest } = sent;
+    try {
+      return context.with(ctx, () => listener.apply(this, args));
+    } catch (err) {
+      stateOf(server).pendingClient?.delete(request.id);
+      operation.endWithException(err);
+      throw err;
+    } finally {
+      if (!isRequest) operation.end();
+    }
+  };
+}
+
+function startSent(
+  server: object,
+  detail: SendDetail,
+  message: JsonRpcMessage & { method: string },
+  ctl: Controller,
+): { operation: Operation; ctx: Context; isRequest: boolean } | undefined {
+  const { method } = message;
+  const params = paramsOf(message);
+  const parent = context.active();
+  if (ctl.isExcluded(method)) {
+    detail.request = withTraceContext(message, parent);
+    return undefined;
+  }
+  const isRequest = message.id !== undefined && message.id !== null;
+  const state = stateOf(server);
+  // Sent while a received message is handled: its session and version; otherwise the stdio connection's.
+  const served = servedOperation()?.attributes;
+  const version = served?.[ATTR_MCP_PROTOCOL_VERSION] ?? versionOf(state.connection);
+  const sessionId = served?.[ATTR_MCP_SESSION_ID];
+  const attributes: Attributes = startAttributes(
+    {
+      method,
+      params,
+      id: isRequest ? (message.id as string | number) : undefined,
+      kind: isRequest ? 'request' : 'notification',
+      sessionId: typeof sessionId === 'string' ? sessionId : undefined,
+      protocolVersion: typeof version === 'string' ? version : undefined,
+    },
+    state.kind === undefined ? undefined : FACTS[state.kind],
+  );
+  if (ctl.content) requestContent(ctl.content, 'client', method, params, attributes);
+  const kind = isRequest ? 'request' : 'notification';
+  const operation = ctl.start('client', kind, method, spanName(method, params), attributes, parent);
+  if (methodRule(method).protocolLog) ctl.emitLog(protocolLogRecord(params, parent));
+  const ctx = operationContext(parent, operation);
+  detail.request = withTraceContext(message, ctx);
+  if (isRequest) {
+    state.pendingClient ??= new Map();
+    state.pendingClient.get(message.id)?.end();
+    state.pendingClient.set(message.id, operation);
+  }
+  return { operation, ctx, isRequest };
+}
+
+/** A response the client sent back: the CLIENT span of the request it answers ends, with its outcome. */
+function endAnswered(server: object, response: unknown, ctl: Controller): void {
+  if (!isObject(response)) return;
+  const pending = servers.get(server)?.pendingClient;
+  const operation = pending?.get(response.id);
+  if (!operation) return;
+  pending?.delete(response.id);
+  const { error, result } = response as JsonRpcMessage;
+  if (isObject(error)) {
+    operation.failWithCode(error.code, error.message);
+  } else {
+    const content = ctl.content && resultContent(ctl.content, 'client', operation.method, result);
+    if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
+    const resultError = operation.rule.resultError?.(result);
+    if (resultError !== undefined) operation.fail(resultError);
+  }
+  operation.end();
+}
+
+/** The connection closed (stdin ended) with requests unanswered: they end as the SDK's do, "Connection closed". */
+function endUnanswered(state: ServerState): void {
+  for (const operation of state.pendingClient?.values() ?? []) {
+    operation.fail('-32000', 'Connection closed');
+    operation.end();
+  }
+  state.pendingClient?.clear();
 }

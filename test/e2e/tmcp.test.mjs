@@ -110,10 +110,13 @@ describe('the SDK client (preloaded) calling a tmcp server (preloaded)', () => {
       },
     });
     clientRun.elapsedMs = performance.now() - started;
-    await receiver.waitFor(() =>
-      [services.client, services.server].every((service) =>
-        receiver.metrics.some((m) => m.resource['service.name'] === service && m.name.endsWith('session.duration')),
-      ),
+    await receiver.waitFor(
+      () =>
+        [services.client, services.server].every((service) =>
+          receiver.metrics.some((m) => m.resource['service.name'] === service && m.name.endsWith('session.duration')),
+        ) &&
+        spansOf(services.server).length === EXPECTED.length + 2 &&
+        spansOf(services.client).length === EXPECTED.length + 2,
     );
   });
 
@@ -122,8 +125,10 @@ describe('the SDK client (preloaded) calling a tmcp server (preloaded)', () => {
     assert.equal(clientRun.code, 0, clientRun.stderr);
     assert.equal(clientRun.stdout.toString(), bareRun.stdout.toString());
     const answers = JSON.parse(clientRun.stdout.toString());
-    assert.equal(answers.length, 6);
+    assert.equal(answers.length, 8);
     assert.deepEqual(answers[3], { code: -32603, message: 'MCP error -32603: exploded' });
+    assert.deepEqual(answers[4], { content: [{ type: 'text', text: 'sampled' }] });
+    assert.deepEqual(answers[7], { logged: ['asking the client'] });
     assert.ok(clientRun.elapsedMs < TIMEOUT_MS, `took ${clientRun.elapsedMs} ms`);
   });
 
@@ -134,8 +139,9 @@ describe('the SDK client (preloaded) calling a tmcp server (preloaded)', () => {
     ['tools/call add', '2'],
     ['tools/call refuse', '3'],
     ['tools/call explode', '4'],
-    ['prompts/get greet', '5'],
-    ['resources/read', '6'],
+    ['tools/call ask', '5'],
+    ['prompts/get greet', '6'],
+    ['resources/read', '7'],
   ];
 
   function attributesOf(name, id) {
@@ -149,8 +155,8 @@ describe('the SDK client (preloaded) calling a tmcp server (preloaded)', () => {
   }
 
   test('one SERVER span per message, each once, a child of the client CLIENT span of the same message', () => {
-    const server = spansOf(services.server);
-    const client = spansOf(services.client);
+    const server = spansOf(services.server).filter((s) => s.kind === SERVER);
+    const client = spansOf(services.client).filter((s) => s.kind === CLIENT);
     assert.deepEqual(server.map((s) => s.name).sort(), EXPECTED.map(([name]) => name).sort());
     assert.deepEqual(client.map((s) => s.name).sort(), EXPECTED.map(([name]) => name).sort());
     for (const [name, id] of EXPECTED) {
@@ -168,8 +174,28 @@ describe('the SDK client (preloaded) calling a tmcp server (preloaded)', () => {
     }
   });
 
+  test("what the server sends (a log message, a sampling request): CLIENT spans under the tool, the client's SERVER spans under them", () => {
+    const ask = spansOf(services.server).find((s) => s.name === 'tools/call ask');
+    const sent = spansOf(services.server).filter((s) => s.kind === CLIENT);
+    assert.deepEqual(sent.map((s) => s.name).sort(), ['notifications/message', 'sampling/createMessage']);
+    const common = { 'mcp.protocol.version': NEGOTIATED, 'network.transport': 'pipe' };
+    for (const span of sent) {
+      assert.equal(span.traceId, ask.traceId, span.name);
+      assert.equal(span.parentSpanId, ask.spanId, `${span.name}: a child of the tool's SERVER span`);
+      assert.deepEqual(span.status, { code: UNSET, message: undefined }, span.name);
+      const expected = { 'mcp.method.name': span.name, ...common };
+      if (span.name === 'sampling/createMessage') expected['jsonrpc.request.id'] = span.attributes['jsonrpc.request.id'];
+      assert.deepEqual(span.attributes, expected, span.name);
+      const [received, ...more] = spansOf(services.client).filter((s) => s.kind === SERVER && s.name === span.name);
+      assert.equal(more.length, 0, `${span.name}: received once`);
+      assert.equal(received.traceId, span.traceId, `${span.name}: one trace`);
+      assert.equal(received.parentSpanId, span.spanId, `${span.name}: the client's SERVER span is its child`);
+    }
+    assert.match(sent.find((s) => s.name === 'sampling/createMessage').attributes['jsonrpc.request.id'], /^\d+$/);
+  });
+
   test('status and exceptions: isError is a tool_error, a throwing tool a -32603 with its exception recorded', () => {
-    const byName = Object.fromEntries(spansOf(services.server).map((s) => [s.name, s]));
+    const byName = Object.fromEntries(spansOf(services.server).filter((s) => s.kind === SERVER).map((s) => [s.name, s]));
     for (const [name] of EXPECTED) {
       if (name === 'tools/call refuse' || name === 'tools/call explode') continue;
       assert.deepEqual(byName[name].status, { code: UNSET, message: undefined }, name);
@@ -210,6 +236,7 @@ describe('the SDK client (preloaded) calling a tmcp server (preloaded)', () => {
       'prompts/get',
       'resources/read',
       'tools/call add',
+      'tools/call ask',
       'tools/call explode',
       'tools/call refuse',
       'tools/list',
@@ -224,14 +251,23 @@ describe('the SDK client (preloaded) calling a tmcp server (preloaded)', () => {
       ...common,
     });
     assert.deepEqual(metric('mcp.server.session.duration'), [{ attributes: common, count: 1 }]);
-    assert.equal(receiver.metrics.some((m) => m.resource['service.name'] === services.server && m.name.startsWith('mcp.client.')), false);
+    // What the server sent: mcp.client.operation.duration, no client session.
+    const sentPoints = receiver.metrics.filter((m) => m.resource['service.name'] === services.server && m.name.startsWith('mcp.client.'));
+    assert.deepEqual(sentPoints.map((m) => m.name), ['mcp.client.operation.duration']);
+    assert.deepEqual(
+      sentPoints[0].dataPoints.map((p) => ({ attributes: p.attributes, count: p.count })).sort((a, b) => (a.attributes['mcp.method.name'] < b.attributes['mcp.method.name'] ? -1 : 1)),
+      [
+        { attributes: { 'mcp.method.name': 'notifications/message', ...common }, count: 1 },
+        { attributes: { 'mcp.method.name': 'sampling/createMessage', ...common }, count: 1 },
+      ],
+    );
   });
 });
 
 describe('the SDK client (preloaded) calling a tmcp Streamable HTTP server (preloaded)', () => {
   const services = { client: 'tmcp-http-client', server: 'tmcp-http-server' };
   const spansOf = (service) => receiver.spans.filter((s) => s.resource['service.name'] === service && s.scope === OURS);
-  const EXPECTED = ['initialize', 'notifications/initialized', 'tools/list', 'tools/call add', 'tools/call refuse', 'tools/call explode', 'prompts/get greet', 'resources/read'];
+  const EXPECTED = ['initialize', 'notifications/initialized', 'tools/list', 'tools/call add', 'tools/call refuse', 'tools/call explode', 'tools/call ask', 'prompts/get greet', 'resources/read'];
   let bareAnswers;
   let answers;
 
@@ -256,17 +292,18 @@ describe('the SDK client (preloaded) calling a tmcp Streamable HTTP server (prel
   before(async () => {
     bareAnswers = await session({ bare: true });
     answers = await session({ bare: false });
-    await receiver.waitFor(() => EXPECTED.every((name) => spansOf(services.server).some((s) => s.name === name) && spansOf(services.client).some((s) => s.name === name)));
+    // Each process: a span per message it received and per message it sent (the server's two sent: log, sampling).
+    await receiver.waitFor(() => spansOf(services.server).length === EXPECTED.length + 2 && spansOf(services.client).length === EXPECTED.length + 2);
   });
 
   test('the answers are the same as bare', () => {
     assert.equal(answers, bareAnswers);
-    assert.equal(JSON.parse(answers).length, 6);
+    assert.equal(JSON.parse(answers).length, 8);
   });
 
   test('one SERVER span per message, each once, a child of its CLIENT span, with the HTTP attributes and a link to the POST', () => {
-    const server = spansOf(services.server);
-    const client = spansOf(services.client);
+    const server = spansOf(services.server).filter((s) => s.kind === SERVER);
+    const client = spansOf(services.client).filter((s) => s.kind === CLIENT);
     assert.deepEqual(server.map((s) => s.name).sort(), [...EXPECTED].sort());
     const session = server.find((s) => s.name === 'initialize').attributes['mcp.session.id'];
     assert.match(session, /^[0-9a-f-]{36}$/);
@@ -300,6 +337,27 @@ describe('the SDK client (preloaded) calling a tmcp Streamable HTTP server (prel
       assert.equal(post?.name, 'POST', `${name}: the link is the HTTP server span`);
       assert.equal(post.kind, SERVER);
       assert.equal(post.resource['service.name'], services.server);
+    }
+  });
+
+  test("what the server sends over HTTP: CLIENT spans under the tool, with its session, the client's SERVER spans under them", () => {
+    const ask = spansOf(services.server).find((s) => s.name === 'tools/call ask');
+    const sent = spansOf(services.server).filter((s) => s.kind === CLIENT);
+    assert.deepEqual(sent.map((s) => s.name).sort(), ['notifications/message', 'sampling/createMessage']);
+    for (const span of sent) {
+      assert.equal(span.parentSpanId, ask.spanId, `${span.name}: a child of the tool's SERVER span`);
+      const { 'jsonrpc.request.id': id, ...attributes } = span.attributes;
+      assert.equal(typeof id, span.name === 'sampling/createMessage' ? 'string' : 'undefined', span.name);
+      assert.deepEqual(attributes, {
+        'mcp.method.name': span.name,
+        'mcp.session.id': ask.attributes['mcp.session.id'],
+        'mcp.protocol.version': NEGOTIATED,
+        'network.transport': 'tcp',
+        'network.protocol.name': 'http',
+      });
+      const received = spansOf(services.client).filter((s) => s.kind === SERVER && s.name === span.name);
+      assert.equal(received.length, 1, `${span.name}: received once`);
+      assert.equal(received[0].parentSpanId, span.spanId, `${span.name}: the client's SERVER span is its child`);
     }
   });
 });
