@@ -35,7 +35,7 @@ import { withTraceContext } from './client-side';
 import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
 import { peerBeingHandled, watchNodeRequests } from './node-request';
-import { observe } from './promises';
+import { observe, safely } from './promises';
 import { extractTraceContext } from './propagation';
 import { isFunction, isMethodMessage, isObject, nonEmptyString } from './sdk-internals';
 import type { JsonRpcMessage, Prototype, SdkTransport } from './sdk-internals';
@@ -59,6 +59,12 @@ const TRACKED = Symbol.for('@x/mcp-otel.tmcp-transport');
 const REGISTRATIONS = ['tool', 'prompt', 'resource', 'template'] as const;
 
 type TransportKind = 'stdio' | 'http';
+
+/** The transport packages: the class each exports, and what it carries. */
+const TRANSPORTS: Record<string, [string, TransportKind] | undefined> = {
+  '@tmcp/transport-stdio': ['StdioTransport', 'stdio'],
+  '@tmcp/transport-http': ['HttpTransport', 'http'],
+};
 
 const FACTS: Record<TransportKind, TransportFacts> = {
   stdio: { networkTransport: 'pipe' },
@@ -107,8 +113,9 @@ export function instrumentTmcpModule(
     }
     return { proto: (Server as { prototype: Prototype }).prototype, patch: (proto) => patchTmcpServer(proto, ctl) };
   }
-  const [exportName, kind]: [string, TransportKind] =
-    name === '@tmcp/transport-http' ? ['HttpTransport', 'http'] : ['StdioTransport', 'stdio'];
+  const transport = TRANSPORTS[name];
+  if (transport === undefined) return undefined;
+  const [exportName, kind] = transport;
   const Transport = exports[exportName];
   if (!isFunction(Transport)) {
     diag.debug(`${name}: no ${exportName} class; left alone`);
@@ -180,7 +187,7 @@ export function patchTmcpServer(proto: Prototype, ctl: Controller): boolean {
     if (!ctl.enabled) return receive.apply(this, args);
     if (!isMethodMessage(args[0])) {
       // A response to a request this server sent: it ends that request's CLIENT span.
-      endAnswered(this, args[0], ctl);
+      safely(() => endAnswered(this, args[0], ctl));
       return receive.apply(this, args);
     }
     return receiveTmcp(this, receive, args, ctl);
@@ -341,7 +348,8 @@ function sendingTraced(server: object, listener: Original, ctl: Controller): Ori
     const { request, subscriptionOrigin } = detail as SendDetail;
     if (subscriptionOrigin !== undefined || !isMethodMessage(request)) return listener.apply(this, args);
     sentDetails.add(detail);
-    const sent = startSent(server, detail as SendDetail, request, ctl);
+    let sent: ReturnType<typeof startSent>;
+    safely(() => (sent = startSent(server, detail as SendDetail, request, ctl)));
     if (sent === undefined) return listener.apply(this, args);
     const { operation, ctx, isRequest } = sent;
     try {
