@@ -8,8 +8,8 @@
  * span says what the server answered).
  *
  * Which transport a server is served by (`network.transport`, the session of a stdio server) is learnt when the
- * transport is constructed with the server: the transport classes of `@tmcp/transport-stdio` and
- * `@tmcp/transport-http` are exported through a Proxy whose construct trap notes the server (a Proxy keeps the
+ * transport is constructed with the server: the transport classes of `@tmcp/transport-stdio`, `@tmcp/transport-http`
+ * and `@tmcp/transport-sse` are exported through a Proxy whose construct trap notes the server (a Proxy keeps the
  * class's name, statics, prototype, `instanceof` and subclassing; the instances are the class's own).
  */
 import { context, diag } from '@opentelemetry/api';
@@ -48,7 +48,7 @@ type Original = (this: unknown, ...args: unknown[]) => unknown;
  * The packages hooked by name (ES modules only: tmcp publishes no CommonJS). Their main entries need no pattern in the
  * loader hook's include list: import-in-the-middle includes a package's main entry by the name a Hook gives.
  */
-export const TMCP_PACKAGES = ['tmcp', '@tmcp/transport-stdio', '@tmcp/transport-http'];
+export const TMCP_PACKAGES = ['tmcp', '@tmcp/transport-stdio', '@tmcp/transport-http', '@tmcp/transport-sse'];
 
 /** The same mark as patch.ts: unpatch() puts the originals back; every copy of @x/mcp-otel recognises it. */
 const PATCHED = Symbol.for('@x/mcp-otel.patched');
@@ -64,6 +64,8 @@ type TransportKind = 'stdio' | 'http';
 const TRANSPORTS: Record<string, [string, TransportKind] | undefined> = {
   '@tmcp/transport-stdio': ['StdioTransport', 'stdio'],
   '@tmcp/transport-http': ['HttpTransport', 'http'],
+  // The older HTTP+SSE transport: the same `respond(request)` entry.
+  '@tmcp/transport-sse': ['SseTransport', 'http'],
 };
 
 const FACTS: Record<TransportKind, TransportFacts> = {
@@ -130,7 +132,7 @@ export function instrumentTmcpModule(
 }
 
 /**
- * `HttpTransport.prototype.respond(request)`, the entry of one HTTP request: the messages it hands the server are
+ * `HttpTransport.prototype.respond(request)` (and SseTransport's), the entry of one HTTP request: the messages it hands the server are
  * received in a context marked with the request's peer and its `mcp-protocol-version` header, as the SDK's HTTP
  * server transports mark theirs (context.ts): the HTTP SERVER span active there becomes a link of each MCP span.
  */
