@@ -132,9 +132,10 @@ export function instrumentTmcpModule(
 }
 
 /**
- * `HttpTransport.prototype.respond(request)` (and SseTransport's), the entry of one HTTP request: the messages it hands the server are
- * received in a context marked with the request's peer and its `mcp-protocol-version` header, as the SDK's HTTP
- * server transports mark theirs (context.ts): the HTTP SERVER span active there becomes a link of each MCP span.
+ * `HttpTransport.prototype.respond(request)` (and SseTransport's), the entry of one HTTP request: the messages it
+ * hands the server are received in a context marked with the request's peer and its `mcp-protocol-version` header,
+ * as the SDK's HTTP server transports mark theirs (context.ts): the HTTP SERVER span active there becomes a link of
+ * each MCP span.
  */
 function patchHttpRespond(proto: Prototype, ctl: Controller): boolean {
   if (Object.hasOwn(proto, PATCHED)) return false;
