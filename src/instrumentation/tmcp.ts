@@ -81,9 +81,18 @@ interface ServerState {
   watchingStdin?: boolean;
   /** Requests this server sent (sampling, elicitation, roots), by JSON-RPC id, until their response is received. */
   pendingClient?: Map<unknown, Operation>;
+  /** HTTP: the connections of the sessions an `initialize` opened, by session id, until their DELETE. */
+  sessions?: Map<string, Connection>;
 }
 
 const servers = new WeakMap<object, ServerState>();
+/** The server each tracked transport instance serves (an HTTP DELETE ends a session of that server). */
+const transportServers = new WeakMap<object, object>();
+/**
+ * HTTP sessions kept at most per server: a client that never sends DELETE leaves its session here; past this many the
+ * oldest is dropped (its duration is not recorded).
+ */
+const MAX_HTTP_SESSIONS = 10_000;
 
 /** The second argument of `receive()`, as the tmcp transports pass it. */
 interface ReceiveContext {
@@ -146,11 +155,20 @@ function patchHttpRespond(proto: Prototype, ctl: Controller): boolean {
     if (!ctl.enabled || !isObject(request)) return respond.apply(this, args);
     const peer: HttpPeer = { ...peerBeingHandled() };
     const headers = request.headers;
+    let closing: string | undefined;
     if (isObject(headers) && isFunction(headers.get)) {
       const version = nonEmptyString(headers.get('mcp-protocol-version'));
       if (version !== undefined) peer.protocolVersion = cappedValue(version);
+      if (request.method === 'DELETE') closing = nonEmptyString(headers.get('mcp-session-id'));
     }
-    return context.with(withHttpPeer(context.active(), peer), () => respond.apply(this, args));
+    const returned = context.with(withHttpPeer(context.active(), peer), () => respond.apply(this, args));
+    if (closing === undefined) return returned;
+    // The client ends its session: once the transport has answered, the session's duration is recorded.
+    const server = isObject(this) ? transportServers.get(this) : undefined;
+    const end = () => {
+      if (server !== undefined) endHttpSession(server, closing);
+    };
+    return observe(returned, end, end);
   };
   Object.defineProperty(proto, PATCHED, { value: { respond }, configurable: true });
   return true;
@@ -162,7 +180,10 @@ function trackingTransport(Transport: object, kind: TransportKind, ctl: Controll
     construct(target, args: unknown[], newTarget) {
       const instance = Reflect.construct(target as new (...a: unknown[]) => object, args, newTarget) as object;
       const server = args[0];
-      if (ctl.enabled && isObject(server)) stateOf(server).kind = kind;
+      if (ctl.enabled && isObject(server)) {
+        stateOf(server).kind = kind;
+        transportServers.set(instance, server);
+      }
       return instance;
     },
     get(target, key, receiver) {
@@ -284,6 +305,8 @@ function receiveTmcp(server: object, original: Original, args: unknown[], ctl: C
       if (operation.rule.negotiates && isObject(result) && typeof result.protocolVersion === 'string')
         connection.protocolVersion = cappedValue(result.protocolVersion);
       endResponded(connection, operation, response as JsonRpcMessage);
+      // An HTTP initialize that opened a session: its later messages and its DELETE find it.
+      if (state.kind === 'http' && connection.session !== undefined) rememberHttpSession(state, connection);
     },
     (err) => operation.endWithException(err),
   );
@@ -291,8 +314,8 @@ function receiveTmcp(server: object, original: Original, args: unknown[], ctl: C
 
 /**
  * The connection a message arrived on. stdio (and a transport we do not know): one per server, whose session runs
- * from a successful `initialize` until stdin ends. Streamable HTTP: one per message, named by its session id (the
- * version a session negotiated is not kept across its requests, nor its duration).
+ * from a successful `initialize` until stdin ends. HTTP: the session's, from its `initialize` until the client's
+ * DELETE; a message of no known session (stateless, per-request versions) gets a connection of its own.
  */
 function connectionFor(
   server: object,
@@ -301,7 +324,10 @@ function connectionFor(
   ctl: Controller,
 ): Connection {
   if (state.kind === 'http') {
-    const transport: SdkTransport & object = { sessionId: nonEmptyString(received?.sessionId) };
+    const sessionId = nonEmptyString(received?.sessionId);
+    const known = sessionId === undefined ? undefined : state.sessions?.get(sessionId);
+    if (known !== undefined) return known;
+    const transport: SdkTransport & object = { sessionId };
     return newConnection(server, transport, FACTS.http, ctl);
   }
   if (state.connection === undefined) {
@@ -317,6 +343,25 @@ function connectionFor(
     });
   }
   return state.connection;
+}
+
+function rememberHttpSession(state: ServerState, connection: Connection): void {
+  const sessionId = nonEmptyString(connection.transport.sessionId);
+  if (sessionId === undefined) return;
+  state.sessions ??= new Map();
+  if (state.sessions.size >= MAX_HTTP_SESSIONS) {
+    const oldest = state.sessions.keys().next();
+    if (!oldest.done) state.sessions.delete(oldest.value);
+  }
+  state.sessions.set(sessionId, connection);
+}
+
+function endHttpSession(server: object, sessionId: string): void {
+  const sessions = servers.get(server)?.sessions;
+  const connection = sessions?.get(sessionId);
+  if (connection === undefined) return;
+  sessions?.delete(sessionId);
+  endSession(connection);
 }
 
 function newConnection(

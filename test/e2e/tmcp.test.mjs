@@ -275,7 +275,7 @@ describe('the SDK client (preloaded) calling a tmcp Streamable HTTP server (prel
   async function session({ bare }) {
     const env = bare
       ? {}
-      : { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: services.server, OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' };
+      : { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: services.server, OTEL_METRIC_EXPORT_INTERVAL: '60000', OTEL_LOGS_EXPORTER: 'none' };
     const server = await startListening('http-server.mjs', { cwd: DIR, nodeArgs: bare ? [] : undefined, env, timeoutMs: TIMEOUT_MS });
     try {
       const clientEnv = bare
@@ -293,7 +293,12 @@ describe('the SDK client (preloaded) calling a tmcp Streamable HTTP server (prel
     bareAnswers = await session({ bare: true });
     answers = await session({ bare: false });
     // Each process: a span per message it received and per message it sent (the server's two sent: log, sampling).
-    await receiver.waitFor(() => spansOf(services.server).length === EXPECTED.length + 2 && spansOf(services.client).length === EXPECTED.length + 2);
+    await receiver.waitFor(
+      () =>
+        spansOf(services.server).length === EXPECTED.length + 2 &&
+        spansOf(services.client).length === EXPECTED.length + 2 &&
+        receiver.metrics.some((m) => m.resource['service.name'] === services.server && m.name === 'mcp.server.session.duration'),
+    );
   });
 
   test('the answers are the same as bare', () => {
@@ -338,6 +343,19 @@ describe('the SDK client (preloaded) calling a tmcp Streamable HTTP server (prel
       assert.equal(post.kind, SERVER);
       assert.equal(post.resource['service.name'], services.server);
     }
+  });
+
+  test('metrics: an operation per message, and the session from its initialize to the DELETE the client sent', () => {
+    const metric = (name) => receiver.metrics.filter((m) => m.resource['service.name'] === services.server && m.name === name);
+    const [operations, ...moreOperations] = metric('mcp.server.operation.duration');
+    assert.equal(moreOperations.length, 0);
+    assert.equal(operations.dataPoints.reduce((sum, p) => sum + p.count, 0), EXPECTED.length);
+    const [session, ...moreSessions] = metric('mcp.server.session.duration');
+    assert.equal(moreSessions.length, 0);
+    assert.deepEqual(
+      session.dataPoints.map((p) => ({ attributes: p.attributes, count: p.count })),
+      [{ attributes: { 'mcp.protocol.version': NEGOTIATED, 'network.transport': 'tcp', 'network.protocol.name': 'http' }, count: 1 }],
+    );
   });
 
   test("what the server sends over HTTP: CLIENT spans under the tool, with its session, the client's SERVER spans under them", () => {
