@@ -44,6 +44,7 @@ import { borrowedServerSpan, SELF_TRACED_MODES, trackOpen } from './self-traced'
 import type { SelfTracedMode } from './self-traced';
 import { STDIO_SERVERS_EXPORTER_HEADERS_ENV, TRACE_STDIO_SERVERS_ENV } from './stdio-servers';
 import { outerToolSpan } from './tool-span';
+import { instrumentTmcpModule, TMCP_PACKAGES } from './tmcp';
 import type { McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, VERSION } from '../version';
 
@@ -264,6 +265,19 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
             instrumentAiSdkMcp(exports, this.ensureController(), (proto, patch) => this.remember(proto, patch));
           } catch (err) {
             diag.warn(`${PACKAGE_NAME}: ${AI_SDK_MCP_PACKAGE} could not be instrumented:`, err);
+          }
+          return exports;
+        }),
+        // tmcp, an MCP server without the SDK (tmcp.ts).
+        new Hook(TMCP_PACKAGES, { internals: false }, (exports, name, baseDir) => {
+          try {
+            const server = instrumentTmcpModule(exports, name, this.ensureController());
+            if (server) {
+              this.remember(server.proto, server.patch);
+              diag.debug(`MCP server hooked by name: ${name}${sdkVersionAt(baseDir)}`);
+            }
+          } catch (err) {
+            diag.warn(`${PACKAGE_NAME}: ${name} could not be instrumented:`, err);
           }
           return exports;
         }),
