@@ -272,12 +272,10 @@ export function recordingExceptions(handler: unknown): unknown {
         if (!operation || operation.kind !== 'request') return original.apply(this, args);
         try {
           const result = original.apply(this, args);
-          if (isThenable(result)) {
-            return result.then(undefined, (err: unknown) => {
-              operation.noteException(err);
-              throw err;
-            });
-          }
+          // The SDK gets the handler's own promise, observed on the side: a derived one settles a tick later, and a
+          // request received after this one could be answered first (a v2 server answered a pipelined tools/list
+          // before initialize). The SDK handles the rejection, so the side observer silences nothing.
+          if (isThenable(result)) result.then(undefined, (err: unknown) => operation.noteException(err));
           return result;
         } catch (err) {
           operation.noteException(err);

@@ -55,3 +55,16 @@ test('a v2 stdio server whose transport forwards its accessor handlers to an inn
   assert.equal(call.attributes['network.transport'], 'pipe');
   assert.deepEqual(call.status, { code: 0, message: undefined });
 });
+
+test("SDK v2's own StdioServerTransport with the session's requests pipelined in one write: the answers come in the order bare gives them", async () => {
+  const legacy = (nodeArgs) =>
+    run('v2-legacy-stdio-server.mjs', { cwd: CWD, nodeArgs, args: ['stdio'], input: STDIO_INPUT, env: env(), timeoutMs: 20_000 });
+  const bare = await legacy([]);
+  const preloaded = await legacy(undefined);
+  assert.equal(bare.code, 0, bare.stderr);
+  assert.equal(preloaded.code, 0, preloaded.stderr);
+  const ids = (result) => result.stdout.toString().trim().split('\n').map((line) => JSON.parse(line).id);
+  assert.deepEqual(ids(bare), [1, 2, 3]);
+  assert.deepEqual(ids(preloaded), [1, 2, 3]);
+  assert.ok(preloaded.stdout.equals(bare.stdout), `stdout differs:\n${preloaded.stdout}\n---\n${bare.stdout}`);
+});
