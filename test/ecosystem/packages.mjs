@@ -18,8 +18,8 @@
 //   preloaded answers are compared, with the reason;
 // - untraced.names: messages the package writes itself, past its MCP implementation (no trace context), whose SERVER
 //   spans on the other side have no parent;
-// - offMachine.hosts: the hosts the package tries to reach on its own (seen as HTTP CLIENT spans under the preload;
-//   there is no network here, so each attempt fails and the server goes on).
+// - offMachine.hosts: the hosts the package may try to reach on its own (seen as HTTP CLIENT spans under the preload;
+//   there is no network here, so each attempt fails and the server goes on); any other host fails the row.
 
 /** Dummy credentials: the servers only check that a key is present until a tool reaches the vendor's API. */
 const DUMMY_KEY = 'dummy-key-for-the-offline-sweep';

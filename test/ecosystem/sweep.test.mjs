@@ -134,14 +134,14 @@ function assertSpans(row, spans) {
   assert.equal(new Set(ids).size, ids.length, `no span id twice; ${listing}`);
 
   // What the row's processes tried to reach off this machine (there is no network here, so each attempt failed): only
-  // the hosts the row names, with the reason.
-  const offMachine = new Set(
-    spans
-      .filter((s) => s.kind === CLIENT && !isMcp(s) && s.attributes['server.address'] !== undefined)
-      .map((s) => s.attributes['server.address'])
-      .filter((host) => !['127.0.0.1', 'localhost', '::1'].includes(host)),
-  );
-  assert.deepEqual([...offMachine].sort(), [...(row.offMachine?.hosts ?? [])].sort(), `hosts tried off the machine; ${listing}`);
+  // hosts the row names, with the reason. A subset: a fetch a server starts in the background may not have begun
+  // when the session ends.
+  const allowed = row.offMachine?.hosts ?? [];
+  const offMachine = spans
+    .filter((s) => s.kind === CLIENT && !isMcp(s) && s.attributes['server.address'] !== undefined)
+    .map((s) => s.attributes['server.address'])
+    .filter((host) => !['127.0.0.1', 'localhost', '::1'].includes(host) && !allowed.includes(host));
+  assert.deepEqual([...new Set(offMachine)], [], `hosts tried off the machine that the row does not name; ${listing}`);
 
   const sessions = spans.filter((s) => s.name === SESSION);
   assert.equal(sessions.length, 1, `one session span; ${listing}`);
