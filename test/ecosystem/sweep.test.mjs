@@ -116,9 +116,13 @@ function hopsOf(row) {
   const ops = ['initialize', 'notifications/initialized', 'tools/list'];
   if (row.tool) ops.push(`tools/call ${row.tool.name}`);
   if (row.role === 'bridge') {
+    // mcp-remote connects to the HTTP server with an initialize of its own before it forwards the driver's, so the
+    // server gets initialize and notifications/initialized twice (each pair still one CLIENT, one SERVER span); the
+    // forwarded requests after them are one to one with the driver's.
+    const forwarded = ops.filter((op) => !op.startsWith('initialize') && op !== 'notifications/initialized');
     return [
       { caller: 'ecosystem-driver', callee: 'ecosystem-bridge', ops, exact: true },
-      { caller: 'ecosystem-bridge', callee: 'ecosystem-server', ops, exact: false },
+      { caller: 'ecosystem-bridge', callee: 'ecosystem-server', ops: forwarded, exact: false },
     ];
   }
   return [{ caller: 'ecosystem-driver', callee: 'ecosystem-server', ops, exact: true }];
