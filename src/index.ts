@@ -7,6 +7,7 @@ export {
   McpInstrumentation,
   MCP_SDK_ESM_INCLUDE,
   MCP_SDK_V2_ESM_INCLUDE,
+  AI_SDK_MCP_ESM_INCLUDE,
   getTracer,
 } from './instrumentation/instrumentation';
 export type { McpInstrumentationConfig } from './instrumentation/types';

@@ -68,7 +68,8 @@ process.stderr.write(`test setup: ${packed.filename} (${packed.files.length} fil
 //   per SDK v2 version (node_modules/sdk-v2-<version>);
 // - .test-work/app-api-1.9: an app on @opentelemetry/api 1.9 (fixtures/app-api-1.9), with the own-span MCP server;
 // - .test-work/app-other-iitm: an app pinning another import-in-the-middle (fixtures/app-other-iitm), with the own-span server;
-// - .test-work/loggers-old: pino 7 and an old winston 3 (fixtures/loggers-old).
+// - .test-work/loggers-old: pino 7 and an old winston 3 (fixtures/loggers-old);
+// - .test-work/tmcp: a tmcp server and an SDK client (fixtures/tmcp).
 // Each one is installed in a directory of its own process and then renamed into place, so that two setups running at
 // once never extract into the same node_modules; an install missing a file of the tarball is redone.
 const E2E = join(ROOT, 'test', 'third-party');
@@ -146,8 +147,31 @@ const installs = [
       cpSync(join(ECOSYSTEM, 'fixtures'), join(dir, 'fixtures'), { recursive: true });
     },
   },
+  // .test-work/tmcp: tmcp (an MCP server without the SDK) and an SDK client, pinned by fixtures/tmcp's lockfile.
+  {
+    dir: join(WORK, 'tmcp'),
+    manifests: [join(ROOT, 'fixtures', 'tmcp', 'package.json'), join(ROOT, 'fixtures', 'tmcp', 'package-lock.json')],
+    prepare: (staging) => {
+      cpSync(join(ROOT, 'fixtures', 'tmcp'), staging, { recursive: true });
+      npmLogged(['ci', '--no-audit', '--no-fund', '--ignore-scripts'], staging, `${join(WORK, 'tmcp')}.npm.log`);
+    },
+    refresh: (dir) => {
+      const fixture = join(ROOT, 'fixtures', 'tmcp');
+      for (const file of readdirSync(fixture).filter((f) => f.endsWith('.mjs'))) cpSync(join(fixture, file), join(dir, file));
+    },
+  },
   ownSpanApp('app-api-1.9'),
   ownSpanApp('app-other-iitm'),
+  // .test-work/ai-sdk: the Vercel AI SDK's MCP client and ai (test/ai-sdk, its own lockfile), with fixtures/ai-sdk.
+  {
+    dir: join(WORK, 'ai-sdk'),
+    manifests: [join(ROOT, 'test', 'ai-sdk', 'package.json'), join(ROOT, 'test', 'ai-sdk', 'package-lock.json')],
+    prepare: (staging) => {
+      for (const file of ['package.json', 'package-lock.json']) cpSync(join(ROOT, 'test', 'ai-sdk', file), join(staging, file));
+      npmLogged(['ci', '--no-audit', '--no-fund', '--ignore-scripts'], staging, `${join(WORK, 'ai-sdk')}.npm.log`);
+    },
+    refresh: (dir) => cpSync(join(ROOT, 'fixtures', 'ai-sdk'), dir, { recursive: true }),
+  },
   {
     dir: join(WORK, 'loggers-old'),
     manifests: [join(ROOT, 'fixtures', 'loggers-old', 'package.json')],

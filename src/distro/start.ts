@@ -18,7 +18,12 @@ import {
 import { planFromEnv } from './plan';
 import type { ExporterPlan, TelemetryPlan } from './plan';
 import { installProcessHooks } from './flush/process-hooks';
-import { McpInstrumentation, MCP_SDK_ESM_INCLUDE, MCP_SDK_V2_ESM_INCLUDE } from '../instrumentation/instrumentation';
+import {
+  AI_SDK_MCP_ESM_INCLUDE,
+  McpInstrumentation,
+  MCP_SDK_ESM_INCLUDE,
+  MCP_SDK_V2_ESM_INCLUDE,
+} from '../instrumentation/instrumentation';
 import { buildResource } from './resource';
 import { createComponents, registerGlobals } from './sdk';
 import { VERSION } from '../version';
@@ -76,7 +81,9 @@ export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise
   // when OTEL_NODE_ENABLED_INSTRUMENTATIONS picks upstream instrumentations.
   const mcp = !plan.disabledInstrumentations.includes(MCP);
   // The hook comes first: each instrumentation tells it which modules to wrap as it is created.
-  const esmHook = await registerEsmHook(mcp ? [MCP_SDK_ESM_INCLUDE, MCP_SDK_V2_ESM_INCLUDE] : []);
+  const esmHook = await registerEsmHook(
+    mcp ? [MCP_SDK_ESM_INCLUDE, MCP_SDK_V2_ESM_INCLUDE, AI_SDK_MCP_ESM_INCLUDE] : [],
+  );
   const names = chooseInstrumentations(plan, DEFAULT_INSTRUMENTATIONS).filter((name) => name !== MCP);
   const instrumentations = [
     // The attribute limit of the plan (environment or file), none given meaning none: the cut below it is ours.

@@ -124,13 +124,16 @@ export function transportFacts(transport: SdkTransport & object): TransportFacts
       facts.protocolName = 'websocket';
     }
   }
-  const url = transport._url;
-  if (facts.networkTransport === 'tcp' && url instanceof URL && url.hostname) {
-    facts.serverAddress = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    const port = url.port ? Number(url.port) : defaultPort(url.protocol);
-    if (port !== undefined) facts.serverPort = port;
-  }
+  if (facts.networkTransport === 'tcp') urlFacts(transport._url, facts);
   return facts;
+}
+
+/** server.address and server.port from the URL a client transport connects to (a `URL` instance). */
+export function urlFacts(url: unknown, facts: TransportFacts): void {
+  if (!(url instanceof URL) || !url.hostname) return;
+  facts.serverAddress = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = url.port ? Number(url.port) : defaultPort(url.protocol);
+  if (port !== undefined) facts.serverPort = port;
 }
 
 function defaultPort(protocol: string): number | undefined {

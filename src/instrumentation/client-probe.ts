@@ -38,7 +38,7 @@ const MAX_AWAITED = 16;
  * `initialize`), and -32022, an unsupported version (the client probes once more with one the server offers). They
  * are recorded as `rpc.response.status_code`, not as errors (our choice; see the README).
  */
-const NEGOTIATION_CODES: ReadonlySet<unknown> = new Set([-32601, -32022]);
+export const NEGOTIATION_CODES: ReadonlySet<unknown> = new Set([-32601, -32022]);
 
 interface Probing {
   readonly ctl: Controller;

@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { context, diag, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
+import { AI_SDK_MCP_PACKAGE, instrumentAiSdkMcp, isAiSdkMcpModule } from './ai-sdk-mcp';
 import { Operation } from './call';
 import { attributeValueLimitFromEnv, setAttributeValueLimit } from './caps';
 import { captureContentFromEnv, DEFAULT_CONTENT_MAX_LENGTH } from './content';
@@ -43,6 +44,7 @@ import { borrowedServerSpan, SELF_TRACED_MODES, trackOpen } from './self-traced'
 import type { SelfTracedMode } from './self-traced';
 import { STDIO_SERVERS_EXPORTER_HEADERS_ENV, TRACE_STDIO_SERVERS_ENV } from './stdio-servers';
 import { outerToolSpan } from './tool-span';
+import { instrumentTmcpModule, TMCP_PACKAGES } from './tmcp';
 import type { McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, VERSION } from '../version';
 
@@ -69,6 +71,7 @@ const V2_FILE = /^@modelcontextprotocol\/(?:server|client|node)(?:\/dist\/(?:ind
 export const MCP_SDK_ESM_INCLUDE =
   /\/@modelcontextprotocol\/sdk\/dist\/(?:esm\/)?(?:shared\/protocol|server\/mcp|client\/stdio)\.js$/;
 export const MCP_SDK_V2_ESM_INCLUDE = /\/@modelcontextprotocol\/(?:server|client|node)\/dist\/(?:index|stdio)\.mjs$/;
+export { AI_SDK_MCP_ESM_INCLUDE } from './ai-sdk-mcp';
 
 interface Unhookable {
   unhook(): void;
@@ -254,6 +257,30 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
           ESM_FILE.test(name) ? onModule(exports, name, baseDir) : exports,
         ),
         new Hook(V2_PACKAGES, { internals: true }, onV2Module),
+        // MCP without the SDK: the Vercel AI SDK's own client (ai-sdk-mcp.ts), an ES module only.
+        new Hook([AI_SDK_MCP_PACKAGE], { internals: true }, (exports, name, baseDir) => {
+          if (!isAiSdkMcpModule(name)) return exports;
+          try {
+            diag.debug(`MCP client hooked by name: ${AI_SDK_MCP_PACKAGE}${sdkVersionAt(baseDir)}`);
+            instrumentAiSdkMcp(exports, this.ensureController(), (proto, patch) => this.remember(proto, patch));
+          } catch (err) {
+            diag.warn(`${PACKAGE_NAME}: ${AI_SDK_MCP_PACKAGE} could not be instrumented:`, err);
+          }
+          return exports;
+        }),
+        // tmcp, an MCP server without the SDK (tmcp.ts).
+        new Hook(TMCP_PACKAGES, { internals: false }, (exports, name, baseDir) => {
+          try {
+            const server = instrumentTmcpModule(exports, name, this.ensureController());
+            if (server) {
+              this.remember(server.proto, server.patch);
+              diag.debug(`MCP server hooked by name: ${name}${sdkVersionAt(baseDir)}`);
+            }
+          } catch (err) {
+            diag.warn(`${PACKAGE_NAME}: ${name} could not be instrumented:`, err);
+          }
+          return exports;
+        }),
       );
     } catch (err) {
       diag.warn(`${PACKAGE_NAME}: ES module copies of the MCP SDK cannot be hooked:`, err);

@@ -203,7 +203,8 @@ export function queueTaskMessage(connection: Connection, queued: unknown): void 
   endResponded(connection, operation, response);
 }
 
-function endResponded(
+/** Ends the SERVER operation of a request by its response (tmcp.ts ends its own with it too). */
+export function endResponded(
   connection: Connection,
   operation: Operation,
   response: JsonRpcMessage,
