@@ -108,24 +108,28 @@ function answers(row, out) {
 const label = (span) => `${KIND[span.kind] ?? span.kind} ${span.name}`;
 
 /**
- * The calls of the session, hop by hop: [caller service, callee service, operations]. Each operation is one CLIENT
- * span of the caller and one SERVER span of the callee; `exact` when the callee gets nothing else from the caller.
+ * The calls of the session, hop by hop: a caller service, a callee service and operations, each operation one CLIENT
+ * span of the caller and one SERVER span of the callee, the SERVER span the child of the CLIENT span. `trace` says
+ * where both are: in the session's trace, or (`own`) in a trace of their own, for what a process does by itself
+ * before the session reaches it. `exact` when the callee gets nothing else from the caller.
  */
 function hopsOf(row) {
-  if (row.role === 'client') return [{ caller: 'ecosystem-client', callee: 'ecosystem-server', ops: ['initialize', 'tools/call add'], exact: false }];
+  if (row.role === 'client') {
+    return [{ caller: 'ecosystem-client', callee: 'ecosystem-server', ops: ['initialize', 'tools/call add'], trace: 'session', exact: false }];
+  }
   const ops = ['initialize', 'notifications/initialized', 'tools/list'];
   if (row.tool) ops.push(`tools/call ${row.tool.name}`);
   if (row.role === 'bridge') {
-    // mcp-remote connects to the HTTP server with an initialize of its own before it forwards the driver's, so the
-    // server gets initialize and notifications/initialized twice (each pair still one CLIENT, one SERVER span); the
-    // forwarded requests after them are one to one with the driver's.
-    const forwarded = ops.filter((op) => !op.startsWith('initialize') && op !== 'notifications/initialized');
+    // mcp-remote forwards each message as it is, transport to transport (no MCP request handling in between), so the
+    // trace context in `_meta` passes through: the HTTP server's SERVER spans are children of the driver's CLIENT
+    // spans. Before that, at its start, mcp-remote connects to the server with an initialize of its own: its CLIENT
+    // spans, and the server's SERVER spans for them, in a trace of their own.
     return [
-      { caller: 'ecosystem-driver', callee: 'ecosystem-bridge', ops, exact: true },
-      { caller: 'ecosystem-bridge', callee: 'ecosystem-server', ops: forwarded, exact: false },
+      { caller: 'ecosystem-driver', callee: 'ecosystem-server', ops, trace: 'session', exact: false },
+      { caller: 'ecosystem-bridge', callee: 'ecosystem-server', ops: ['initialize', 'notifications/initialized'], trace: 'own', exact: true },
     ];
   }
-  return [{ caller: 'ecosystem-driver', callee: 'ecosystem-server', ops, exact: true }];
+  return [{ caller: 'ecosystem-driver', callee: 'ecosystem-server', ops, trace: 'session', exact: true }];
 }
 
 const isMcp = (span) => span.attributes['mcp.method.name'] !== undefined;
@@ -150,27 +154,34 @@ function assertSpans(row, spans) {
   const sessions = spans.filter((s) => s.name === SESSION);
   assert.equal(sessions.length, 1, `one session span; ${listing}`);
   const [root] = sessions;
-  const of = (service, kind, name) =>
-    spans.filter((s) => s.resource['service.name'] === service && s.kind === kind && s.name === name && isMcp(s));
-  for (const { caller, callee, ops, exact } of hopsOf(row)) {
+  for (const { caller, callee, ops, trace, exact } of hopsOf(row)) {
+    const inTrace = (s) => (trace === 'session' ? s.traceId === root.traceId : s.traceId !== root.traceId);
+    const where = trace === 'session' ? "in the session's trace" : 'in a trace of its own';
+    const of = (service, kind, name) =>
+      spans.filter((s) => s.resource['service.name'] === service && s.kind === kind && s.name === name && isMcp(s) && inTrace(s));
     for (const op of ops) {
       const clients = of(caller, CLIENT, op);
       const servers = of(callee, SERVER, op);
-      assert.equal(clients.length, 1, `${caller}: one CLIENT ${op}; ${listing}`);
-      assert.equal(servers.length, 1, `${callee}: one SERVER ${op}; ${listing}`);
+      assert.equal(clients.length, 1, `${caller}: one CLIENT ${op} ${where}; ${listing}`);
+      assert.equal(servers.length, 1, `${callee}: one SERVER ${op} ${where}; ${listing}`);
       const [client] = clients;
       const [server] = servers;
-      assert.equal(client.traceId, root.traceId, `${caller}: CLIENT ${op} in the session's trace; ${listing}`);
-      assert.equal(server.traceId, root.traceId, `${callee}: SERVER ${op} in the session's trace; ${listing}`);
+      assert.equal(server.traceId, client.traceId, `${op}: one trace; ${listing}`);
       assert.equal(server.parentSpanId, client.spanId, `${callee}: SERVER ${op} is a child of ${caller}'s CLIENT ${op}`);
       assert.equal(server.attributes['mcp.method.name'], op.split(' ')[0]);
     }
     if (exact) {
       const sent = spans.filter((s) => s.resource['service.name'] === caller && s.kind === CLIENT && isMcp(s));
-      const got = spans.filter((s) => s.resource['service.name'] === callee && s.kind === SERVER && isMcp(s));
-      assert.deepEqual(sent.map((s) => s.name).sort(), [...ops].sort(), `${caller} sent only the session; ${listing}`);
-      assert.deepEqual(got.map((s) => s.name).sort(), [...ops].sort(), `${callee} got only the session; ${listing}`);
+      const got = spans.filter(
+        (s) => s.resource['service.name'] === callee && s.kind === SERVER && isMcp(s) && sent.some((c) => c.spanId === s.parentSpanId),
+      );
+      assert.deepEqual(sent.map((s) => s.name).sort(), [...ops].sort(), `${caller} sent only these; ${listing}`);
+      assert.deepEqual(got.map((s) => s.name).sort(), [...ops].sort(), `${callee} got only these from ${caller}; ${listing}`);
     }
+  }
+  // The session's own calls are in its trace, under its span.
+  for (const span of spans.filter((s) => s.resource['service.name'] === root.resource['service.name'] && s.kind === CLIENT && isMcp(s))) {
+    assert.equal(span.traceId, root.traceId, `${label(span)} in the session's trace; ${listing}`);
   }
   // Every SERVER span, in either direction (a server's own notifications too), is the child of one CLIENT span of the
   // same operation in another process, and no CLIENT span has two: no operation is handled or exported twice. The
