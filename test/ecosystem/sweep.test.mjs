@@ -5,7 +5,9 @@
 // - the answers are identical (after each row's documented normalisation);
 // - a server ends by itself once its stdin closes, before the SDK's SIGTERM two seconds later;
 // - preloaded, each operation of the session is one CLIENT span on the caller's side and one SERVER span on the
-//   callee's, the SERVER span a child of the CLIENT span, all in the trace of the session's span; no span twice.
+//   callee's, the SERVER span a child of the CLIENT span, in the trace of the session's span (hopsOf says which
+//   operations, per kind of row); every SERVER span has one CLIENT parent; no span twice;
+// - no host off the machine was tried but those the row names.
 //
 //   npm run test:ecosystem                                    # setup, then the whole sweep on Node 24 (as CI)
 //   ECOSYSTEM_ONLY=by-name node --test test/ecosystem/*.test.mjs        # only the rows that carry MCP so ('bundled', 'own')
@@ -31,7 +33,7 @@ const ALL = [...PACKAGES, ...FRAMEWORKS, ...BRIDGES, ...CLIENTS];
 const only = (process.env.ECOSYSTEM_ONLY ?? '').split(',').filter(Boolean);
 const ROWS = only.length === 0 ? ALL : ALL.filter((row) => only.includes(row.name) || only.includes(row.carries.replace(' ', '-')));
 
-/** `{dir}` in a row's arguments and environment: the row's own folder (cwd and HOME of its processes). */
+/** `{dir}` (the row's own folder: cwd, and HOME below it) and `{url}` (a bridge's HTTP server) in a row's strings. */
 const expand = (value, vars) => value.replace(/\{(\w+)\}/g, (_, name) => vars[name]);
 
 /** The OTLP settings of a preloaded process of the sweep. */
