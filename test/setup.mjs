@@ -2,6 +2,9 @@
 // tarball into .test-work/app, a copy of fixtures/app (the fixture apps and their own dependencies). Tests then start
 // `node --import @x/mcp-otel/register <fixture>` from that directory, so the preload resolves as an installed package.
 // Re-running is cheap: nothing is reinstalled when the tarball and the fixtures' package.json are unchanged.
+//
+//   node test/setup.mjs              # the build, the app and every install of the suite (npm test)
+//   node test/setup.mjs --ecosystem  # the build, the app and only .test-work/ecosystem (npm run test:ecosystem)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,6 +60,7 @@ if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
 process.stderr.write(`test setup: ${packed.filename} (${packed.files.length} files) installed in ${APP}\n`);
 
 // More install directories, each with the tarball and its fixture's own dependencies, with the same stamp caching:
+// - .test-work/ecosystem: the ecosystem sweep's package test/ecosystem (npm ci from its own lockfile, scripts off), with its fixtures;
 // - .test-work/third-party: the isolated package of third-party software test/third-party, installed with `npm ci`
 //   from its own lockfile: the conformance suite, server-everything (with the client of fixtures/everything in
 //   third-party/everything) and the SDK matrix,
@@ -73,10 +77,13 @@ const SDK_MATRIX = join(ROOT, 'fixtures', 'sdk-matrix');
 const SDK_V2_MATRIX = join(ROOT, 'fixtures', 'sdk-v2-matrix');
 // The third-party lockfile pins what the tarball's dependencies bring only if it lists them at the versions the tarball asks.
 const rootDependencies = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies;
-const thirdPartyDependencies = JSON.parse(readFileSync(join(E2E, 'package.json'), 'utf8')).dependencies;
-for (const [name, version] of Object.entries(rootDependencies)) {
-  if (thirdPartyDependencies[name] !== version) {
-    throw new Error(`test setup: test/third-party/package.json must list ${name} ${version}, as package.json does (then npm install --package-lock-only in test/third-party)`);
+const ECOSYSTEM = join(ROOT, 'test', 'ecosystem');
+for (const testPackage of ['third-party', 'ecosystem']) {
+  const listed = JSON.parse(readFileSync(join(ROOT, 'test', testPackage, 'package.json'), 'utf8')).dependencies;
+  for (const [name, version] of Object.entries(rootDependencies)) {
+    if (listed[name] !== version) {
+      throw new Error(`test setup: test/${testPackage}/package.json must list ${name} ${version}, as package.json does (then npm install --package-lock-only in test/${testPackage})`);
+    }
   }
 }
 /** Copies a fixture's files over an installed copy, removing the files of an older version of it first. */
@@ -123,6 +130,23 @@ const installs = [
       cpSync(join(ROOT, 'fixtures', 'v2-third-party'), join(dir, 'v2-third-party'), { recursive: true });
     },
   },
+  {
+    // The ecosystem sweep (test/ecosystem): the most-used MCP servers, frameworks and clients of npm, with scripts off
+    // (no browser or binary download), and its fixtures (test/ecosystem/fixtures) beside them. Optional dependencies
+    // are left out: no row runs one, and they are a fifth of the download (the Bun binaries that
+    // @modelcontextprotocol/ext-apps 0.3 lists, 200 MB unpacked).
+    dir: join(WORK, 'ecosystem'),
+    manifests: [join(ECOSYSTEM, 'package.json'), join(ECOSYSTEM, 'package-lock.json')],
+    flags: ['--omit=optional'],
+    prepare: (staging) => {
+      for (const file of ['package.json', 'package-lock.json']) cpSync(join(ECOSYSTEM, file), join(staging, file));
+      npmLogged(['ci', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=optional'], staging, `${join(WORK, 'ecosystem')}.npm.log`);
+    },
+    refresh: (dir) => {
+      rmSync(join(dir, 'fixtures'), { recursive: true, force: true });
+      cpSync(join(ECOSYSTEM, 'fixtures'), join(dir, 'fixtures'), { recursive: true });
+    },
+  },
   // .test-work/tmcp: tmcp (an MCP server without the SDK) and an SDK client, pinned by fixtures/tmcp's lockfile.
   {
     dir: join(WORK, 'tmcp'),
@@ -156,7 +180,10 @@ const installs = [
   },
 ];
 const complete = (dir) => packed.files.every((f) => existsSync(join(dir, 'node_modules', ...packed.name.split('/'), f.path)));
-for (const { dir, manifests, prepare, refresh } of installs) {
+// The ecosystem sweep's 1.4 GB of packages are installed only for it: the suite, run once per Node, never needs them.
+const ECOSYSTEM_ONLY = process.argv.includes('--ecosystem');
+const selected = installs.filter(({ dir }) => (dir === join(WORK, 'ecosystem')) === ECOSYSTEM_ONLY);
+for (const { dir, manifests, prepare, refresh, flags = [] } of selected) {
   const hash = createHash('sha256').update(readFileSync(tarball));
   for (const manifest of manifests) hash.update(readFileSync(manifest));
   const dirStamp = hash.digest('hex');
@@ -170,7 +197,7 @@ for (const { dir, manifests, prepare, refresh } of installs) {
         mkdirSync(staging, { recursive: true });
         prepare(staging);
         // The fixtures pin their dependencies: the npm cache's metadata is good enough, and twice as fast as the registry.
-        const install = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', tarball];
+        const install = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', ...flags, '--no-save', tarball];
         npmLogged(install, staging, `${dir}.npm.log`);
         if (complete(staging)) break;
         if (attempt === 2) throw new Error(`test setup: ${packed.name} is incomplete in ${staging} after two installs`);
@@ -191,9 +218,10 @@ for (const { dir, manifests, prepare, refresh } of installs) {
   }
   refresh(dir);
 }
-process.stderr.write(`test setup: also installed in ${installs.map((i) => relative(ROOT, i.dir)).join(', ')}\n`);
+process.stderr.write(`test setup: also installed in ${selected.map((i) => relative(ROOT, i.dir)).join(', ')}\n`);
 
 // The newest Node the package does not support and the oldest it does, for the tests of the boundary (fetched once).
-for (const [version, what] of [[UNSUPPORTED_NODE, 'unsupported'], [MINIMUM_NODE, 'the oldest supported']]) {
+const boundary = ECOSYSTEM_ONLY ? [] : [[UNSUPPORTED_NODE, 'unsupported'], [MINIMUM_NODE, 'the oldest supported']];
+for (const [version, what] of boundary) {
   process.stderr.write(`test setup: Node ${version} (${what}) in ${relative(ROOT, nodeBin(version))}\n`);
 }
