@@ -1,24 +1,32 @@
 /**
  * The load path of bundled SDK copies (bundled-source.ts finds them): every module's source passes the cheap test,
- * and a candidate's SDK classes get the static block that hands them to the function put on globalThis here.
+ * and a candidate's SDK classes get the static block that calls the global function defined here with the class and
+ * its index in the list of classes found (which says its kind and file).
  * - CommonJS, on every Node: `Module.prototype._compile` is wrapped. It sees every CommonJS module, also one an ES
  *   module imports; a load hook would see that one twice (once for the import, once for its compilation).
  * - ES modules, where Node's synchronous hooks work (module.registerHooks: 22.22.3+, 24.11.1+, 25.1+, 26): a `load`
  *   hook on the app's thread, for format `module` only. On older Node, bundled ES modules are not handed over (the
  *   asynchronous hooks run on another thread, and the cost of a second loader thread is not worth it there).
- * The hooks stay for the life of the process (Node cannot take a load hook back on every version); disabling the
- * instrumentation removes the function they call and makes them pass every module through untouched.
+ * The hooks stay for the life of the process, shared by every copy of @x/mcp-otel; while no instrumentation is
+ * enabled they pass every module through untouched, and a class defined then is handed to no one.
  */
 import * as nodeModule from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { BUNDLED_CALLBACK_KEY, handOverBundledClasses, isCandidateSource } from './bundled-source';
+import { BUNDLED_CALLBACK, handOverBundledClasses, isCandidateSource } from './bundled-source';
 import type { BundledKind } from './bundled-source';
 
 export type OnBundledClass = (Class: unknown, kind: BundledKind, file: string) => void;
 
-const CALLBACK = Symbol.for(BUNDLED_CALLBACK_KEY);
-/** Set once per process, by whichever copy of @x/mcp-otel installs the hooks first. */
-const INSTALLED = Symbol.for('@x/mcp-otel.bundled-hooks');
+/**
+ * What every copy of @x/mcp-otel in the process shares: the classes handed over so far (a static block passes its
+ * index here), and the instrumentations that want them (the first one enabled gets each class; the others would patch
+ * the same prototypes, which are marked once patched).
+ */
+interface SharedState {
+  found: { kind: BundledKind; file: string }[];
+  receivers: OnBundledClass[];
+}
+const STATE = Symbol.for('@x/mcp-otel.bundled');
 /** The SDK's own files, hooked by name (instrumentation.ts): their classes are instrumented from their exports. */
 const SDK_FILE = /[\\/]node_modules[\\/]@modelcontextprotocol[\\/](?:sdk|server|client|node|core)[\\/]/;
 
@@ -29,72 +37,85 @@ interface SyncHooksModule {
   registerHooks?: (hooks: { load: (url: string, context: object, nextLoad: NextLoad) => LoadResult }) => unknown;
 }
 
-type Global = typeof globalThis & { [CALLBACK]?: OnBundledClass; [INSTALLED]?: true };
+type Global = typeof globalThis & { [STATE]?: SharedState };
 
 /** Source text with the SDK classes handed over, or undefined to keep it; never throws. */
-function transform(source: string, file: string): string | undefined {
+function transform(state: SharedState, source: string, file: string): string | undefined {
   try {
     if (!isCandidateSource(source) || SDK_FILE.test(file)) return undefined;
-    return handOverBundledClasses(source, file);
+    return handOverBundledClasses(source, (kind) => state.found.push({ kind, file }) - 1);
   } catch {
     return undefined;
   }
 }
 
-/** The same for an ES module's bytes: decoded only when the bytes are a candidate. */
-function transformBytes(source: ArrayBufferView, file: string): string | undefined {
-  const bytes = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
-  if (!isCandidateSource(bytes)) return undefined;
-  return transform(bytes.toString('utf8'), file);
-}
-
 /**
- * Puts `onClass` where the static blocks find it and installs the load path once per process. Returns the function
- * that takes `onClass` away again.
+ * Adds `onClass` to the instrumentations that bundled classes are handed to, and installs the load path once per
+ * process. Returns the function that takes `onClass` away again.
  */
 export function installBundledHooks(onClass: OnBundledClass): () => void {
   const global = globalThis as Global;
-  // Another copy of @x/mcp-otel (or another instance) that came first keeps the classes: both patch the same way.
-  const mine = global[CALLBACK] === undefined;
-  if (mine) global[CALLBACK] = onClass;
-  if (global[INSTALLED] === undefined) {
-    global[INSTALLED] = true;
-    wrapCompile();
-    registerEsmLoadHook();
+  let state = global[STATE];
+  if (state === undefined) {
+    const shared: SharedState = { found: [], receivers: [] };
+    state = shared;
+    global[STATE] = shared;
+    // What the static blocks call; not enumerable, so that it does not show among the app's globals.
+    Object.defineProperty(globalThis, BUNDLED_CALLBACK, {
+      value: (Class: unknown, id: unknown) => {
+        try {
+          const found = typeof id === 'number' ? shared.found[id] : undefined;
+          const receiver = shared.receivers[0];
+          if (found && receiver) receiver(Class, found.kind, found.file);
+        } catch {
+          // Never into the module that defines the class.
+        }
+      },
+      configurable: true,
+      writable: true,
+      enumerable: false,
+    });
+    wrapCompile(shared);
+    registerEsmLoadHook(shared);
   }
+  state.receivers.push(onClass);
+  const receivers = state.receivers;
   return () => {
-    if (mine && global[CALLBACK] === onClass) delete global[CALLBACK];
+    const at = receivers.indexOf(onClass);
+    if (at !== -1) receivers.splice(at, 1);
   };
 }
 
-/** Nothing to hand over to: a module passes through as it is. */
-function active(): boolean {
-  return (globalThis as Global)[CALLBACK] !== undefined;
-}
-
-function wrapCompile(): void {
+function wrapCompile(state: SharedState): void {
   const proto = (nodeModule.Module as unknown as { prototype: { _compile?: Compile } }).prototype;
   const original = proto._compile;
   if (typeof original !== 'function') return;
   proto._compile = function _compile(this: unknown, content: string, filename: string, ...rest: unknown[]) {
-    const changed = active() && typeof content === 'string' ? transform(content, String(filename)) : undefined;
+    const changed =
+      state.receivers.length > 0 && typeof content === 'string'
+        ? transform(state, content, String(filename))
+        : undefined;
     return original.call(this, changed ?? content, filename, ...rest);
   };
 }
 
-function registerEsmLoadHook(): void {
+function registerEsmLoadHook(state: SharedState): void {
   const registerHooks = (nodeModule as SyncHooksModule).registerHooks;
   if (typeof registerHooks !== 'function' || !syncLoadHooksWork(process.versions.node)) return;
   registerHooks({
     load(url, context, nextLoad) {
       const result = nextLoad(url, context);
-      if (result.format !== 'module' || !active() || !url.startsWith('file:')) return result;
+      if (result.format !== 'module' || state.receivers.length === 0 || !url.startsWith('file:')) return result;
       const { source } = result;
       let changed: string | undefined;
       try {
         const file = fileURLToPath(url);
-        if (typeof source === 'string') changed = transform(source, file);
-        else if (ArrayBuffer.isView(source)) changed = transformBytes(source, file);
+        if (typeof source === 'string') changed = transform(state, source, file);
+        else if (ArrayBuffer.isView(source)) {
+          // Decoded only when the bytes are a candidate.
+          const bytes = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+          if (isCandidateSource(bytes)) changed = transform(state, bytes.toString('utf8'), file);
+        }
       } catch {
         changed = undefined;
       }

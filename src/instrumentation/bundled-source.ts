@@ -23,8 +23,8 @@
 export const CANDIDATE_TEXT = '_onrequest(';
 const CANDIDATE_BYTES = Buffer.from(CANDIDATE_TEXT, 'latin1');
 
-/** The globalThis key of the function a static block calls (`Symbol.for`, shared by every copy of @x/mcp-otel). */
-export const BUNDLED_CALLBACK_KEY = '@x/mcp-otel.bundled';
+/** The global the static blocks call (bundled-hook.ts defines it, not enumerable, shared by every copy of us). */
+export const BUNDLED_CALLBACK = '__xMcpOtelBundled';
 
 export type BundledKind = 'Protocol' | 'McpServer' | 'Client';
 
@@ -74,25 +74,29 @@ export function findBundledClasses(source: string): BundledClass[] {
   return [...found].sort(([a], [b]) => a - b).map(([bodyStart, kind]) => ({ kind, bodyStart }));
 }
 
-/** The static block that hands a class over; no newline in it, so no line moves. */
-export function handOverBlock(kind: BundledKind, file: string): string {
-  return (
-    `static{globalThis[Symbol.for(${JSON.stringify(BUNDLED_CALLBACK_KEY)})]?.(this,` +
-    `${JSON.stringify(kind)},${JSON.stringify(file)})}`
-  );
+/**
+ * The static block that hands a class over: `id` names the class in the load path's list (bundled-hook.ts). It has no
+ * newline, so no line moves, and no quote or backslash: were it ever put inside a string literal by mistake, the
+ * module would still parse.
+ */
+export function handOverBlock(id: number): string {
+  return `static{globalThis.${BUNDLED_CALLBACK}?.(this,${id})}`;
 }
 
-/** The module's source with each SDK class handed over, or undefined when there is nothing to do (or it is unsure). */
-export function handOverBundledClasses(source: string, file: string): string | undefined {
+/**
+ * The module's source with each SDK class handed over, or undefined when there is nothing to do (or it is unsure).
+ * `register` is told each class found and returns its id.
+ */
+export function handOverBundledClasses(source: string, register: (kind: BundledKind) => number): string | undefined {
   const classes = findBundledClasses(source);
   if (classes.length === 0) return undefined;
-  const prefix = `static{globalThis[Symbol.for(${JSON.stringify(BUNDLED_CALLBACK_KEY)})]`;
+  const prefix = `static{globalThis.${BUNDLED_CALLBACK}`;
   // Already handed over (a module transformed by another copy of us, or twice through two load paths).
   if (classes.some((c) => source.startsWith(prefix, c.bodyStart))) return undefined;
   let out = '';
   let from = 0;
   for (const { kind, bodyStart } of classes) {
-    out += source.slice(from, bodyStart) + handOverBlock(kind, file);
+    out += source.slice(from, bodyStart) + handOverBlock(register(kind));
     from = bodyStart;
   }
   return out + source.slice(from);
@@ -112,15 +116,15 @@ function kindOf(body: ClassBody): BundledKind | undefined {
  * parameter list followed by `{`.
  */
 function isMethodDefinitionAt(source: string, at: number, name: string): boolean {
-  let before = skipSpaceBackward(source, at - 1);
+  let before = previousCodeAt(source, at - 1);
   for (;;) {
     const word = wordEndingAt(source, before);
-    if (word === 'async' || word === 'static' || word === 'get' || word === 'set') {
-      before = skipSpaceBackward(source, before - word.length);
+    if (METHOD_MODIFIERS.has(word)) {
+      before = previousCodeAt(source, before - word.length);
       continue;
     }
     if (source[before] === '*') {
-      before = skipSpaceBackward(source, before - 1);
+      before = previousCodeAt(source, before - 1);
       continue;
     }
     break;
@@ -176,9 +180,8 @@ function enclosingClass(
       bodies.set(open.brace, body);
     }
     if (body === undefined) continue;
-    // A class that closed before the seed: an earlier head may still enclose it.
-    if (body.end < at) continue;
-    return body.methods.get(sourceName(source, at)) === at ? body : undefined;
+    if (body.methods.get(sourceName(source, at)) === at) return body;
+    // A class that closed before the seed, or a head that was not one: an earlier head may still enclose the seed.
   }
   return undefined;
 }
@@ -192,7 +195,17 @@ function sourceName(source: string, at: number): string {
 const HEAD = /class(?:\s+[\w$\u0080-\uffff]+)?(\s+extends\s+[\w$.\u0080-\uffff]+\s*)?\s*\{/y;
 /** What may come right before `class` in code (an expression or a statement can start after it). */
 const BEFORE_HEAD = new Set(['=', '(', ',', ';', '{', '}', ':', '?', '[', '!', '&', '|', '>']);
-const WORDS_BEFORE_HEAD = new Set(['export', 'default', 'return']);
+const WORDS_BEFORE_HEAD = new Set([
+  'export',
+  'default',
+  'return',
+  'new',
+  'extends',
+  'yield',
+  'await',
+  'typeof',
+  'void',
+]);
 
 /** The opening brace of the class body when `class` at `at` is a class head in code. */
 function classBodyOpen(source: string, at: number): { brace: number; extends: boolean } | undefined {
@@ -200,10 +213,48 @@ function classBodyOpen(source: string, at: number): { brace: number; extends: bo
   HEAD.lastIndex = at;
   const m = HEAD.exec(source);
   if (m === null) return undefined;
-  const before = skipSpaceBackward(source, at - 1);
-  if (before >= 0 && !BEFORE_HEAD.has(source[before]) && !WORDS_BEFORE_HEAD.has(wordEndingAt(source, before)))
-    return undefined;
-  return { brace: at + m[0].length - 1, extends: m[1] !== undefined };
+  return codeMayStartAfter(source, at) ? { brace: at + m[0].length - 1, extends: m[1] !== undefined } : undefined;
+}
+
+/**
+ * Whether a statement or an expression can start at `at`, from what comes before it: the start of the source, a
+ * punctuator or keyword that an expression can follow, or a line break (a statement after a semicolon left out).
+ * Comments right before are skipped: a bundler keeps a class's doc comment above it.
+ */
+function codeMayStartAfter(source: string, at: number): boolean {
+  const before = previousCodeAt(source, at - 1);
+  if (before < 0) return true;
+  if (BEFORE_HEAD.has(source[before]) || WORDS_BEFORE_HEAD.has(wordEndingAt(source, before))) return true;
+  return source.slice(before + 1, at).includes('\n');
+}
+
+/**
+ * The offset of the last character of code at or before `end`, over white space and the comments right before (a
+ * block comment, or a line that is a line comment); -1 at the start of the source.
+ */
+function previousCodeAt(source: string, end: number): number {
+  let at = end;
+  for (;;) {
+    const before = skipSpaceBackward(source, at);
+    if (before < 0) return before;
+    if (source[before] === '/' && source[before - 1] === '*') {
+      const open = source.lastIndexOf('/*', before - 2);
+      if (open === -1) return before;
+      at = open - 1;
+      continue;
+    }
+    const lineStart = source.lastIndexOf('\n', before) + 1;
+    if (
+      source
+        .slice(lineStart, before + 1)
+        .trimStart()
+        .startsWith('//')
+    ) {
+      at = lineStart - 1;
+      continue;
+    }
+    return before;
+  }
 }
 
 interface ClassBody {
