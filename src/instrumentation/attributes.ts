@@ -105,8 +105,8 @@ export function endUserAttributes(extra: unknown, attributes: Attributes): void 
 }
 
 /**
- * The SDK's transports are recognised by class name, which has been stable through SDK 1.x; a custom transport gets no
- * network attributes rather than a guess. A URL the client transport keeps gives server.address and server.port.
+ * The SDK's transports are recognised by class name, which has been stable through SDK 1.x, or where a bundle mangled
+ * it by their fields (shapeFacts); a custom transport gets no network attributes rather than a guess. A URL the client transport keeps gives server.address and server.port.
  */
 export function transportFacts(transport: SdkTransport & object): TransportFacts {
   const name = (transport.constructor as { name?: unknown } | undefined)?.name;
@@ -124,6 +124,7 @@ export function transportFacts(transport: SdkTransport & object): TransportFacts
       facts.protocolName = 'websocket';
     }
   }
+  if (facts.networkTransport === undefined) shapeFacts(transport, facts);
   const url = transport._url;
   if (facts.networkTransport === 'tcp' && url instanceof URL && url.hostname) {
     facts.serverAddress = url.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -131,6 +132,28 @@ export function transportFacts(transport: SdkTransport & object): TransportFacts
     if (port !== undefined) facts.serverPort = port;
   }
   return facts;
+}
+
+/**
+ * A bundle that mangles class names (esbuild's or terser's minification, bundled-source.ts) leaves the SDK's
+ * transports their fields: the stdio ones keep their streams (server) or spawn parameters (client), a URL client
+ * transport its `_url`, whose scheme tells HTTP from WebSocket.
+ */
+function shapeFacts(transport: SdkTransport & object, facts: TransportFacts): void {
+  const fields = transport as Record<string, unknown>;
+  if ((isObject(fields._stdin) && isObject(fields._stdout)) || isObject(fields._serverParams)) {
+    facts.networkTransport = 'pipe';
+    return;
+  }
+  const url = fields._url;
+  if (!(url instanceof URL)) return;
+  if (url.protocol === 'http:' || url.protocol === 'https:') {
+    facts.networkTransport = 'tcp';
+    facts.protocolName = 'http';
+  } else if (url.protocol === 'ws:' || url.protocol === 'wss:') {
+    facts.networkTransport = 'tcp';
+    facts.protocolName = 'websocket';
+  }
 }
 
 function defaultPort(protocol: string): number | undefined {
