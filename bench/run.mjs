@@ -13,20 +13,25 @@
 //   3. memory: RSS and heap after 10k and 50k calls in one session, and after 200 and 1000 Streamable HTTP sessions
 //      opened and closed, bare and preloaded;
 //   4. toggle: in one process, the instrumentation switched off and on between batches of in-memory calls, with the
-//      SDK recording and exporting, and with the API's no-ops only (bench/apps/toggle.mjs).
+//      SDK recording and exporting, and with the API's no-ops only (bench/apps/toggle.mjs);
+//   5. bundled: startup (spawn until `initialize` is answered) of the real servers that bundle the MCP SDK
+//      (@playwright/mcp, chrome-devtools-mcp, @notionhq/notion-mcp-server, installed by test/setup.mjs from
+//      test/bundled into .test-work/bundled), bare, preloaded with the @x/mcp-otel of BASELINE_REF (default `main`,
+//      built from `git archive` into .test-work/bench-baseline), and preloaded with this tree's packed tarball,
+//      alternating, median of STARTUP_RUNS: what finding and handing over the bundled SDK adds.
 // Prints tables and writes bench/results.json. The apps (bench/apps) run from .test-work/app, where test/setup.mjs
 // installed the packed tarball, exactly as a user's app would: `node --import @x/mcp-otel/register app.mjs`.
 // Environment: ROUNDS (default 5), INMEMORY_CALLS (5000), STDIO_CALLS (2000), STARTUP_RUNS (15), MEMORY_CALLS
-// ("10000,50000"), HTTP_SESSIONS ("200,1000"), TOGGLE_PAIRS (16), TOGGLE_CALLS (5000), SECTIONS (default
-// "peer,requests,startup,memory,toggle").
+// ("10000,50000"), HTTP_SESSIONS ("200,1000"), TOGGLE_PAIRS (16), TOGGLE_CALLS (5000), BASELINE_REF (main), SECTIONS
+// (default "peer,requests,startup,memory,toggle,bundled").
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const WORK = join(HERE, '..', '.test-work');
@@ -41,7 +46,8 @@ const MEMORY_CALLS = env('MEMORY_CALLS', '10000,50000');
 const TOGGLE_PAIRS = Number(env('TOGGLE_PAIRS', 16));
 const TOGGLE_CALLS = Number(env('TOGGLE_CALLS', 5000));
 const HTTP_SESSIONS = env('HTTP_SESSIONS', '200,1000');
-const SECTIONS = env('SECTIONS', 'peer,requests,startup,memory,toggle').split(',');
+const SECTIONS = env('SECTIONS', 'peer,requests,startup,memory,toggle,bundled').split(',');
+const BASELINE_REF = env('BASELINE_REF', 'main');
 const PRELOAD = ['--import', '@x/mcp-otel/register'];
 
 /**
@@ -229,6 +235,80 @@ async function startup(sink) {
   return rows;
 }
 
+// The bundled section: real servers whose MCP SDK is compiled into their own files (bundled-source.ts).
+const BUNDLED_DIR = join(WORK, 'bundled');
+const BUNDLED_SERVERS = {
+  '@playwright/mcp': { file: 'node_modules/@playwright/mcp/cli.js', args: [], env: {} },
+  'chrome-devtools-mcp': {
+    file: 'node_modules/chrome-devtools-mcp/build/src/bin/chrome-devtools-mcp.js',
+    args: ['--no-usage-statistics', '--no-performance-crux'],
+    env: { CHROME_DEVTOOLS_MCP_NO_UPDATE_CHECKS: '1' },
+  },
+  '@notionhq/notion-mcp-server': { file: 'node_modules/@notionhq/notion-mcp-server/bin/cli.mjs', args: [], env: { NOTION_TOKEN: 'ntn_bench_dummy' } },
+};
+
+/**
+ * The register.mjs of @x/mcp-otel at BASELINE_REF: its files from `git archive`, compiled with this tree's
+ * TypeScript, its dependencies this tree's node_modules (the same versions while package.json is the same). Once per
+ * commit.
+ */
+function baselineRegister() {
+  const sha = execFileSync('git', ['rev-parse', BASELINE_REF], { cwd: join(HERE, '..'), encoding: 'utf8' }).trim();
+  const dir = join(WORK, 'bench-baseline', sha);
+  if (!existsSync(join(dir, 'dist', 'distro', 'start.js'))) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    execFileSync('sh', ['-c', `git archive ${sha} | tar -x -C "${dir}"`], { cwd: join(HERE, '..') });
+    symlinkSync(join(HERE, '..', 'node_modules'), join(dir, 'node_modules'));
+    execFileSync(process.execPath, [join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')]);
+  }
+  return { sha, url: pathToFileURL(join(dir, 'register.mjs')).href };
+}
+
+/** Spawn of a bundled server until its answer to `initialize`, in ms. */
+function timeBundledStartup(server, preload, extraEnv) {
+  const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1.0.0' } } };
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const args = [...preload, join(BUNDLED_DIR, server.file), ...server.args];
+    const child = spawn(process.execPath, args, { cwd: BUNDLED_DIR, env: { ...baseEnv(), ...server.env, ...extraEnv }, stdio: ['pipe', 'pipe', 'ignore'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (!out.includes('\n')) return;
+      const ms = performance.now() - started;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      if (!out.startsWith('{"result":{"protocolVersion"')) reject(new Error(`${server.file}: not an initialize result: ${out}`));
+      else resolve(ms);
+    });
+    child.on('error', reject);
+    child.stdin.write(JSON.stringify(initialize) + '\n');
+  });
+}
+
+async function bundledStartup(sink) {
+  const baseline = baselineRegister();
+  const exporting = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'bench-bundled' };
+  const variants = { bare: [], [`preloaded, ${BASELINE_REF} (${baseline.sha.slice(0, 7)})`]: ['--import', baseline.url], 'preloaded, this tree': PRELOAD };
+  const rows = {};
+  console.log(`\nbundled SDK: spawn until a real server that bundles the SDK answers initialize, median of ${STARTUP_RUNS} alternating runs`);
+  for (const [name, server] of Object.entries(BUNDLED_SERVERS)) {
+    const samples = Object.fromEntries(Object.keys(variants).map((n) => [n, []]));
+    for (let run = 0; run < STARTUP_RUNS; run++) {
+      for (const [variant, preload] of Object.entries(variants)) samples[variant].push(await timeBundledStartup(server, preload, variant === 'bare' ? {} : exporting));
+    }
+    const medians = Object.fromEntries(Object.entries(samples).map(([variant, xs]) => [variant, median(xs)]));
+    const [bare, before, after] = Object.values(medians);
+    rows[name] = { runs: STARTUP_RUNS, medianMs: medians, addedOverBaselineMs: after - before };
+    console.log(`  ${name}`);
+    for (const [variant, ms] of Object.entries(medians)) console.log(`    ${variant.padEnd(40)} ${fixed(ms, 0).padStart(5)} ms   added ${fixed(ms - bare, 0).padStart(5)} ms`);
+    console.log(`    this tree over ${BASELINE_REF}: ${fixed(after - before, 0)} ms`);
+  }
+  return rows;
+}
+
 // The side-by-side section: a real third-party stdio server, bare, under @x/mcp-otel and under dd-trace, in one run.
 const PEER_SOURCE = join(HERE, 'peer');
 const PEER_DIR = join(WORK, 'bench-peer');
@@ -396,6 +476,7 @@ try {
   if (SECTIONS.includes('startup')) results.startup = await startup(sink);
   if (SECTIONS.includes('memory')) results.memory = await memory(sink);
   if (SECTIONS.includes('toggle')) results.toggle = await toggle(sink);
+  if (SECTIONS.includes('bundled')) results.bundled = await bundledStartup(sink);
   results.exported = sink.received;
   console.log(`\nthe local OTLP endpoint received: ${Object.entries(sink.received).map(([path, r]) => `${path} ${r.requests} requests, ${fixed(r.bytes / 1024, 0)} KiB`).join('; ')}`);
 } finally {

@@ -105,8 +105,9 @@ export function endUserAttributes(extra: unknown, attributes: Attributes): void 
 }
 
 /**
- * The SDK's transports are recognised by class name, which has been stable through SDK 1.x, or where a bundle mangled
- * it by their fields (shapeFacts); a custom transport gets no network attributes rather than a guess. A URL the client transport keeps gives server.address and server.port.
+ * The SDK's transports are recognised by class name, which has been stable through SDK 1.x (the stdio ones also by
+ * their fields, where a bundle mangled the name: shapeFacts); a custom transport gets no network attributes rather than
+ * a guess. A URL the client transport keeps gives server.address and server.port.
  */
 export function transportFacts(transport: SdkTransport & object): TransportFacts {
   const name = (transport.constructor as { name?: unknown } | undefined)?.name;
@@ -135,25 +136,16 @@ export function transportFacts(transport: SdkTransport & object): TransportFacts
 }
 
 /**
- * A bundle that mangles class names (esbuild's or terser's minification, bundled-source.ts) leaves the SDK's
- * transports their fields: the stdio ones keep their streams (server) or spawn parameters (client), a URL client
- * transport its `_url`, whose scheme tells HTTP from WebSocket.
+ * A bundle that mangles class names (esbuild's or terser's minification, bundled-source.ts) leaves the SDK's stdio
+ * transports their fields: the server's its two streams, the client's its spawn parameters. Other transports are not
+ * guessed at (a URL alone does not tell the SDK's HTTP transport from an app's own).
  */
 function shapeFacts(transport: SdkTransport & object, facts: TransportFacts): void {
   const fields = transport as Record<string, unknown>;
-  if ((isObject(fields._stdin) && isObject(fields._stdout)) || isObject(fields._serverParams)) {
+  const stream = (value: unknown) => isObject(value) && typeof (value as { on?: unknown }).on === 'function';
+  const params = fields._serverParams;
+  if ((stream(fields._stdin) && stream(fields._stdout)) || (isObject(params) && typeof params.command === 'string'))
     facts.networkTransport = 'pipe';
-    return;
-  }
-  const url = fields._url;
-  if (!(url instanceof URL)) return;
-  if (url.protocol === 'http:' || url.protocol === 'https:') {
-    facts.networkTransport = 'tcp';
-    facts.protocolName = 'http';
-  } else if (url.protocol === 'ws:' || url.protocol === 'wss:') {
-    facts.networkTransport = 'tcp';
-    facts.protocolName = 'websocket';
-  }
 }
 
 function defaultPort(protocol: string): number | undefined {
