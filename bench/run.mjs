@@ -16,13 +16,13 @@
 //      SDK recording and exporting, and with the API's no-ops only (bench/apps/toggle.mjs);
 //   5. bundled: startup (spawn until `initialize` is answered) of the real servers that bundle the MCP SDK
 //      (@playwright/mcp, chrome-devtools-mcp, @notionhq/notion-mcp-server, installed by test/setup.mjs from
-//      test/bundled into .test-work/bundled), bare, preloaded with the @x/mcp-otel of BASELINE_REF (default `main`,
-//      built from `git archive` into .test-work/bench-baseline), and preloaded with this tree's packed tarball,
+//      test/bundled into .test-work/bundled), bare, preloaded with the @x/mcp-otel of BASELINE_REF (default: where this
+//      branch left main; built from `git archive` into .test-work/bench-baseline), and preloaded with this tree's packed tarball,
 //      alternating, median of STARTUP_RUNS: what finding and handing over the bundled SDK adds.
 // Prints tables and writes bench/results.json. The apps (bench/apps) run from .test-work/app, where test/setup.mjs
 // installed the packed tarball, exactly as a user's app would: `node --import @x/mcp-otel/register app.mjs`.
 // Environment: ROUNDS (default 5), INMEMORY_CALLS (5000), STDIO_CALLS (2000), STARTUP_RUNS (15), MEMORY_CALLS
-// ("10000,50000"), HTTP_SESSIONS ("200,1000"), TOGGLE_PAIRS (16), TOGGLE_CALLS (5000), BASELINE_REF (main), SECTIONS
+// ("10000,50000"), HTTP_SESSIONS ("200,1000"), TOGGLE_PAIRS (16), TOGGLE_CALLS (5000), BASELINE_REF, SECTIONS
 // (default "peer,requests,startup,memory,toggle,bundled").
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -47,7 +47,8 @@ const TOGGLE_PAIRS = Number(env('TOGGLE_PAIRS', 16));
 const TOGGLE_CALLS = Number(env('TOGGLE_CALLS', 5000));
 const HTTP_SESSIONS = env('HTTP_SESSIONS', '200,1000');
 const SECTIONS = env('SECTIONS', 'peer,requests,startup,memory,toggle,bundled').split(',');
-const BASELINE_REF = env('BASELINE_REF', 'main');
+/** What the bundled section compares with: by default the commit this branch left main at, so that only its change differs. */
+const BASELINE_REF = env('BASELINE_REF', '') || execFileSync('git', ['merge-base', 'HEAD', 'main'], { cwd: join(HERE, '..'), encoding: 'utf8' }).trim();
 const PRELOAD = ['--import', '@x/mcp-otel/register'];
 
 /**
@@ -265,7 +266,18 @@ function baselineRegister() {
   return { sha, url: pathToFileURL(join(dir, 'register.mjs')).href };
 }
 
-/** Spawn of a bundled server until its answer to `initialize`, in ms. */
+/** The CPU time a running process has used so far, in ms (Linux: /proc; undefined elsewhere). */
+function cpuMsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Spawn of a bundled server until its answer to `initialize`: { ms, cpuMs } (cpuMs, less noisy on a busy machine). */
 function timeBundledStartup(server, preload, extraEnv) {
   const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1.0.0' } } };
   return new Promise((resolve, reject) => {
@@ -278,10 +290,11 @@ function timeBundledStartup(server, preload, extraEnv) {
       out += chunk;
       if (!out.includes('\n')) return;
       const ms = performance.now() - started;
+      const cpuMs = cpuMsOf(child.pid);
       clearTimeout(timer);
       child.kill('SIGKILL');
       if (!out.startsWith('{"result":{"protocolVersion"')) reject(new Error(`${server.file}: not an initialize result: ${out}`));
-      else resolve(ms);
+      else resolve({ ms, cpuMs });
     });
     child.on('error', reject);
     child.stdin.write(JSON.stringify(initialize) + '\n');
@@ -291,7 +304,7 @@ function timeBundledStartup(server, preload, extraEnv) {
 async function bundledStartup(sink) {
   const baseline = baselineRegister();
   const exporting = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'bench-bundled' };
-  const variants = { bare: [], [`preloaded, ${BASELINE_REF} (${baseline.sha.slice(0, 7)})`]: ['--import', baseline.url], 'preloaded, this tree': PRELOAD };
+  const variants = { bare: [], [`preloaded, baseline ${baseline.sha.slice(0, 7)}`]: ['--import', baseline.url], 'preloaded, this tree': PRELOAD };
   const rows = {};
   console.log(`\nbundled SDK: spawn until a real server that bundles the SDK answers initialize, median of ${STARTUP_RUNS} alternating runs`);
   for (const [name, server] of Object.entries(BUNDLED_SERVERS)) {
@@ -299,12 +312,17 @@ async function bundledStartup(sink) {
     for (let run = 0; run < STARTUP_RUNS; run++) {
       for (const [variant, preload] of Object.entries(variants)) samples[variant].push(await timeBundledStartup(server, preload, variant === 'bare' ? {} : exporting));
     }
-    const medians = Object.fromEntries(Object.entries(samples).map(([variant, xs]) => [variant, median(xs)]));
+    const medians = Object.fromEntries(Object.entries(samples).map(([variant, xs]) => [variant, median(xs.map((x) => x.ms))]));
+    const cpu = Object.fromEntries(Object.entries(samples).map(([variant, xs]) => [variant, median(xs.map((x) => x.cpuMs ?? NaN))]));
     const [bare, before, after] = Object.values(medians);
-    rows[name] = { runs: STARTUP_RUNS, medianMs: medians, addedOverBaselineMs: after - before };
+    const [cpuBare, cpuBefore, cpuAfter] = Object.values(cpu);
+    rows[name] = { runs: STARTUP_RUNS, medianMs: medians, medianCpuMs: cpu, addedOverBaselineMs: after - before, addedCpuOverBaselineMs: cpuAfter - cpuBefore };
     console.log(`  ${name}`);
-    for (const [variant, ms] of Object.entries(medians)) console.log(`    ${variant.padEnd(40)} ${fixed(ms, 0).padStart(5)} ms   added ${fixed(ms - bare, 0).padStart(5)} ms`);
-    console.log(`    this tree over ${BASELINE_REF}: ${fixed(after - before, 0)} ms`);
+    for (const variant of Object.keys(medians)) {
+      const wall = `${fixed(medians[variant], 0).padStart(5)} ms (added ${fixed(medians[variant] - bare, 0).padStart(4)})`;
+      console.log(`    ${variant.padEnd(30)} ${wall}   CPU ${fixed(cpu[variant], 0).padStart(5)} ms (added ${fixed(cpu[variant] - cpuBare, 0).padStart(4)})`);
+    }
+    console.log(`    this tree over the baseline: ${fixed(after - before, 0)} ms, CPU ${fixed(cpuAfter - cpuBefore, 0)} ms`);
   }
   return rows;
 }

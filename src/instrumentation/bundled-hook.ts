@@ -107,14 +107,16 @@ function registerEsmLoadHook(state: SharedState): void {
       const result = nextLoad(url, context);
       if (result.format !== 'module' || state.receivers.length === 0 || !url.startsWith('file:')) return result;
       const { source } = result;
-      let changed: string | undefined;
+      let changed: string | Buffer | undefined;
       try {
         const file = fileURLToPath(url);
         if (typeof source === 'string') changed = transform(state, source, file);
         else if (ArrayBuffer.isView(source)) {
-          // Decoded only when the bytes are a candidate.
           const bytes = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
-          if (isCandidateSource(bytes)) changed = transform(state, bytes.toString('utf8'), file);
+          // Read as latin1 (one character per byte) rather than decoded: three times faster on a bundle of
+          // megabytes, the offsets are the bytes', and the bytes come back unchanged around the inserted ASCII.
+          const text = isCandidateSource(bytes) ? transform(state, bytes.toString('latin1'), file) : undefined;
+          if (text !== undefined) changed = Buffer.from(text, 'latin1');
         }
       } catch {
         changed = undefined;

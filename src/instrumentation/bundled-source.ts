@@ -5,7 +5,7 @@
  *
  * Only property names survive minification, so the classes are recognised by their methods: the Protocol (the base
  * of Client and Server) by `_onrequest`, `request` and `connect`; McpServer by `connect` and `registerTool` (`tool`
- * before 1.12); the v2 Client by `connect` and `listen` in a class that extends another. Parsing a whole bundle is
+ * before 1.12); the v2 Client by `connect`, `listen` and `getServerCapabilities` in a class that extends another. Parsing a whole bundle is
  * too slow for the load path (a standard parser takes about 1.6 s on the 7.9 MB Chrome DevTools bundle), so:
  * 1. a module is a candidate only if its text contains `_onrequest(` (isCandidateSource; every bundled SDK does);
  * 2. in a candidate, each method definition of a wanted name (a `{`, `}` or `;` before it, a `{` after its
@@ -47,8 +47,12 @@ export function isCandidateSource(source: string | Uint8Array): boolean {
   return bytes.indexOf(CANDIDATE_BYTES) !== -1;
 }
 
-/** The method names whose definitions are seeds (each is checked to be a definition, not a call). */
-const SEEDS = ['_onrequest(', 'registerTool(', 'tool(', 'listen('];
+/**
+ * The method names whose definitions are seeds (each is checked to be a definition, not a call), one per kind; long
+ * and rare, because each is looked for through the whole module (a short one such as `tool(` costs ten times more in
+ * a bundle of megabytes). McpServer before SDK 1.12 (no registerTool) is not found: its Protocol still is.
+ */
+const SEEDS = ['_onrequest(', 'registerTool(', 'getServerCapabilities('];
 
 /** The SDK classes a module defines, each once, in source order; empty when there is none or when unsure. */
 export function findBundledClasses(source: string): BundledClass[] {
@@ -107,7 +111,7 @@ function kindOf(body: ClassBody): BundledKind | undefined {
   if (has('_onrequest') && has('request') && has('connect')) return 'Protocol';
   if (has('_onrequest')) return undefined;
   if (has('connect') && (has('registerTool') || has('tool'))) return 'McpServer';
-  if (body.extends && has('connect') && has('listen')) return 'Client';
+  if (body.extends && has('connect') && has('listen') && has('getServerCapabilities')) return 'Client';
   return undefined;
 }
 

@@ -34,14 +34,14 @@ test('the cheap test: on text and on bytes, without decoding', () => {
 });
 
 test('minified classes (esbuild, terser): the Protocol, McpServer, the v2 Client, in source order', () => {
-  assert.deepEqual(found(`${PROTOCOL_MIN};${MCP_SERVER_MIN};var Cl=class extends Xy{connect(t){}listen(t){}}`), [
+  assert.deepEqual(found(`${PROTOCOL_MIN};${MCP_SERVER_MIN};var Cl=class extends Xy{connect(t){}listen(t){}getServerCapabilities(){}}`), [
     ['Protocol', 'var Xy=class{'],
     ['McpServer', 'var Ab=class{'],
     ['Client', 'var Cl=class extends Xy{'],
   ]);
   // Declarations, `new class`, `extends` a member expression, doc comments and line comments before the head.
   assert.deepEqual(kinds('/** Doc. */\nclass Protocol {\n  connect(t) {}\n  request(r) {}\n  _onrequest(request, extra) {}\n}'), ['Protocol']);
-  assert.deepEqual(kinds(`${PROTOCOL_MIN};const s=new class{connect(t){}tool(n,...r){}}(1)`), ['Protocol', 'McpServer']);
+  assert.deepEqual(kinds(`${PROTOCOL_MIN};const s=new class{connect(t){}registerTool(n,...r){}}(1)`), ['Protocol', 'McpServer']);
   assert.deepEqual(kinds('// x\nexport class P extends a.B {\n  async connect(t) {}\n  request(r) {}\n  _onrequest(q, e) {}\n}'), ['Protocol']);
   // ASI: a class statement on a new line after a statement without semicolon.
   assert.deepEqual(kinds('foo()\nclass P{connect(t){}request(r){}_onrequest(q,e){}}'), ['Protocol']);
@@ -54,7 +54,8 @@ test('what is not the SDK, or not sure, is left alone', () => {
   assert.deepEqual(kinds('class A{m(){return class{connect(t){}request(r){}foo(){}}}}var z={_onrequest(q){}}'), []);
   // A Protocol shape without `request`, a Client shape without `extends`, an McpServer shape without `connect`.
   assert.deepEqual(kinds('var P=class{connect(t){}_onrequest(q,e){}}'), []);
-  assert.deepEqual(kinds(`${PROTOCOL_MIN};var C=class{connect(t){}listen(t){}}`), ['Protocol']);
+  assert.deepEqual(kinds(`${PROTOCOL_MIN};var C=class{connect(t){}listen(t){}getServerCapabilities(){}}`), ['Protocol']);
+  assert.deepEqual(kinds(`${PROTOCOL_MIN};var C=class extends Xy{connect(t){}getServerCapabilities(){}}`), ['Protocol']);
   assert.deepEqual(kinds(`${PROTOCOL_MIN};var M=class{registerTool(t){}}`), ['Protocol']);
   // Not a candidate: McpServer shapes alone are not looked at.
   assert.deepEqual(kinds(MCP_SERVER_MIN), []);
