@@ -18,7 +18,8 @@
 //      (@playwright/mcp, chrome-devtools-mcp, @notionhq/notion-mcp-server, installed by test/setup.mjs from
 //      test/bundled into .test-work/bundled), bare, preloaded with the @x/mcp-otel of BASELINE_REF (default: where this
 //      branch left main; built from `git archive` into .test-work/bench-baseline), and preloaded with this tree's packed tarball,
-//      alternating, median of STARTUP_RUNS: what finding and handing over the bundled SDK adds.
+//      alternating, median of STARTUP_RUNS: what finding and handing over the bundled SDK adds; and the same for the
+//      by-name stdio server of bench/apps, as a control (what the cheap test on every module costs).
 // Prints tables and writes bench/results.json. The apps (bench/apps) run from .test-work/app, where test/setup.mjs
 // installed the packed tarball, exactly as a user's app would: `node --import @x/mcp-otel/register app.mjs`.
 // Environment: ROUNDS (default 5), INMEMORY_CALLS (5000), STDIO_CALLS (2000), STARTUP_RUNS (15), MEMORY_CALLS
@@ -239,6 +240,9 @@ async function startup(sink) {
 // The bundled section: real servers whose MCP SDK is compiled into their own files (bundled-source.ts).
 const BUNDLED_DIR = join(WORK, 'bundled');
 const BUNDLED_SERVERS = {
+  // The control: a server on the SDK by name (its SDK files are hooked by name and skipped here): what the cheap test
+  // on every module costs an app with no bundled SDK.
+  'by-name stdio server (control)': { dir: APPS, file: 'stdio-server.mjs', args: [], env: {} },
   '@playwright/mcp': { file: 'node_modules/@playwright/mcp/cli.js', args: [], env: {} },
   'chrome-devtools-mcp': {
     file: 'node_modules/chrome-devtools-mcp/build/src/bin/chrome-devtools-mcp.js',
@@ -282,8 +286,9 @@ function timeBundledStartup(server, preload, extraEnv) {
   const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1.0.0' } } };
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const args = [...preload, join(BUNDLED_DIR, server.file), ...server.args];
-    const child = spawn(process.execPath, args, { cwd: BUNDLED_DIR, env: { ...baseEnv(), ...server.env, ...extraEnv }, stdio: ['pipe', 'pipe', 'ignore'] });
+    const dir = server.dir ?? BUNDLED_DIR;
+    const args = [...preload, join(dir, server.file), ...server.args];
+    const child = spawn(process.execPath, args, { cwd: dir, env: { ...baseEnv(), ...server.env, ...extraEnv }, stdio: ['pipe', 'pipe', 'ignore'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     let out = '';
     child.stdout.on('data', (chunk) => {
