@@ -13,20 +13,26 @@
 //   3. memory: RSS and heap after 10k and 50k calls in one session, and after 200 and 1000 Streamable HTTP sessions
 //      opened and closed, bare and preloaded;
 //   4. toggle: in one process, the instrumentation switched off and on between batches of in-memory calls, with the
-//      SDK recording and exporting, and with the API's no-ops only (bench/apps/toggle.mjs).
+//      SDK recording and exporting, and with the API's no-ops only (bench/apps/toggle.mjs);
+//   5. bundled: startup (spawn until `initialize` is answered) of the real servers that bundle the MCP SDK
+//      (@playwright/mcp, chrome-devtools-mcp, @notionhq/notion-mcp-server, installed by test/setup.mjs from
+//      test/bundled into .test-work/bundled), bare, preloaded with the @x/mcp-otel of BASELINE_REF (default: where this
+//      branch left main; built from `git archive` into .test-work/bench-baseline), and preloaded with this tree's packed tarball,
+//      alternating, median of STARTUP_RUNS: what finding and handing over the bundled SDK adds; and the same for the
+//      by-name stdio server of bench/apps, as a control (what the cheap test on every module costs).
 // Prints tables and writes bench/results.json. The apps (bench/apps) run from .test-work/app, where test/setup.mjs
 // installed the packed tarball, exactly as a user's app would: `node --import @x/mcp-otel/register app.mjs`.
 // Environment: ROUNDS (default 5), INMEMORY_CALLS (5000), STDIO_CALLS (2000), STARTUP_RUNS (15), MEMORY_CALLS
-// ("10000,50000"), HTTP_SESSIONS ("200,1000"), TOGGLE_PAIRS (16), TOGGLE_CALLS (5000), SECTIONS (default
-// "peer,requests,startup,memory,toggle").
+// ("10000,50000"), HTTP_SESSIONS ("200,1000"), TOGGLE_PAIRS (16), TOGGLE_CALLS (5000), BASELINE_REF, SECTIONS
+// (default "peer,requests,startup,memory,toggle,bundled").
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const WORK = join(HERE, '..', '.test-work');
@@ -41,7 +47,9 @@ const MEMORY_CALLS = env('MEMORY_CALLS', '10000,50000');
 const TOGGLE_PAIRS = Number(env('TOGGLE_PAIRS', 16));
 const TOGGLE_CALLS = Number(env('TOGGLE_CALLS', 5000));
 const HTTP_SESSIONS = env('HTTP_SESSIONS', '200,1000');
-const SECTIONS = env('SECTIONS', 'peer,requests,startup,memory,toggle').split(',');
+const SECTIONS = env('SECTIONS', 'peer,requests,startup,memory,toggle,bundled').split(',');
+/** What the bundled section compares with: by default the commit this branch left main at, so that only its change differs. */
+const BASELINE_REF = env('BASELINE_REF', '') || execFileSync('git', ['merge-base', 'HEAD', 'main'], { cwd: join(HERE, '..'), encoding: 'utf8' }).trim();
 const PRELOAD = ['--import', '@x/mcp-otel/register'];
 
 /**
@@ -229,6 +237,101 @@ async function startup(sink) {
   return rows;
 }
 
+// The bundled section: real servers whose MCP SDK is compiled into their own files (bundled-source.ts).
+const BUNDLED_DIR = join(WORK, 'bundled');
+const BUNDLED_SERVERS = {
+  // The control: a server on the SDK by name (its SDK files are hooked by name and skipped here): what the cheap test
+  // on every module costs an app with no bundled SDK.
+  'by-name stdio server (control)': { dir: APPS, file: 'stdio-server.mjs', args: [], env: {} },
+  '@playwright/mcp': { file: 'node_modules/@playwright/mcp/cli.js', args: [], env: {} },
+  'chrome-devtools-mcp': {
+    file: 'node_modules/chrome-devtools-mcp/build/src/bin/chrome-devtools-mcp.js',
+    args: ['--no-usage-statistics', '--no-performance-crux'],
+    env: { CHROME_DEVTOOLS_MCP_NO_UPDATE_CHECKS: '1' },
+  },
+  '@notionhq/notion-mcp-server': { file: 'node_modules/@notionhq/notion-mcp-server/bin/cli.mjs', args: [], env: { NOTION_TOKEN: 'ntn_bench_dummy' } },
+};
+
+/**
+ * The register.mjs of @x/mcp-otel at BASELINE_REF: its files from `git archive`, compiled with this tree's
+ * TypeScript, its dependencies this tree's node_modules (the same versions while package.json is the same). Once per
+ * commit.
+ */
+function baselineRegister() {
+  const sha = execFileSync('git', ['rev-parse', BASELINE_REF], { cwd: join(HERE, '..'), encoding: 'utf8' }).trim();
+  const dir = join(WORK, 'bench-baseline', sha);
+  if (!existsSync(join(dir, 'dist', 'distro', 'start.js'))) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    execFileSync('sh', ['-c', `git archive ${sha} | tar -x -C "${dir}"`], { cwd: join(HERE, '..') });
+    symlinkSync(join(HERE, '..', 'node_modules'), join(dir, 'node_modules'));
+    execFileSync(process.execPath, [join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')]);
+  }
+  return { sha, url: pathToFileURL(join(dir, 'register.mjs')).href };
+}
+
+/** The CPU time a running process has used so far, in ms (Linux: /proc; undefined elsewhere). */
+function cpuMsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Spawn of a bundled server until its answer to `initialize`: { ms, cpuMs } (cpuMs, less noisy on a busy machine). */
+function timeBundledStartup(server, preload, extraEnv) {
+  const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1.0.0' } } };
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const dir = server.dir ?? BUNDLED_DIR;
+    const args = [...preload, join(dir, server.file), ...server.args];
+    const child = spawn(process.execPath, args, { cwd: dir, env: { ...baseEnv(), ...server.env, ...extraEnv }, stdio: ['pipe', 'pipe', 'ignore'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (!out.includes('\n')) return;
+      const ms = performance.now() - started;
+      const cpuMs = cpuMsOf(child.pid);
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      if (!out.startsWith('{"result":{"protocolVersion"')) reject(new Error(`${server.file}: not an initialize result: ${out}`));
+      else resolve({ ms, cpuMs });
+    });
+    child.on('error', reject);
+    child.stdin.write(JSON.stringify(initialize) + '\n');
+  });
+}
+
+async function bundledStartup(sink) {
+  const baseline = baselineRegister();
+  const exporting = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'bench-bundled' };
+  const variants = { bare: [], [`preloaded, baseline ${baseline.sha.slice(0, 7)}`]: ['--import', baseline.url], 'preloaded, this tree': PRELOAD };
+  const rows = {};
+  console.log(`\nbundled SDK: spawn until a real server that bundles the SDK answers initialize, median of ${STARTUP_RUNS} alternating runs`);
+  for (const [name, server] of Object.entries(BUNDLED_SERVERS)) {
+    const samples = Object.fromEntries(Object.keys(variants).map((n) => [n, []]));
+    for (let run = 0; run < STARTUP_RUNS; run++) {
+      for (const [variant, preload] of Object.entries(variants)) samples[variant].push(await timeBundledStartup(server, preload, variant === 'bare' ? {} : exporting));
+    }
+    const medians = Object.fromEntries(Object.entries(samples).map(([variant, xs]) => [variant, median(xs.map((x) => x.ms))]));
+    const cpu = Object.fromEntries(Object.entries(samples).map(([variant, xs]) => [variant, median(xs.map((x) => x.cpuMs ?? NaN))]));
+    const [bare, before, after] = Object.values(medians);
+    const [cpuBare, cpuBefore, cpuAfter] = Object.values(cpu);
+    rows[name] = { runs: STARTUP_RUNS, medianMs: medians, medianCpuMs: cpu, addedOverBaselineMs: after - before, addedCpuOverBaselineMs: cpuAfter - cpuBefore };
+    console.log(`  ${name}`);
+    for (const variant of Object.keys(medians)) {
+      const wall = `${fixed(medians[variant], 0).padStart(5)} ms (added ${fixed(medians[variant] - bare, 0).padStart(4)})`;
+      console.log(`    ${variant.padEnd(30)} ${wall}   CPU ${fixed(cpu[variant], 0).padStart(5)} ms (added ${fixed(cpu[variant] - cpuBare, 0).padStart(4)})`);
+    }
+    console.log(`    this tree over the baseline: ${fixed(after - before, 0)} ms, CPU ${fixed(cpuAfter - cpuBefore, 0)} ms`);
+  }
+  return rows;
+}
+
 // The side-by-side section: a real third-party stdio server, bare, under @x/mcp-otel and under dd-trace, in one run.
 const PEER_SOURCE = join(HERE, 'peer');
 const PEER_DIR = join(WORK, 'bench-peer');
@@ -396,6 +499,7 @@ try {
   if (SECTIONS.includes('startup')) results.startup = await startup(sink);
   if (SECTIONS.includes('memory')) results.memory = await memory(sink);
   if (SECTIONS.includes('toggle')) results.toggle = await toggle(sink);
+  if (SECTIONS.includes('bundled')) results.bundled = await bundledStartup(sink);
   results.exported = sink.received;
   console.log(`\nthe local OTLP endpoint received: ${Object.entries(sink.received).map(([path, r]) => `${path} ${r.requests} requests, ${fixed(r.bytes / 1024, 0)} KiB`).join('; ')}`);
 } finally {

@@ -70,6 +70,7 @@ process.stderr.write(`test setup: ${packed.filename} (${packed.files.length} fil
 // - .test-work/app-other-iitm: an app pinning another import-in-the-middle (fixtures/app-other-iitm), with the own-span server;
 // - .test-work/loggers-old: pino 7 and an old winston 3 (fixtures/loggers-old);
 // - .test-work/tmcp: a tmcp server and an SDK client (fixtures/tmcp).
+// - .test-work/bundled: test/bundled (bundlers, SDKs, real servers that bundle the SDK), with fixtures/bundled in fixtures/.
 // Each one is installed in a directory of its own process and then renamed into place, so that two setups running at
 // once never extract into the same node_modules; an install missing a file of the tarball is redone.
 const E2E = join(ROOT, 'test', 'third-party');
@@ -158,6 +159,20 @@ const installs = [
     refresh: (dir) => {
       const fixture = join(ROOT, 'fixtures', 'tmcp');
       for (const file of readdirSync(fixture).filter((f) => f.endsWith('.mjs'))) cpSync(join(fixture, file), join(dir, file));
+    },
+  },
+  {
+    // test/bundled: the bundlers, the SDKs they compile into the fixtures of fixtures/bundled, and real servers that
+    // bundle the SDK (the bundled-SDK tests and the bench's startup figures).
+    dir: join(WORK, 'bundled'),
+    manifests: [join(ROOT, 'test', 'bundled', 'package.json'), join(ROOT, 'test', 'bundled', 'package-lock.json')],
+    prepare: (staging) => {
+      for (const file of ['package.json', 'package-lock.json']) cpSync(join(ROOT, 'test', 'bundled', file), join(staging, file));
+      npmLogged(['ci', '--no-audit', '--no-fund', '--ignore-scripts'], staging, `${join(WORK, 'bundled')}.npm.log`);
+    },
+    refresh: (dir) => {
+      rmSync(join(dir, 'fixtures'), { recursive: true, force: true });
+      cpSync(join(ROOT, 'fixtures', 'bundled'), join(dir, 'fixtures'), { recursive: true });
     },
   },
   ownSpanApp('app-api-1.9'),

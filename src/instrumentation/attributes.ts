@@ -105,8 +105,9 @@ export function endUserAttributes(extra: unknown, attributes: Attributes): void 
 }
 
 /**
- * The SDK's transports are recognised by class name, which has been stable through SDK 1.x; a custom transport gets no
- * network attributes rather than a guess. A URL the client transport keeps gives server.address and server.port.
+ * The SDK's transports are recognised by class name, which has been stable through SDK 1.x (the stdio ones also by
+ * their fields, where a bundle mangled the name: shapeFacts); a custom transport gets no network attributes rather than
+ * a guess. A URL the client transport keeps gives server.address and server.port.
  */
 export function transportFacts(transport: SdkTransport & object): TransportFacts {
   const name = (transport.constructor as { name?: unknown } | undefined)?.name;
@@ -124,6 +125,7 @@ export function transportFacts(transport: SdkTransport & object): TransportFacts
       facts.protocolName = 'websocket';
     }
   }
+  if (facts.networkTransport === undefined) shapeFacts(transport, facts);
   if (facts.networkTransport === 'tcp') urlFacts(transport._url, facts);
   return facts;
 }
@@ -134,6 +136,19 @@ export function urlFacts(url: unknown, facts: TransportFacts): void {
   facts.serverAddress = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = url.port ? Number(url.port) : defaultPort(url.protocol);
   if (port !== undefined) facts.serverPort = port;
+}
+
+/**
+ * A bundle that mangles class names (esbuild's or terser's minification, bundled-source.ts) leaves the SDK's stdio
+ * transports their fields: the server's its two streams, the client's its spawn parameters. Other transports are not
+ * guessed at (a URL alone does not tell the SDK's HTTP transport from an app's own).
+ */
+function shapeFacts(transport: SdkTransport & object, facts: TransportFacts): void {
+  const fields = transport as Record<string, unknown>;
+  const stream = (value: unknown) => isObject(value) && typeof (value as { on?: unknown }).on === 'function';
+  const params = fields._serverParams;
+  if ((stream(fields._stdin) && stream(fields._stdout)) || (isObject(params) && typeof params.command === 'string'))
+    facts.networkTransport = 'pipe';
 }
 
 function defaultPort(protocol: string): number | undefined {

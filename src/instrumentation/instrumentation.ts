@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import { context, diag, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { AI_SDK_MCP_PACKAGE, instrumentAiSdkMcp, isAiSdkMcpModule } from './ai-sdk-mcp';
+import { installBundledHooks } from './bundled-hook';
+import type { BundledKind } from './bundled-source';
 import { Operation } from './call';
 import { attributeValueLimitFromEnv, setAttributeValueLimit } from './caps';
 import { captureContentFromEnv, DEFAULT_CONTENT_MAX_LENGTH } from './content';
@@ -86,6 +88,8 @@ type HookConstructor = new (
 export class McpInstrumentation extends InstrumentationBase<McpInstrumentationConfig> {
   // Declared, not initialised: the base constructor calls enable() before subclass fields would be assigned.
   declare private hooks: Unhookable[] | undefined;
+  /** Takes away the function that bundled SDK copies hand their classes to (bundled-hook.ts). */
+  declare private stopBundled: (() => void) | undefined;
   /** The prototypes this instance patched, with how: enable() after disable() patches them again. */
   declare private patched: Map<Prototype, (proto: Prototype) => boolean> | undefined;
   declare private controller: Controller & { enabled: boolean };
@@ -115,6 +119,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     ctl.enabled = true;
     for (const [proto, patch] of this.patched ?? []) patch(proto);
     if (this.hooks === undefined) this.hooks = this.installHooks();
+    this.stopBundled ??= installBundledHooks((Class, kind, file) => this.instrumentBundled(Class, kind, file));
   }
 
   override disable(): void {
@@ -122,6 +127,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     if (this.controller) this.controller.enabled = false;
     for (const hook of this.hooks ?? []) hook.unhook();
     this.hooks = undefined;
+    this.stopBundled?.();
+    this.stopBundled = undefined;
     for (const proto of this.patched?.keys() ?? []) unpatch(proto);
   }
 
@@ -146,6 +153,29 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
           `${PACKAGE_NAME}: not an MCP SDK class, left alone:`,
           (Class as { name?: unknown } | undefined)?.name,
         );
+    }
+  }
+
+  /**
+   * A class a bundled copy of the SDK handed over as it was defined (bundled-source.ts): instrumented if it has the
+   * shape of the kind the source looked like. Called from the static block inside the bundle: it must never throw.
+   */
+  private instrumentBundled(Class: unknown, kind: BundledKind, file: string): void {
+    try {
+      const fits =
+        kind === 'McpServer'
+          ? isMcpServerClass(Class)
+          : kind === 'Client'
+            ? isV2ClientClass(Class) && findProtocolPrototype(Class) !== undefined
+            : isFunction(Class) && findProtocolPrototype(Class) === Class.prototype;
+      if (!fits) {
+        diag.debug(`${PACKAGE_NAME}: a class in ${file} reads like the MCP SDK's ${kind} but is not one; left alone`);
+        return;
+      }
+      diag.debug(`MCP SDK found bundled in ${file}: ${kind}`);
+      this.instrument(Class);
+    } catch (err) {
+      diag.warn(`${PACKAGE_NAME}: the MCP SDK bundled in ${file} could not be instrumented:`, err);
     }
   }
 

@@ -86,6 +86,10 @@ test('transport facts from the SDK transport class names; server.address and por
   });
   assert.deepEqual(transportFacts(named('InMemoryTransport')), {});
   assert.deepEqual(transportFacts(named('MyOwnTransport', { _url: new URL('http://x/') })), {});
+  // A bundle that mangled the names (bundled-source.ts): the SDK's stdio transports by their fields.
+  assert.deepEqual(transportFacts(named('Xq', { _stdin: process.stdin, _stdout: process.stdout })), { networkTransport: 'pipe' });
+  assert.deepEqual(transportFacts(named('Yr', { _serverParams: { command: 'node', args: [] } })), { networkTransport: 'pipe' });
+  assert.deepEqual(transportFacts(named('Zs', { _stdin: {}, _stdout: {} })), {});
 });
 
 test('peer and server attributes', () => {
