@@ -16,8 +16,8 @@
 //      SDK recording and exporting, and with the API's no-ops only (bench/apps/toggle.mjs);
 //   5. bundled: startup (spawn until `initialize` is answered) of the real servers that bundle the MCP SDK
 //      (@playwright/mcp, chrome-devtools-mcp, @notionhq/notion-mcp-server, installed by test/setup.mjs from
-//      test/bundled into .test-work/bundled), bare, preloaded with the @x/mcp-otel of BASELINE_REF (default: where this
-//      branch left main; built from `git archive` into .test-work/bench-baseline), and preloaded with this tree's packed tarball,
+//      test/bundled into .test-work/bundled), bare, preloaded with the @x/mcp-otel of BASELINE_REF (default: 4efe9ca, the
+//      last main before bundled copies were found; built from `git archive` into .test-work/bench-baseline), and preloaded with this tree's packed tarball,
 //      alternating, median of STARTUP_RUNS: what finding and handing over the bundled SDK adds; and the same for the
 //      by-name stdio server of bench/apps, as a control (what the cheap test on every module costs).
 // Prints tables and writes bench/results.json. The apps (bench/apps) run from .test-work/app, where test/setup.mjs
@@ -48,8 +48,11 @@ const TOGGLE_PAIRS = Number(env('TOGGLE_PAIRS', 16));
 const TOGGLE_CALLS = Number(env('TOGGLE_CALLS', 5000));
 const HTTP_SESSIONS = env('HTTP_SESSIONS', '200,1000');
 const SECTIONS = env('SECTIONS', 'peer,requests,startup,memory,toggle,bundled').split(',');
-/** What the bundled section compares with: by default the commit this branch left main at, so that only its change differs. */
-const BASELINE_REF = env('BASELINE_REF', '') || execFileSync('git', ['merge-base', 'HEAD', 'main'], { cwd: join(HERE, '..'), encoding: 'utf8' }).trim();
+/**
+ * What the bundled section compares with: by default 4efe9ca, the last main before bundled SDK copies were found
+ * (issue 23), i.e. "the same server preloaded" before that work; BASELINE_REF=<commit> for another.
+ */
+const BASELINE_REF = env('BASELINE_REF', '4efe9ca');
 const PRELOAD = ['--import', '@x/mcp-otel/register'];
 
 /**
