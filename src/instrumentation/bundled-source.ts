@@ -105,24 +105,6 @@ export function handOverBundledClasses(source: string, register: (kind: BundledK
   return out + source.slice(from);
 }
 
-/**
- * The same for a module's bytes (an ES module as the load hook gets it): read as latin1, one character per byte, so
- * that nothing is decoded and the offsets are the bytes'; the result is the bytes with the ASCII blocks put in.
- */
-export function handOverBundledBytes(bytes: Buffer, register: (kind: BundledKind) => number): Buffer | undefined {
-  const source = bytes.toString('latin1');
-  const classes = findBundledClasses(source);
-  if (classes.length === 0 || classes.some((c) => source.startsWith(HANDED_OVER, c.bodyStart))) return undefined;
-  const parts: Buffer[] = [];
-  let from = 0;
-  for (const { kind, bodyStart } of classes) {
-    parts.push(bytes.subarray(from, bodyStart), Buffer.from(handOverBlock(register(kind)), 'latin1'));
-    from = bodyStart;
-  }
-  parts.push(bytes.subarray(from));
-  return Buffer.concat(parts);
-}
-
 function kindOf(body: ClassBody): BundledKind | undefined {
   const has = (name: string) => body.methods.has(name);
   if (has('_onrequest') && has('request') && has('connect')) return 'Protocol';
