@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { APP_DIR, run } from '../helpers/processes.mjs';
+import { APP_DIR, ROOT, run } from '../helpers/processes.mjs';
 
 const BIN = join(APP_DIR, 'node_modules', '.bin', 'mcp-otel');
 const check = (args, options = {}) => run('check', { command: BIN, nodeArgs: [], args, timeoutMs: 60_000, ...options });
@@ -23,6 +23,25 @@ test('a server on the MCP SDK by name: covered, the same answers, its spans in t
     '  covered:    yes',
   ]);
   assert.equal(result.stderr, '');
+});
+
+test('a server that bundles the SDK (notion) and one on tmcp: what was found is named, covered', async () => {
+  const notion = join(ROOT, '.test-work', 'bundled', 'node_modules', '@notionhq', 'notion-mcp-server', 'bin', 'cli.mjs');
+  const bundled = await check(['--', 'node', notion], { env: { NOTION_TOKEN: 'dummy' } });
+  assert.equal(bundled.code, 0, `${bundled.stdout}${bundled.stderr}`);
+  assert.deepEqual(report(bundled.stdout).slice(1), [
+    '  preloaded:  the same answers',
+    `  found:      MCP SDK found bundled in ${notion}: Protocol`,
+    "  spans:      SERVER initialize, SERVER notifications/initialized, SERVER tools/list, in the caller's trace",
+    '  exit:       exited with code 0 after its stdin closed',
+    '  covered:    yes',
+  ]);
+  const tmcp = await check(['--no-compare', join(ROOT, '.test-work', 'tmcp', 'server.mjs')]);
+  assert.equal(tmcp.code, 0, `${tmcp.stdout}${tmcp.stderr}`);
+  assert.deepEqual(report(tmcp.stdout).slice(1, 3), [
+    '  found:      MCP server hooked by name: tmcp 1.20.0',
+    "  spans:      SERVER initialize, SERVER notifications/initialized, SERVER tools/list, in the caller's trace",
+  ]);
 });
 
 test('a server with its own JSON-RPC: answered, nothing found, not covered (exit status 1)', async () => {
