@@ -31,6 +31,8 @@ implementation the preload found in it and which spans it made. Exit status 0 wh
 const EXIT_BOUND_MS = 5000;
 /** The debug lines of the preload that name an MCP implementation it hooked (instrumentation.ts and its adapters). */
 const FOUND_LINE = /^@x\/mcp-otel debug: (MCP .*(?:hooked by name|found bundled in).*)$/;
+/** How much of a server's stderr is kept for the report. */
+const STDERR_KEPT = 64 * 1024;
 const SPAN_KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 
 interface Options {
@@ -54,7 +56,9 @@ interface Session {
   failure?: string;
   /** Lines on stdout that are not JSON: a stdio server must write only JSON-RPC there. */
   strayLines: number;
+  /** The end of what it wrote on stderr, and the preload's lines that name an MCP implementation it hooked. */
   stderr: string;
+  found: string[];
   exit: string;
 }
 
@@ -152,18 +156,39 @@ function preloadedEnv(receiverUrl: string): NodeJS.ProcessEnv {
 
 /** Starts the server, sends initialize, initialized and tools/list, closes its stdin and waits for it to exit. */
 async function runSession(options: Options, env: NodeJS.ProcessEnv, traceparent: string): Promise<Session> {
-  const session: Session = { strayLines: 0, stderr: '', exit: '' };
+  const session: Session = { strayLines: 0, stderr: '', found: [], exit: '' };
   const child = spawn(options.command, options.args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<string>((resolve) => {
     child.on('error', (err) => resolve(`could not start: ${err.message}`));
     child.on('close', (code, signal) => resolve(signal ? `ended by ${signal}` : `exited with code ${code}`));
   });
-  child.stderr.on('data', (chunk: Buffer) => (session.stderr += chunk.toString('utf8')));
+  // A process the server started may hold its stdout and stderr open after it exited (npx's child): 'close' would
+  // never come, so the pipes are let go a moment after 'exit'.
+  child.on('exit', () => {
+    setTimeout(() => {
+      child.stdout.destroy();
+      child.stderr.destroy();
+    }, 1000).unref();
+  });
+  // Text, not chunks: a character split across two chunks stays whole. Of stderr, the preload's lines that name what
+  // it found are kept, and the last STDERR_KEPT characters for the report.
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  let stderrLine = '';
+  child.stderr.on('data', (chunk: string) => {
+    session.stderr = (session.stderr + chunk).slice(-STDERR_KEPT);
+    const lines = (stderrLine + chunk).split('\n');
+    stderrLine = lines.pop() ?? '';
+    for (const line of lines) {
+      const found = FOUND_LINE.exec(line.trimEnd());
+      if (found) session.found.push(found[1]);
+    }
+  });
   child.stdin.on('error', () => {});
   const waiting = new Map<number, (message: Record<string, unknown>) => void>();
   let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    buffered += chunk;
     let newline: number;
     while ((newline = buffered.indexOf('\n')) >= 0) {
       const line = buffered.slice(0, newline).trim();
@@ -284,7 +309,7 @@ export async function check(argv: string[], out: (line: string) => void): Promis
       verdict = 1;
     }
 
-    const found = preloaded.stderr.split('\n').flatMap((line) => FOUND_LINE.exec(line.trimEnd())?.[1] ?? []);
+    const found = preloaded.found;
     const nothingFound = 'no MCP implementation that the preload knows';
     out(`  found:      ${found.length > 0 ? found.join('\n              ') : nothingFound}`);
 

@@ -143,9 +143,9 @@ export function patchAiSdkClient(proto: Prototype, ctl: Controller): boolean {
   };
   proto.onRequestMessage = function onRequestMessage_(this: AiSdkClient & object, ...args: unknown[]) {
     const request = args[0];
+    if (!ctl.enabled || !isMethodMessage(request)) return onRequestMessage.apply(this, args);
     const connection = connectionOf(this, ctl);
-    if (!ctl.enabled || !isMethodMessage(request) || !answersTraced.has(connection.transport))
-      return onRequestMessage.apply(this, args);
+    if (!answersTraced.has(connection.transport)) return onRequestMessage.apply(this, args);
     const original = (...received: unknown[]) => onRequestMessage.apply(this, received);
     if (ctl.isExcluded(request.method)) return receiveExcludedRequest(protocolOf(this), original, args);
     return receiveRequest(protocolOf(this), connection, original, args, ctl);

@@ -73,7 +73,88 @@ export function findBundledClasses(source: string): BundledClass[] {
     const kind = kindOf(body);
     if (kind) found.set(body.start, kind);
   }
-  return [...found].sort(([a], [b]) => a - b).map(([bodyStart, kind]) => ({ kind, bodyStart }));
+  const classes = [...found].sort(([a], [b]) => a - b).map(([bodyStart, kind]) => ({ kind, bodyStart }));
+  // What precedes a head can look like code inside a string too (an inlined page whose script bundles the SDK).
+  const inCode = offsetsInCode(
+    source,
+    classes.map((c) => c.bodyStart - 1),
+  );
+  return classes.filter((_, k) => inCode[k] !== false);
+}
+
+/** offsetsInCode's mark for a word (or a literal) as the last token; punctuators are their character codes. */
+const WORD = -1;
+
+/**
+ * For each offset (ascending), whether it is in code, from one read of the source from its start: false when it lies
+ * inside a string, template text, comment or regular expression. Where the read cannot go on (a `/` this small
+ * tokenizer cannot place, an unclosed literal, a stray brace), the offsets left are undefined, and the head's own
+ * checks judge them as before: the read only ever removes a class.
+ */
+export function offsetsInCode(source: string, offsets: number[]): (boolean | undefined)[] {
+  const result: (boolean | undefined)[] = offsets.map(() => undefined);
+  /** One entry per open `{` or template `${`: true for a template substitution. */
+  const stack: boolean[] = [];
+  /** The last significant token: a punctuator's code, or WORD (its text from wordStart to wordEnd, read at `/`). */
+  let last = 0x3b;
+  let wordStart = 0;
+  let wordEnd = 0;
+  let i = source.startsWith('#!') ? Math.max(source.indexOf('\n'), 0) : 0;
+  let k = 0;
+  const n = source.length;
+  while (k < offsets.length && i < n) {
+    while (k < offsets.length && offsets[k] < i) result[k++] = false;
+    while (k < offsets.length && offsets[k] === i) result[k++] = true;
+    if (k === offsets.length) break;
+    const c = source.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) {
+      i++;
+      continue;
+    }
+    let after: number;
+    const next = source.charCodeAt(i + 1);
+    if (c === 0x2f && next === 0x2f) {
+      const eol = source.indexOf('\n', i);
+      after = eol === -1 ? n : eol;
+    } else if (c === 0x2f && next === 0x2a) {
+      const close = source.indexOf('*/', i + 2);
+      after = close === -1 ? -1 : close + 2;
+    } else if (
+      c === 0x2f &&
+      (last === WORD ? REGEX_AFTER_WORDS.has(source.slice(wordStart, wordEnd)) : last !== 0x29 && last !== 0x5d)
+    ) {
+      after = skipRegex(source, i);
+      last = WORD;
+      wordStart = wordEnd = i;
+    } else if (c === 0x22 || c === 0x27) {
+      after = skipQuoted(source, i);
+      last = WORD;
+      wordStart = wordEnd = i;
+    } else if (c === 0x60 || (c === 0x7d && stack[stack.length - 1] === true)) {
+      if (c === 0x7d) stack.pop();
+      after = skipTemplate(source, i + 1);
+      const substitution = after !== -1 && source.charCodeAt(after - 1) === 0x7b;
+      if (substitution) stack.push(true);
+      last = substitution ? 0x7b : WORD;
+      wordStart = wordEnd = i;
+    } else if (isIdentifierChar(c) || c === 0x23) {
+      after = i + 1;
+      while (after < n && isIdentifierChar(source.charCodeAt(after))) after++;
+      last = WORD;
+      wordStart = i;
+      wordEnd = after;
+    } else {
+      if (c === 0x7b) stack.push(false);
+      else if (c === 0x7d && stack.pop() === undefined) return result;
+      after = i + 1;
+      last = c;
+    }
+    if (after === -1) return result;
+    i = after;
+  }
+  while (k < offsets.length && offsets[k] < i) result[k++] = false;
+  while (k < offsets.length && offsets[k] === i) result[k++] = true;
+  return result;
 }
 
 /**
@@ -170,6 +251,8 @@ function enclosingClass(
 ): ClassBody | undefined | 'unsure' {
   let from = at;
   for (let tries = 0; tries < MAX_HEADS_PER_SEED;) {
+    // lastIndexOf takes a negative start as 0: a head at 0 that is not one would be found again and again.
+    if (from === 0) return undefined;
     const head = source.lastIndexOf('class', from - 1);
     if (head === -1 || at - head > HEAD_WINDOW) return undefined;
     from = head;

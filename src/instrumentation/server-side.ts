@@ -274,8 +274,14 @@ export function recordingExceptions(handler: unknown): unknown {
           const result = original.apply(this, args);
           // The SDK gets the handler's own promise, observed on the side: a derived one settles a tick later, and a
           // request received after this one could be answered first (a v2 server answered a pipelined tools/list
-          // before initialize). The SDK handles the rejection, so the side observer silences nothing.
-          if (isThenable(result)) result.then(undefined, (err: unknown) => operation.noteException(err));
+          // before initialize). The SDK handles the rejection, so the side observer silences nothing. Another
+          // thenable is followed as before: calling its `then` twice could run it twice (a lazy query object).
+          if (result instanceof Promise) result.then(undefined, (err: unknown) => operation.noteException(err));
+          else if (isThenable(result))
+            return result.then(undefined, (err: unknown) => {
+              operation.noteException(err);
+              throw err;
+            });
           return result;
         } catch (err) {
           operation.noteException(err);
