@@ -431,12 +431,15 @@ export function readClassBody(
       lastWord = '';
       continue;
     }
-    if (ch === '`') {
+    if (ch === '`' || (ch === '}' && stack[stack.length - 1] === true)) {
+      // A template literal, or the rest of one after a `${...}`: its text, to its end or to its next `${`.
+      if (ch === '}') stack.pop();
       const after = skipTemplate(source, i + 1);
       if (after === -1) return undefined;
-      if (source[after - 1] === '{') stack.push(true);
+      const substitution = source[after - 1] === '{';
+      if (substitution) stack.push(true);
       i = after;
-      last = source[after - 1] === '{' ? '{' : 'w';
+      last = substitution ? '{' : 'w';
       lastWord = '';
       continue;
     }
@@ -447,18 +450,7 @@ export function readClassBody(
       continue;
     }
     if (ch === '}') {
-      const inTemplate = stack.pop();
-      if (inTemplate === undefined) return undefined;
-      if (inTemplate) {
-        // The end of a `${...}`: the template goes on.
-        const after = skipTemplate(source, i + 1);
-        if (after === -1) return undefined;
-        if (source[after - 1] === '{') stack.push(true);
-        i = after;
-        last = source[after - 1] === '{' ? '{' : 'w';
-        lastWord = '';
-        continue;
-      }
+      if (stack.pop() === undefined) return undefined;
       if (stack.length === 0) {
         budget.left -= i - brace;
         return { start: brace + 1, end: i, extends: extendsSome, methods };
