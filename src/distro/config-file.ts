@@ -124,6 +124,7 @@ const APPLIED = {
     'metrics_resource_uri',
     'self_traced_servers',
     'capture_enduser',
+    'capture_peer_identity',
     'enrich_tool_spans',
     'capture_message_content',
     'content_max_length',
@@ -368,6 +369,7 @@ class PlanReader {
     };
     const metricsResourceUri = flag('metrics_resource_uri', false);
     const captureEndUser = flag('capture_enduser', true);
+    const capturePeerIdentity = flag('capture_peer_identity', true);
     const enrichToolSpans = flag('enrich_tool_spans', true);
     const traceStdioServers = flag('trace_stdio_servers', false);
     const stdioServersExporterHeaders = flag('stdio_servers_exporter_headers', false);
@@ -408,6 +410,7 @@ class PlanReader {
       metricsResourceUri,
       selfTracedServers,
       captureEndUser,
+      capturePeerIdentity,
       enrichToolSpans,
       captureMessageContent,
       contentMaxLength,

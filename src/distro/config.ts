@@ -385,6 +385,7 @@ export function readConfig(
         (value) => value.trim().toLowerCase(),
       ),
       captureEndUser: onOff(env, 'OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER', true, bad),
+      capturePeerIdentity: onOff(env, 'OTEL_INSTRUMENTATION_MCP_CAPTURE_PEER_IDENTITY', true, bad),
       enrichToolSpans: onOff(env, 'OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS', true, bad),
       traceStdioServers: onOff(env, 'OTEL_INSTRUMENTATION_MCP_TRACE_STDIO_SERVERS', false, bad),
       stdioServersExporterHeaders: onOff(env, 'OTEL_INSTRUMENTATION_MCP_STDIO_SERVERS_EXPORTER_HEADERS', false, bad),

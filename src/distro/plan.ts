@@ -17,6 +17,7 @@ export type McpPlan = Pick<
   | 'metricsResourceUri'
   | 'selfTracedServers'
   | 'captureEndUser'
+  | 'capturePeerIdentity'
   | 'enrichToolSpans'
   | 'captureMessageContent'
   | 'contentMaxLength'

@@ -18,6 +18,7 @@ import {
   ATTR_NETWORK_TRANSPORT,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
+  ERROR_TYPE_OTHER,
 } from './semconv';
 
 /** What is known of a connection's transport, gathered once when the Protocol connects. */
@@ -71,6 +72,17 @@ export function startAttributes(message: MessageFacts, facts: TransportFacts | u
   if (facts?.networkTransport) attributes[ATTR_NETWORK_TRANSPORT] = facts.networkTransport;
   if (facts?.protocolName) attributes[ATTR_NETWORK_PROTOCOL_NAME] = facts.protocolName;
   return attributes;
+}
+
+/**
+ * `mcp.result.type`: the `resultType` of a 2026-07-28 result (`complete`, `input_required`; earlier revisions have
+ * none). The peer chooses the string and it goes to the metrics: an extension's kind (`[a-z_]`, at most 32) is kept
+ * as it is, anything else is `_OTHER`.
+ */
+export function resultTypeOf(result: unknown): string | undefined {
+  const type = isObject(result) ? result.resultType : undefined;
+  if (typeof type !== 'string') return undefined;
+  return /^[a-z_]{1,32}$/.test(type) ? type : ERROR_TYPE_OTHER;
 }
 
 /** server.address and server.port, for the spans of the side that connected to a URL. */

@@ -20,6 +20,8 @@ export interface Controller {
   readonly enabled: boolean;
   /** enduser.id and enduser.scope on SERVER spans (on unless switched off). */
   readonly captureEndUser: boolean;
+  /** The peer's self-reported name and version on spans and the client's metrics (peer.ts; on unless switched off). */
+  readonly capturePeerIdentity: boolean;
   /** Tool arguments and results, prompt variables (content.ts): only when switched on. */
   readonly content: ContentCapture | undefined;
   isExcluded(method: string): boolean;
@@ -50,6 +52,11 @@ export class Operation {
   parentContext?: Context;
   /** A received request: the message of the first exception a handler threw, the description of a tool_error. */
   exceptionMessage?: string;
+  /**
+   * A received request: the code of the first caller-fault error thrown while it was handled (an McpServer's input
+   * validation, a tool that refused its arguments), which makes an `isError` result the caller's fault.
+   */
+  callerFaultCode?: number;
   /** A received notification: a handler of ours took over the ending. */
   handlerStarted = false;
   /** What is particular to the operation's method (methods.ts), looked up once. */
@@ -105,10 +112,15 @@ export class Operation {
 
   /**
    * An exception a handler threw, recorded once per operation; the status comes later, from the response. A caller
-   * fault (an McpError with such a code) is a protocol answer, not a failure: not recorded.
+   * fault (an McpError with such a code) is a protocol answer, not a failure: its code is kept, not recorded.
    */
   noteException(err: unknown): void {
-    if (this.ended || this.exceptionMessage !== undefined || isCallerFault(err)) return;
+    if (this.ended) return;
+    if (isCallerFault(err)) {
+      this.callerFaultCode ??= (err as { code: number }).code;
+      return;
+    }
+    if (this.exceptionMessage !== undefined) return;
     this.span.recordException(asException(err));
     this.exceptionMessage = exceptionMessage(err) ?? '';
   }

@@ -13,6 +13,7 @@ import { withTraceContext } from './client-side';
 import { connectionOfTransport, versionOf } from './connection';
 import type { Connection } from './connection';
 import { operationContext } from './context';
+import { resultPeerIdentity, sentPeerIdentity } from './peer';
 import { observe, safely } from './promises';
 import { definedByAccessor, interceptHandler } from './properties';
 import { isFunction, isObject, listenRequestId } from './sdk-internals';
@@ -115,7 +116,7 @@ function sendProbe(
   probing.open.add(operation);
   const end = (reply: JsonRpcMessage) => {
     probing.open.delete(operation);
-    endProbe(operation, reply);
+    endProbe(operation, reply, probing.ctl.capturePeerIdentity);
   };
   safely(() => catchReply(transport, message.id, end));
   const ctx = operationContext(parent, operation);
@@ -222,11 +223,13 @@ function catchReply(transport: SdkTransport & object, id: unknown, onReply: (rep
   transport.onmessage = catching;
 }
 
-function endProbe(operation: Operation, reply: JsonRpcMessage): void {
+function endProbe(operation: Operation, reply: JsonRpcMessage, capturePeer: boolean): void {
   const error = reply.error;
   if (isObject(error)) {
     if (NEGOTIATION_CODES.has(error.code)) operation.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(error.code));
     else operation.failWithCode(error.code, error.message);
+  } else if (capturePeer) {
+    resultPeerIdentity(undefined, operation, reply.result);
   }
   operation.end();
 }
@@ -260,6 +263,7 @@ export function listenTraced(
     connection?.facts,
   );
   serverAttributes(connection?.facts, attributes);
+  if (ctl.capturePeerIdentity) sentPeerIdentity(connection, attributes);
   const parent = context.active();
   const operation = ctl.start('client', 'request', method, method, attributes, parent);
   // The client numbers listen requests `listen:<n>` from this counter, once its early checks passed.

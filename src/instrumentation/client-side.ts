@@ -8,7 +8,7 @@
  */
 import { context, trace } from '@opentelemetry/api';
 import type { Context, Link } from '@opentelemetry/api';
-import { paramsOf, serverAttributes, startAttributes } from './attributes';
+import { paramsOf, resultTypeOf, serverAttributes, startAttributes } from './attributes';
 import type { MessageFacts } from './attributes';
 import type { Controller, Operation } from './call';
 import { cappedValue } from './caps';
@@ -18,6 +18,7 @@ import type { Connection } from './connection';
 import { operationContext, retriedOperation, retryingContext } from './context';
 import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
+import { resultPeerIdentity, sentPeerIdentity } from './peer';
 import { observe } from './promises';
 import { text } from './status';
 import { injectTraceContext } from './propagation';
@@ -26,6 +27,7 @@ import type { JsonRpcError, JsonRpcMessage, RequestOptions, SdkProtocol, SdkTran
 import {
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_MCP_RESULT_TYPE,
   ATTR_MCP_SESSION_ID,
   ERROR_TYPE_CANCELLED,
   RESULT_TYPE_INPUT_REQUIRED,
@@ -50,6 +52,7 @@ function startSent(
     connection?.facts,
   );
   serverAttributes(connection?.facts, attributes);
+  if (ctl.capturePeerIdentity) sentPeerIdentity(connection, attributes);
   if (ctl.content) requestContent(ctl.content, 'client', message.method, message.params, attributes);
   return ctl.start(
     'client',
@@ -173,20 +176,25 @@ function forget(connection: Connection | undefined, id: number | undefined, oper
 }
 
 /**
- * `_onresponse`: an error response is kept on the operation of its request for when the promise rejects. A v2
- * `input_required` result ends its request's span (it is an answer, not an error), and the returned context is the
- * one the client fulfils it in, so that the retry is tied to this request.
+ * `_onresponse`: an error response is kept on the operation of its request for when the promise rejects. A result
+ * gives its server's identity (peer.ts) and its `resultType`. A v2 `input_required` result ends its request's span (it
+ * is an answer, not an error), and the returned context is the one the client fulfils it in, so that the retry is tied
+ * to this request.
  */
 export function noteResponse(connection: Connection | undefined, response: unknown): Context | undefined {
   if (!isObject(response) || connection === undefined) return undefined;
+  const operation = connection.pendingClient.get(Number(response.id));
+  if (operation === undefined) return undefined;
   if (isObject(response.error)) {
-    const operation = connection.pendingClient.get(Number(response.id));
-    if (operation) operation.responseError = response.error as JsonRpcError;
+    operation.responseError = response.error as JsonRpcError;
     return undefined;
   }
-  if (!isObject(response.result) || response.result.resultType !== RESULT_TYPE_INPUT_REQUIRED) return undefined;
-  const operation = connection.pendingClient.get(Number(response.id));
-  if (!operation?.parentContext) return undefined;
+  // The raw result: the SDK hands the caller a copy without `resultType` and (v2) without `_meta`.
+  const { result } = response;
+  if (connection.ctl.capturePeerIdentity) resultPeerIdentity(connection, operation, result);
+  const resultType = resultTypeOf(result);
+  if (resultType !== undefined) operation.setAttribute(ATTR_MCP_RESULT_TYPE, resultType);
+  if (resultType !== RESULT_TYPE_INPUT_REQUIRED || !operation.parentContext) return undefined;
   connection.pendingClient.delete(Number(response.id));
   operation.end();
   return retryingContext(operation, operation.parentContext);

@@ -11,6 +11,7 @@ import type { TransportFacts } from './attributes';
 import type { Controller, Operation } from './call';
 import { secondsSince } from './metrics';
 import type { Side } from './metrics';
+import { sessionPeerIdentity } from './peer';
 import { nonEmptyString } from './sdk-internals';
 import type { SdkProtocol, SdkTransport } from './sdk-internals';
 import {
@@ -31,6 +32,8 @@ export interface Connection {
   /** Sent requests waiting for their response, by JSON-RPC id. */
   readonly pendingClient: Map<number, Operation>;
   session?: { side: Side; started: number };
+  /** The peer's identity attributes, as last reported (peer.ts). */
+  peer?: Attributes;
   /** Stops listening for the end of a stdio server's stdin. */
   stopWatchingStdin?: () => void;
 }
@@ -110,7 +113,10 @@ export function endSession(connection: Connection): void {
   if (connection.protocolVersion) attributes[ATTR_MCP_PROTOCOL_VERSION] = connection.protocolVersion;
   if (connection.facts.networkTransport) attributes[ATTR_NETWORK_TRANSPORT] = connection.facts.networkTransport;
   if (connection.facts.protocolName) attributes[ATTR_NETWORK_PROTOCOL_NAME] = connection.facts.protocolName;
-  if (session.side === 'client') serverAttributes(connection.facts, attributes);
+  if (session.side === 'client') {
+    serverAttributes(connection.facts, attributes);
+    if (connection.ctl.capturePeerIdentity) sessionPeerIdentity(connection, attributes);
+  }
   if (connection.pendingServer.size > 0 || connection.pendingClient.size > 0) attributes[ATTR_ERROR_TYPE] = '-32000';
   connection.ctl.recordSession(session.side, secondsSince(session.started), attributes);
 }

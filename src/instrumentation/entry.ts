@@ -17,6 +17,7 @@ import type { Controller, Operation } from './call';
 import { exchangeIn, httpPeerIn, withExchange, withHttpPeer } from './context';
 import type { HttpExchange } from './context';
 import { spanName } from './methods';
+import { receivedPeerIdentity } from './peer';
 import { cappedValue } from './caps';
 import { observe, safely } from './promises';
 import { extractTraceContext } from './propagation';
@@ -264,6 +265,7 @@ function answeredOverStdio(
     { method, params, id: request.id as string | number, protocolVersion: envelopeVersion(params) },
     facts,
   );
+  if (ctl.capturePeerIdentity) receivedPeerIdentity(undefined, method, params, attributes);
   const parent = extractTraceContext(params?._meta, ROOT_CONTEXT);
   const operation = startAnswered(ctl, method, params, attributes, parent, startedAt);
   // A response (a refusal, or a listen refused); an acknowledgement is the successful answer of a listen.

@@ -210,7 +210,12 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     if (this.controller) return this.controller;
     const config = this.getConfig();
     const excluded = new Set(config.excludedMethods ?? excludedMethodsFromEnv());
-    const keys = operationKeys(config.metricsResourceUri ?? metricsResourceUriFromEnv());
+    const capturePeerIdentity =
+      config.capturePeerIdentity ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_PEER_IDENTITY', true);
+    const keysOf = operationKeys({
+      withResourceUri: config.metricsResourceUri ?? metricsResourceUriFromEnv(),
+      withPeerIdentity: capturePeerIdentity,
+    });
     const merge = (config.selfTracedServers ?? selfTracedServersFromEnv()) === 'merge';
     const enrichToolSpans =
       config.enrichToolSpans ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS', true);
@@ -222,10 +227,12 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     this.controller = {
       enabled: false,
       captureEndUser: config.captureEndUser ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER', true),
+      capturePeerIdentity,
       content,
       isExcluded: (method) => excluded.has(method),
       start: (side, kind, method, name, attributes, parent, links, startedAt) => {
         const histogram = this.histograms?.operation[side];
+        const keys = keysOf[side];
         // An operation recorded after the fact (an answer a v2 entry gave itself) starts when its message arrived.
         const startTime = startedAt === undefined ? undefined : performance.timeOrigin + startedAt;
         if (side === 'client') {

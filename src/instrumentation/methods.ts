@@ -9,6 +9,7 @@ import {
   ATTR_GEN_AI_PROMPT_NAME,
   ATTR_GEN_AI_TOOL_NAME,
   ATTR_MCP_RESOURCE_URI,
+  CALLER_FAULT_CODES,
   ERROR_TYPE_TOOL_ERROR,
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
 } from './semconv';
@@ -24,6 +25,8 @@ export interface MethodRule {
   attributes?(params: Params, attributes: Attributes): void;
   /** The `error.type` of a result that reports a failure in a successful response. */
   resultError?(result: unknown): string | undefined;
+  /** Such a result that says it is the caller's fault: the JSON-RPC code it names (on SERVER spans, not an error). */
+  resultCallerFault?(result: unknown): number | undefined;
   /** `tools/call`: McpServer turns what a tool callback throws into a result, so the callback itself is watched. */
   runsToolCallback?: true;
   /** `initialize`: its result negotiates the protocol version, and its success starts the session. */
@@ -44,6 +47,22 @@ function set(attributes: Attributes, key: string, value: string | undefined): vo
   if (value !== undefined) attributes[key] = cappedValue(value);
 }
 
+/**
+ * SDK v1's McpServer answers an McpError raised while it handles `tools/call` (an unknown or disabled tool, arguments
+ * that fail the tool's schema: the 2025-11-25 revision asks for a result the model can correct itself from) with an
+ * `isError` result whose text is the error's message, `MCP error -32602: ...`. A caller-fault code there is the
+ * caller's fault; an output that fails the tool's own schema (`Output validation error`, also -32602) is the
+ * server's. (v2's text has no code: its input validation is seen as it throws, patch.ts.)
+ */
+function callerFaultInResult(result: unknown): number | undefined {
+  const content = isObject(result) && Array.isArray(result.content) ? (result.content[0] as unknown) : undefined;
+  const text = isObject(content) && content.type === 'text' ? content.text : undefined;
+  if (typeof text !== 'string' || !text.startsWith('MCP error -')) return undefined;
+  const match = /^MCP error (-\d{1,6}): (?!Output validation error)/.exec(text);
+  const code = match ? Number(match[1]) : undefined;
+  return code !== undefined && CALLER_FAULT_CODES.has(code) ? code : undefined;
+}
+
 const resourceUri: MethodRule = {
   attributes: (params, attributes) => set(attributes, ATTR_MCP_RESOURCE_URI, stringParam(params, 'uri')),
 };
@@ -57,6 +76,7 @@ const METHODS: Record<string, MethodRule> = {
     },
     // A tool that failed answers with a result, `isError: true`, not with a JSON-RPC error.
     resultError: (result) => (isObject(result) && result.isError === true ? ERROR_TYPE_TOOL_ERROR : undefined),
+    resultCallerFault: callerFaultInResult,
     runsToolCallback: true,
   },
   'prompts/get': {

@@ -11,6 +11,9 @@ import {
   ATTR_MCP_METHOD_NAME,
   ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_RESOURCE_URI,
+  ATTR_MCP_RESULT_TYPE,
+  ATTR_MCP_SERVER_NAME,
+  ATTR_MCP_SERVER_VERSION,
   ATTR_NETWORK_PROTOCOL_NAME,
   ATTR_NETWORK_PROTOCOL_VERSION,
   ATTR_NETWORK_TRANSPORT,
@@ -74,11 +77,25 @@ const OPERATION_KEYS = [
   ATTR_GEN_AI_PROMPT_NAME,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_RPC_RESPONSE_STATUS_CODE,
+  ATTR_MCP_RESULT_TYPE,
   ...SESSION_KEYS,
 ];
+/**
+ * The server's identity, on the client's points only: a client chooses the servers it talks to, while any client can
+ * name itself anything to a server (a time series per made-up name).
+ */
+const SERVER_IDENTITY_KEYS = [ATTR_MCP_SERVER_NAME, ATTR_MCP_SERVER_VERSION];
 
-export function operationKeys(withResourceUri: boolean): readonly string[] {
-  return withResourceUri ? [...OPERATION_KEYS, ATTR_MCP_RESOURCE_URI] : OPERATION_KEYS;
+export interface OperationKeyOptions {
+  withResourceUri: boolean;
+  withPeerIdentity: boolean;
+}
+
+/** The operation attribute keys of each side. */
+export function operationKeys({ withResourceUri, withPeerIdentity }: OperationKeyOptions): Record<Side, string[]> {
+  const server = withResourceUri ? [...OPERATION_KEYS, ATTR_MCP_RESOURCE_URI] : [...OPERATION_KEYS];
+  const client = withPeerIdentity ? [...server, ...SERVER_IDENTITY_KEYS] : server;
+  return { client, server };
 }
 
 export function pick(attributes: Attributes, keys: readonly string[] = SESSION_KEYS): Attributes {

@@ -210,16 +210,25 @@ export function isV2ClientClass(Class: unknown): boolean {
   return !!proto && Object.hasOwn(proto, 'listen') && Object.hasOwn(proto, 'connect');
 }
 
-/** Tool callbacks of an McpServer are reached through the Server it connects. */
+/**
+ * Tool callbacks of an McpServer are reached through the Server it connects. Its input validation (SDK 1.2x+ and v2:
+ * `validateToolInput`) throws an invalid-params error that McpServer turns into an `isError` result: seen on the
+ * SERVER operation, it makes that result the caller's fault (server-side.ts).
+ */
 export function patchMcpServer(proto: Prototype): boolean {
   if (Object.hasOwn(proto, PATCHED)) return false;
   const original = proto.connect;
   if (!isFunction(original)) return false;
+  const originals: Record<string, unknown> = { connect: original };
   proto.connect = function connect(this: SdkMcpServer & object, ...args: unknown[]) {
     rememberMcpServer(this);
     return original.apply(this, args);
   };
-  Object.defineProperty(proto, PATCHED, { value: { connect: original }, configurable: true });
+  if (isFunction(proto.validateToolInput)) {
+    originals.validateToolInput = proto.validateToolInput;
+    proto.validateToolInput = recordingExceptions(proto.validateToolInput);
+  }
+  Object.defineProperty(proto, PATCHED, { value: originals, configurable: true });
   return true;
 }
 

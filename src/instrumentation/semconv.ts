@@ -25,6 +25,23 @@ export const ATTR_CLIENT_PORT = 'client.port';
 export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 export const ATTR_ENDUSER_ID = 'enduser.id';
 export const ATTR_ENDUSER_SCOPE = 'enduser.scope';
+/**
+ * Ours, provisional (the conventions have none yet: semantic-conventions-genai #437; Sentry's names): the name and
+ * version the peer reports of itself, `mcp.client.*` where the peer is the client, `mcp.server.*` where it is the
+ * server (peer.ts).
+ */
+export const ATTR_MCP_CLIENT_NAME = 'mcp.client.name';
+export const ATTR_MCP_CLIENT_VERSION = 'mcp.client.version';
+export const ATTR_MCP_SERVER_NAME = 'mcp.server.name';
+export const ATTR_MCP_SERVER_VERSION = 'mcp.server.version';
+/**
+ * Ours, provisional: the `resultType` of a 2026-07-28 result (`complete`, `input_required`), so that a call paused
+ * for input is kept apart from a completed one on spans and metric points.
+ */
+export const ATTR_MCP_RESULT_TYPE = 'mcp.result.type';
+/** The `_meta` keys of the 2026-07-28 revision that carry the client's and the server's identity. */
+export const CLIENT_INFO_META_KEY = 'io.modelcontextprotocol/clientInfo';
+export const SERVER_INFO_META_KEY = 'io.modelcontextprotocol/serverInfo';
 /** The MCP methods of the 2026-07-28 revision that the instrumentation treats apart (they have no constants yet). */
 export const METHOD_SERVER_DISCOVER = 'server/discover';
 export const METHOD_SUBSCRIPTIONS_LISTEN = 'subscriptions/listen';

@@ -8,7 +8,14 @@
  */
 import { context } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import { endUserAttributes, envelopeVersion, paramsOf, peerAttributes, startAttributes } from './attributes';
+import {
+  endUserAttributes,
+  envelopeVersion,
+  paramsOf,
+  peerAttributes,
+  resultTypeOf,
+  startAttributes,
+} from './attributes';
 import type { MessageFacts } from './attributes';
 import type { Controller, Operation } from './call';
 import { cappedValue } from './caps';
@@ -18,6 +25,7 @@ import type { Connection } from './connection';
 import { ambientLinks, handlerContext, httpPeerIn, receiptContext, servedOperation, unmarked } from './context';
 import { noteDispatched } from './entry';
 import { methodRule, spanName } from './methods';
+import { receivedPeerIdentity } from './peer';
 import { isThenable, observe } from './promises';
 import { extractTraceContext } from './propagation';
 import { isFunction, isObject, sendWith, sessionIdOf, TOOL_CALLBACK_FIELDS, transportOf } from './sdk-internals';
@@ -29,7 +37,7 @@ import type {
   SdkRegisteredTool,
   Sender,
 } from './sdk-internals';
-import { ATTR_MCP_PROTOCOL_VERSION } from './semconv';
+import { ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_RESULT_TYPE } from './semconv';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
 type Received = JsonRpcMessage & { method: string };
@@ -66,6 +74,7 @@ function startReceived(
     connection?.facts,
   );
   peerAttributes(peer, attributes);
+  if (ctl.capturePeerIdentity) receivedPeerIdentity(connection, message.method, message.params, attributes);
   if (ctl.captureEndUser) endUserAttributes(extra, attributes);
   if (ctl.content) requestContent(ctl.content, 'server', message.method, message.params, attributes);
   return ctl.start(
@@ -225,11 +234,20 @@ export function endResponded(
   if (isObject(response.error)) {
     operation.failWithCode(response.error.code, response.error.message);
   } else {
+    const { result } = response;
     const { content: capture } = connection.ctl;
-    const content = capture && resultContent(capture, 'server', operation.method, response.result);
+    const content = capture && resultContent(capture, 'server', operation.method, result);
     if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
-    const resultError = operation.rule.resultError?.(response.result);
-    if (resultError !== undefined) operation.fail(resultError, operation.exceptionMessage);
+    const resultType = resultTypeOf(result);
+    if (resultType !== undefined) operation.setAttribute(ATTR_MCP_RESULT_TYPE, resultType);
+    const { rule } = operation;
+    const resultError = rule.resultError?.(result);
+    if (resultError !== undefined) {
+      // A result that reports a failure; one that is the caller's (invalid arguments) is recorded as its code alone.
+      const callerFault = operation.callerFaultCode ?? rule.resultCallerFault?.(result);
+      if (callerFault !== undefined) operation.failWithCode(callerFault, undefined);
+      else operation.fail(resultError, operation.exceptionMessage);
+    }
   }
   operation.end();
 }

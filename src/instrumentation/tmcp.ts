@@ -34,6 +34,7 @@ import {
 import { withTraceContext } from './client-side';
 import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
+import { receivedPeerIdentity } from './peer';
 import { peerBeingHandled, watchNodeRequests } from './node-request';
 import { observe, safely } from './promises';
 import { extractTraceContext } from './propagation';
@@ -279,6 +280,7 @@ function receiveTmcp(server: object, original: Original, args: unknown[], ctl: C
     connection.facts,
   );
   peerAttributes(peer, attributes);
+  if (ctl.capturePeerIdentity) receivedPeerIdentity(connection, method, params, attributes);
   if (ctl.captureEndUser) endUserAttributes({ authInfo: received?.auth }, attributes);
   if (ctl.content) requestContent(ctl.content, 'server', method, params, attributes);
   const operation = ctl.start(

@@ -31,6 +31,12 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    */
   captureEndUser?: boolean;
   /**
+   * The name and version the peer reports of itself (provisional names: `mcp.client.name`, `mcp.client.version`,
+   * `mcp.server.name`, `mcp.server.version`) on the spans of both sides, and the server's on the client's metrics.
+   * Defaults to true, unless OTEL_INSTRUMENTATION_MCP_CAPTURE_PEER_IDENTITY=false.
+   */
+  capturePeerIdentity?: boolean;
+  /**
    * Inside an agent's own `execute_tool {tool}` span (another tracer's), `tools/call` of that tool adds its attributes
    * to it and makes no CLIENT span. Defaults to true, unless OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS=false.
    */

@@ -113,6 +113,8 @@ test('a request: its CLIENT span, the trace context in its _meta, the peer error
     'gen_ai.tool.name': 'add',
     'gen_ai.operation.name': 'execute_tool',
     'mcp.protocol.version': '2025-11-25',
+    'mcp.server.name': 'peer',
+    'mcp.server.version': '1',
     'jsonrpc.request.id': '1',
   });
   const addSent = sent.find((m) => m.params?.name === 'add');
@@ -170,7 +172,8 @@ test("the server's requests to the client: SERVER spans in the server's trace, e
   assert.equal(ping.kind, SpanKind.SERVER);
   assert.equal(ping.spanContext().traceId, serverTrace);
   assert.equal(ping.parentSpanContext?.spanId, serverSpan);
-  assert.deepEqual(ping.attributes, { 'mcp.method.name': 'ping', 'jsonrpc.request.id': 'ping-1', 'mcp.protocol.version': '2025-11-25' });
+  // The client's spans name the server, whichever way the message went.
+  assert.deepEqual(ping.attributes, { 'mcp.method.name': 'ping', 'jsonrpc.request.id': 'ping-1', 'mcp.protocol.version': '2025-11-25', 'mcp.server.name': 'peer', 'mcp.server.version': '1' });
   assert.deepEqual(ping.status, { code: SpanStatusCode.UNSET });
   // Method not found is the caller's fault: the status code, not an error of the side that answered.
   assert.equal(elicitation.name, 'elicitation/create');

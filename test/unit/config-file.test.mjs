@@ -128,6 +128,7 @@ instrumentation/development:
       metrics_resource_uri: true
       self_traced_servers: keep
       capture_enduser: false
+      capture_peer_identity: false
       enrich_tool_spans: false
       capture_message_content: SPAN_AND_EVENT
       content_max_length: 100
@@ -152,6 +153,7 @@ instrumentation/development:
       metricsResourceUri: true,
       selfTracedServers: 'keep',
       captureEndUser: false,
+      capturePeerIdentity: false,
       enrichToolSpans: false,
       captureMessageContent: true,
       contentMaxLength: 100,
@@ -237,7 +239,7 @@ test('a file with only file_format: no providers, no propagator, the SDK resourc
   assert.deepEqual(result.plan, {
     propagators: [],
     resource: { detectors: [], attributes: {} },
-    mcp: { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false },
+    mcp: { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false },
     enabledInstrumentations: undefined,
     disabledInstrumentations: [],
     flushTimeoutMillis: 2000,
@@ -361,7 +363,7 @@ instrumentation/development:
   assert.deepEqual(result.plan.traces.processors.map((p) => p.exporter.otlp.url), ['http://127.0.0.1:4318/v1/traces']);
   assert.deepEqual(result.plan.traces.sampler, { type: 'parent_based', root: { type: 'always_on' } });
   assert.deepEqual(result.plan.metrics.readers, []);
-  assert.deepEqual(result.plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false });
+  assert.deepEqual(result.plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false });
 });
 
 test('the service detector takes service.name from OTEL_SERVICE_NAME; the file\'s own attribute wins over it', () => {
@@ -444,7 +446,7 @@ test("the README's example file is read as it says: no warning, MCP settings tak
   assert.equal(result.kind, 'plan');
   assert.equal(result.logLevel, DiagLogLevel.WARN);
   assert.deepEqual(result.plan.propagators, ['tracecontext', 'baggage']);
-  assert.deepEqual(result.plan.mcp, { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false });
+  assert.deepEqual(result.plan.mcp, { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false });
   assert.deepEqual(
     [result.plan.traces, result.plan.logs].map((p) => p.processors[0].exporter.otlp.url).concat(result.plan.metrics.readers[0].exporter.otlp.url),
     ['http://127.0.0.1:4318/v1/traces', 'http://127.0.0.1:4318/v1/logs', 'http://127.0.0.1:4318/v1/metrics'],

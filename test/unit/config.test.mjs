@@ -212,12 +212,13 @@ test('the plan of the environment: one batch processor per OTLP exporter, consol
 });
 
 test('the plan of the environment: the MCP settings are read with the rest (OTEL_INSTRUMENTATION_MCP_*)', () => {
-  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false });
+  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false });
   const { plan: p } = plan({
     OTEL_INSTRUMENTATION_MCP_EXCLUDED_METHODS: 'ping, notifications/progress',
     OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI: 'TRUE',
     OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS: ' Keep',
     OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER: 'FALSE',
+    OTEL_INSTRUMENTATION_MCP_CAPTURE_PEER_IDENTITY: 'false',
     OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS: 'false',
     OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'span_only',
     OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH: '500',
@@ -229,6 +230,7 @@ test('the plan of the environment: the MCP settings are read with the rest (OTEL
     metricsResourceUri: true,
     selfTracedServers: 'keep',
     captureEndUser: false,
+    capturePeerIdentity: false,
     enrichToolSpans: false,
     captureMessageContent: true,
     contentMaxLength: 500,
@@ -241,16 +243,19 @@ test('the plan of the environment: the MCP settings are read with the rest (OTEL
   const { plan: q, warnings } = plan({
     OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS: 'both',
     OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER: 'nope',
+    OTEL_INSTRUMENTATION_MCP_CAPTURE_PEER_IDENTITY: 'maybe',
     OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'everything',
     OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH: '0',
   });
   assert.equal(q.mcp.selfTracedServers, 'merge');
   assert.equal(q.mcp.captureEndUser, true);
+  assert.equal(q.mcp.capturePeerIdentity, true);
   assert.equal(q.mcp.captureMessageContent, false);
   assert.equal(q.mcp.contentMaxLength, 8192);
   assert.deepEqual(warnings, [
     { name: 'OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS', message: 'unknown mode "both"; using merge (expected merge or keep)' },
     { name: 'OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER', message: 'unknown value "nope"; using true (expected true or false)' },
+    { name: 'OTEL_INSTRUMENTATION_MCP_CAPTURE_PEER_IDENTITY', message: 'unknown value "maybe"; using true (expected true or false)' },
     { name: 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', message: 'unknown value "everything"; no content is recorded (expected true, false, NO_CONTENT, SPAN_ONLY, EVENT_ONLY or SPAN_AND_EVENT)' },
     { name: 'OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH', message: '"0" is not a positive whole number; using the default' },
   ]);

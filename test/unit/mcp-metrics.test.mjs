@@ -36,6 +36,9 @@ async function point(name, attributes) {
   assert.equal(matches.length, 1, `one ${name} point with ${JSON.stringify(attributes)}; have ${JSON.stringify((await histogramPoints()).filter((p) => p.name === name).map((p) => p.attributes))}`);
   return matches[0];
 }
+/** The client's points name the server it called (mcp.server.*); the server's points do not name the client. */
+const SERVER_ID = { 'mcp.server.name': 'metrics-server', 'mcp.server.version': '1.0.0' };
+const onSide = (name, attributes) => (name.startsWith('mcp.client.') ? { ...attributes, ...SERVER_ID } : attributes);
 const sorted = (o) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 const count = async (name, attributes) => (await histogramPoints()).filter((p) => p.name === name && JSON.stringify(sorted(p.attributes)) === JSON.stringify(sorted(attributes))).reduce((n, p) => n + p.count, 0);
 
@@ -47,7 +50,7 @@ describe('operation durations', () => {
     await settle();
     const attributes = { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'sum', 'gen_ai.operation.name': 'execute_tool', 'mcp.protocol.version': VERSION };
     for (const name of ['mcp.client.operation.duration', 'mcp.server.operation.duration']) {
-      const p = await point(name, attributes);
+      const p = await point(name, onSide(name, attributes));
       assert.equal(p.count, 2);
       assert.equal(p.unit, 's');
       assert.deepEqual(p.boundaries, BUCKETS);
@@ -57,12 +60,12 @@ describe('operation durations', () => {
   });
 
   test('notifications are measured on both sides, without a request id', async () => {
-    const before = await count('mcp.server.operation.duration', { 'mcp.method.name': 'notifications/initialized', 'mcp.protocol.version': VERSION });
+    const attributes = { 'mcp.method.name': 'notifications/initialized', 'mcp.protocol.version': VERSION };
+    const names = ['mcp.client.operation.duration', 'mcp.server.operation.duration'];
+    const before = await Promise.all(names.map((name) => count(name, onSide(name, attributes))));
     const client = await connect();
     await settle();
-    for (const name of ['mcp.client.operation.duration', 'mcp.server.operation.duration']) {
-      assert.equal(await count(name, { 'mcp.method.name': 'notifications/initialized', 'mcp.protocol.version': VERSION }), before + 1, name);
-    }
+    for (const [i, name] of names.entries()) assert.equal(await count(name, onSide(name, attributes)), before[i] + 1, name);
     await client.close();
   });
 
@@ -70,12 +73,17 @@ describe('operation durations', () => {
     const client = await connect();
     await client.callTool({ name: 'soft-fail', arguments: {} });
     await assert.rejects(client.getPrompt({ name: 'missing' }));
+    await client.callTool({ name: 'sum', arguments: { a: 'one', b: 2 } });
     await settle();
+    // Arguments that fail the tool's schema: a tool_error for the client, the caller's fault (-32602) for the server.
+    const invalid = { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'sum', 'gen_ai.operation.name': 'execute_tool', 'mcp.protocol.version': VERSION };
+    assert.equal((await point('mcp.client.operation.duration', { ...invalid, ...SERVER_ID, 'error.type': 'tool_error' })).count, 1);
+    assert.equal((await point('mcp.server.operation.duration', { ...invalid, 'rpc.response.status_code': '-32602' })).count, 1);
     const tool = { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'soft-fail', 'gen_ai.operation.name': 'execute_tool', 'mcp.protocol.version': VERSION, 'error.type': 'tool_error' };
-    assert.equal((await point('mcp.client.operation.duration', tool)).count, 1);
+    assert.equal((await point('mcp.client.operation.duration', { ...tool, ...SERVER_ID })).count, 1);
     assert.equal((await point('mcp.server.operation.duration', tool)).count, 1);
     const prompt = { 'mcp.method.name': 'prompts/get', 'gen_ai.prompt.name': 'missing', 'mcp.protocol.version': VERSION, 'rpc.response.status_code': '-32601' };
-    assert.equal((await point('mcp.client.operation.duration', { ...prompt, 'error.type': '-32601' })).count, 1);
+    assert.equal((await point('mcp.client.operation.duration', { ...prompt, ...SERVER_ID, 'error.type': '-32601' })).count, 1);
     assert.equal((await point('mcp.server.operation.duration', prompt)).count, 1);
     await client.close();
   });
@@ -85,7 +93,7 @@ describe('operation durations', () => {
     await client.readResource({ uri: 'file:///readme.md' });
     await settle();
     const attributes = { 'mcp.method.name': 'resources/read', 'mcp.protocol.version': VERSION };
-    assert.equal((await point('mcp.client.operation.duration', attributes)).count, 1);
+    assert.equal((await point('mcp.client.operation.duration', { ...attributes, ...SERVER_ID })).count, 1);
     assert.equal((await point('mcp.server.operation.duration', attributes)).count, 1);
     await client.close();
   });
@@ -94,18 +102,19 @@ describe('operation durations', () => {
 describe('session durations', () => {
   test('one session per connection on each side, from initialize until close', async () => {
     const attributes = { 'mcp.protocol.version': VERSION };
+    const clientAttributes = { ...attributes, ...SERVER_ID };
     const before = {
-      client: await count('mcp.client.session.duration', attributes),
+      client: await count('mcp.client.session.duration', clientAttributes),
       server: await count('mcp.server.session.duration', attributes),
     };
     const client = await connect();
     await sleep(30);
-    assert.equal(await count('mcp.client.session.duration', attributes), before.client, 'nothing while the session is open');
+    assert.equal(await count('mcp.client.session.duration', clientAttributes), before.client, 'nothing while the session is open');
     await client.close();
     await settle();
-    assert.equal(await count('mcp.client.session.duration', attributes), before.client + 1);
+    assert.equal(await count('mcp.client.session.duration', clientAttributes), before.client + 1);
     assert.equal(await count('mcp.server.session.duration', attributes), before.server + 1);
-    const p = await point('mcp.client.session.duration', attributes);
+    const p = await point('mcp.client.session.duration', clientAttributes);
     assert.equal(p.unit, 's');
     assert.deepEqual(p.boundaries, BUCKETS);
   });
@@ -118,7 +127,7 @@ describe('session durations', () => {
     await assert.rejects(call);
     await settle();
     const attributes = { 'mcp.protocol.version': VERSION, 'error.type': '-32000' };
-    assert.equal((await point('mcp.client.session.duration', attributes)).count, 1);
+    assert.equal((await point('mcp.client.session.duration', { ...attributes, ...SERVER_ID })).count, 1);
     assert.equal((await point('mcp.server.session.duration', attributes)).count, 1);
   });
 });

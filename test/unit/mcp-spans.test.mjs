@@ -97,14 +97,17 @@ describe('requests', () => {
     const version = types.LATEST_PROTOCOL_VERSION;
     const c = clientSpan('initialize');
     const s = serverSpan('initialize');
-    assert.deepEqual(c.attributes, { 'mcp.method.name': 'initialize', 'jsonrpc.request.id': '0', 'mcp.protocol.version': version });
-    assert.deepEqual(s.attributes, { 'mcp.method.name': 'initialize', 'jsonrpc.request.id': '0', 'mcp.protocol.version': version });
+    // Each side's span names the peer: the server from the initialize result, the client from its params.
+    const server_ = { 'mcp.server.name': 'unit-server', 'mcp.server.version': '1.0.0' };
+    const client_ = { 'mcp.client.name': 'unit-client', 'mcp.client.version': '1.0.0' };
+    assert.deepEqual(c.attributes, { 'mcp.method.name': 'initialize', 'jsonrpc.request.id': '0', 'mcp.protocol.version': version, ...server_ });
+    assert.deepEqual(s.attributes, { 'mcp.method.name': 'initialize', 'jsonrpc.request.id': '0', 'mcp.protocol.version': version, ...client_ });
     assert.equal(s.parentSpanId, c.spanId);
     assert.equal(s.traceId, c.traceId);
     const ci = clientSpan('notifications/initialized');
     const si = serverSpan('notifications/initialized');
-    assert.deepEqual(ci.attributes, { 'mcp.method.name': 'notifications/initialized', 'mcp.protocol.version': version });
-    assert.deepEqual(si.attributes, { 'mcp.method.name': 'notifications/initialized', 'mcp.protocol.version': version });
+    assert.deepEqual(ci.attributes, { 'mcp.method.name': 'notifications/initialized', 'mcp.protocol.version': version, ...server_ });
+    assert.deepEqual(si.attributes, { 'mcp.method.name': 'notifications/initialized', 'mcp.protocol.version': version, ...client_ });
     assert.equal(si.parentSpanId, ci.spanId);
     assert.notEqual(ci.traceId, c.traceId, 'no session span ties the two together');
   });
@@ -128,8 +131,8 @@ describe('requests', () => {
       'jsonrpc.request.id': '1',
       'mcp.protocol.version': types.LATEST_PROTOCOL_VERSION,
     };
-    assert.deepEqual(c.attributes, expected);
-    assert.deepEqual(s.attributes, expected);
+    assert.deepEqual(c.attributes, { ...expected, 'mcp.server.name': 'unit-server', 'mcp.server.version': '1.0.0' });
+    assert.deepEqual(s.attributes, { ...expected, 'mcp.client.name': 'unit-client', 'mcp.client.version': '1.0.0' });
     assert.equal(c.parentSpanId, turn.spanId);
     assert.equal(s.parentSpanId, c.spanId);
     assert.equal(inner.parentSpanId, s.spanId);
@@ -186,13 +189,36 @@ describe('requests', () => {
     assert.deepEqual(c.events, []);
   });
 
-  test('an unknown tool comes back as a tool_error result (McpServer 1.2x+)', async () => {
+  test('an unknown tool comes back as an isError result (McpServer 1.2x+): tool_error for the client, the caller\'s fault for the server', async () => {
     const { client } = await connected();
     await client.callTool({ name: 'nope', arguments: {} });
     await settle();
-    assert.equal(clientSpan('tools/call nope').attributes['error.type'], 'tool_error');
-    assert.equal(serverSpan('tools/call nope').attributes['error.type'], 'tool_error');
-    assert.deepEqual(serverSpan('tools/call nope').events, []);
+    const c = clientSpan('tools/call nope');
+    assert.equal(c.attributes['error.type'], 'tool_error');
+    assert.equal(c.status.code, SpanStatusCode.ERROR);
+    const s = serverSpan('tools/call nope');
+    assert.equal(s.attributes['error.type'], undefined);
+    assert.equal(s.attributes['rpc.response.status_code'], '-32602');
+    assert.equal(s.status.code, SpanStatusCode.UNSET);
+    assert.deepEqual(s.events, []);
+  });
+
+  test('arguments that fail the tool\'s schema (an isError result, SDK 1.32): the caller\'s fault for the server, tool_error for the client', async () => {
+    const { client } = await connected();
+    const result = await client.callTool({ name: 'add', arguments: { a: 'two', b: 3 } });
+    assert.equal(result.isError, true);
+    assert.match(result.content[0].text, /^MCP error -32602: Input validation error/);
+    await settle();
+    const c = clientSpan('tools/call add');
+    assert.equal(c.attributes['error.type'], 'tool_error');
+    assert.equal(c.attributes['rpc.response.status_code'], undefined);
+    assert.equal(c.status.code, SpanStatusCode.ERROR);
+    const s = serverSpan('tools/call add');
+    assert.equal(s.attributes['error.type'], undefined);
+    assert.equal(s.attributes['rpc.response.status_code'], '-32602');
+    assert.equal(s.status.code, SpanStatusCode.UNSET);
+    assert.deepEqual(s.events, [], 'a caller fault is an answer, not an exception');
+    assert.deepEqual(finishedSpans().filter((span) => span.name === 'inside add'), [], 'the tool did not run');
   });
 
   test('an unknown prompt (-32602): an error on the CLIENT span, a caller fault on the SERVER span', async () => {
@@ -389,7 +415,8 @@ describe('server-to-client requests and notifications', () => {
     assert.deepEqual(seen, [logServer.spanId], 'the handler runs with the SERVER span active');
     const handlerMillis = (logServer.endTime[0] - logServer.startTime[0]) * 1e3 + (logServer.endTime[1] - logServer.startTime[1]) / 1e6;
     assert.ok(handlerMillis >= 25, `the SERVER span lasts until the handler settles (${handlerMillis} ms)`);
-    assert.deepEqual(logClient.attributes, { 'mcp.method.name': 'notifications/message', 'mcp.protocol.version': types.LATEST_PROTOCOL_VERSION });
+    // Sent by the server: its peer is the client.
+    assert.deepEqual(logClient.attributes, { 'mcp.method.name': 'notifications/message', 'mcp.protocol.version': types.LATEST_PROTOCOL_VERSION, 'mcp.client.name': 'unit-client', 'mcp.client.version': '1.0.0' });
     const rootsClient = clientSpan('notifications/roots/list_changed');
     const rootsServer = serverSpan('notifications/roots/list_changed');
     assert.equal(rootsServer.parentSpanId, rootsClient.spanId);

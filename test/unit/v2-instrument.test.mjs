@@ -78,6 +78,8 @@ test('instrument(McpServer, Server, Client) of v2: the spans of a call, a span i
     'gen_ai.operation.name': 'execute_tool',
     'jsonrpc.request.id': '1',
     'mcp.protocol.version': '2025-11-25',
+    'mcp.client.name': 'v2-unit-client',
+    'mcp.client.version': '1.0.0',
   });
   const inside = spans.getFinishedSpans().find((s) => s.name === 'inside add');
   assert.equal(inside.parentSpanContext?.spanId, serverCall.spanContext().spanId);
