@@ -7,7 +7,14 @@
  *   the subscription is acknowledged or refused. The notifications of the subscription are spans of their own.
  */
 import { context, createContextKey } from '@opentelemetry/api';
-import { envelopeVersion, paramsOf, serverAttributes, startAttributes, transportFacts } from './attributes';
+import {
+  envelopeVersion,
+  paramsOf,
+  resultTypeOf,
+  serverAttributes,
+  startAttributes,
+  transportFacts,
+} from './attributes';
 import type { Controller, Operation } from './call';
 import { withTraceContext } from './client-side';
 import { connectionOfTransport, versionOf } from './connection';
@@ -21,6 +28,7 @@ import type { JsonRpcMessage, SdkClient, SdkHttpErrorLike, SdkTransport } from '
 import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_JSONRPC_REQUEST_ID,
+  ATTR_MCP_RESULT_TYPE,
   ATTR_RPC_RESPONSE_STATUS_CODE,
   METHOD_SERVER_DISCOVER,
   METHOD_SUBSCRIPTIONS_LISTEN,
@@ -228,8 +236,10 @@ function endProbe(operation: Operation, reply: JsonRpcMessage, capturePeer: bool
   if (isObject(error)) {
     if (NEGOTIATION_CODES.has(error.code)) operation.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(error.code));
     else operation.failWithCode(error.code, error.message);
-  } else if (capturePeer) {
-    resultPeerIdentity(undefined, operation, reply.result);
+  } else {
+    if (capturePeer) resultPeerIdentity(undefined, operation, reply.result);
+    const resultType = resultTypeOf(reply.result);
+    if (resultType !== undefined) operation.setAttribute(ATTR_MCP_RESULT_TYPE, resultType);
   }
   operation.end();
 }

@@ -21,6 +21,7 @@ import {
   ATTR_MCP_SERVER_NAME,
   ATTR_MCP_SERVER_VERSION,
   CLIENT_INFO_META_KEY,
+  METHOD_SERVER_DISCOVER,
   SERVER_INFO_META_KEY,
 } from './semconv';
 
@@ -89,6 +90,9 @@ export function sentPeerIdentity(connection: Connection | undefined, attributes:
   if (identity !== undefined) Object.assign(attributes, identity);
 }
 
+/** The results that name their server in a field: `initialize`, and `server/discover` before SDK 2.4 (now `_meta`). */
+const NAMING_RESULTS: ReadonlySet<string> = new Set(['initialize', METHOD_SERVER_DISCOVER]);
+
 /**
  * A result received for a request this side sent: the server's identity it carries (the `initialize` result's
  * `serverInfo`, a 2026-07-28 result's `_meta`) is kept and set on the operation.
@@ -96,7 +100,7 @@ export function sentPeerIdentity(connection: Connection | undefined, attributes:
 export function resultPeerIdentity(connection: Connection | undefined, operation: Operation, result: unknown): void {
   const identity =
     identityOf('server', metaOf(result)?.[SERVER_INFO_META_KEY]) ??
-    (operation.rule.negotiates && isObject(result) ? identityOf('server', result.serverInfo) : undefined);
+    (NAMING_RESULTS.has(operation.method) && isObject(result) ? identityOf('server', result.serverInfo) : undefined);
   if (identity === undefined) return;
   if (connection !== undefined) connection.peer = identity;
   for (const [key, value] of Object.entries(identity)) if (value !== undefined) operation.setAttribute(key, value);

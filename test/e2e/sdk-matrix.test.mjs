@@ -82,6 +82,15 @@ function baseAttributes(name, protocol) {
   return attributes;
 }
 
+/**
+ * The peer each side names (peer.ts): the client's spans the server (its serverInfo: which server class, the SDK
+ * version), the server's spans the client.
+ */
+function peerIdentity(entry, side) {
+  if (side === 'client') return { 'mcp.server.name': `sdk-matrix-${entry.server}-server`, 'mcp.server.version': entry.sdk };
+  return { 'mcp.client.name': 'sdk-matrix-client', 'mcp.client.version': entry.sdk };
+}
+
 /** The network attributes of each side; the HTTP ones that vary per run are checked apart. */
 function networkAttributes(transport, side, port) {
   if (transport === 'stdio') return { 'network.transport': 'pipe' };
@@ -188,8 +197,8 @@ async function runPair(entry, format, transport) {
       assert.equal(link.traceId, post.traceId);
     }
 
-    const expected = { client: { ...baseAttributes(name, entry.protocol), ...networkAttributes(transport, 'client', port) } };
-    expected.server = { ...baseAttributes(name, entry.protocol), ...networkAttributes(transport, 'server') };
+    const expected = { client: { ...baseAttributes(name, entry.protocol), ...networkAttributes(transport, 'client', port), ...peerIdentity(entry, 'client') } };
+    expected.server = { ...baseAttributes(name, entry.protocol), ...networkAttributes(transport, 'server'), ...peerIdentity(entry, 'server') };
     let status = { client: { code: UNSET, message: undefined }, server: { code: UNSET, message: undefined } };
     let serverEvents = [];
     if (name === 'tools/call fail') {
@@ -237,7 +246,8 @@ async function runPair(entry, format, transport) {
   assert.equal(traces.size, SPAN_NAMES.length);
   assert.equal(sessionIds.size, transport === 'stdio' ? 0 : 1, 'one session id for all spans');
 
-  // Metrics: every operation once on each side, with the span's attributes minus those of one request or one peer.
+  // Metrics: every operation once on each side, with the span's attributes minus those of one request or one peer
+  // (the client names the server it called; the server does not name its clients).
   for (const [side, service, spans] of [
     ['client', clientService, clientSpans],
     ['server', serverService, serverSpans],
@@ -247,7 +257,7 @@ async function runPair(entry, format, transport) {
       operations.map((p) => [p.attributes, p.count]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
       spans
         .map((s) => {
-          const { 'jsonrpc.request.id': id, 'mcp.session.id': sid, 'client.address': address, 'client.port': peerPort, ...attributes } = s.attributes;
+          const { 'jsonrpc.request.id': id, 'mcp.session.id': sid, 'client.address': address, 'client.port': peerPort, 'mcp.client.name': clientName, 'mcp.client.version': clientVersion, ...attributes } = s.attributes;
           return [attributes, 1];
         })
         .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
@@ -256,7 +266,7 @@ async function runPair(entry, format, transport) {
     const { 'network.protocol.version': version, 'client.address': address, ...sessionAttributes } = networkAttributes(transport, side, port);
     assert.deepEqual(
       histogram(service, `mcp.${side}.session.duration`).map((p) => [p.attributes, p.count]),
-      [[{ 'mcp.protocol.version': entry.protocol, ...sessionAttributes }, 1]],
+      [[{ 'mcp.protocol.version': entry.protocol, ...sessionAttributes, ...(side === 'client' ? peerIdentity(entry, 'client') : {}) }, 1]],
       `${side} session`,
     );
   }

@@ -91,6 +91,20 @@ function baseAttributes(name, era) {
   return attributes;
 }
 
+/**
+ * What each side's spans say of the peer (peer.ts): the client's name the server (its serverInfo: from the
+ * initialize result, or in the modern era from each result's `_meta`), the server's the client (from initialize, or
+ * from each request's `_meta`); and in the modern era every result's `resultType`.
+ */
+function peerAttributes(name, era, side, entry) {
+  const identity =
+    side === 'client'
+      ? { 'mcp.server.name': `sdk-v2-matrix-${era}-server`, 'mcp.server.version': entry.sdk }
+      : { 'mcp.client.name': 'sdk-v2-matrix-client', 'mcp.client.version': entry.sdk };
+  const isRequest = !name.startsWith('notifications/');
+  return era === 'modern' && isRequest ? { ...identity, 'mcp.result.type': 'complete' } : identity;
+}
+
 /** The network attributes of each side; the HTTP ones that vary per run are checked apart. */
 function networkAttributes(transport, side, port) {
   if (transport === 'stdio') return { 'network.transport': 'pipe' };
@@ -218,8 +232,8 @@ async function runPair(entry, era, format, transport) {
       assert.equal(link.traceId, post.traceId);
     }
 
-    const expected = { client: { ...baseAttributes(name, era), ...networkAttributes(transport, 'client', port) } };
-    expected.server = { ...baseAttributes(name, era), ...networkAttributes(transport, 'server') };
+    const expected = { client: { ...baseAttributes(name, era), ...networkAttributes(transport, 'client', port), ...peerAttributes(name, era, 'client', entry) } };
+    expected.server = { ...baseAttributes(name, era), ...networkAttributes(transport, 'server'), ...peerAttributes(name, era, 'server', entry) };
     let status = { client: { code: UNSET, message: undefined }, server: { code: UNSET, message: undefined } };
     let serverEvents = [];
     if (name === 'tools/call fail') {
@@ -269,7 +283,7 @@ async function runPair(entry, era, format, transport) {
       (side === 'client' ? clientSpans : serverSpans)
         .filter((s) => instanceOf(s) === instance)
         .map((s) => {
-          const { 'jsonrpc.request.id': id, 'mcp.session.id': sid, 'client.address': address, 'client.port': peerPort, ...attributes } = s.attributes;
+          const { 'jsonrpc.request.id': id, 'mcp.session.id': sid, 'client.address': address, 'client.port': peerPort, 'mcp.client.name': clientName, 'mcp.client.version': clientVersion, ...attributes } = s.attributes;
           return [attributes, 1];
         })
         .sort(byJson),
@@ -279,7 +293,7 @@ async function runPair(entry, era, format, transport) {
       const { 'network.protocol.version': version, 'client.address': address, ...sessionAttributes } = networkAttributes(transport, side, port);
       assert.deepEqual(
         histogram(service, instance, `mcp.${side}.session.duration`).map((p) => [p.attributes, p.count]),
-        [[{ 'mcp.protocol.version': PROTOCOLS[era], ...sessionAttributes }, 1]],
+        [[{ 'mcp.protocol.version': PROTOCOLS[era], ...sessionAttributes, ...(side === 'client' ? peerAttributes('initialize', era, side, entry) : {}) }, 1]],
         `${side} session`,
       );
     }
