@@ -39,11 +39,13 @@ test('a stdio client and server that exit: all four metrics, from the right proc
   assert.equal(result.code, 0, result.stderr);
   await receiver.waitFor(() => ['metrics-client', 'metrics-server'].every((s) => receiver.metrics.some((m) => m.resource['service.name'] === s)));
 
-  const common = { 'mcp.protocol.version': VERSION, 'network.transport': 'pipe' };
+  // The client's points name the server it called (its serverInfo); the server's do not name the client.
+  const named = { 'mcp.server.name': 'e2e-server', 'mcp.server.version': '1.0.0' };
   for (const [service, side] of [
     ['metrics-client', 'client'],
     ['metrics-server', 'server'],
   ]) {
+    const common = { 'mcp.protocol.version': VERSION, 'network.transport': 'pipe', ...(side === 'client' ? named : {}) };
     const operations = byMethod(points(service, `mcp.${side}.operation.duration`));
     assert.deepEqual(Object.keys(operations).sort(), ['initialize', 'notifications/initialized', 'tools/call add', 'tools/call fail', 'tools/list']);
     for (const p of Object.values(operations)) assert.equal(p.count, 1, JSON.stringify(p));
@@ -75,9 +77,10 @@ test('process.exit() right after a call: the operation and session points record
   assert.equal(result.code, 3, result.stderr);
   assert.equal(result.stdout.toString(), '3\n');
   await receiver.waitFor(() => receiver.metrics.some((m) => m.resource['service.name'] === service));
-  // In-memory: no network attributes; both sides in this one process.
-  const common = { 'mcp.protocol.version': VERSION };
+  // In-memory: no network attributes; both sides in this one process; the client's points name the server.
+  const named = { 'mcp.server.name': 'e2e-server', 'mcp.server.version': '1.0.0' };
   for (const side of ['client', 'server']) {
+    const common = { 'mcp.protocol.version': VERSION, ...(side === 'client' ? named : {}) };
     const operations = byMethod(points(service, `mcp.${side}.operation.duration`));
     assert.deepEqual(Object.keys(operations).sort(), ['initialize', 'notifications/initialized', 'tools/call add']);
     assert.deepEqual(operations['tools/call add'], {
@@ -85,7 +88,7 @@ test('process.exit() right after a call: the operation and session points record
       count: 1,
     });
   }
-  assert.deepEqual(points(service, 'mcp.client.session.duration'), [{ attributes: common, count: 1 }]);
+  assert.deepEqual(points(service, 'mcp.client.session.duration'), [{ attributes: { 'mcp.protocol.version': VERSION, ...named }, count: 1 }]);
 });
 
 test('a normal exit after the flush at beforeExit sends the metrics once, not again at exit', async () => {

@@ -119,7 +119,11 @@ test('exactly the expected spans on each side', () => {
   assert.equal(receiver.spans.length, 24);
 });
 
-test('each client request has the matching server span as its child, with the same attributes', () => {
+// Each process names its peer: the client's spans the server (its serverInfo), the server's spans the client.
+const SERVER_NAMED = { 'mcp.server.name': 'mcp-servers/everything', 'mcp.server.version': '2.0.0' };
+const CLIENT_NAMED = { 'mcp.client.name': 'everything-test-client', 'mcp.client.version': '1.0.0' };
+
+test('each client request has the matching server span as its child, with the same attributes and the peer named', () => {
   const cases = [
     ['initialize', { id: '0' }],
     ['notifications/initialized', {}],
@@ -137,8 +141,8 @@ test('each client request has the matching server span as its child, with the sa
     const method = name.split(' ')[0];
     assert.equal(client.parentSpanId, undefined, `${name}: client span is a root`);
     assertChild(server, client, name);
-    assert.deepEqual(client.attributes, attributesOf(method, facts), `${name}: client attributes`);
-    assert.deepEqual(server.attributes, attributesOf(method, facts), `${name}: server attributes`);
+    assert.deepEqual(client.attributes, { ...attributesOf(method, facts), ...SERVER_NAMED }, `${name}: client attributes`);
+    assert.deepEqual(server.attributes, { ...attributesOf(method, facts), ...CLIENT_NAMED }, `${name}: server attributes`);
     assert.deepEqual(client.status, { code: UNSET, message: undefined }, `${name}: client status`);
     assert.deepEqual(server.status, { code: UNSET, message: undefined }, `${name}: server status`);
     assert.deepEqual(client.events, []);
@@ -155,8 +159,8 @@ test('tools/list_changed, sent while the server handles notifications/initialize
   assertChild(sent, initializedServer, 'list_changed sent');
   assertChild(received, sent, 'list_changed received');
   const attributes = attributesOf('notifications/tools/list_changed');
-  assert.deepEqual(sent.attributes, attributes);
-  assert.deepEqual(received.attributes, attributes);
+  assert.deepEqual(sent.attributes, { ...attributes, ...CLIENT_NAMED });
+  assert.deepEqual(received.attributes, { ...attributes, ...SERVER_NAMED });
 });
 
 test('progress notifications: CLIENT spans of the server under its tools/call span, SERVER spans of the client under those', () => {
@@ -169,13 +173,13 @@ test('progress notifications: CLIENT spans of the server under its tools/call sp
   for (const notification of sent) {
     assert.equal(notification.kind, CLIENT);
     assertChild(notification, call, 'progress sent');
-    assert.deepEqual(notification.attributes, attributes);
+    assert.deepEqual(notification.attributes, { ...attributes, ...CLIENT_NAMED });
     assert.deepEqual(notification.status, { code: UNSET, message: undefined });
     const match = received.filter((s) => s.parentSpanId === notification.spanId);
     assert.equal(match.length, 1, 'one SERVER span on the client side per progress notification');
     assert.equal(match[0].kind, SERVER);
     assertChild(match[0], notification, 'progress received');
-    assert.deepEqual(match[0].attributes, attributes);
+    assert.deepEqual(match[0].attributes, { ...attributes, ...SERVER_NAMED });
     assert.deepEqual(match[0].status, { code: UNSET, message: undefined });
   }
   // The traceparent the client's progress handler saw in _meta is the one of each notification's span.
@@ -185,15 +189,15 @@ test('progress notifications: CLIENT spans of the server under its tools/call sp
   );
 });
 
-test('unknown tool: an isError result, error.type=tool_error and status ERROR on both sides', () => {
+test('unknown tool: an isError result ("MCP error -32602: ..."), tool_error for the client, the caller\'s fault for the server', () => {
   const client = one(CLIENT_SERVICE, CLIENT, 'tools/call no-such-tool');
   const server = one(SERVER_SERVICE, SERVER, 'tools/call no-such-tool');
   assertChild(server, client, 'unknown tool');
-  const expected = { ...attributesOf('tools/call', { id: '6', tool: 'no-such-tool' }), 'error.type': 'tool_error' };
-  assert.deepEqual(client.attributes, expected);
-  assert.deepEqual(server.attributes, expected);
+  const base = attributesOf('tools/call', { id: '6', tool: 'no-such-tool' });
+  assert.deepEqual(client.attributes, { ...base, ...SERVER_NAMED, 'error.type': 'tool_error' });
+  assert.deepEqual(server.attributes, { ...base, ...CLIENT_NAMED, 'rpc.response.status_code': '-32602' });
   assert.deepEqual(client.status, { code: ERROR, message: undefined });
-  assert.deepEqual(server.status, { code: ERROR, message: undefined });
+  assert.deepEqual(server.status, { code: UNSET, message: undefined });
   // McpServer answered the unknown name itself: no callback threw.
   assert.deepEqual(server.events, []);
 });
@@ -204,9 +208,9 @@ test('unknown resource: -32602 is an error for the client and a caller fault for
   const server = one(SERVER_SERVICE, SERVER, 'resources/read', unknown);
   assertChild(server, client, 'unknown resource');
   const base = attributesOf('resources/read', { id: '7', uri: UNKNOWN_URI });
-  assert.deepEqual(client.attributes, { ...base, 'rpc.response.status_code': '-32602', 'error.type': '-32602' });
+  assert.deepEqual(client.attributes, { ...base, ...SERVER_NAMED, 'rpc.response.status_code': '-32602', 'error.type': '-32602' });
   assert.deepEqual(client.status, { code: ERROR, message: `MCP error -32602: Resource ${UNKNOWN_URI} not found` });
-  assert.deepEqual(server.attributes, { ...base, 'rpc.response.status_code': '-32602' });
+  assert.deepEqual(server.attributes, { ...base, ...CLIENT_NAMED, 'rpc.response.status_code': '-32602' });
   assert.deepEqual(server.status, { code: UNSET, message: undefined });
   assert.deepEqual(server.events, []);
   assert.deepEqual(client.events, []);
