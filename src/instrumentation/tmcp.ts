@@ -34,7 +34,7 @@ import {
 import { withTraceContext } from './client-side';
 import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
-import { receivedPeerIdentity } from './peer';
+import { receivedPeerIdentity, sentPeerIdentity } from './peer';
 import { peerBeingHandled, watchNodeRequests } from './node-request';
 import { observe, safely } from './promises';
 import { extractTraceContext } from './propagation';
@@ -444,6 +444,8 @@ function startSent(
     },
     state.kind === undefined ? undefined : FACTS[state.kind],
   );
+  // The client as the stdio connection knows it (an HTTP server's messages go to a session's client: not named).
+  if (ctl.capturePeerIdentity) sentPeerIdentity(state.connection, attributes);
   if (ctl.content) requestContent(ctl.content, 'client', method, params, attributes);
   const kind = isRequest ? 'request' : 'notification';
   const operation = ctl.start('client', kind, method, spanName(method, params), attributes, parent);

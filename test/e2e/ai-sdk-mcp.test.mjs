@@ -89,6 +89,9 @@ async function waitForAll(services) {
   await receiver.waitFor(() => services.every((service) => spansOf(service).length > 0), 10_000);
 }
 
+/** The server the agents call, as its initialize result names it: on every span of theirs after it, and their points. */
+const NAMED = { 'mcp.server.name': 'ai-sdk-fixture', 'mcp.server.version': '1.0.0' };
+
 describe('@ai-sdk/mcp under the preload', () => {
   test('over stdio: the CLIENT spans and metrics of the MCP SDK client, trace context to the server, answers unchanged', async () => {
     const stderr = await runAgent('ai-stdio', ['stdio', 'server.mjs', 'ai-sdk'], { ...ANSWER, add: { ...ANSWER.add, isError: false } });
@@ -112,6 +115,7 @@ describe('@ai-sdk/mcp under the preload', () => {
       'jsonrpc.request.id': '2',
       'mcp.protocol.version': LEGACY,
       'network.transport': 'pipe',
+      ...NAMED,
     });
     assert.deepEqual(
       METHODS.map((name) => ai[name].attributes['jsonrpc.request.id']),
@@ -125,7 +129,7 @@ describe('@ai-sdk/mcp under the preload', () => {
     assert.deepEqual(Object.keys(aiOps).sort(), [...METHODS].sort());
     assert.deepEqual(points('ai-stdio', 'mcp.client.session.duration'), points('sdk-stdio', 'mcp.client.session.duration'));
     assert.deepEqual(points('ai-stdio', 'mcp.client.session.duration'), [
-      { attributes: { 'mcp.protocol.version': LEGACY, 'network.transport': 'pipe' }, count: 1 },
+      { attributes: { 'mcp.protocol.version': LEGACY, 'network.transport': 'pipe', ...NAMED }, count: 1 },
     ]);
   });
 
@@ -151,6 +155,7 @@ describe('@ai-sdk/mcp under the preload', () => {
         'mcp.method.name': 'tools/list',
         'mcp.protocol.version': LEGACY,
         ...network,
+        ...NAMED,
       });
       // The session the server gave each client (mcp-session-id), on every span after initialize's answer.
       for (const spans of [ai, sdk]) {
@@ -199,7 +204,7 @@ describe('@ai-sdk/mcp under the preload', () => {
     assert.notEqual(tool.scope, OURS);
     assert.deepEqual(
       Object.fromEntries(Object.entries(tool.attributes).filter(([key]) => /^(mcp|jsonrpc|network|gen_ai\.(tool\.name|operation))/.test(key))),
-      { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'add', 'mcp.method.name': 'tools/call', 'jsonrpc.request.id': '2', 'mcp.protocol.version': LEGACY, 'network.transport': 'pipe' },
+      { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'add', 'mcp.method.name': 'tools/call', 'jsonrpc.request.id': '2', 'mcp.protocol.version': LEGACY, 'network.transport': 'pipe', ...NAMED },
     );
     // No CLIENT span of ours for the call: the agent's tool span is the operation's.
     clientSpans('ai-otel', ['initialize', 'notifications/initialized', 'tools/list']);

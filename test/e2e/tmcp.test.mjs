@@ -43,6 +43,8 @@ const HOST_INPUT = [
   .map((m) => JSON.stringify(m) + '\n')
   .join('');
 
+const CLIENT_NAMED = { 'mcp.client.name': 'tmcp-test-client', 'mcp.client.version': '1.0.0' };
+
 describe('tmcp stdio server', () => {
   test('answers a host byte for byte as bare, says it is hooked at the debug level, and exits when stdin ends', async () => {
     const bare = await run('server.mjs', { cwd: DIR, nodeArgs: [], input: HOST_INPUT, timeoutMs: TIMEOUT_MS });
@@ -81,6 +83,8 @@ describe('tmcp stdio server', () => {
       'jsonrpc.request.id': '8',
       'mcp.protocol.version': NEGOTIATED,
       'network.transport': 'pipe',
+      'mcp.client.name': 'test-host',
+      'mcp.client.version': '1.0.0',
       'rpc.response.status_code': '-32601',
     });
     assert.equal(unknown.status.code, UNSET);
@@ -146,7 +150,8 @@ describe('the SDK client (preloaded) calling a tmcp server (preloaded)', () => {
 
   function attributesOf(name, id) {
     const [method, target] = name.split(' ');
-    const attributes = { 'mcp.method.name': method, 'mcp.protocol.version': NEGOTIATED, 'network.transport': 'pipe' };
+    // The server's spans name the SDK client (its initialize clientInfo).
+    const attributes = { 'mcp.method.name': method, 'mcp.protocol.version': NEGOTIATED, 'network.transport': 'pipe', ...CLIENT_NAMED };
     if (id !== undefined) attributes['jsonrpc.request.id'] = id;
     if (method === 'tools/call') Object.assign(attributes, { 'gen_ai.tool.name': target, 'gen_ai.operation.name': 'execute_tool' });
     if (method === 'prompts/get') attributes['gen_ai.prompt.name'] = target;
@@ -178,7 +183,7 @@ describe('the SDK client (preloaded) calling a tmcp server (preloaded)', () => {
     const ask = spansOf(services.server).find((s) => s.name === 'tools/call ask');
     const sent = spansOf(services.server).filter((s) => s.kind === CLIENT);
     assert.deepEqual(sent.map((s) => s.name).sort(), ['notifications/message', 'sampling/createMessage']);
-    const common = { 'mcp.protocol.version': NEGOTIATED, 'network.transport': 'pipe' };
+    const common = { 'mcp.protocol.version': NEGOTIATED, 'network.transport': 'pipe', ...CLIENT_NAMED };
     for (const span of sent) {
       assert.equal(span.traceId, ask.traceId, span.name);
       assert.equal(span.parentSpanId, ask.spanId, `${span.name}: a child of the tool's SERVER span`);
@@ -330,6 +335,7 @@ describe('the SDK client (preloaded) calling a tmcp Streamable HTTP server (prel
         'network.protocol.name': 'http',
         'network.protocol.version': '1.1',
         'client.address': '127.0.0.1',
+        ...CLIENT_NAMED,
       };
       if (method === 'tools/call') Object.assign(expected, { 'gen_ai.tool.name': target, 'gen_ai.operation.name': 'execute_tool' });
       if (method === 'prompts/get') expected['gen_ai.prompt.name'] = target;

@@ -112,7 +112,7 @@ function assertLinksPost(span, service, what) {
  * server, the server's the child of the client's, in a trace per message, with the attributes and statuses of the
  * matrix (fail: an isError result; throws: McpServer's isError result of a thrown error, the exception on the server).
  */
-function assertLegacyExchange({ services, transport, port, clientSpans, serverSpans }) {
+function assertLegacyExchange({ services, transport, port, clientSpans, serverSpans, peers }) {
   const sessionIds = new Set();
   const traces = new Set();
   for (const name of LEGACY_NAMES) {
@@ -129,7 +129,11 @@ function assertLegacyExchange({ services, transport, port, clientSpans, serverSp
     assert.equal(s.parentSpanId, c.spanId, `${name}: the server span is the client span's child`);
     traces.add(c.traceId);
 
-    const expected = { client: { ...mcpAttributes(name), ...network(transport, 'client', port) }, server: { ...mcpAttributes(name), ...network(transport, 'server') } };
+    // Each side names its peer as the other reported itself: the server's spans the client, the client's the server.
+    const expected = {
+      client: { ...mcpAttributes(name), ...network(transport, 'client', port), 'mcp.server.name': peers.server.name, 'mcp.server.version': peers.server.version },
+      server: { ...mcpAttributes(name), ...network(transport, 'server'), 'mcp.client.name': peers.client.name, 'mcp.client.version': peers.client.version },
+    };
     let status = { client: { code: UNSET, message: undefined }, server: { code: UNSET, message: undefined } };
     let events = [];
     if (name !== 'tools/call add' && name.startsWith('tools/call')) {
@@ -177,7 +181,8 @@ for (const transport of ['stdio', 'http']) {
     const { clientSpans, serverSpans } = await spansOfPair(services, { client: 5, server: 5 });
     assert.deepEqual(clientSpans.map((s) => s.name).sort(), LEGACY_NAMES);
     assert.deepEqual(serverSpans.map((s) => s.name).sort(), LEGACY_NAMES);
-    assertLegacyExchange({ services, transport, port, clientSpans, serverSpans });
+    const peers = { client: { name: 'sdk-matrix-client', version: '1.32.2' }, server: { name: 'sdk-v2-matrix-legacy-server', version: '2.4.0' } };
+    assertLegacyExchange({ services, transport, port, clientSpans, serverSpans, peers });
   });
 
   for (const era of ['legacy', 'modern']) {
@@ -200,7 +205,8 @@ for (const transport of ['stdio', 'http']) {
       assert.deepEqual(names(serverSpans), serverProbe ? [...LEGACY_NAMES.slice(0, 2), 'server/discover', ...CALLS] : LEGACY_NAMES);
       assert.equal(new Set(clientSpans.map(instanceOf)).size, 1, 'one client process');
       const isProbe = (s) => s.name === 'server/discover';
-      assertLegacyExchange({ services, transport, port, clientSpans: clientSpans.filter((s) => !isProbe(s)), serverSpans: serverSpans.filter((s) => !isProbe(s)) });
+      const peers = { client: { name: 'sdk-v2-matrix-client', version: '2.4.0' }, server: { name: 'sdk-matrix-mcp-server', version: '1.32.2' } };
+      assertLegacyExchange({ services, transport, port, clientSpans: clientSpans.filter((s) => !isProbe(s)), serverSpans: serverSpans.filter((s) => !isProbe(s)), peers });
       if (!probing) return;
 
       // The probe: a CLIENT span of its own trace, before initialize. -32601 (method not found) is the answer of a
@@ -221,7 +227,9 @@ for (const transport of ['stdio', 'http']) {
         assert.equal(answered.kind, SERVER);
         assert.equal(answered.traceId, probe.traceId, 'server/discover: same trace');
         assert.equal(answered.parentSpanId, probe.spanId, "server/discover: the server span is the probe's child");
-        assert.deepEqual(answered.attributes, { ...probeAttributes, ...network('stdio'), 'rpc.response.status_code': '-32601' }, 'server/discover attributes');
+        // The probe's envelope names the client (its `_meta` clientInfo), also to a server of the earlier revision.
+        const named = { 'mcp.client.name': 'sdk-v2-matrix-client', 'mcp.client.version': '2.4.0' };
+        assert.deepEqual(answered.attributes, { ...probeAttributes, ...network('stdio'), ...named, 'rpc.response.status_code': '-32601' }, 'server/discover attributes');
         assert.deepEqual(answered.status, { code: UNSET, message: undefined });
         assert.deepEqual(answered.events, []);
         const sibling = instanceOf(answered);

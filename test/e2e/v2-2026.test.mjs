@@ -34,6 +34,9 @@ const otelEnv = (service) => ({
   OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
 });
 const named = (spans, name) => spans.filter((s) => s.name === name);
+// Each side's spans name the peer: the server from each result's _meta serverInfo, the client from each request's.
+const SERVER_NAMED = { 'mcp.server.name': 'sdk-v2-matrix-modern-server', 'mcp.server.version': '2.4.0' };
+const CLIENT_NAMED = { 'mcp.client.name': 'sdk-v2-2026-client', 'mcp.client.version': '1.0.0' };
 
 async function runBoth(transport) {
   const clientService = `v2-2026-${transport}-client`;
@@ -91,6 +94,16 @@ describe('the 2026-07-28 revision (SDK v2 2.4.0)', { concurrency: 2 }, () => {
       assert.notEqual(meanwhile.parentSpanId, first.spanId);
       for (const leg of legs) assert.equal(leg.attributes['gen_ai.tool.call.arguments'], '{"env":"prod"}');
       assert.equal(first.attributes['gen_ai.tool.call.result'], undefined, 'the first leg resolved with the final result, after it ended');
+      // The pause is marked (mcp.result.type), and each leg names the server from its result's _meta serverInfo.
+      for (const [leg, type] of [
+        [first, 'input_required'],
+        [retry, 'complete'],
+      ]) {
+        assert.equal(leg.attributes['mcp.result.type'], type);
+        assert.equal(leg.attributes['mcp.server.name'], SERVER_NAMED['mcp.server.name']);
+        assert.equal(leg.attributes['mcp.server.version'], SERVER_NAMED['mcp.server.version']);
+        assert.equal(leg.attributes['mcp.client.name'], undefined);
+      }
       const served = named(server, 'tools/call deploy');
       for (const leg of legs) {
         const span = served.find((s) => s.parentSpanId === leg.spanId);
@@ -100,7 +113,29 @@ describe('the 2026-07-28 revision (SDK v2 2.4.0)', { concurrency: 2 }, () => {
         assert.equal(span.attributes['error.type'], undefined);
         assert.equal(span.status.code, UNSET);
         assert.equal(span.attributes['gen_ai.tool.call.arguments'], '{"env":"prod"}');
+        // The server's span: the same mark, and the client from the request's _meta clientInfo.
+        assert.equal(span.attributes['mcp.result.type'], leg.attributes['mcp.result.type']);
+        assert.equal(span.attributes['mcp.client.name'], CLIENT_NAMED['mcp.client.name']);
+        assert.equal(span.attributes['mcp.client.version'], CLIENT_NAMED['mcp.client.version']);
+        assert.equal(span.attributes['mcp.server.name'], undefined);
       }
+      // The duration points keep the paused leg apart from the completed one, on both sides; the client's name the
+      // server, the server's do not name the client.
+      const clientService = `v2-2026-${transport}-client`;
+      await receiver.waitFor(() => points(clientService, 'mcp.client.operation.duration').length > 0 && points(serverService, 'mcp.server.operation.duration').length > 0, 5000);
+      const deployPoints = (service, name) =>
+        points(service, name)
+          .filter((p) => p.attributes['gen_ai.tool.name'] === 'deploy')
+          .map((p) => [p.attributes['mcp.result.type'], p.count, p.attributes['mcp.server.name'], p.attributes['mcp.client.name'], p.attributes['error.type']])
+          .sort();
+      assert.deepEqual(deployPoints(clientService, 'mcp.client.operation.duration'), [
+        ['complete', 1, SERVER_NAMED['mcp.server.name'], undefined, undefined],
+        ['input_required', 1, SERVER_NAMED['mcp.server.name'], undefined, undefined],
+      ]);
+      assert.deepEqual(deployPoints(serverService, 'mcp.server.operation.duration'), [
+        ['complete', 1, undefined, undefined, undefined],
+        ['input_required', 1, undefined, undefined, undefined],
+      ]);
       // The server's results: input_required first, the deployment then.
       const results = served.map((s) => JSON.parse(s.attributes['gen_ai.tool.call.result'])).map((r) => (r.resultType === 'input_required' ? r.resultType : r.content[0].text));
       assert.deepEqual(results.sort(), ['deployed to prod', 'input_required']);
@@ -109,7 +144,7 @@ describe('the 2026-07-28 revision (SDK v2 2.4.0)', { concurrency: 2 }, () => {
       const [listen] = named(client, 'subscriptions/listen');
       assert.equal(listen.kind, CLIENT);
       const network = transport === 'stdio' ? { 'network.transport': 'pipe' } : { 'network.transport': 'tcp', 'network.protocol.name': 'http', 'server.address': '127.0.0.1', 'server.port': listen.attributes['server.port'] };
-      assert.deepEqual(listen.attributes, { 'mcp.method.name': 'subscriptions/listen', 'jsonrpc.request.id': 'listen:0', 'mcp.protocol.version': MODERN, ...network });
+      assert.deepEqual(listen.attributes, { 'mcp.method.name': 'subscriptions/listen', 'jsonrpc.request.id': 'listen:0', 'mcp.protocol.version': MODERN, ...network, ...SERVER_NAMED });
       assert.equal(listen.status.code, UNSET);
       // The server's: the serving entry answers it. Over stdio the request's _meta gives the parent; over HTTP the
       // entry never hands the body over, so the span is the child of the HTTP request's span and is named by its headers.
@@ -118,7 +153,7 @@ describe('the 2026-07-28 revision (SDK v2 2.4.0)', { concurrency: 2 }, () => {
       assert.equal(answered.status.code, UNSET);
       if (transport === 'stdio') {
         assert.equal(answered.parentSpanId, listen.spanId);
-        assert.deepEqual(answered.attributes, { 'mcp.method.name': 'subscriptions/listen', 'jsonrpc.request.id': 'listen:0', 'mcp.protocol.version': MODERN, 'network.transport': 'pipe' });
+        assert.deepEqual(answered.attributes, { 'mcp.method.name': 'subscriptions/listen', 'jsonrpc.request.id': 'listen:0', 'mcp.protocol.version': MODERN, 'network.transport': 'pipe', ...CLIENT_NAMED });
       } else {
         const post = receiver.spans.find((s) => s.spanId === answered.parentSpanId);
         assert.equal(post?.name, 'POST');

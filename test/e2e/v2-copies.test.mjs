@@ -92,8 +92,11 @@ for (const format of ['esm', 'cjs']) {
       assert.equal(server[0].traceId, client[0].traceId, `${copy}: same trace`);
       assert.equal(server[0].parentSpanId, client[0].spanId, `${copy}: the server span is the client span's child`);
       const attributes = { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': tool, 'gen_ai.operation.name': 'execute_tool', 'mcp.protocol.version': PROTOCOL, 'jsonrpc.request.id': '1' };
-      assert.deepEqual(client[0].attributes, attributes, `${copy}: client attributes`);
-      assert.deepEqual(server[0].attributes, attributes, `${copy}: server attributes`);
+      // Each copy's spans name the peer of that copy: one client and one server per copy.
+      const serverNamed = { 'mcp.server.name': `copies-${tool}`, 'mcp.server.version': '1.0.0' };
+      const clientNamed = { 'mcp.client.name': `copies-client-${tool}`, 'mcp.client.version': '1.0.0' };
+      assert.deepEqual(client[0].attributes, { ...attributes, ...serverNamed }, `${copy}: client attributes`);
+      assert.deepEqual(server[0].attributes, { ...attributes, ...clientNamed }, `${copy}: server attributes`);
       for (const span of [client[0], server[0]]) assert.deepEqual(span.status, { code: 0, message: undefined }, `${copy}: status`);
     }
     // Every initialize of a copy has its SERVER span as the child of its CLIENT span (each in a trace of its own).

@@ -57,6 +57,15 @@ function assertChild(child, parent, what) {
 }
 
 /** The attributes of an MCP message on both sides, before the transport's. */
+/**
+ * What a span says of its peer: `mcp.server.*` on the spans of a client (the serverInfo it was given), `mcp.client.*`
+ * on those of a server (the clientInfo), and on a 2026-07-28 request's spans its result's `resultType`.
+ */
+const serverNamed = ({ name, version }) => ({ 'mcp.server.name': name, 'mcp.server.version': version });
+const clientNamed = (name) => ({ 'mcp.client.name': name, 'mcp.client.version': '1.0.0' });
+const EVERYTHING_NAMED = serverNamed({ name: 'mcp-servers/everything', version: '2.0.0' });
+const PROXY_NAMED = clientNamed('mcp-proxy');
+
 function mcpAttributes(name, protocol, id) {
   const [method, tool] = name.split(' ');
   const attributes = { 'mcp.method.name': method, 'mcp.protocol.version': protocol };
@@ -165,8 +174,8 @@ describe('mcp-proxy (v2) in front of server-everything (v1) over stdio', () => {
     const everythingInit = one(services.everything, SERVER, 'initialize');
     assert.equal(proxyInit.parentSpanId, undefined, 'the proxy connects upstream at start-up: a root');
     assertChild(everythingInit, proxyInit, 'upstream initialize');
-    assert.deepEqual(proxyInit.attributes, { ...mcpAttributes('initialize', LEGACY, '0'), 'network.transport': 'pipe' });
-    assert.deepEqual(everythingInit.attributes, { ...mcpAttributes('initialize', LEGACY, '0'), 'network.transport': 'pipe' });
+    assert.deepEqual(proxyInit.attributes, { ...mcpAttributes('initialize', LEGACY, '0'), 'network.transport': 'pipe', ...EVERYTHING_NAMED });
+    assert.deepEqual(everythingInit.attributes, { ...mcpAttributes('initialize', LEGACY, '0'), 'network.transport': 'pipe', ...PROXY_NAMED });
     const proxyInitialized = one(services.proxy, CLIENT, 'notifications/initialized');
     assertChild(one(services.everything, SERVER, 'notifications/initialized'), proxyInitialized, 'upstream initialized');
   }
@@ -176,7 +185,8 @@ describe('mcp-proxy (v2) in front of server-everything (v1) over stdio', () => {
    * SERVER, each the child of the one before. `downstream` is the client<->proxy hop's version, the upstream hop is
    * legacy (mcp-proxy's default --upstreamProtocol).
    */
-  function assertCallChains({ services, port }, downstream, clientIds, sessionId) {
+  function assertCallChains({ services, port }, downstream, clientIds, sessionId, clientName) {
+    const result = downstream === MODERN ? { 'mcp.result.type': 'complete' } : {};
     const traces = new Set();
     CALLS.forEach((call, i) => {
       const name = `tools/call ${call.name}`;
@@ -193,7 +203,7 @@ describe('mcp-proxy (v2) in front of server-everything (v1) over stdio', () => {
       const session = sessionId === undefined ? {} : { 'mcp.session.id': sessionId };
       assert.deepEqual(
         client.attributes,
-        { ...mcpAttributes(name, downstream, clientIds[i]), ...session, 'network.transport': 'tcp', 'network.protocol.name': 'http', 'server.address': '127.0.0.1', 'server.port': port },
+        { ...mcpAttributes(name, downstream, clientIds[i]), ...session, 'network.transport': 'tcp', 'network.protocol.name': 'http', 'server.address': '127.0.0.1', 'server.port': port, ...EVERYTHING_NAMED, ...result },
         `${name}: client attributes`,
       );
       const { 'client.port': clientPort, ...proxyServerAttributes } = proxyServer.attributes;
@@ -207,14 +217,16 @@ describe('mcp-proxy (v2) in front of server-everything (v1) over stdio', () => {
           'network.protocol.name': 'http',
           'network.protocol.version': '1.1',
           'client.address': '127.0.0.1',
+          ...clientNamed(clientName),
+          ...result,
         },
         `${name}: proxy SERVER attributes`,
       );
       assertLinksPost(proxyServer, services.proxy, `${name}: proxy SERVER`);
       // The proxy's upstream client numbers its own requests: initialize 0, then the calls.
       const upstream = { ...mcpAttributes(name, LEGACY, String(i + 1)), 'network.transport': 'pipe' };
-      assert.deepEqual(proxyClient.attributes, upstream, `${name}: proxy CLIENT attributes`);
-      assert.deepEqual(everything.attributes, upstream, `${name}: server-everything attributes`);
+      assert.deepEqual(proxyClient.attributes, { ...upstream, ...EVERYTHING_NAMED }, `${name}: proxy CLIENT attributes`);
+      assert.deepEqual(everything.attributes, { ...upstream, ...PROXY_NAMED }, `${name}: server-everything attributes`);
       for (const span of [client, proxyServer, proxyClient, everything]) {
         assert.deepEqual(span.status, NO_STATUS, `${name}: status`);
         assert.deepEqual(span.events, [], `${name}: events`);
@@ -258,7 +270,7 @@ describe('mcp-proxy (v2) in front of server-everything (v1) over stdio', () => {
       assert.equal(proxyServer.attributes['client.address'], '127.0.0.1');
       assertLinksPost(proxyServer, services.proxy, `downstream ${name}`);
     }
-    assertCallChains(proxied, LEGACY, ['1', '2'], sessionId);
+    assertCallChains(proxied, LEGACY, ['1', '2'], sessionId, 'v2-third-party-v1-client');
   });
 
   test('a v2 client in the 2026-07-28 era (versionNegotiation auto): the probe and one trace per call', async () => {
@@ -302,6 +314,8 @@ describe('mcp-proxy (v2) in front of server-everything (v1) over stdio', () => {
       'network.protocol.name': 'http',
       'server.address': '127.0.0.1',
       'server.port': port,
+      ...EVERYTHING_NAMED,
+      'mcp.result.type': 'complete',
     });
     const { 'client.port': probePort, ...answeredAttributes } = answered.attributes;
     assert.equal(typeof probePort, 'number', 'server/discover: proxy SERVER client.port');
@@ -311,6 +325,8 @@ describe('mcp-proxy (v2) in front of server-everything (v1) over stdio', () => {
       'network.protocol.name': 'http',
       'network.protocol.version': '1.1',
       'client.address': '127.0.0.1',
+      ...clientNamed('v2-third-party-v2-client'),
+      'mcp.result.type': 'complete',
     });
     assert.deepEqual(probe.status, NO_STATUS);
     assert.deepEqual(answered.status, NO_STATUS);
@@ -318,7 +334,7 @@ describe('mcp-proxy (v2) in front of server-everything (v1) over stdio', () => {
 
     assertUpstreamStartup(services);
     // The modern client numbers its calls from 0 (the probe has an id of its own).
-    assertCallChains(proxied, MODERN, ['0', '1'], undefined);
+    assertCallChains(proxied, MODERN, ['0', '1'], undefined, 'v2-third-party-v2-client');
   });
 });
 
@@ -366,6 +382,15 @@ describe('mcp-handler (v2, traces itself) in a node:http app', () => {
     return { services, names };
   }
 
+  /**
+   * The client, as each message names it: every 2026-07-28 request (its `_meta`, with its result's `resultType`);
+   * in the legacy era only `initialize`, as mcp-handler serves each request with a new Server (stateless).
+   */
+  function handlerPeer(era, name) {
+    if (era === 'legacy') return name === 'initialize' ? clientNamed('v2-third-party-v2-client') : {};
+    return { ...clientNamed('v2-third-party-v2-client'), 'mcp.result.type': 'complete' };
+  }
+
   /** Our SERVER span of each message: the child of the client's CLIENT span, linking the POST that carried it. */
   function assertOurs(services, era, name, extraAttributes) {
     const client = one(services.client, CLIENT, name);
@@ -384,6 +409,7 @@ describe('mcp-handler (v2, traces itself) in a node:http app', () => {
         'network.protocol.name': 'http',
         'network.protocol.version': '1.1',
         'client.address': '127.0.0.1',
+        ...handlerPeer(era, name),
         ...extraAttributes,
       },
       `${name}: our attributes`,
