@@ -21,7 +21,6 @@ const SERVICE = 'conformance-everything';
 const SERVER = 2;
 const CLIENT = 3;
 const UNSET = 0;
-const ERROR = 2;
 
 let receiver;
 let outputs;
@@ -148,18 +147,23 @@ test('conformance: bare and preloaded server-everything give the same result, ch
     'network.protocol.name': 'http',
     'network.protocol.version': '1.1',
     'client.address': '127.0.0.1',
+    // The suite's client, as its initialize named it on each session.
+    'mcp.client.name': 'conformance-test-client',
+    'mcp.client.version': '1.0.0',
   };
   assert.deepEqual(only('ping'), { attributes: { 'mcp.method.name': 'ping', 'jsonrpc.request.id': '1', ...http }, status: { code: UNSET, message: undefined } });
+  // An unknown tool: McpServer (SDK 1.x) answers "MCP error -32602: Tool ... not found" in an isError result, the
+  // caller's fault: the code, and no error on the SERVER span.
   assert.deepEqual(only('tools/call test_simple_text'), {
     attributes: {
       'mcp.method.name': 'tools/call',
       'gen_ai.tool.name': 'test_simple_text',
       'gen_ai.operation.name': 'execute_tool',
       'jsonrpc.request.id': '1',
-      'error.type': 'tool_error',
+      'rpc.response.status_code': '-32602',
       ...http,
     },
-    status: { code: ERROR, message: undefined },
+    status: { code: UNSET, message: undefined },
   });
   // An unknown prompt is the caller's fault (-32602): the status code, and no error on the SERVER span.
   assert.deepEqual(only('prompts/get test_simple_prompt'), {
