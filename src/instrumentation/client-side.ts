@@ -14,6 +14,7 @@ import type { Controller, Operation } from './call';
 import { cappedValue } from './caps';
 import { startSession, versionOf } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
+import { requestSizes, resultSize } from './content-size';
 import type { Connection } from './connection';
 import { operationContext, retriedOperation, retryingContext } from './context';
 import { protocolLogRecord } from './logs';
@@ -51,6 +52,7 @@ function startSent(
   );
   serverAttributes(connection?.facts, attributes);
   if (ctl.content) requestContent(ctl.content, 'client', message.method, message.params, attributes);
+  if (ctl.captureContentSizes) requestSizes(message.method, message.params, attributes);
   return ctl.start(
     'client',
     message.kind ?? 'notification',
@@ -218,6 +220,8 @@ function settleRequest(
     }
     const content = ctl.content && resultContent(ctl.content, 'client', operation.method, value);
     if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
+    const size = ctl.captureContentSizes && resultSize(operation.method, value);
+    if (size) operation.setAttribute(...size);
     const resultError = rule.resultError?.(value);
     if (resultError !== undefined) operation.fail(resultError);
     operation.end();

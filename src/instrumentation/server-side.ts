@@ -14,6 +14,7 @@ import type { Controller, Operation } from './call';
 import { cappedValue } from './caps';
 import { startSession, versionOf } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
+import { requestSizes, resultSize } from './content-size';
 import type { Connection } from './connection';
 import { ambientLinks, handlerContext, httpPeerIn, receiptContext, servedOperation, unmarked } from './context';
 import { noteDispatched } from './entry';
@@ -68,6 +69,7 @@ function startReceived(
   peerAttributes(peer, attributes);
   if (ctl.captureEndUser) endUserAttributes(extra, attributes);
   if (ctl.content) requestContent(ctl.content, 'server', message.method, message.params, attributes);
+  if (ctl.captureContentSizes) requestSizes(message.method, message.params, attributes);
   return ctl.start(
     'server',
     message.kind ?? 'request',
@@ -228,6 +230,8 @@ export function endResponded(
     const { content: capture } = connection.ctl;
     const content = capture && resultContent(capture, 'server', operation.method, response.result);
     if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
+    const size = connection.ctl.captureContentSizes && resultSize(operation.method, response.result);
+    if (size) operation.setAttribute(...size);
     const resultError = operation.rule.resultError?.(response.result);
     if (resultError !== undefined) operation.fail(resultError, operation.exceptionMessage);
   }

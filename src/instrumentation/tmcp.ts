@@ -21,6 +21,7 @@ import { cappedValue } from './caps';
 import { endSession, versionOf } from './connection';
 import type { Connection } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
+import { requestSizes, resultSize } from './content-size';
 import {
   ambientLinks,
   handlerContext,
@@ -281,6 +282,7 @@ function receiveTmcp(server: object, original: Original, args: unknown[], ctl: C
   peerAttributes(peer, attributes);
   if (ctl.captureEndUser) endUserAttributes({ authInfo: received?.auth }, attributes);
   if (ctl.content) requestContent(ctl.content, 'server', method, params, attributes);
+  if (ctl.captureContentSizes) requestSizes(method, params, attributes);
   const operation = ctl.start(
     'server',
     isRequest ? 'request' : 'notification',
@@ -443,6 +445,7 @@ function startSent(
     state.kind === undefined ? undefined : FACTS[state.kind],
   );
   if (ctl.content) requestContent(ctl.content, 'client', method, params, attributes);
+  if (ctl.captureContentSizes) requestSizes(method, params, attributes);
   const kind = isRequest ? 'request' : 'notification';
   const operation = ctl.start('client', kind, method, spanName(method, params), attributes, parent);
   if (methodRule(method).protocolLog) ctl.emitLog(protocolLogRecord(params, parent));
@@ -469,6 +472,8 @@ function endAnswered(server: object, response: unknown, ctl: Controller): void {
   } else {
     const content = ctl.content && resultContent(ctl.content, 'client', operation.method, result);
     if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
+    const size = ctl.captureContentSizes && resultSize(operation.method, result);
+    if (size) operation.setAttribute(...size);
     const resultError = operation.rule.resultError?.(result);
     if (resultError !== undefined) operation.fail(resultError);
   }
