@@ -101,7 +101,7 @@ function sizeOf(input: unknown, key: string | number, depth: number, ancestors: 
       return stringSize(value);
     case 'number':
       // A finite number's JSON is its ASCII String(); NaN and the infinities are `null`.
-      return Number.isFinite(value) ? String(value).length : 4;
+      return Number.isFinite(value) ? numberSize(value) : 4;
     case 'boolean':
       return value ? 4 : 5;
     case 'object':
@@ -143,20 +143,20 @@ function containerSize(value: object, depth: number, ancestors: object[]): numbe
 // Control characters are what this looks for.
 // eslint-disable-next-line no-control-regex
 const ESCAPED = /["\\\u0000-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** Below this length a string is counted in one pass here; above, Buffer and a regular expression scan it natively. */
+const SHORT_STRING = 64;
 
 /** Bytes of a string's JSON in UTF-8: its own bytes, the two quotes, and what escapes add. */
 export function stringSize(text: string): number {
+  if (text.length < SHORT_STRING) return shortStringSize(text);
   const bytes = Buffer.byteLength(text, 'utf8') + 2;
   if (!ESCAPED.test(text)) return bytes;
   let extra = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code >= 0x20 && code !== 0x22 && code !== 0x5c && (code < 0xd800 || code > 0xdfff)) continue;
-    if (code < 0x20) {
-      // \b \t \n \f \r take two bytes, any other control character six (\u00XX), in place of one.
-      extra += code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d ? 1 : 5;
-    } else if (code === 0x22 || code === 0x5c) {
-      extra += 1;
+    if (code < 0xd800) {
+      extra += escapedSize(code) - 1;
     } else if (code <= 0xdbff && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) {
       // A pair: four bytes in UTF-8 as Buffer counted them.
       i++;
@@ -168,6 +168,52 @@ export function stringSize(text: string): number {
   return bytes + extra;
 }
 
+/** A short string (an object's key, a small value), bytes and escapes in one pass: no call into Buffer. */
+function shortStringSize(text: string): number {
+  let size = 2;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) {
+      size += code >= 0x20 && code !== 0x22 && code !== 0x5c ? 1 : escapedSize(code);
+    } else if (code < 0x800) {
+      size += 2;
+    } else if (code < 0xd800 || code > 0xdfff) {
+      size += 3;
+    } else if (code <= 0xdbff && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) {
+      size += 4;
+      i++;
+    } else {
+      size += 6;
+    }
+  }
+  return size;
+}
+
+/** The JSON of a quote, a backslash or a control character: \b \t \n \f \r two bytes, others six (\u00XX). */
+function escapedSize(code: number): number {
+  return code === 0x22 ||
+    code === 0x5c ||
+    code === 0x08 ||
+    code === 0x09 ||
+    code === 0x0a ||
+    code === 0x0c ||
+    code === 0x0d
+    ? 2
+    : 6;
+}
+
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
+}
+
+/** 10, 100, … 1e20: exact doubles, so that counting the digits of an integer compares exactly. */
+const POWERS_OF_TEN = Array.from({ length: 20 }, (_, i) => Number(`1e${i + 1}`));
+
+/** The length of a finite number's JSON (its String()); an integer's digits are counted without making the string. */
+function numberSize(value: number): number {
+  const magnitude = Math.abs(value);
+  if (!Number.isInteger(value) || magnitude >= 1e21) return String(value).length;
+  let digits = 1;
+  while (digits <= 20 && magnitude >= POWERS_OF_TEN[digits - 1]) digits++;
+  return value < 0 ? digits + 1 : digits;
 }

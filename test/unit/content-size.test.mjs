@@ -85,6 +85,21 @@ test('jsonByteSize equals Buffer.byteLength(JSON.stringify(value)) over many val
   for (let i = 0; i < 64; i++) deep = { d: deep };
   values.push(deep, [deep]);
   for (const value of values) assert.equal(jsonByteSize(value), wire(value), JSON.stringify(value)?.slice(0, 200));
+  // Numbers: integers around every power of ten, negative ones, the largest and smallest, fractions, exponents.
+  const numbers = [Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 60, -(2 ** 70), 1e21 - 65536, 1e21, 123456789012345680000, 0.1, 1 / 3, -2.5e-8, 5e-324, 1.7976931348623157e308];
+  for (let k = 0; k <= 22; k++) {
+    const power = Number(`1e${k}`);
+    numbers.push(power, power - 1, power + 1, -power, -(power - 1), power * 9.999);
+  }
+  for (const n of numbers) assert.equal(jsonByteSize(n), wire(n), String(n));
+  assert.equal(jsonByteSize(numbers), wire(numbers));
+  // Strings either side of the length where counting moves to Buffer, with escapes and non-ASCII at each end.
+  for (let length = 60; length <= 68; length++) {
+    for (const fill of ['a', 'é', '"', '\n', '😀', '\ud800']) {
+      const text = fill.repeat(length).slice(0, length);
+      assert.equal(jsonByteSize(text), wire(text), `${length} × ${JSON.stringify(fill)}`);
+    }
+  }
   // A function given a toJSON is serialized by it, as JSON.stringify does.
   const withToJSON = Object.assign(() => 1, { toJSON: () => 'from a function' });
   assert.equal(jsonByteSize({ withToJSON }), wire({ withToJSON }));
