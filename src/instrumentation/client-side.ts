@@ -14,7 +14,7 @@ import type { Controller, Operation } from './call';
 import { cappedValue } from './caps';
 import { startSession, versionOf } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
-import { requestSizes, resultSize } from './content-size';
+import { requestSizes, sizeResult } from './content-size';
 import type { Connection } from './connection';
 import { operationContext, retriedOperation, retryingContext } from './context';
 import { protocolLogRecord } from './logs';
@@ -186,7 +186,14 @@ export function noteResponse(connection: Connection | undefined, response: unkno
     if (operation) operation.responseError = response.error as JsonRpcError;
     return undefined;
   }
-  if (!isObject(response.result) || response.result.resultType !== RESULT_TYPE_INPUT_REQUIRED) return undefined;
+  if (!isObject(response.result) || response.result.resultType !== RESULT_TYPE_INPUT_REQUIRED) {
+    // The result as the server sent it: the SDK's parsing may drop fields it does not know, or add defaults.
+    const operation = connection.ctl.captureContentSizes
+      ? connection.pendingClient.get(Number(response.id))
+      : undefined;
+    if (operation) sizeResult(operation, response.result);
+    return undefined;
+  }
   const operation = connection.pendingClient.get(Number(response.id));
   if (!operation?.parentContext) return undefined;
   connection.pendingClient.delete(Number(response.id));
@@ -220,8 +227,7 @@ function settleRequest(
     }
     const content = ctl.content && resultContent(ctl.content, 'client', operation.method, value);
     if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
-    const size = ctl.captureContentSizes && resultSize(operation.method, value);
-    if (size) operation.setAttribute(...size);
+    if (ctl.captureContentSizes) sizeResult(operation, value);
     const resultError = rule.resultError?.(value);
     if (resultError !== undefined) operation.fail(resultError);
     operation.end();

@@ -9,6 +9,7 @@
  * be sure of the number (a cycle, nesting deeper than MAX_DEPTH, a getter or toJSON that throws), no size is recorded.
  */
 import type { Attributes } from '@opentelemetry/api';
+import type { Operation } from './call';
 import { MAX_DEPTH } from './content';
 import { isObject } from './sdk-internals';
 
@@ -27,21 +28,21 @@ export function requestSizes(
   if (size !== undefined) attributes[ATTR_MCP_TOOL_CALL_ARGUMENTS_SIZE] = size;
 }
 
-/** The size attribute of a successful response's result, or undefined (another method, or no size). Never throws. */
-export function resultSize(method: string, result: unknown): [key: string, size: number] | undefined {
-  let key: string;
-  let value: unknown;
-  if (method === 'tools/call') {
-    key = ATTR_MCP_TOOL_CALL_RESULT_SIZE;
-    value = result;
-  } else if (method === 'resources/read') {
-    key = ATTR_MCP_RESOURCE_CONTENTS_SIZE;
-    value = readContents(result);
-  } else {
-    return undefined;
-  }
-  const size = jsonByteSize(value);
-  return size === undefined ? undefined : [key, size];
+/**
+ * The size of a successful response's result on its operation (tools/call: the result, resources/read: its
+ * contents), once: a client measures the result as it came, where it can, before the SDK's parsing drops or adds
+ * fields, and the parsed value only where it could not. Never throws.
+ */
+export function sizeResult(operation: Operation, result: unknown): void {
+  const key = resultSizeKey(operation.method);
+  if (key === undefined || operation.attributes[key] !== undefined) return;
+  const size = jsonByteSize(key === ATTR_MCP_RESOURCE_CONTENTS_SIZE ? readContents(result) : result);
+  if (size !== undefined) operation.setAttribute(key, size);
+}
+
+function resultSizeKey(method: string): string | undefined {
+  if (method === 'tools/call') return ATTR_MCP_TOOL_CALL_RESULT_SIZE;
+  return method === 'resources/read' ? ATTR_MCP_RESOURCE_CONTENTS_SIZE : undefined;
 }
 
 function readArguments(params: Record<string, unknown> | undefined): unknown {

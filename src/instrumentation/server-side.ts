@@ -14,7 +14,7 @@ import type { Controller, Operation } from './call';
 import { cappedValue } from './caps';
 import { startSession, versionOf } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
-import { requestSizes, resultSize } from './content-size';
+import { requestSizes, sizeResult } from './content-size';
 import type { Connection } from './connection';
 import { ambientLinks, handlerContext, httpPeerIn, receiptContext, servedOperation, unmarked } from './context';
 import { noteDispatched } from './entry';
@@ -230,8 +230,7 @@ export function endResponded(
     const { content: capture } = connection.ctl;
     const content = capture && resultContent(capture, 'server', operation.method, response.result);
     if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
-    const size = connection.ctl.captureContentSizes && resultSize(operation.method, response.result);
-    if (size) operation.setAttribute(...size);
+    if (connection.ctl.captureContentSizes) sizeResult(operation, response.result);
     const resultError = operation.rule.resultError?.(response.result);
     if (resultError !== undefined) operation.fail(resultError, operation.exceptionMessage);
   }

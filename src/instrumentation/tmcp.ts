@@ -21,7 +21,7 @@ import { cappedValue } from './caps';
 import { endSession, versionOf } from './connection';
 import type { Connection } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
-import { requestSizes, resultSize } from './content-size';
+import { requestSizes, sizeResult } from './content-size';
 import {
   ambientLinks,
   handlerContext,
@@ -472,8 +472,7 @@ function endAnswered(server: object, response: unknown, ctl: Controller): void {
   } else {
     const content = ctl.content && resultContent(ctl.content, 'client', operation.method, result);
     if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
-    const size = ctl.captureContentSizes && resultSize(operation.method, result);
-    if (size) operation.setAttribute(...size);
+    if (ctl.captureContentSizes) sizeResult(operation, result);
     const resultError = operation.rule.resultError?.(result);
     if (resultError !== undefined) operation.fail(resultError);
   }

@@ -11,7 +11,7 @@ const { Client, McpServer, InMemoryTransport, z } = await setUp({
   captureMessageContent: true,
   redactContent: () => '[redacted]',
 });
-const { jsonByteSize, stringSize, requestSizes, resultSize } = await import('../../dist/instrumentation/content-size.js');
+const { jsonByteSize, stringSize, requestSizes, sizeResult } = await import('../../dist/instrumentation/content-size.js');
 
 const wire = (value) => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
@@ -143,7 +143,7 @@ test('jsonByteSize: no size where JSON gives none, would throw, or the number co
   assert.equal(jsonByteSize({ fine: 1, list: [hostile] }), undefined);
 });
 
-test('requestSizes and resultSize: the arguments and result of tools/call, the contents of resources/read, nothing else', () => {
+test('requestSizes and sizeResult: the arguments and result of tools/call, the contents of resources/read, nothing else', () => {
   const args = { query: 'café', limit: 3 };
   const attributes = {};
   requestSizes('tools/call', { name: 't', arguments: args }, attributes);
@@ -154,14 +154,22 @@ test('requestSizes and resultSize: the arguments and result of tools/call, the c
   requestSizes('tools/call', undefined, none);
   requestSizes('tools/call', { get arguments() { throw new Error('getter'); } }, none);
   assert.deepEqual(none, {});
+  // What sizeResult uses of an operation: its method, its attributes, setAttribute.
+  const sized = (method, ...results) => {
+    const operation = { method, attributes: {}, setAttribute(key, value) { this.attributes[key] = value; } };
+    for (const result of results) sizeResult(operation, result);
+    return operation.attributes;
+  };
   const result = { content: [{ type: 'text', text: 'ok' }], isError: true };
-  assert.deepEqual(resultSize('tools/call', result), ['mcp.tool.call.result.size', wire(result)]);
+  assert.deepEqual(sized('tools/call', result), { 'mcp.tool.call.result.size': wire(result) });
+  // Once: the first result seen (the client's raw one) is kept, the parsed one is not measured again.
+  assert.deepEqual(sized('tools/call', result, { content: [] }), { 'mcp.tool.call.result.size': wire(result) });
+  assert.deepEqual(sized('tools/call', undefined, result), { 'mcp.tool.call.result.size': wire(result) });
   const contents = [{ uri: 'file:///a', text: 'ä' }];
-  assert.deepEqual(resultSize('resources/read', { contents, _meta: { big: 'x'.repeat(100) } }), ['mcp.resource.contents.size', wire(contents)]);
-  assert.equal(resultSize('resources/read', {}), undefined);
-  assert.equal(resultSize('resources/read', undefined), undefined);
-  assert.equal(resultSize('resources/list', { resources: [] }), undefined);
-  assert.equal(resultSize('tools/call', undefined), undefined);
+  assert.deepEqual(sized('resources/read', { contents, _meta: { big: 'x'.repeat(100) } }), { 'mcp.resource.contents.size': wire(contents) });
+  assert.deepEqual(sized('resources/read', {}, undefined, { get contents() { throw new Error('getter'); } }), {});
+  assert.deepEqual(sized('resources/list', { resources: [] }), {});
+  assert.deepEqual(sized('tools/call', undefined), {});
 });
 
 test('captureContentSizes: the sizes of the original values on both sides, whatever the redaction hook records', async () => {
@@ -192,4 +200,35 @@ test('captureContentSizes: the sizes of the original values on both sides, whate
   const others = finishedSpans().filter((s) => !['tools/call echo', 'resources/read'].includes(s.name));
   assert.ok(others.length > 0);
   for (const s of others) assert.deepEqual(Object.keys(s.attributes).filter((k) => k.endsWith('.size')), [], s.name);
+});
+
+test('a client measures the result as it came: a field the SDK parses away, a default it adds, are not counted as its', async () => {
+  // A peer that is not the SDK: it answers by hand, with a content field SDK 1.32 does not know and no `content`.
+  const client = new Client({ name: 'c', version: '1.0.0' });
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  const results = {
+    newer: { content: [{ type: 'text', text: 'hi', note: 'a field of a newer revision' }] },
+    structured: { structuredContent: { n: 1 } },
+  };
+  b.onmessage = (message) => {
+    if (message.id === undefined) return;
+    const result =
+      message.method === 'initialize'
+        ? { protocolVersion: message.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'raw', version: '1' } }
+        : results[message.params.name];
+    b.send({ jsonrpc: '2.0', id: message.id, result });
+  };
+  await b.start();
+  await client.connect(a);
+  const received = {};
+  for (const name of Object.keys(results)) received[name] = await client.callTool({ name, arguments: {} });
+  await client.close();
+  // What the app got differs from what was sent …
+  assert.notEqual(wire(received.newer), wire(results.newer));
+  assert.notEqual(wire(received.structured), wire(results.structured));
+  // … the span has the size of what was sent.
+  for (const name of Object.keys(results)) {
+    const span = finishedSpans().find((s) => s.name === `tools/call ${name}` && s.kind === SpanKind.CLIENT);
+    assert.equal(span.attributes['mcp.tool.call.result.size'], wire(results[name]), name);
+  }
 });
