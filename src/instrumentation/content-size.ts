@@ -12,6 +12,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { Operation } from './call';
 import { MAX_DEPTH } from './content';
 import { isObject } from './sdk-internals';
+import { RESULT_TYPE_INPUT_REQUIRED } from './semconv';
 
 export const ATTR_MCP_TOOL_CALL_ARGUMENTS_SIZE = 'mcp.tool.call.arguments.size';
 export const ATTR_MCP_TOOL_CALL_RESULT_SIZE = 'mcp.tool.call.result.size';
@@ -31,11 +32,12 @@ export function requestSizes(
 /**
  * The size of a successful response's result on its operation (tools/call: the result, resources/read: its
  * contents), once: a client measures the result as it came, where it can, before the SDK's parsing drops or adds
- * fields, and the parsed value only where it could not. Never throws.
+ * fields, and the parsed value only where it could not. A paused call's `input_required` result asks for input: it is
+ * not the tool's result, and has no size. Never throws.
  */
 export function sizeResult(operation: Operation, result: unknown): void {
   const key = resultSizeKey(operation.method);
-  if (key === undefined || operation.attributes[key] !== undefined) return;
+  if (key === undefined || operation.attributes[key] !== undefined || isInputRequired(result)) return;
   const size = jsonByteSize(key === ATTR_MCP_RESOURCE_CONTENTS_SIZE ? readContents(result) : result);
   if (size !== undefined) operation.setAttribute(key, size);
 }
@@ -43,6 +45,14 @@ export function sizeResult(operation: Operation, result: unknown): void {
 function resultSizeKey(method: string): string | undefined {
   if (method === 'tools/call') return ATTR_MCP_TOOL_CALL_RESULT_SIZE;
   return method === 'resources/read' ? ATTR_MCP_RESOURCE_CONTENTS_SIZE : undefined;
+}
+
+function isInputRequired(result: unknown): boolean {
+  try {
+    return isObject(result) && result.resultType === RESULT_TYPE_INPUT_REQUIRED;
+  } catch {
+    return false;
+  }
 }
 
 function readArguments(params: Record<string, unknown> | undefined): unknown {

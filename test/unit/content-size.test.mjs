@@ -170,6 +170,9 @@ test('requestSizes and sizeResult: the arguments and result of tools/call, the c
   assert.deepEqual(sized('resources/read', {}, undefined, { get contents() { throw new Error('getter'); } }), {});
   assert.deepEqual(sized('resources/list', { resources: [] }), {});
   assert.deepEqual(sized('tools/call', undefined), {});
+  // A paused call's input_required result is not the tool's result.
+  assert.deepEqual(sized('tools/call', { resultType: 'input_required', inputRequests: {} }), {});
+  assert.deepEqual(sized('tools/call', { resultType: 'complete', content: [] }), { 'mcp.tool.call.result.size': wire({ resultType: 'complete', content: [] }) });
 });
 
 test('captureContentSizes: the sizes of the original values on both sides, whatever the redaction hook records', async () => {
