@@ -130,6 +130,7 @@ const APPLIED = {
     'content_max_length',
     'trace_stdio_servers',
     'stdio_servers_exporter_headers',
+    'capture_content_sizes',
   ],
 } as const;
 
@@ -373,6 +374,7 @@ class PlanReader {
     const enrichToolSpans = flag('enrich_tool_spans', true);
     const traceStdioServers = flag('trace_stdio_servers', false);
     const stdioServersExporterHeaders = flag('stdio_servers_exporter_headers', false);
+    const captureContentSizes = flag('capture_content_sizes', false);
     // As the environment variable: true/false, or one of the modes GenAI instrumentations accept.
     const capture = mcp?.capture_message_content;
     let captureMessageContent = false;
@@ -416,6 +418,7 @@ class PlanReader {
       contentMaxLength,
       traceStdioServers,
       stdioServersExporterHeaders,
+      captureContentSizes,
     };
   }
 }

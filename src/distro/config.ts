@@ -392,6 +392,7 @@ export function readConfig(
       captureMessageContent: readCaptureMode(env, bad),
       contentMaxLength:
         positiveInteger(env, 'OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH', bad) ?? DEFAULT_CONTENT_MAX_LENGTH,
+      captureContentSizes: onOff(env, 'OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES', false, bad),
     },
   };
 }

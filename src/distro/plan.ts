@@ -23,6 +23,7 @@ export type McpPlan = Pick<
   | 'contentMaxLength'
   | 'traceStdioServers'
   | 'stdioServersExporterHeaders'
+  | 'captureContentSizes'
 >;
 
 export type ExporterPlan = { kind: 'otlp'; otlp: OtlpSettings } | { kind: 'console' };

@@ -24,6 +24,8 @@ export interface Controller {
   readonly capturePeerIdentity: boolean;
   /** Tool arguments and results, prompt variables (content.ts): only when switched on. */
   readonly content: ContentCapture | undefined;
+  /** The byte sizes of tool arguments and results and of read resources' contents (content-size.ts): when on. */
+  readonly captureContentSizes: boolean;
   isExcluded(method: string): boolean;
   /** Starts an operation: its span (CLIENT for the sender, SERVER for the receiver) and its duration metric. */
   start(

@@ -14,6 +14,7 @@ import type { Controller, Operation } from './call';
 import { cappedValue } from './caps';
 import { startSession, versionOf } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
+import { requestSizes, sizeResult } from './content-size';
 import type { Connection } from './connection';
 import { operationContext, retriedOperation, retryingContext } from './context';
 import { protocolLogRecord } from './logs';
@@ -54,6 +55,7 @@ function startSent(
   serverAttributes(connection?.facts, attributes);
   if (ctl.capturePeerIdentity) sentPeerIdentity(connection, attributes);
   if (ctl.content) requestContent(ctl.content, 'client', message.method, message.params, attributes);
+  if (ctl.captureContentSizes) requestSizes(message.method, message.params, attributes);
   return ctl.start(
     'client',
     message.kind ?? 'notification',
@@ -177,7 +179,7 @@ function forget(connection: Connection | undefined, id: number | undefined, oper
 
 /**
  * `_onresponse`: an error response is kept on the operation of its request for when the promise rejects. A result
- * gives its server's identity (peer.ts) and its `resultType`. A v2 `input_required` result ends its request's span (it
+ * gives its server's identity (peer.ts), its size (content-size.ts) and its `resultType`. A v2 `input_required` result ends its request's span (it
  * is an answer, not an error), and the returned context is the one the client fulfils it in, so that the retry is tied
  * to this request.
  */
@@ -189,9 +191,11 @@ export function noteResponse(connection: Connection | undefined, response: unkno
     operation.responseError = response.error as JsonRpcError;
     return undefined;
   }
-  // The raw result: the SDK hands the caller a copy without `resultType` and (v2) without `_meta`.
+  // The raw result: the SDK hands the caller a copy without `resultType` and (v2) without `_meta`, and its parsing
+  // may drop fields it does not know, or add defaults.
   const { result } = response;
   if (connection.ctl.capturePeerIdentity) resultPeerIdentity(connection, operation, result);
+  if (connection.ctl.captureContentSizes) sizeResult(operation, result);
   const resultType = resultTypeOf(result);
   if (resultType !== undefined) operation.setAttribute(ATTR_MCP_RESULT_TYPE, resultType);
   if (resultType !== RESULT_TYPE_INPUT_REQUIRED || !operation.parentContext) return undefined;
@@ -226,6 +230,7 @@ function settleRequest(
     }
     const content = ctl.content && resultContent(ctl.content, 'client', operation.method, value);
     if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
+    if (ctl.captureContentSizes) sizeResult(operation, value);
     const resultError = rule.resultError?.(value);
     if (resultError !== undefined) operation.fail(resultError);
     operation.end();

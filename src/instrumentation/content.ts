@@ -74,7 +74,7 @@ export function captureContentFromEnv(env: NodeJS.ProcessEnv = process.env): boo
 const WITHHELD = '[withheld: the redaction hook failed]';
 const UNSERIALIZABLE = '[unserializable]';
 /** Deeper than this, a value is not followed (a peer's JSON can nest far deeper than the stack). */
-const MAX_DEPTH = 64;
+export const MAX_DEPTH = 64;
 const TOO_DEEP = '[too deep]';
 
 /** The attributes of a request's content: tool arguments, or prompt variables. Never throws (getters may). */

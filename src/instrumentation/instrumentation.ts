@@ -229,6 +229,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       captureEndUser: config.captureEndUser ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER', true),
       capturePeerIdentity,
       content,
+      captureContentSizes:
+        config.captureContentSizes ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES', false),
       isExcluded: (method) => excluded.has(method),
       start: (side, kind, method, name, attributes, parent, links, startedAt) => {
         const histogram = this.histograms?.operation[side];

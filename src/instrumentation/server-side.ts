@@ -21,6 +21,7 @@ import type { Controller, Operation } from './call';
 import { cappedValue } from './caps';
 import { startSession, versionOf } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
+import { requestSizes, sizeResult } from './content-size';
 import type { Connection } from './connection';
 import { ambientLinks, handlerContext, httpPeerIn, receiptContext, servedOperation, unmarked } from './context';
 import { noteDispatched } from './entry';
@@ -77,6 +78,7 @@ function startReceived(
   if (ctl.capturePeerIdentity) receivedPeerIdentity(connection, message.method, message.params, attributes);
   if (ctl.captureEndUser) endUserAttributes(extra, attributes);
   if (ctl.content) requestContent(ctl.content, 'server', message.method, message.params, attributes);
+  if (ctl.captureContentSizes) requestSizes(message.method, message.params, attributes);
   return ctl.start(
     'server',
     message.kind ?? 'request',
@@ -238,6 +240,7 @@ export function endResponded(
     const { content: capture } = connection.ctl;
     const content = capture && resultContent(capture, 'server', operation.method, result);
     if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
+    if (connection.ctl.captureContentSizes) sizeResult(operation, result);
     const resultType = resultTypeOf(result);
     if (resultType !== undefined) operation.setAttribute(ATTR_MCP_RESULT_TYPE, resultType);
     const { rule } = operation;

@@ -21,6 +21,7 @@ import { cappedValue } from './caps';
 import { endSession, versionOf } from './connection';
 import type { Connection } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
+import { requestSizes, sizeResult } from './content-size';
 import {
   ambientLinks,
   handlerContext,
@@ -283,6 +284,7 @@ function receiveTmcp(server: object, original: Original, args: unknown[], ctl: C
   if (ctl.capturePeerIdentity) receivedPeerIdentity(connection, method, params, attributes);
   if (ctl.captureEndUser) endUserAttributes({ authInfo: received?.auth }, attributes);
   if (ctl.content) requestContent(ctl.content, 'server', method, params, attributes);
+  if (ctl.captureContentSizes) requestSizes(method, params, attributes);
   const operation = ctl.start(
     'server',
     isRequest ? 'request' : 'notification',
@@ -447,6 +449,7 @@ function startSent(
   // The client as the stdio connection knows it (an HTTP server's messages go to a session's client: not named).
   if (ctl.capturePeerIdentity) sentPeerIdentity(state.connection, attributes);
   if (ctl.content) requestContent(ctl.content, 'client', method, params, attributes);
+  if (ctl.captureContentSizes) requestSizes(method, params, attributes);
   const kind = isRequest ? 'request' : 'notification';
   const operation = ctl.start('client', kind, method, spanName(method, params), attributes, parent);
   if (methodRule(method).protocolLog) ctl.emitLog(protocolLogRecord(params, parent));
@@ -473,6 +476,7 @@ function endAnswered(server: object, response: unknown, ctl: Controller): void {
   } else {
     const content = ctl.content && resultContent(ctl.content, 'client', operation.method, result);
     if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
+    if (ctl.captureContentSizes) sizeResult(operation, result);
     const resultError = operation.rule.resultError?.(result);
     if (resultError !== undefined) operation.fail(resultError);
   }

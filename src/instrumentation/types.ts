@@ -64,4 +64,11 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    * OTEL_INSTRUMENTATION_MCP_STDIO_SERVERS_EXPORTER_HEADERS=true.
    */
   stdioServersExporterHeaders?: boolean;
+  /**
+   * The byte sizes (of the JSON, in UTF-8) of tool arguments and results (`mcp.tool.call.arguments.size`,
+   * `mcp.tool.call.result.size`) and of a read resource's contents (`mcp.resource.contents.size`) on the spans of both
+   * sides, without the content; provisional names. Independent of captureMessageContent. Off by default; defaults to
+   * OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES=true.
+   */
+  captureContentSizes?: boolean;
 }

@@ -134,6 +134,7 @@ instrumentation/development:
       content_max_length: 100
       trace_stdio_servers: true
       stdio_servers_exporter_headers: true
+      capture_content_sizes: true
 `,
     { COLLECTOR: 'http://127.0.0.1:9999' },
   );
@@ -159,6 +160,7 @@ instrumentation/development:
       contentMaxLength: 100,
       traceStdioServers: true,
       stdioServersExporterHeaders: true,
+      captureContentSizes: true,
     },
     enabledInstrumentations: undefined,
     disabledInstrumentations: [],
@@ -239,7 +241,7 @@ test('a file with only file_format: no providers, no propagator, the SDK resourc
   assert.deepEqual(result.plan, {
     propagators: [],
     resource: { detectors: [], attributes: {} },
-    mcp: { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false },
+    mcp: { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false, captureContentSizes: false },
     enabledInstrumentations: undefined,
     disabledInstrumentations: [],
     flushTimeoutMillis: 2000,
@@ -363,7 +365,7 @@ instrumentation/development:
   assert.deepEqual(result.plan.traces.processors.map((p) => p.exporter.otlp.url), ['http://127.0.0.1:4318/v1/traces']);
   assert.deepEqual(result.plan.traces.sampler, { type: 'parent_based', root: { type: 'always_on' } });
   assert.deepEqual(result.plan.metrics.readers, []);
-  assert.deepEqual(result.plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false });
+  assert.deepEqual(result.plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false, captureContentSizes: false });
 });
 
 test('the service detector takes service.name from OTEL_SERVICE_NAME; the file\'s own attribute wins over it', () => {
@@ -446,9 +448,18 @@ test("the README's example file is read as it says: no warning, MCP settings tak
   assert.equal(result.kind, 'plan');
   assert.equal(result.logLevel, DiagLogLevel.WARN);
   assert.deepEqual(result.plan.propagators, ['tracecontext', 'baggage']);
-  assert.deepEqual(result.plan.mcp, { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false });
+  assert.deepEqual(result.plan.mcp, { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false, captureContentSizes: false });
   assert.deepEqual(
     [result.plan.traces, result.plan.logs].map((p) => p.processors[0].exporter.otlp.url).concat(result.plan.metrics.readers[0].exporter.otlp.url),
     ['http://127.0.0.1:4318/v1/traces', 'http://127.0.0.1:4318/v1/logs', 'http://127.0.0.1:4318/v1/metrics'],
   );
+});
+
+test('instrumentation/development.js.mcp.capture_content_sizes: off by default, a boolean, anything else warned about once', () => {
+  const file = (value) => `file_format: "1.0"\ninstrumentation/development:\n  js:\n    mcp:\n      capture_content_sizes: ${value}\n`;
+  assert.equal(read('file_format: "1.0"\n').result.plan.mcp.captureContentSizes, false);
+  assert.equal(read(file('true')).result.plan.mcp.captureContentSizes, true);
+  const { result, warnings } = read(file('"yes"'));
+  assert.equal(result.plan.mcp.captureContentSizes, false);
+  assert.deepEqual(warnings, ['instrumentation/development.js.mcp.capture_content_sizes: not true or false; using false']);
 });

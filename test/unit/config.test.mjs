@@ -212,7 +212,7 @@ test('the plan of the environment: one batch processor per OTLP exporter, consol
 });
 
 test('the plan of the environment: the MCP settings are read with the rest (OTEL_INSTRUMENTATION_MCP_*)', () => {
-  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false });
+  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false, captureContentSizes: false });
   const { plan: p } = plan({
     OTEL_INSTRUMENTATION_MCP_EXCLUDED_METHODS: 'ping, notifications/progress',
     OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI: 'TRUE',
@@ -224,6 +224,7 @@ test('the plan of the environment: the MCP settings are read with the rest (OTEL
     OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH: '500',
     OTEL_INSTRUMENTATION_MCP_TRACE_STDIO_SERVERS: 'true',
     OTEL_INSTRUMENTATION_MCP_STDIO_SERVERS_EXPORTER_HEADERS: 'TRUE',
+    OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES: 'True',
   });
   assert.deepEqual(p.mcp, {
     excludedMethods: ['ping', 'notifications/progress'],
@@ -236,6 +237,7 @@ test('the plan of the environment: the MCP settings are read with the rest (OTEL
     contentMaxLength: 500,
     traceStdioServers: true,
     stdioServersExporterHeaders: true,
+    captureContentSizes: true,
   });
   // The GenAI switch: true/false in any case, and the modes: only those with spans record content here.
   const modes = { true: true, TRUE: true, false: false, NO_CONTENT: false, SPAN_ONLY: true, EVENT_ONLY: false, SPAN_AND_EVENT: true };
@@ -286,4 +288,18 @@ test('OTEL_LOG_LEVEL: any case; a bad value is echoed as given', () => {
   assert.equal(readLogLevel({ OTEL_LOG_LEVEL: 'DEBUG' }, () => {}), 'debug');
   assert.equal(readLogLevel({ OTEL_LOG_LEVEL: 'Loud' }, (name, message) => said.push(`${name}: ${message}`)), 'warn');
   assert.deepEqual(said, ['OTEL_LOG_LEVEL: unknown level "Loud"; using warn (expected none, error, warn, info, debug, verbose or all)']);
+});
+
+test('OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES: off by default, true/false in any case, a bad value warned about once', () => {
+  assert.equal(plan({}).plan.mcp.captureContentSizes, false);
+  assert.equal(plan({ OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES: 'TRUE' }).plan.mcp.captureContentSizes, true);
+  assert.equal(plan({ OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES: 'false' }).plan.mcp.captureContentSizes, false);
+  const { plan: p, warnings } = plan({ OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES: 'sizes' });
+  assert.equal(p.mcp.captureContentSizes, false);
+  assert.deepEqual(warnings, [
+    { name: 'OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES', message: 'unknown value "sizes"; using false (expected true or false)' },
+  ]);
+  // Independent of content capture.
+  const both = plan({ OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES: 'true', OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'false' }).plan.mcp;
+  assert.deepEqual([both.captureContentSizes, both.captureMessageContent], [true, false]);
 });

@@ -135,3 +135,22 @@ test('receive() with the instrumentation disabled: no span, the same answer', as
   }
   assert.equal(spans.getFinishedSpans().length, 0);
 });
+
+test('receive() with content sizes on: the sizes of the arguments and of the result the server answers with', async () => {
+  spans.reset();
+  const server = new OriginalMcpServer({ name: 's', version: '1.0.0', description: 'd' }, { capabilities: { tools: {} } });
+  server.tool({ name: 'echo', description: 'echoes' }, () => ({ content: [{ type: 'text', text: 'héllo "😀"\n' }] }));
+  const args = { text: 'naïve', n: 1 };
+  ctl.captureContentSizes = true;
+  let answer;
+  try {
+    answer = await server.receive({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', arguments: args } });
+  } finally {
+    delete ctl.captureContentSizes;
+  }
+  const wire = (value) => Buffer.byteLength(JSON.stringify(value), 'utf8');
+  assert.ok(answer.result.content, JSON.stringify(answer));
+  const [call] = spans.getFinishedSpans();
+  assert.equal(call.attributes['mcp.tool.call.arguments.size'], wire(args));
+  assert.equal(call.attributes['mcp.tool.call.result.size'], wire(answer.result));
+});
