@@ -179,9 +179,9 @@ function forget(connection: Connection | undefined, id: number | undefined, oper
 
 /**
  * `_onresponse`: an error response is kept on the operation of its request for when the promise rejects. A result
- * gives its server's identity (peer.ts), its size (content-size.ts) and its `resultType`. A v2 `input_required` result ends its request's span (it
- * is an answer, not an error), and the returned context is the one the client fulfils it in, so that the retry is tied
- * to this request.
+ * gives its server's identity (peer.ts), its size (content-size.ts) and its `resultType`. A v2 `input_required`
+ * result ends its request's span (it is an answer, not an error), and the returned context is the one the client
+ * fulfils it in, so that the retry is tied to this request.
  */
 export function noteResponse(connection: Connection | undefined, response: unknown): Context | undefined {
   if (!isObject(response) || connection === undefined) return undefined;
