@@ -1,6 +1,6 @@
 // The tasks extension's client, @modelcontextprotocol/ext-tasks 0.2.2, on an SDK v2 Client (preloaded), calling tools
-// as tasks on an SDK v2 server (preloaded) over stdio: fixtures/ext-tasks, installed by test/setup.mjs into
-// .test-work/ext-tasks. In each era, the task-augmented `tools/call`, every `tasks/*` request and the task status
+// as tasks on an SDK v2 server (preloaded) over stdio in both eras, and over Streamable HTTP in 2026-07-28 (a Server
+// per request, createMcpHandler): fixtures/ext-tasks, installed by test/setup.mjs into .test-work/ext-tasks. In each, the task-augmented `tools/call`, every `tasks/*` request and the task status
 // notifications are traced on both sides: one CLIENT span in the client and one SERVER span in the server per request,
 // the SERVER span the child of its CLIENT span (the trace context in `_meta`), the ids on the wire, the operation
 // metrics. In 2026-07-28 ext-tasks sends tools/call and tasks/* through the host's raw dispatch, outside the SDK's
@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startReceiver } from '../helpers/otlp-receiver.mjs';
-import { ROOT, diagLines, run } from '../helpers/processes.mjs';
+import { ROOT, diagLines, run, startListening, stopWithSigterm } from '../helpers/processes.mjs';
 
 const DIR = join(ROOT, '.test-work', 'ext-tasks');
 const INTERNAL = 1;
@@ -80,21 +80,44 @@ const ERAS = {
   },
 };
 
-/** The attributes of a request's span or metric point on either side (the id on spans only). */
-function requestAttributes(era, name, id) {
+/**
+ * The attributes of a request's or notification's span (with its id on the wire, for a request) or metric point (no
+ * id, no peer port), on the client's or the server's side of `transport`. Over HTTP: the server's address on the
+ * client's side, the client's on the server's side (its port is the connection's: `peer.clientPort`).
+ */
+function attributesOf(era, transport, side, name, { id, serverPort, clientPort, point = false } = {}) {
   const [method, tool] = name.split(' ');
+  const http =
+    transport !== 'http'
+      ? {}
+      : side === 'client'
+        ? { 'network.protocol.name': 'http', 'server.address': '127.0.0.1', 'server.port': serverPort }
+        : {
+            'network.protocol.name': 'http',
+            'network.protocol.version': '1.1',
+            ...(point ? {} : { 'client.address': '127.0.0.1', 'client.port': clientPort }),
+          };
   return {
     'mcp.method.name': method,
     ...(tool ? { 'gen_ai.tool.name': tool, 'gen_ai.operation.name': 'execute_tool' } : {}),
     ...(id === undefined ? {} : { 'jsonrpc.request.id': id }),
     'mcp.protocol.version': ERAS[era].version,
-    'network.transport': 'pipe',
+    'network.transport': transport === 'http' ? 'tcp' : 'pipe',
+    ...http,
   };
 }
 
-for (const era of Object.keys(ERAS)) {
-  const { version, opening, openingNotifications, tasks, status, answers } = ERAS[era];
-  const services = { client: `ext-tasks-client-${era}`, server: `ext-tasks-server-${era}` };
+const CASES = [
+  { era: 'legacy', transport: 'stdio' },
+  { era: 'modern', transport: 'stdio' },
+  // No status notifications: a Server per HTTP request has no stream left to send them on once it answered.
+  { era: 'modern', transport: 'http' },
+];
+
+for (const { era, transport } of CASES) {
+  const { version, opening, openingNotifications, tasks, answers } = ERAS[era];
+  const status = transport === 'http' ? undefined : ERAS[era].status;
+  const services = { client: `ext-tasks-client-${era}-${transport}`, server: `ext-tasks-server-${era}-${transport}` };
   const spansOf = (service, scope = OURS) =>
     receiver.spans.filter((s) => s.resource['service.name'] === service && s.scope === scope);
   const one = (service, kind, name) => {
@@ -103,31 +126,42 @@ for (const era of Object.keys(ERAS)) {
     return found[0];
   };
   const requests = [...opening, ...tasks];
-  // Each side: a span per request, per opening notification and per status notification (2).
-  const spanCount = requests.length + openingNotifications.length + 2;
+  // Each side: a span per request, per opening notification and per status notification (2 in a stream).
+  const spanCount = requests.length + openingNotifications.length + (status ? 2 : 0);
 
-  describe(`ext-tasks, ${version}: an SDK v2 client (preloaded) calling tools as tasks on an SDK v2 server (preloaded)`, () => {
+  describe(`ext-tasks, ${version} over ${transport}: an SDK v2 client (preloaded) calling tools as tasks on an SDK v2 server (preloaded)`, () => {
     let bare;
     let preloaded;
+    let serverPort;
     before(async () => {
-      bare = await run('client.mjs', { cwd: DIR, nodeArgs: [], args: [era], env: { BARE_SERVER: '1' }, timeoutMs: TIMEOUT_MS });
-      preloaded = await run('client.mjs', {
-        cwd: DIR,
-        args: [era],
-        timeoutMs: TIMEOUT_MS,
-        env: {
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-          OTEL_SERVICE_NAME: services.client,
-          SERVER_SERVICE_NAME: services.server,
-          OTEL_METRIC_EXPORT_INTERVAL: '60000',
-          OTEL_LOGS_EXPORTER: 'none',
-          OTEL_LOG_LEVEL: 'debug',
-        },
-      });
+      const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_METRIC_EXPORT_INTERVAL: '60000', OTEL_LOGS_EXPORTER: 'none' };
+      const clientEnv = { ...env, OTEL_SERVICE_NAME: services.client, SERVER_SERVICE_NAME: services.server, OTEL_LOG_LEVEL: 'debug' };
+      if (transport === 'stdio') {
+        bare = await run('client.mjs', { cwd: DIR, nodeArgs: [], args: [era], env: { BARE_SERVER: '1' }, timeoutMs: TIMEOUT_MS });
+        preloaded = await run('client.mjs', { cwd: DIR, args: [era], env: clientEnv, timeoutMs: TIMEOUT_MS });
+      } else {
+        const bareServer = await startListening('server-http.mjs', { cwd: DIR, nodeArgs: [], timeoutMs: TIMEOUT_MS });
+        try {
+          bare = await run('client.mjs', { cwd: DIR, nodeArgs: [], args: [era, `${bareServer.url}/mcp`], timeoutMs: TIMEOUT_MS });
+        } finally {
+          await stopWithSigterm(bareServer.child);
+        }
+        const server = await startListening('server-http.mjs', {
+          cwd: DIR,
+          env: { ...env, OTEL_SERVICE_NAME: services.server },
+          timeoutMs: TIMEOUT_MS,
+        });
+        serverPort = server.port;
+        try {
+          preloaded = await run('client.mjs', { cwd: DIR, args: [era, `${server.url}/mcp`], env: clientEnv, timeoutMs: TIMEOUT_MS });
+        } finally {
+          await stopWithSigterm(server.child);
+        }
+      }
       await receiver.waitFor(
         () =>
           [services.client, services.server].every((service) =>
-            receiver.metrics.some((m) => m.resource['service.name'] === service && m.name === 'mcp.client.operation.duration'),
+            receiver.metrics.some((m) => m.resource['service.name'] === service && m.name.endsWith('operation.duration')),
           ) &&
           spansOf(services.client).length >= spanCount &&
           spansOf(services.server).length >= spanCount,
@@ -154,8 +188,10 @@ for (const era of Object.keys(ERAS)) {
         assert.equal(received.traceId, sent.traceId, name);
         assert.equal(received.parentSpanId, sent.spanId, name);
         assert.equal(sent.parentSpanId, undefined, `${name}: the client's spans are roots`);
-        assert.deepEqual(sent.attributes, requestAttributes(era, name, id), name);
-        assert.deepEqual(received.attributes, requestAttributes(era, name, id), name);
+        const clientPort = received.attributes['client.port'];
+        if (transport === 'http') assert.equal(typeof clientPort, 'number', name);
+        assert.deepEqual(sent.attributes, attributesOf(era, transport, 'client', name, { id, serverPort }), name);
+        assert.deepEqual(received.attributes, attributesOf(era, transport, 'server', name, { id, clientPort }), name);
         assert.equal(sent.status.code, UNSET, name);
         assert.equal(received.status.code, UNSET, name);
       }
@@ -164,21 +200,31 @@ for (const era of Object.keys(ERAS)) {
       assert.equal(traces.size, tasks.length);
     });
 
-    test("the task status notifications: the server's CLIENT span, in the request that changed the task, and the client's SERVER span", () => {
-      const sent = spansOf(services.server).filter((s) => s.kind === CLIENT && s.name === status);
-      const received = spansOf(services.client).filter((s) => s.kind === SERVER && s.name === status);
-      assert.equal(sent.length, 2);
-      assert.equal(received.length, 2);
-      const attributes = { 'mcp.method.name': status, 'mcp.protocol.version': version, 'network.transport': 'pipe' };
-      for (const [span, after] of sent.map((s, i) => [s, ['tasks/get', 'tasks/cancel'][i]])) {
-        assert.equal(span.parentSpanId, one(services.server, SERVER, after).spanId, `${status} after ${after}`);
-        assert.deepEqual(span.attributes, attributes);
-        const child = received.filter((s) => s.parentSpanId === span.spanId);
-        assert.equal(child.length, 1, `the client received ${status} after ${after}`);
-        assert.equal(child[0].traceId, span.traceId);
-        assert.deepEqual(child[0].attributes, attributes);
-      }
-    });
+    if (transport === 'http') {
+      test("the HTTP request that carries each of the host's raw requests is a child of its CLIENT span", () => {
+        const posts = receiver.spans.filter((s) => s.resource['service.name'] === services.client && s.kind === CLIENT && s.name === 'POST');
+        for (const [name] of tasks) {
+          const carried = posts.filter((s) => s.parentSpanId === one(services.client, CLIENT, name).spanId);
+          assert.equal(carried.length, 1, name);
+        }
+      });
+    } else {
+      test("the task status notifications: the server's CLIENT span, in the request that changed the task, and the client's SERVER span", () => {
+        const sent = spansOf(services.server).filter((s) => s.kind === CLIENT && s.name === status);
+        const received = spansOf(services.client).filter((s) => s.kind === SERVER && s.name === status);
+        assert.equal(sent.length, 2);
+        assert.equal(received.length, 2);
+        const attributes = attributesOf(era, transport, 'client', status);
+        for (const [span, after] of sent.map((s, i) => [s, ['tasks/get', 'tasks/cancel'][i]])) {
+          assert.equal(span.parentSpanId, one(services.server, SERVER, after).spanId, `${status} after ${after}`);
+          assert.deepEqual(span.attributes, attributes);
+          const child = received.filter((s) => s.parentSpanId === span.spanId);
+          assert.equal(child.length, 1, `the client received ${status} after ${after}`);
+          assert.equal(child[0].traceId, span.traceId);
+          assert.deepEqual(child[0].attributes, attributes);
+        }
+      });
+    }
 
     test("the task's work runs in the context of the tools/call that made it: a child of its SERVER span", () => {
       const work = receiver.spans.filter((s) => s.resource['service.name'] === services.server && s.name === 'report work');
@@ -188,20 +234,20 @@ for (const era of Object.keys(ERAS)) {
     });
 
     test('metrics: a point per request on each side, and the status notifications', () => {
-      // In 2026-07-28 the SDK's client probes the server (server/discover) on a throwaway sibling of the server process,
-      // which exports its own points.
+      // In 2026-07-28 over stdio the SDK's client probes the server (server/discover) on a throwaway sibling of the
+      // server process, which exports its own points.
       const points = (service, name) =>
         receiver.metrics
           .filter((m) => m.resource['service.name'] === service && m.name === name)
           .flatMap((m) => m.dataPoints.map((p) => ({ attributes: p.attributes, count: p.count })));
       const byName = (a, b) => JSON.stringify(a.attributes).localeCompare(JSON.stringify(b.attributes));
-      const expected = [
-        ...requests.map(([name]) => ({ attributes: requestAttributes(era, name), count: 1 })),
-        ...openingNotifications.map((method) => ({ attributes: requestAttributes(era, method), count: 1 })),
-      ].sort(byName);
-      assert.deepEqual(points(services.client, 'mcp.client.operation.duration').sort(byName), expected);
-      assert.deepEqual(points(services.server, 'mcp.server.operation.duration').sort(byName), expected);
-      const notified = [{ attributes: requestAttributes(era, status), count: 2 }];
+      const expected = (side) =>
+        [...requests.map(([name]) => name), ...openingNotifications]
+          .map((name) => ({ attributes: attributesOf(era, transport, side, name, { serverPort, point: true }), count: 1 }))
+          .sort(byName);
+      assert.deepEqual(points(services.client, 'mcp.client.operation.duration').sort(byName), expected('client'));
+      assert.deepEqual(points(services.server, 'mcp.server.operation.duration').sort(byName), expected('server'));
+      const notified = status ? [{ attributes: attributesOf(era, transport, 'client', status), count: 2 }] : [];
       assert.deepEqual(points(services.server, 'mcp.client.operation.duration'), notified);
       assert.deepEqual(points(services.client, 'mcp.server.operation.duration'), notified);
     });
