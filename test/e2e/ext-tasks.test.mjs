@@ -70,12 +70,18 @@ const ERAS = {
       ['tasks/get', 'host-2'],
       ['tools/call slow', 'host-3'],
       ['tasks/cancel', 'host-4'],
+      // The task of `ask` needs the user's confirmation: input_required at the first tasks/get, then tasks/update.
+      ['tools/call ask', 'host-5'],
+      ['tasks/get', 'host-6'],
+      ['tasks/update', 'host-7'],
+      ['tasks/get', 'host-8'],
     ],
     status: 'notifications/tasks',
     answers: {
       protocolVersion: '2026-07-28',
       report: { resultType: 'complete', content: [{ type: 'text', text: 'report on q3' }] },
       slow: 'cancelled',
+      ask: { resultType: 'complete', content: [{ type: 'text', text: 'confirmed: accept' }] },
     },
   },
 };
@@ -120,9 +126,12 @@ for (const { era, transport } of CASES) {
   const services = { client: `ext-tasks-client-${era}-${transport}`, server: `ext-tasks-server-${era}-${transport}` };
   const spansOf = (service, scope = OURS) =>
     receiver.spans.filter((s) => s.resource['service.name'] === service && s.scope === scope);
-  const one = (service, kind, name) => {
-    const found = spansOf(service).filter((s) => s.kind === kind && s.name === name);
-    assert.equal(found.length, 1, `${service}: one ${kind === CLIENT ? 'CLIENT' : 'SERVER'} span ${name}`);
+  /** The one span of `kind` and `name` (of the request `id`, when given). */
+  const one = (service, kind, name, id) => {
+    const found = spansOf(service).filter(
+      (s) => s.kind === kind && s.name === name && (id === undefined || s.attributes['jsonrpc.request.id'] === id),
+    );
+    assert.equal(found.length, 1, `${service}: one ${kind === CLIENT ? 'CLIENT' : 'SERVER'} span ${name} ${id ?? ''}`);
     return found[0];
   };
   const requests = [...opening, ...tasks];
@@ -183,8 +192,8 @@ for (const { era, transport } of CASES) {
       assert.equal(spansOf(services.client).length, spanCount);
       assert.equal(spansOf(services.server).length, spanCount);
       for (const [name, id] of requests) {
-        const sent = one(services.client, CLIENT, name);
-        const received = one(services.server, SERVER, name);
+        const sent = one(services.client, CLIENT, name, id);
+        const received = one(services.server, SERVER, name, id);
         assert.equal(received.traceId, sent.traceId, name);
         assert.equal(received.parentSpanId, sent.spanId, name);
         assert.equal(sent.parentSpanId, undefined, `${name}: the client's spans are roots`);
@@ -196,16 +205,16 @@ for (const { era, transport } of CASES) {
         assert.equal(received.status.code, UNSET, name);
       }
       // The task traffic is not one trace: a tasks/* request is sent on its own, as the client polls or cancels.
-      const traces = new Set(tasks.map(([name]) => one(services.client, CLIENT, name).traceId));
+      const traces = new Set(tasks.map(([name, id]) => one(services.client, CLIENT, name, id).traceId));
       assert.equal(traces.size, tasks.length);
     });
 
     if (transport === 'http') {
       test("the HTTP request that carries each of the host's raw requests is a child of its CLIENT span", () => {
         const posts = receiver.spans.filter((s) => s.resource['service.name'] === services.client && s.kind === CLIENT && s.name === 'POST');
-        for (const [name] of tasks) {
-          const carried = posts.filter((s) => s.parentSpanId === one(services.client, CLIENT, name).spanId);
-          assert.equal(carried.length, 1, name);
+        for (const [name, id] of tasks) {
+          const carried = posts.filter((s) => s.parentSpanId === one(services.client, CLIENT, name, id).spanId);
+          assert.equal(carried.length, 1, `${name} ${id}`);
         }
       });
     } else {
@@ -215,8 +224,10 @@ for (const { era, transport } of CASES) {
         assert.equal(sent.length, 2);
         assert.equal(received.length, 2);
         const attributes = attributesOf(era, transport, 'client', status);
-        for (const [span, after] of sent.map((s, i) => [s, ['tasks/get', 'tasks/cancel'][i]])) {
-          assert.equal(span.parentSpanId, one(services.server, SERVER, after).spanId, `${status} after ${after}`);
+        // After the first tasks/get (it completed the report) and after tasks/cancel.
+        const changedBy = tasks.filter(([name]) => name === 'tasks/get').slice(0, 1).concat(tasks.filter(([name]) => name === 'tasks/cancel'));
+        for (const [span, [after, id]] of sent.map((s, i) => [s, changedBy[i]])) {
+          assert.equal(span.parentSpanId, one(services.server, SERVER, after, id).spanId, `${status} after ${after}`);
           assert.deepEqual(span.attributes, attributes);
           const child = received.filter((s) => s.parentSpanId === span.spanId);
           assert.equal(child.length, 1, `the client received ${status} after ${after}`);
@@ -241,10 +252,13 @@ for (const { era, transport } of CASES) {
           .filter((m) => m.resource['service.name'] === service && m.name === name)
           .flatMap((m) => m.dataPoints.map((p) => ({ attributes: p.attributes, count: p.count })));
       const byName = (a, b) => JSON.stringify(a.attributes).localeCompare(JSON.stringify(b.attributes));
-      const expected = (side) =>
-        [...requests.map(([name]) => name), ...openingNotifications]
-          .map((name) => ({ attributes: attributesOf(era, transport, side, name, { serverPort, point: true }), count: 1 }))
+      const expected = (side) => {
+        const counts = new Map();
+        for (const name of [...requests.map(([name]) => name), ...openingNotifications]) counts.set(name, (counts.get(name) ?? 0) + 1);
+        return [...counts]
+          .map(([name, count]) => ({ attributes: attributesOf(era, transport, side, name, { serverPort, point: true }), count }))
           .sort(byName);
+      };
       assert.deepEqual(points(services.client, 'mcp.client.operation.duration').sort(byName), expected('client'));
       assert.deepEqual(points(services.server, 'mcp.server.operation.duration').sort(byName), expected('server'));
       const notified = status ? [{ attributes: attributesOf(era, transport, 'client', status), count: 2 }] : [];
