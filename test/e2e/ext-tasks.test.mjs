@@ -1,6 +1,7 @@
 // The tasks extension's client, @modelcontextprotocol/ext-tasks 0.2.2, on an SDK v2 Client (preloaded), calling tools
-// as tasks on an SDK v2 server (preloaded) over stdio in both eras, and over Streamable HTTP in 2026-07-28 (a Server
-// per request, createMcpHandler): fixtures/ext-tasks, installed by test/setup.mjs into .test-work/ext-tasks. In each, the task-augmented `tools/call`, every `tasks/*` request and the task status
+// as tasks on an SDK v2 server (preloaded) over stdio in both eras, over Streamable HTTP in 2026-07-28 (a Server per
+// request, createMcpHandler), and on an SDK v1 server with its experimental tasks (2025-11-25): fixtures/ext-tasks,
+// installed by test/setup.mjs into .test-work/ext-tasks. In each, the task-augmented `tools/call`, every `tasks/*` request and the task status
 // notifications are traced on both sides: one CLIENT span in the client and one SERVER span in the server per request,
 // the SERVER span the child of its CLIENT span (the trace context in `_meta`), the ids on the wire, the operation
 // metrics. In 2026-07-28 ext-tasks sends tools/call and tasks/* through the host's raw dispatch, outside the SDK's
@@ -113,17 +114,36 @@ function attributesOf(era, transport, side, name, { id, serverPort, clientPort, 
   };
 }
 
+/** The task of the SDK v1 server gets an id of 32 hex digits: the answers are compared without it. */
+const withoutRandomTaskIds = (answers) => JSON.parse(JSON.stringify(answers).replace(/"[0-9a-f]{32}"/g, '"<task id>"'));
+
 const CASES = [
-  { era: 'legacy', transport: 'stdio' },
-  { era: 'modern', transport: 'stdio' },
+  { era: 'legacy', transport: 'stdio', server: 'v2', ...ERAS.legacy },
+  { era: 'modern', transport: 'stdio', server: 'v2', ...ERAS.modern },
   // No status notifications: a Server per HTTP request has no stream left to send them on once it answered.
-  { era: 'modern', transport: 'http' },
+  { era: 'modern', transport: 'http', server: 'v2', ...ERAS.modern, status: undefined },
+  // The SDK v1 server's own tasks (server-v1.mjs): the report's result is stored, and its status notification sent,
+  // while the call is handled (in the work's span), so the client knows it completed before it polls: no tasks/get.
+  {
+    era: 'legacy',
+    transport: 'stdio',
+    server: 'v1',
+    ...ERAS.legacy,
+    tasks: [
+      ['tools/call report', '2'],
+      ['tasks/result', '3'],
+      ['tools/call slow', '4'],
+      ['tasks/cancel', '5'],
+      ['tasks/list', '6'],
+    ],
+    statusCount: 1,
+    answers: { ...ERAS.legacy.answers, report: { ...ERAS.legacy.answers.report, _meta: { 'io.modelcontextprotocol/related-task': { taskId: '<task id>' } } } },
+  },
 ];
 
-for (const { era, transport } of CASES) {
-  const { version, opening, openingNotifications, tasks, answers } = ERAS[era];
-  const status = transport === 'http' ? undefined : ERAS[era].status;
-  const services = { client: `ext-tasks-client-${era}-${transport}`, server: `ext-tasks-server-${era}-${transport}` };
+for (const { era, transport, server: serverSdk, version, opening, openingNotifications, tasks, status, statusCount = 2, answers } of CASES) {
+  const services = { client: `ext-tasks-client-${era}-${transport}-${serverSdk}`, server: `ext-tasks-server-${era}-${transport}-${serverSdk}` };
+  const serverScript = serverSdk === 'v1' ? './server-v1.mjs' : './server.mjs';
   const spansOf = (service, scope = OURS) =>
     receiver.spans.filter((s) => s.resource['service.name'] === service && s.scope === scope);
   /** The one span of `kind` and `name` (of the request `id`, when given). */
@@ -135,18 +155,19 @@ for (const { era, transport } of CASES) {
     return found[0];
   };
   const requests = [...opening, ...tasks];
-  // Each side: a span per request, per opening notification and per status notification (2 in a stream).
-  const spanCount = requests.length + openingNotifications.length + (status ? 2 : 0);
+  // Each side: a span per request, per opening notification and per status notification.
+  const statusSpans = status ? statusCount : 0;
+  const spanCount = requests.length + openingNotifications.length + statusSpans;
 
-  describe(`ext-tasks, ${version} over ${transport}: an SDK v2 client (preloaded) calling tools as tasks on an SDK v2 server (preloaded)`, () => {
+  describe(`ext-tasks, ${version} over ${transport}: an SDK v2 client (preloaded) calling tools as tasks on an SDK ${serverSdk} server (preloaded)`, () => {
     let bare;
     let preloaded;
     let serverPort;
     before(async () => {
       const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_METRIC_EXPORT_INTERVAL: '60000', OTEL_LOGS_EXPORTER: 'none' };
-      const clientEnv = { ...env, OTEL_SERVICE_NAME: services.client, SERVER_SERVICE_NAME: services.server, OTEL_LOG_LEVEL: 'debug' };
+      const clientEnv = { ...env, OTEL_SERVICE_NAME: services.client, SERVER_SERVICE_NAME: services.server, OTEL_LOG_LEVEL: 'debug', SERVER_SCRIPT: serverScript };
       if (transport === 'stdio') {
-        bare = await run('client.mjs', { cwd: DIR, nodeArgs: [], args: [era], env: { BARE_SERVER: '1' }, timeoutMs: TIMEOUT_MS });
+        bare = await run('client.mjs', { cwd: DIR, nodeArgs: [], args: [era], env: { BARE_SERVER: '1', SERVER_SCRIPT: serverScript }, timeoutMs: TIMEOUT_MS });
         preloaded = await run('client.mjs', { cwd: DIR, args: [era], env: clientEnv, timeoutMs: TIMEOUT_MS });
       } else {
         const bareServer = await startListening('server-http.mjs', { cwd: DIR, nodeArgs: [], timeoutMs: TIMEOUT_MS });
@@ -180,8 +201,8 @@ for (const { era, transport } of CASES) {
     test('the answers are those of a bare client and server; the client says it hooked ext-tasks', () => {
       assert.equal(bare.code, 0, bare.stderr);
       assert.equal(preloaded.code, 0, preloaded.stderr);
-      assert.deepEqual(JSON.parse(bare.stdout.toString()), answers);
-      assert.deepEqual(JSON.parse(preloaded.stdout.toString()), answers);
+      assert.deepEqual(withoutRandomTaskIds(JSON.parse(bare.stdout.toString())), answers);
+      assert.deepEqual(withoutRandomTaskIds(JSON.parse(preloaded.stdout.toString())), answers);
       assert.deepEqual(
         diagLines(preloaded.stderr).filter((line) => line.includes('@modelcontextprotocol/ext-tasks')),
         ['@x/mcp-otel debug: MCP client hooked by name: @modelcontextprotocol/ext-tasks 0.2.2'],
@@ -221,13 +242,21 @@ for (const { era, transport } of CASES) {
       test("the task status notifications: the server's CLIENT span, in the request that changed the task, and the client's SERVER span", () => {
         const sent = spansOf(services.server).filter((s) => s.kind === CLIENT && s.name === status);
         const received = spansOf(services.client).filter((s) => s.kind === SERVER && s.name === status);
-        assert.equal(sent.length, 2);
-        assert.equal(received.length, 2);
+        assert.equal(sent.length, statusCount);
+        assert.equal(received.length, statusCount);
         const attributes = attributesOf(era, transport, 'client', status);
-        // After the first tasks/get (it completed the report) and after tasks/cancel.
-        const changedBy = tasks.filter(([name]) => name === 'tasks/get').slice(0, 1).concat(tasks.filter(([name]) => name === 'tasks/cancel'));
-        for (const [span, [after, id]] of sent.map((s, i) => [s, changedBy[i]])) {
-          assert.equal(span.parentSpanId, one(services.server, SERVER, after, id).spanId, `${status} after ${after}`);
+        // v2 server: after the first tasks/get (it completed the report) and after tasks/cancel; v1 server: in the work.
+        const work = () => receiver.spans.filter((s) => s.resource['service.name'] === services.server && s.name === 'report work');
+        const changedBy =
+          serverSdk === 'v1'
+            ? [['report work', work()[0]?.spanId]]
+            : tasks
+                .filter(([name]) => name === 'tasks/get')
+                .slice(0, 1)
+                .concat(tasks.filter(([name]) => name === 'tasks/cancel'))
+                .map(([name, id]) => [name, one(services.server, SERVER, name, id).spanId]);
+        for (const [span, [after, parentSpanId]] of sent.map((s, i) => [s, changedBy[i]])) {
+          assert.equal(span.parentSpanId, parentSpanId, `${status} after ${after}`);
           assert.deepEqual(span.attributes, attributes);
           const child = received.filter((s) => s.parentSpanId === span.spanId);
           assert.equal(child.length, 1, `the client received ${status} after ${after}`);
@@ -261,7 +290,7 @@ for (const { era, transport } of CASES) {
       };
       assert.deepEqual(points(services.client, 'mcp.client.operation.duration').sort(byName), expected('client'));
       assert.deepEqual(points(services.server, 'mcp.server.operation.duration').sort(byName), expected('server'));
-      const notified = status ? [{ attributes: attributesOf(era, transport, 'client', status), count: 2 }] : [];
+      const notified = status ? [{ attributes: attributesOf(era, transport, 'client', status), count: statusCount }] : [];
       assert.deepEqual(points(services.server, 'mcp.client.operation.duration'), notified);
       assert.deepEqual(points(services.client, 'mcp.server.operation.duration'), notified);
     });
