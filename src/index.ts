@@ -8,6 +8,7 @@ export {
   MCP_SDK_ESM_INCLUDE,
   MCP_SDK_V2_ESM_INCLUDE,
   AI_SDK_MCP_ESM_INCLUDE,
+  EXT_TASKS_ESM_INCLUDE,
   getTracer,
 } from './instrumentation/instrumentation';
 export type { McpInstrumentationConfig } from './instrumentation/types';

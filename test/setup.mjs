@@ -70,6 +70,8 @@ process.stderr.write(`test setup: ${packed.filename} (${packed.files.length} fil
 // - .test-work/app-other-iitm: an app pinning another import-in-the-middle (fixtures/app-other-iitm), with the own-span server;
 // - .test-work/loggers-old: pino 7 and an old winston 3 (fixtures/loggers-old);
 // - .test-work/tmcp: a tmcp server and an SDK client (fixtures/tmcp).
+// - .test-work/ext-tasks: an SDK v2 client calling tools as tasks through @modelcontextprotocol/ext-tasks, and an SDK v2
+//   server (fixtures/ext-tasks);
 // - .test-work/bundled: test/bundled (bundlers, SDKs, real servers that bundle the SDK), with fixtures/bundled in fixtures/.
 // Each one is installed in a directory of its own process and then renamed into place, so that two setups running at
 // once never extract into the same node_modules; an install missing a file of the tarball is redone.
@@ -158,6 +160,19 @@ const installs = [
     },
     refresh: (dir) => {
       const fixture = join(ROOT, 'fixtures', 'tmcp');
+      for (const file of readdirSync(fixture).filter((f) => f.endsWith('.mjs'))) cpSync(join(fixture, file), join(dir, file));
+    },
+  },
+  // .test-work/ext-tasks: @modelcontextprotocol/ext-tasks with an SDK v2 client and server, pinned by fixtures/ext-tasks's lockfile.
+  {
+    dir: join(WORK, 'ext-tasks'),
+    manifests: [join(ROOT, 'fixtures', 'ext-tasks', 'package.json'), join(ROOT, 'fixtures', 'ext-tasks', 'package-lock.json')],
+    prepare: (staging) => {
+      cpSync(join(ROOT, 'fixtures', 'ext-tasks'), staging, { recursive: true });
+      npmLogged(['ci', '--no-audit', '--no-fund', '--ignore-scripts'], staging, `${join(WORK, 'ext-tasks')}.npm.log`);
+    },
+    refresh: (dir) => {
+      const fixture = join(ROOT, 'fixtures', 'ext-tasks');
       for (const file of readdirSync(fixture).filter((f) => f.endsWith('.mjs'))) cpSync(join(fixture, file), join(dir, file));
     },
   },

@@ -20,6 +20,7 @@ import type { ExporterPlan, TelemetryPlan } from './plan';
 import { installProcessHooks } from './flush/process-hooks';
 import {
   AI_SDK_MCP_ESM_INCLUDE,
+  EXT_TASKS_ESM_INCLUDE,
   McpInstrumentation,
   MCP_SDK_ESM_INCLUDE,
   MCP_SDK_V2_ESM_INCLUDE,
@@ -82,7 +83,7 @@ export async function startDistro(env: NodeJS.ProcessEnv = process.env): Promise
   const mcp = !plan.disabledInstrumentations.includes(MCP);
   // The hook comes first: each instrumentation tells it which modules to wrap as it is created.
   const esmHook = await registerEsmHook(
-    mcp ? [MCP_SDK_ESM_INCLUDE, MCP_SDK_V2_ESM_INCLUDE, AI_SDK_MCP_ESM_INCLUDE] : [],
+    mcp ? [MCP_SDK_ESM_INCLUDE, MCP_SDK_V2_ESM_INCLUDE, AI_SDK_MCP_ESM_INCLUDE, EXT_TASKS_ESM_INCLUDE] : [],
   );
   const names = chooseInstrumentations(plan, DEFAULT_INSTRUMENTATIONS).filter((name) => name !== MCP);
   const instrumentations = [

@@ -16,7 +16,7 @@ import { startSession, versionOf } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
 import { requestSizes, sizeResult } from './content-size';
 import type { Connection } from './connection';
-import { operationContext, retriedOperation, retryingContext } from './context';
+import { operationContext, rawRequestIn, retriedOperation, retryingContext } from './context';
 import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
 import { resultPeerIdentity, sentPeerIdentity } from './peer';
@@ -40,7 +40,7 @@ type Original = (this: unknown, ...args: unknown[]) => unknown;
 const injectedMetas = new WeakSet<object>();
 
 /** The CLIENT operation of a message this side sends. */
-function startSent(
+export function startSent(
   connection: Connection | undefined,
   transport: SdkTransport | undefined,
   message: MessageFacts,
@@ -86,8 +86,22 @@ export function withTraceContext<T extends JsonRpcMessage>(message: T, ctx: Cont
  * added again here.
  */
 export function requestOnTheWire(message: JsonRpcMessage): JsonRpcMessage {
+  noteRawRequestId(message);
   const meta = paramsOf(message)?._meta;
   return isObject(meta) && injectedMetas.has(meta) ? message : withTraceContext(message, context.active());
+}
+
+/**
+ * The id a host gave the request its raw dispatch sends (ext-tasks.ts), when this is that request: it leaves in the
+ * context of its CLIENT span, which has no id yet.
+ */
+function noteRawRequestId(message: JsonRpcMessage): void {
+  const operation = rawRequestIn(context.active());
+  if (operation === undefined || operation.method !== message.method) return;
+  if (ATTR_JSONRPC_REQUEST_ID in operation.attributes) return;
+  if (typeof message.id === 'string' || typeof message.id === 'number') {
+    operation.setAttribute(ATTR_JSONRPC_REQUEST_ID, String(message.id));
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Which context an operation starts from and runs in: the parent and link policy at receipt, the context handlers run
  * in, and the marks this instrumentation keeps in contexts (the HTTP request being handled, the operation a handler
- * serves, a v2 HTTP exchange, a v2 request being retried).
+ * serves, a v2 HTTP exchange, a v2 request being retried, a request of a host's raw dispatch).
  */
 import { context, createContextKey, isSpanContextValid, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Context, Link } from '@opentelemetry/api';
@@ -93,6 +93,17 @@ export function retryingContext(first: Operation, parent: Context): Context {
 /** The request being retried, when a request is sent while a v2 client fulfils an `input_required` result. */
 export function retriedOperation(ctx: Context): Operation | undefined {
   return ctx.getValue(RETRYING) as Operation | undefined;
+}
+
+/** A request a host's raw dispatch sends for ext-tasks (ext-tasks.ts): its id is learnt where it leaves. */
+const RAW_REQUEST = createContextKey('@x/mcp-otel raw request');
+
+export function withRawRequest(ctx: Context, operation: Operation): Context {
+  return ctx.setValue(RAW_REQUEST, operation);
+}
+
+export function rawRequestIn(ctx: Context): Operation | undefined {
+  return ctx.getValue(RAW_REQUEST) as Operation | undefined;
 }
 
 /** A link to the span that was active when the message arrived (the HTTP server span), unless it is the parent. */

@@ -24,6 +24,7 @@ import { attributeValueLimitFromEnv, setAttributeValueLimit } from './caps';
 import { captureContentFromEnv, DEFAULT_CONTENT_MAX_LENGTH } from './content';
 import type { ContentCapture } from './content';
 import { wrapEntries } from './entry';
+import { EXT_TASKS_PACKAGE, instrumentExtTasks, isExtTasksClientModule } from './ext-tasks';
 import { requireFromInstrumentation } from './hook-libraries';
 import { watchNodeRequests } from './node-request';
 import type { Controller } from './call';
@@ -74,6 +75,7 @@ export const MCP_SDK_ESM_INCLUDE =
   /\/@modelcontextprotocol\/sdk\/dist\/(?:esm\/)?(?:shared\/protocol|server\/mcp|client\/stdio)\.js$/;
 export const MCP_SDK_V2_ESM_INCLUDE = /\/@modelcontextprotocol\/(?:server|client|node)\/dist\/(?:index|stdio)\.mjs$/;
 export { AI_SDK_MCP_ESM_INCLUDE } from './ai-sdk-mcp';
+export { EXT_TASKS_ESM_INCLUDE } from './ext-tasks';
 
 interface Unhookable {
   unhook(): void;
@@ -317,6 +319,18 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
             }
           } catch (err) {
             diag.warn(`${PACKAGE_NAME}: ${name} could not be instrumented:`, err);
+          }
+          return exports;
+        }),
+        // The tasks extension's client: the requests it sends through a host's raw dispatch (ext-tasks.ts).
+        new Hook([EXT_TASKS_PACKAGE], { internals: true }, (exports, name, baseDir) => {
+          if (!isExtTasksClientModule(name)) return exports;
+          try {
+            if (instrumentExtTasks(exports, this.ensureController())) {
+              diag.debug(`MCP client hooked by name: ${EXT_TASKS_PACKAGE}${sdkVersionAt(baseDir)}`);
+            }
+          } catch (err) {
+            diag.warn(`${PACKAGE_NAME}: ${EXT_TASKS_PACKAGE} could not be instrumented:`, err);
           }
           return exports;
         }),
