@@ -205,17 +205,29 @@ export function noteResponse(connection: Connection | undefined, response: unkno
     operation.responseError = response.error as JsonRpcError;
     return undefined;
   }
-  // The raw result: the SDK hands the caller a copy without `resultType` and (v2) without `_meta`, and its parsing
-  // may drop fields it does not know, or add defaults.
-  const { result } = response;
-  if (connection.ctl.capturePeerIdentity) resultPeerIdentity(connection, operation, result);
-  if (connection.ctl.captureContentSizes) sizeResult(operation, result);
-  const resultType = resultTypeOf(result);
-  if (resultType !== undefined) operation.setAttribute(ATTR_MCP_RESULT_TYPE, resultType);
+  const resultType = noteResult(connection, operation, response.result, connection.ctl);
   if (resultType !== RESULT_TYPE_INPUT_REQUIRED || !operation.parentContext) return undefined;
   connection.pendingClient.delete(Number(response.id));
   operation.end();
   return retryingContext(operation, operation.parentContext);
+}
+
+/**
+ * What a result tells of its request, read from the raw result (the SDK hands the caller a copy without `resultType`
+ * and, v2, without `_meta`; its parsing may drop fields it does not know, or add defaults): the server's identity, the
+ * result's size, and its `resultType`, which is returned.
+ */
+export function noteResult(
+  connection: Connection | undefined,
+  operation: Operation,
+  result: unknown,
+  ctl: Controller,
+): string | undefined {
+  if (ctl.capturePeerIdentity) resultPeerIdentity(connection, operation, result);
+  if (ctl.captureContentSizes) sizeResult(operation, result);
+  const resultType = resultTypeOf(result);
+  if (resultType !== undefined) operation.setAttribute(ATTR_MCP_RESULT_TYPE, resultType);
+  return resultType;
 }
 
 function settleRequest(

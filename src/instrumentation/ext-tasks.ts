@@ -18,7 +18,8 @@
 import { context } from '@opentelemetry/api';
 import { paramsOf } from './attributes';
 import type { Controller, Operation } from './call';
-import { startSent, withTraceContext } from './client-side';
+import { noteResult, startSent, withTraceContext } from './client-side';
+import type { Connection } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, resultContent } from './content';
 import { operationContext, withRawRequest } from './context';
 import { observe } from './promises';
@@ -89,7 +90,7 @@ function tracedRawDispatch(client: SdkProtocol & object, dispatch: Method, ctl: 
     }
     return observe(
       result,
-      (response) => settle(operation, response, ctl),
+      (response) => settle(connection, operation, response, ctl),
       (err) => operation.endWithException(err),
     );
   };
@@ -97,11 +98,15 @@ function tracedRawDispatch(client: SdkProtocol & object, dispatch: Method, ctl: 
   return raw;
 }
 
-/** ext-tasks' answer of a dispatch: a JSON-RPC result or error response, as an object. */
-function settle(operation: Operation, response: unknown, ctl: Controller): void {
+/**
+ * ext-tasks' answer of a dispatch: a JSON-RPC result or error response, as an object. A result names its server and
+ * its `resultType` (`task` for a task handed back) as any other (client-side.ts).
+ */
+function settle(connection: Connection | undefined, operation: Operation, response: unknown, ctl: Controller): void {
   if (isObject(response) && response.kind === 'error' && isObject(response.error)) {
     operation.failWithCode(response.error.code, response.error.message);
   } else if (isObject(response) && response.kind === 'result') {
+    noteResult(connection, operation, response.result, ctl);
     const content = ctl.content && resultContent(ctl.content, 'client', operation.method, response.result);
     if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
     const resultError = operation.rule.resultError?.(response.result);
