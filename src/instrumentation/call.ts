@@ -11,9 +11,16 @@ import { methodRule } from './methods';
 import type { MethodRule } from './methods';
 import { pick, secondsSince } from './metrics';
 import type { Side } from './metrics';
-import { ATTR_ERROR_TYPE, ATTR_RPC_RESPONSE_STATUS_CODE } from './semconv';
+import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_RPC_RESPONSE_STATUS_CODE } from './semconv';
 import type { JsonRpcError } from './sdk-internals';
-import { asException, errorCodeOutcome, exceptionErrorType, exceptionMessage, isCallerFault } from './status';
+import {
+  asException,
+  errorCodeOutcome,
+  exceptionErrorType,
+  exceptionMessage,
+  httpRefusalStatus,
+  isCallerFault,
+} from './status';
 
 /** What the wrappers ask of the instrumentation that installed them, read at each message. */
 export interface Controller {
@@ -113,11 +120,17 @@ export class Operation {
     this.exceptionMessage = exceptionMessage(err) ?? '';
   }
 
-  /** Ends the operation by an exception: recorded, `error.type` from its class, the status from its message. */
+  /**
+   * Ends the operation by an exception: recorded, the status from its message, `error.type` from its class; but a
+   * message this side sent that HTTP refused before any JSON-RPC answer has the status code as `error.type`, as HTTP's
+   * conventions have it, and as `http.response.status_code` (on the span only: the metric has it in `error.type`).
+   */
   endWithException(err: unknown): void {
     if (this.ended) return;
     this.span.recordException(asException(err));
-    this.fail(exceptionErrorType(err), exceptionMessage(err));
+    const httpStatus = this.side === 'client' ? httpRefusalStatus(err) : undefined;
+    if (httpStatus !== undefined) this.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, httpStatus);
+    this.fail(httpStatus === undefined ? exceptionErrorType(err) : String(httpStatus), exceptionMessage(err));
     this.end();
   }
 

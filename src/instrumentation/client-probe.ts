@@ -141,7 +141,8 @@ function sendProbe(
  * Over HTTP a server that is not modern may refuse the probe with a 4xx (a v1 server: 400, "Server not initialized"):
  * the SDK reads that as a legacy server and falls back, as it does for -32601 over stdio, so it is recorded as the
  * answer it is (`http.response.status_code`, and the JSON-RPC code of the body), not as an error. 401, 403 and 5xx
- * fail the connect, and so does anything else the send throws: the span records the exception.
+ * fail the connect, and so does anything else the send throws: the span records the exception (an HTTP refusal's
+ * `error.type` is its status code: call.ts).
  */
 function endRefusedProbe(operation: Operation, err: unknown): void {
   const refusal = isObject(err) ? (err as SdkHttpErrorLike) : undefined;
