@@ -22,6 +22,7 @@ export type McpPlan = Pick<
   | 'contentMaxLength'
   | 'traceStdioServers'
   | 'stdioServersExporterHeaders'
+  | 'semconvStabilityOptIn'
 >;
 
 export type ExporterPlan = { kind: 'otlp'; otlp: OtlpSettings } | { kind: 'console' };

@@ -79,6 +79,8 @@ export class Operation {
     /** False for a span another instrumentation owns (a server that traces itself): we add to it, it ends it. */
     private readonly ownsSpan = true,
     started = performance.now(),
+    /** The name(s) of a JSON-RPC error code (rpc-semconv.ts), resolved once by the instrumentation. */
+    private readonly statusCodeKeys: readonly string[] = [ATTR_RPC_RESPONSE_STATUS_CODE],
   ) {
     this.rule = methodRule(method);
     this.started = started;
@@ -103,10 +105,15 @@ export class Operation {
     );
   }
 
+  /** A JSON-RPC error code, under the name(s) OTEL_SEMCONV_STABILITY_OPT_IN chose (rpc-semconv.ts). */
+  setStatusCode(code: string): void {
+    for (const key of this.statusCodeKeys) this.setAttribute(key, code);
+  }
+
   /** A JSON-RPC error code, by the rules of status.ts for this side; the message (the peer's) is bounded. */
   failWithCode(code: unknown, message: unknown): void {
     const { statusCode, errorType } = errorCodeOutcome(code, this.side);
-    if (statusCode !== undefined) this.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, statusCode);
+    if (statusCode !== undefined) this.setStatusCode(statusCode);
     if (errorType !== undefined) this.fail(errorType, typeof message === 'string' ? cappedValue(message) : undefined);
   }
 

@@ -20,7 +20,6 @@ import type { JsonRpcMessage, SdkClient, SdkHttpErrorLike, SdkTransport } from '
 import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_JSONRPC_REQUEST_ID,
-  ATTR_RPC_RESPONSE_STATUS_CODE,
   METHOD_SERVER_DISCOVER,
   METHOD_SUBSCRIPTIONS_LISTEN,
 } from './semconv';
@@ -154,7 +153,7 @@ function endRefusedProbe(operation: Operation, err: unknown): void {
   operation.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
   const body = isObject(refusal?.data) ? refusal.data.text : undefined;
   const code = typeof body === 'string' ? jsonRpcErrorCode(body) : undefined;
-  if (code !== undefined) operation.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(code));
+  if (code !== undefined) operation.setStatusCode(String(code));
   operation.end();
 }
 
@@ -226,7 +225,7 @@ function catchReply(transport: SdkTransport & object, id: unknown, onReply: (rep
 function endProbe(operation: Operation, reply: JsonRpcMessage): void {
   const error = reply.error;
   if (isObject(error)) {
-    if (NEGOTIATION_CODES.has(error.code)) operation.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(error.code));
+    if (NEGOTIATION_CODES.has(error.code)) operation.setStatusCode(String(error.code));
     else operation.failWithCode(error.code, error.message);
   }
   operation.end();

@@ -73,12 +73,15 @@ const OPERATION_KEYS = [
   ATTR_GEN_AI_TOOL_NAME,
   ATTR_GEN_AI_PROMPT_NAME,
   ATTR_GEN_AI_OPERATION_NAME,
-  ATTR_RPC_RESPONSE_STATUS_CODE,
   ...SESSION_KEYS,
 ];
 
-export function operationKeys(withResourceUri: boolean): readonly string[] {
-  return withResourceUri ? [...OPERATION_KEYS, ATTR_MCP_RESOURCE_URI] : OPERATION_KEYS;
+/** With the name(s) the JSON-RPC error code is recorded under (rpc-semconv.ts), and the URI when asked for. */
+export function operationKeys(
+  withResourceUri: boolean,
+  statusCodeKeys: readonly string[] = [ATTR_RPC_RESPONSE_STATUS_CODE],
+): readonly string[] {
+  return [...OPERATION_KEYS, ...statusCodeKeys, ...(withResourceUri ? [ATTR_MCP_RESOURCE_URI] : [])];
 }
 
 export function pick(attributes: Attributes, keys: readonly string[] = SESSION_KEYS): Attributes {

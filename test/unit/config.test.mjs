@@ -212,7 +212,7 @@ test('the plan of the environment: one batch processor per OTLP exporter, consol
 });
 
 test('the plan of the environment: the MCP settings are read with the rest (OTEL_INSTRUMENTATION_MCP_*)', () => {
-  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false });
+  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false, semconvStabilityOptIn: '' });
   const { plan: p } = plan({
     OTEL_INSTRUMENTATION_MCP_EXCLUDED_METHODS: 'ping, notifications/progress',
     OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI: 'TRUE',
@@ -223,6 +223,7 @@ test('the plan of the environment: the MCP settings are read with the rest (OTEL
     OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH: '500',
     OTEL_INSTRUMENTATION_MCP_TRACE_STDIO_SERVERS: 'true',
     OTEL_INSTRUMENTATION_MCP_STDIO_SERVERS_EXPORTER_HEADERS: 'TRUE',
+    OTEL_SEMCONV_STABILITY_OPT_IN: 'http, rpc/dup',
   });
   assert.deepEqual(p.mcp, {
     excludedMethods: ['ping', 'notifications/progress'],
@@ -234,6 +235,7 @@ test('the plan of the environment: the MCP settings are read with the rest (OTEL
     contentMaxLength: 500,
     traceStdioServers: true,
     stdioServersExporterHeaders: true,
+    semconvStabilityOptIn: 'http, rpc/dup',
   });
   // The GenAI switch: true/false in any case, and the modes: only those with spans record content here.
   const modes = { true: true, TRUE: true, false: false, NO_CONTENT: false, SPAN_ONLY: true, EVENT_ONLY: false, SPAN_AND_EVENT: true };
