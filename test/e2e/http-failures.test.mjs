@@ -1,6 +1,6 @@
 // End to end: preloaded clients that an HTTP server refuses before any JSON-RPC answer (401, 404, 405), on SDK v1
-// 1.32.2 (Streamable HTTP and SSE) and SDK v2 2.4.0 (Streamable HTTP). The CLIENT span of the refused message and its
-// `mcp.client.operation.duration` point carry the HTTP status code as `error.type`, the span also as
+// 1.32.2 (Streamable HTTP and SSE) and SDK v2 2.4.0 (Streamable HTTP, both eras). The CLIENT span of the refused
+// message and its `mcp.client.operation.duration` point carry the HTTP status code as `error.type`, the span also as
 // `http.response.status_code`, and neither has `rpc.response.status_code` (there is no JSON-RPC code).
 // The server is a node:http server of this test on 127.0.0.1: it answers `initialize` and accepts notifications, and
 // refuses the one method its URL names (`/<status>/<method>`) with that status. The clients are
@@ -183,5 +183,26 @@ test('SDK v1 over SSE: a POST refused with 404 (a plain Error that names the sta
     spanAttributes: { ...TOOL, ...common, 'jsonrpc.request.id': '1' },
     pointAttributes: { ...TOOL, ...common },
     others: ['initialize', 'notifications/initialized'],
+  });
+});
+
+test('SDK v2 in the 2026-07-28 era: the server/discover probe refused with 401 fails the connect: error.type "401"', async () => {
+  const service = 'refused-v2-modern-discover-401';
+  const out = await refusedClient('v2-modern', '/mcp/401/server/discover', service);
+  // connect() fails with the SDK's own negotiation error; the probe's span has the transport's refusal.
+  assert.deepEqual(out.failed, {
+    name: 'SdkHttpError',
+    message: 'Version negotiation failed: the server requires authorization (HTTP 401)',
+    code: 'CLIENT_HTTP_AUTHENTICATION',
+    status: 401,
+  });
+  const probe = { 'mcp.method.name': 'server/discover', 'mcp.protocol.version': '2026-07-28', ...network() };
+  assertRefused(service, {
+    name: 'server/discover',
+    status: 401,
+    message: `Error POSTing to endpoint: ${REFUSALS[401].body}`,
+    spanAttributes: { ...probe, 'jsonrpc.request.id': 'server-discover-probe-1' },
+    pointAttributes: probe,
+    others: [],
   });
 });
