@@ -1,6 +1,7 @@
 /**
- * How an MCP operation failed, in the conventions' terms: pure functions from a JSON-RPC error code or an exception to
- * `error.type`, `rpc.response.status_code` and whether the span is an error. The wrappers apply them to spans.
+ * How an MCP operation failed, in the conventions' terms: pure functions from a JSON-RPC error code, an HTTP refusal
+ * or an exception to `error.type`, `rpc.response.status_code` and whether the span is an error. The wrappers apply
+ * them to spans.
  */
 import { CALLER_FAULT_CODES, ERROR_TYPE_OTHER } from './semconv';
 import type { Side } from './metrics';
