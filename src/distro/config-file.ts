@@ -132,6 +132,7 @@ const APPLIED = {
     'stdio_servers_exporter_headers',
     'capture_content_sizes',
   ],
+  general: ['rpc', 'stability_opt_in_list'],
 } as const;
 
 class PlanReader {
@@ -344,7 +345,8 @@ class PlanReader {
   /** Our own section, `instrumentation/development` → `js` → `mcp`; other instrumentations' settings are not read. */
   mcp(model: ConfigModel['instrumentation/development']): TelemetryPlan['mcp'] {
     for (const [language, settings] of Object.entries(model ?? {})) {
-      if (language === 'general') this.applied('instrumentation/development.general', settings as Entry, []);
+      if (language === 'general')
+        this.applied('instrumentation/development.general', settings as Entry, APPLIED.general);
       if (language !== 'js') continue;
       for (const name of Object.keys((settings as Entry | null) ?? {})) {
         if (name !== 'mcp')
@@ -419,6 +421,7 @@ class PlanReader {
       traceStdioServers,
       stdioServersExporterHeaders,
       captureContentSizes,
+      semconvStabilityOptIn: semconvStabilityOptInOfFile(model?.general),
     };
   }
 }
@@ -514,4 +517,28 @@ export function readConfigFile(
     .flatMap((e) => (e.kind === 'otlp' ? [e.otlp] : []));
   plan.flushTimeoutMillis = flushTimeoutFor(otlp, DEFAULT_TIMEOUT_MILLIS);
   return { kind: 'plan', plan, logLevel: diagLevel(model.log_level) };
+}
+
+/**
+ * A configuration file's `instrumentation/development.general`, in the variable's syntax. `rpc.semconv` (semantic-
+ * conventions `docs/configuration/version-selection.md`) wins over `stability_opt_in_list`; in it, `version` 1 is
+ * the stable conventions (`rpc`), and with `dual_emit` the MCP name too (`rpc/dup`); a version above 1 falls back to 1,
+ * and an omitted one is the latest stable (1), as the schema says; 0 or anything unsupported is the default, without
+ * a warning (the block is shared with other instrumentations). `experimental` changes nothing: version 1 is stable.
+ */
+function semconvStabilityOptInOfFile(general: unknown): string {
+  const section = isEntry(general) ? general : {};
+  const semconv = isEntry(section.rpc) ? section.rpc.semconv : undefined;
+  if (isEntry(semconv)) {
+    const { version, dual_emit: dualEmit } = semconv;
+    const stable = version === undefined || version === null || (Number.isSafeInteger(version) && Number(version) >= 1);
+    if (!stable) return '';
+    return dualEmit === true ? 'rpc/dup' : 'rpc';
+  }
+  const list = section.stability_opt_in_list;
+  return typeof list === 'string' ? list : '';
+}
+
+function isEntry(value: unknown): value is Entry {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -10,6 +10,7 @@ import type { BatchOptions } from './flush/pending';
 import type { LogLimitsPlan, McpPlan, SpanLimitsPlan } from './plan';
 import { excludedMethodsFromEnv, metricsResourceUriFromEnv } from '../instrumentation/instrumentation';
 import { CAPTURE_MODES, captureModeOf, DEFAULT_CONTENT_MAX_LENGTH } from '../instrumentation/content';
+import { semconvStabilityOptInFromEnv } from '../instrumentation/rpc-semconv';
 import { SELF_TRACED_MODES } from '../instrumentation/self-traced';
 
 export type { BadVariable } from './env';
@@ -393,6 +394,8 @@ export function readConfig(
       contentMaxLength:
         positiveInteger(env, 'OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH', bad) ?? DEFAULT_CONTENT_MAX_LENGTH,
       captureContentSizes: onOff(env, 'OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES', false, bad),
+      // Tokens of other domains (http, database) are other instrumentations': nothing to warn about.
+      semconvStabilityOptIn: semconvStabilityOptInFromEnv(env),
     },
   };
 }

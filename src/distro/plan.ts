@@ -24,6 +24,7 @@ export type McpPlan = Pick<
   | 'traceStdioServers'
   | 'stdioServersExporterHeaders'
   | 'captureContentSizes'
+  | 'semconvStabilityOptIn'
 >;
 
 export type ExporterPlan = { kind: 'otlp'; otlp: OtlpSettings } | { kind: 'console' };

@@ -32,7 +32,7 @@ import { markOnce, wrapMethod } from './properties';
 import { endAllOnClose, receiveExcludedRequest, receiveRequest, respond } from './server-side';
 import { isFunction, isMethodMessage, isObject } from './sdk-internals';
 import type { JsonRpcMessage, Method, Prototype, SdkProtocol, SdkTransport } from './sdk-internals';
-import { ATTR_RPC_RESPONSE_STATUS_CODE, METHOD_SERVER_DISCOVER } from './semconv';
+import { METHOD_SERVER_DISCOVER } from './semconv';
 
 /** The module hooked: its main entry, by package name (internals on: the hook is told the file too). */
 export const AI_SDK_MCP_PACKAGE = '@ai-sdk/mcp';
@@ -177,7 +177,7 @@ function endNegotiation(connection: Connection | undefined, response: unknown): 
   const { code } = response.error;
   if (operation?.method !== METHOD_SERVER_DISCOVER || !NEGOTIATION_CODES.has(code)) return false;
   connection.pendingClient.delete(id);
-  operation.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(code));
+  operation.setStatusCode(String(code));
   operation.end();
   return true;
 }

@@ -11,9 +11,16 @@ import { methodRule } from './methods';
 import type { MethodRule } from './methods';
 import { pick, secondsSince } from './metrics';
 import type { Side } from './metrics';
-import { ATTR_ERROR_TYPE, ATTR_RPC_RESPONSE_STATUS_CODE } from './semconv';
+import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_RPC_RESPONSE_STATUS_CODE } from './semconv';
 import type { JsonRpcError } from './sdk-internals';
-import { asException, errorCodeOutcome, exceptionErrorType, exceptionMessage, isCallerFault } from './status';
+import {
+  asException,
+  errorCodeOutcome,
+  exceptionErrorType,
+  exceptionMessage,
+  httpRefusalStatus,
+  isCallerFault,
+} from './status';
 
 /** What the wrappers ask of the instrumentation that installed them, read at each message. */
 export interface Controller {
@@ -81,6 +88,8 @@ export class Operation {
     /** False for a span another instrumentation owns (a server that traces itself): we add to it, it ends it. */
     private readonly ownsSpan = true,
     started = performance.now(),
+    /** The name(s) of a JSON-RPC error code (rpc-semconv.ts), resolved once by the instrumentation. */
+    private readonly statusCodeKeys: readonly string[] = [ATTR_RPC_RESPONSE_STATUS_CODE],
   ) {
     this.rule = methodRule(method);
     this.started = started;
@@ -105,10 +114,15 @@ export class Operation {
     );
   }
 
+  /** A JSON-RPC error code, under the name(s) OTEL_SEMCONV_STABILITY_OPT_IN chose (rpc-semconv.ts). */
+  setStatusCode(code: string): void {
+    for (const key of this.statusCodeKeys) this.setAttribute(key, code);
+  }
+
   /** A JSON-RPC error code, by the rules of status.ts for this side; the message (the peer's) is bounded. */
   failWithCode(code: unknown, message: unknown): void {
     const { statusCode, errorType } = errorCodeOutcome(code, this.side);
-    if (statusCode !== undefined) this.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, statusCode);
+    if (statusCode !== undefined) this.setStatusCode(statusCode);
     if (errorType !== undefined) this.fail(errorType, typeof message === 'string' ? cappedValue(message) : undefined);
   }
 
@@ -127,11 +141,17 @@ export class Operation {
     this.exceptionMessage = exceptionMessage(err) ?? '';
   }
 
-  /** Ends the operation by an exception: recorded, `error.type` from its class, the status from its message. */
+  /**
+   * Ends the operation by an exception: recorded, the status from its message, `error.type` from its class; but a
+   * message this side sent that HTTP refused before any JSON-RPC answer has the status code as `error.type`, as HTTP's
+   * conventions have it, and as `http.response.status_code` (on the span only: the metric has it in `error.type`).
+   */
   endWithException(err: unknown): void {
     if (this.ended) return;
     this.span.recordException(asException(err));
-    this.fail(exceptionErrorType(err), exceptionMessage(err));
+    const httpStatus = this.side === 'client' ? httpRefusalStatus(err) : undefined;
+    if (httpStatus !== undefined) this.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, httpStatus);
+    this.fail(httpStatus === undefined ? exceptionErrorType(err) : String(httpStatus), exceptionMessage(err));
     this.end();
   }
 

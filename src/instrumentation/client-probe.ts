@@ -29,7 +29,6 @@ import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCP_RESULT_TYPE,
-  ATTR_RPC_RESPONSE_STATUS_CODE,
   METHOD_SERVER_DISCOVER,
   METHOD_SUBSCRIPTIONS_LISTEN,
 } from './semconv';
@@ -150,7 +149,8 @@ function sendProbe(
  * Over HTTP a server that is not modern may refuse the probe with a 4xx (a v1 server: 400, "Server not initialized"):
  * the SDK reads that as a legacy server and falls back, as it does for -32601 over stdio, so it is recorded as the
  * answer it is (`http.response.status_code`, and the JSON-RPC code of the body), not as an error. 401, 403 and 5xx
- * fail the connect, and so does anything else the send throws: the span records the exception.
+ * fail the connect, and so does anything else the send throws: the span records the exception (an HTTP refusal's
+ * `error.type` is its status code: call.ts).
  */
 function endRefusedProbe(operation: Operation, err: unknown): void {
   const refusal = isObject(err) ? (err as SdkHttpErrorLike) : undefined;
@@ -162,7 +162,7 @@ function endRefusedProbe(operation: Operation, err: unknown): void {
   operation.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
   const body = isObject(refusal?.data) ? refusal.data.text : undefined;
   const code = typeof body === 'string' ? jsonRpcErrorCode(body) : undefined;
-  if (code !== undefined) operation.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(code));
+  if (code !== undefined) operation.setStatusCode(String(code));
   operation.end();
 }
 
@@ -234,7 +234,7 @@ function catchReply(transport: SdkTransport & object, id: unknown, onReply: (rep
 function endProbe(operation: Operation, reply: JsonRpcMessage, capturePeer: boolean): void {
   const error = reply.error;
   if (isObject(error)) {
-    if (NEGOTIATION_CODES.has(error.code)) operation.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(error.code));
+    if (NEGOTIATION_CODES.has(error.code)) operation.setStatusCode(String(error.code));
     else operation.failWithCode(error.code, error.message);
   } else {
     if (capturePeer) resultPeerIdentity(undefined, operation, reply.result);

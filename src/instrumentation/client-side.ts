@@ -21,7 +21,7 @@ import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
 import { resultPeerIdentity, sentPeerIdentity } from './peer';
 import { observe } from './promises';
-import { text } from './status';
+import { httpRefusalStatus, text } from './status';
 import { injectTraceContext } from './propagation';
 import { isObject, RETRY_PARAMS_KEYS, sendWith, sessionIdOf, transportOf } from './sdk-internals';
 import type { JsonRpcError, JsonRpcMessage, RequestOptions, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
@@ -268,8 +268,9 @@ function settleRequest(
     operation.failWithCode(response.code, response.message);
   } else if (signal?.aborted === true) {
     operation.fail(ERROR_TYPE_CANCELLED, signal.reason === undefined ? undefined : text(signal.reason));
-  } else if (isObject(err) && Number.isSafeInteger(err.code)) {
-    // The SDK's own McpError for a timeout (-32001) or a closed connection (-32000): no response carried it.
+  } else if (isObject(err) && Number.isSafeInteger(err.code) && httpRefusalStatus(err) === undefined) {
+    // The SDK's own McpError for a timeout (-32001) or a closed connection (-32000): no response carried it. (v1's
+    // StreamableHTTPError has an HTTP status as its code: an exception, recorded as such.)
     operation.fail(String(err.code), typeof err.message === 'string' ? err.message : undefined);
   } else {
     operation.endWithException(err);

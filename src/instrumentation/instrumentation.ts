@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { context, diag, SpanKind, trace, type Tracer } from '@opentelemetry/api';
+import { context, diag, SpanKind, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { AI_SDK_MCP_PACKAGE, instrumentAiSdkMcp, isAiSdkMcpModule } from './ai-sdk-mcp';
 import { installBundledHooks } from './bundled-hook';
@@ -41,6 +41,7 @@ import {
   unpatch,
 } from './patch';
 import type { StdioServersSettings } from './patch';
+import { rpcStatusCodeKeys, semconvStabilityOptInFromEnv } from './rpc-semconv';
 import { isFunction } from './sdk-internals';
 import type { Prototype } from './sdk-internals';
 import { borrowedServerSpan, SELF_TRACED_MODES, trackOpen } from './self-traced';
@@ -214,9 +215,11 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     const excluded = new Set(config.excludedMethods ?? excludedMethodsFromEnv());
     const capturePeerIdentity =
       config.capturePeerIdentity ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_PEER_IDENTITY', true);
+    const statusCodeKeys = rpcStatusCodeKeys(config.semconvStabilityOptIn ?? semconvStabilityOptInFromEnv());
     const keysOf = operationKeys({
       withResourceUri: config.metricsResourceUri ?? metricsResourceUriFromEnv(),
       withPeerIdentity: capturePeerIdentity,
+      statusCodeKeys,
     });
     const merge = (config.selfTracedServers ?? selfTracedServersFromEnv()) === 'merge';
     const enrichToolSpans =
@@ -237,6 +240,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       start: (side, kind, method, name, attributes, parent, links, startedAt) => {
         const histogram = this.histograms?.operation[side];
         const keys = keysOf[side];
+        const operation = (span: Span, ownsSpan: boolean) =>
+          new Operation(side, kind, method, span, attributes, histogram, keys, ownsSpan, startedAt, statusCodeKeys);
         // An operation recorded after the fact (an answer a v2 entry gave itself) starts when its message arrived.
         const startTime = startedAt === undefined ? undefined : performance.timeOrigin + startedAt;
         if (side === 'client') {
@@ -244,20 +249,20 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
           const outer = enrichToolSpans ? outerToolSpan(parent, method, attributes) : undefined;
           if (outer) {
             outer.setAttributes(attributes);
-            return new Operation(side, kind, method, outer, attributes, histogram, keys, false, startedAt);
+            return operation(outer, false);
           }
           const span = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes, links, startTime }, parent);
-          return new Operation(side, kind, method, span, attributes, histogram, keys, true, startedAt);
+          return operation(span, true);
         }
         const borrowed = merge ? borrowedServerSpan(context.active(), method) : undefined;
         if (borrowed) {
           borrowed.setAttributes(attributes);
-          return new Operation(side, kind, method, borrowed, attributes, histogram, keys, false, startedAt);
+          return operation(borrowed, false);
         }
         const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, links, startTime }, parent);
-        const operation = new Operation(side, kind, method, span, attributes, histogram, keys, true, startedAt);
-        if (merge) trackOpen(operation, parent, links);
-        return operation;
+        const received = operation(span, true);
+        if (merge) trackOpen(received, parent, links);
+        return received;
       },
       recordSession: (side, seconds, attributes) => this.histograms?.session[side].record(seconds, attributes),
       emitLog: (record) => {

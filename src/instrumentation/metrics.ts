@@ -76,7 +76,6 @@ const OPERATION_KEYS = [
   ATTR_GEN_AI_TOOL_NAME,
   ATTR_GEN_AI_PROMPT_NAME,
   ATTR_GEN_AI_OPERATION_NAME,
-  ATTR_RPC_RESPONSE_STATUS_CODE,
   ATTR_MCP_RESULT_TYPE,
   ...SESSION_KEYS,
 ];
@@ -89,11 +88,17 @@ const SERVER_IDENTITY_KEYS = [ATTR_MCP_SERVER_NAME, ATTR_MCP_SERVER_VERSION];
 export interface OperationKeyOptions {
   withResourceUri: boolean;
   withPeerIdentity: boolean;
+  /** The name(s) the JSON-RPC error code is recorded under (rpc-semconv.ts). */
+  statusCodeKeys?: readonly string[];
 }
 
 /** The operation attribute keys of each side. */
-export function operationKeys({ withResourceUri, withPeerIdentity }: OperationKeyOptions): Record<Side, string[]> {
-  const server = withResourceUri ? [...OPERATION_KEYS, ATTR_MCP_RESOURCE_URI] : [...OPERATION_KEYS];
+export function operationKeys({
+  withResourceUri,
+  withPeerIdentity,
+  statusCodeKeys = [ATTR_RPC_RESPONSE_STATUS_CODE],
+}: OperationKeyOptions): Record<Side, string[]> {
+  const server = [...OPERATION_KEYS, ...statusCodeKeys, ...(withResourceUri ? [ATTR_MCP_RESOURCE_URI] : [])];
   const client = withPeerIdentity ? [...server, ...SERVER_IDENTITY_KEYS] : server;
   return { client, server };
 }

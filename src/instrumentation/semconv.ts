@@ -10,6 +10,8 @@ export const ATTR_MCP_SESSION_ID = 'mcp.session.id';
 export const ATTR_JSONRPC_REQUEST_ID = 'jsonrpc.request.id';
 /** The name the MCP conventions still use; semantic-conventions 1.45 renamed the general one `rpc.status_code`. */
 export const ATTR_RPC_RESPONSE_STATUS_CODE = 'rpc.response.status_code';
+/** The stable RPC conventions' name (semantic-conventions 1.45), emitted on opt-in only (rpc-semconv.ts). */
+export const ATTR_RPC_STATUS_CODE = 'rpc.status_code';
 export const ATTR_GEN_AI_TOOL_NAME = 'gen_ai.tool.name';
 export const ATTR_GEN_AI_PROMPT_NAME = 'gen_ai.prompt.name';
 export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';

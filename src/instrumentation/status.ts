@@ -1,6 +1,7 @@
 /**
- * How an MCP operation failed, in the conventions' terms: pure functions from a JSON-RPC error code or an exception to
- * `error.type`, `rpc.response.status_code` and whether the span is an error. The wrappers apply them to spans.
+ * How an MCP operation failed, in the conventions' terms: pure functions from a JSON-RPC error code, an HTTP refusal
+ * or an exception to `error.type`, `rpc.response.status_code` and whether the span is an error. The wrappers apply
+ * them to spans.
  */
 import { CALLER_FAULT_CODES, ERROR_TYPE_OTHER } from './semconv';
 import type { Side } from './metrics';
@@ -26,6 +27,35 @@ export function errorCodeOutcome(code: unknown, side: Side): ErrorCodeOutcome {
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+/** An HTTP status code (RFC 9110: three digits). The JSON-RPC codes of the SDKs' own errors are negative. */
+function isHttpStatus(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 599;
+}
+
+/** v1's SSEClientTransport throws a plain Error when its POST is refused; the status is only in this message. */
+const SSE_POST_REFUSED = /^Error POSTing to endpoint \(HTTP (\d{3})\)/;
+
+/**
+ * The HTTP status of a message a client sent that the server refused at the HTTP layer, before any JSON-RPC answer
+ * (401, 404, 405...), from what each client throws: SDK v2's SdkHttpError (`status`), @ai-sdk/mcp's MCPClientError
+ * (`statusCode`), v1's StreamableHTTPError (the status as its `code`; its -1, an unexpected content type, is not
+ * HTTP's) and v1's SSEClientTransport (the message). Undefined for anything else: v1's and v2's UnauthorizedError,
+ * the end of a failed OAuth flow that may follow a 401 or a 403, carries no status.
+ */
+export function httpRefusalStatus(err: unknown): number | undefined {
+  if (!isObject(err)) return undefined;
+  try {
+    if (isHttpStatus(err.status)) return err.status;
+    if (isHttpStatus(err.statusCode)) return err.statusCode;
+    if (isHttpStatus(err.code)) return err.code;
+    const refused = typeof err.message === 'string' ? SSE_POST_REFUSED.exec(err.message) : null;
+    return refused ? Number(refused[1]) : undefined;
+  } catch {
+    // A getter of an app's own error class that throws: not a refusal we can read.
+    return undefined;
+  }
+}
 
 /** The class name of an exception: low in cardinality, and what users search for. */
 export function exceptionErrorType(err: unknown): string {

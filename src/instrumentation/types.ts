@@ -71,4 +71,10 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    * OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES=true.
    */
   captureContentSizes?: boolean;
+  /**
+   * The name of a JSON-RPC error code, in OTEL_SEMCONV_STABILITY_OPT_IN's syntax (its default): a comma-separated
+   * list where `rpc` gives the stable RPC conventions' `rpc.status_code` in place of the MCP conventions'
+   * `rpc.response.status_code`, and `rpc/dup` both (it wins over `rpc`); other domains' tokens are ignored.
+   */
+  semconvStabilityOptIn?: string;
 }

@@ -165,13 +165,15 @@ describe('@ai-sdk/mcp under the preload', () => {
       }
       assert.notEqual(ai.initialize.attributes['mcp.session.id'], sdk.initialize.attributes['mcp.session.id']);
       // The server refuses a request without a session with HTTP 400 before MCP sees it: the client's request failed
-      // with the AI SDK's exception (then it falls back to initialize).
+      // at the HTTP layer (the AI SDK's exception has the status), and error.type is the status code (then the client
+      // falls back to initialize).
       const discover = ai['server/discover'];
       assert.deepEqual(discover.attributes, {
         'mcp.method.name': 'server/discover',
         'jsonrpc.request.id': '0',
         'mcp.protocol.version': MODERN,
-        'error.type': 'MCPClientError',
+        'error.type': '400',
+        'http.response.status_code': 400,
         ...network,
       });
       assert.equal(discover.status.code, ERROR);

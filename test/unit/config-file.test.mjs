@@ -161,6 +161,7 @@ instrumentation/development:
       traceStdioServers: true,
       stdioServersExporterHeaders: true,
       captureContentSizes: true,
+      semconvStabilityOptIn: '',
     },
     enabledInstrumentations: undefined,
     disabledInstrumentations: [],
@@ -241,7 +242,7 @@ test('a file with only file_format: no providers, no propagator, the SDK resourc
   assert.deepEqual(result.plan, {
     propagators: [],
     resource: { detectors: [], attributes: {} },
-    mcp: { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false, captureContentSizes: false },
+    mcp: { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false, captureContentSizes: false, semconvStabilityOptIn: '' },
     enabledInstrumentations: undefined,
     disabledInstrumentations: [],
     flushTimeoutMillis: 2000,
@@ -365,7 +366,7 @@ instrumentation/development:
   assert.deepEqual(result.plan.traces.processors.map((p) => p.exporter.otlp.url), ['http://127.0.0.1:4318/v1/traces']);
   assert.deepEqual(result.plan.traces.sampler, { type: 'parent_based', root: { type: 'always_on' } });
   assert.deepEqual(result.plan.metrics.readers, []);
-  assert.deepEqual(result.plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false, captureContentSizes: false });
+  assert.deepEqual(result.plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false, captureContentSizes: false, semconvStabilityOptIn: '' });
 });
 
 test('the service detector takes service.name from OTEL_SERVICE_NAME; the file\'s own attribute wins over it', () => {
@@ -448,7 +449,7 @@ test("the README's example file is read as it says: no warning, MCP settings tak
   assert.equal(result.kind, 'plan');
   assert.equal(result.logLevel, DiagLogLevel.WARN);
   assert.deepEqual(result.plan.propagators, ['tracecontext', 'baggage']);
-  assert.deepEqual(result.plan.mcp, { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false, captureContentSizes: false });
+  assert.deepEqual(result.plan.mcp, { excludedMethods: ['ping', 'notifications/progress'], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false, captureContentSizes: false, semconvStabilityOptIn: '' });
   assert.deepEqual(
     [result.plan.traces, result.plan.logs].map((p) => p.processors[0].exporter.otlp.url).concat(result.plan.metrics.readers[0].exporter.otlp.url),
     ['http://127.0.0.1:4318/v1/traces', 'http://127.0.0.1:4318/v1/logs', 'http://127.0.0.1:4318/v1/metrics'],

@@ -212,7 +212,7 @@ test('the plan of the environment: one batch processor per OTLP exporter, consol
 });
 
 test('the plan of the environment: the MCP settings are read with the rest (OTEL_INSTRUMENTATION_MCP_*)', () => {
-  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false, captureContentSizes: false });
+  assert.deepEqual(plan({}).plan.mcp, { excludedMethods: [], metricsResourceUri: false, selfTracedServers: 'merge', captureEndUser: true, capturePeerIdentity: true, enrichToolSpans: true, captureMessageContent: false, contentMaxLength: 8192, traceStdioServers: false, stdioServersExporterHeaders: false, captureContentSizes: false, semconvStabilityOptIn: '' });
   const { plan: p } = plan({
     OTEL_INSTRUMENTATION_MCP_EXCLUDED_METHODS: 'ping, notifications/progress',
     OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI: 'TRUE',
@@ -225,6 +225,7 @@ test('the plan of the environment: the MCP settings are read with the rest (OTEL
     OTEL_INSTRUMENTATION_MCP_TRACE_STDIO_SERVERS: 'true',
     OTEL_INSTRUMENTATION_MCP_STDIO_SERVERS_EXPORTER_HEADERS: 'TRUE',
     OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES: 'True',
+    OTEL_SEMCONV_STABILITY_OPT_IN: 'http, rpc/dup',
   });
   assert.deepEqual(p.mcp, {
     excludedMethods: ['ping', 'notifications/progress'],
@@ -238,6 +239,7 @@ test('the plan of the environment: the MCP settings are read with the rest (OTEL
     traceStdioServers: true,
     stdioServersExporterHeaders: true,
     captureContentSizes: true,
+    semconvStabilityOptIn: 'http, rpc/dup',
   });
   // The GenAI switch: true/false in any case, and the modes: only those with spans record content here.
   const modes = { true: true, TRUE: true, false: false, NO_CONTENT: false, SPAN_ONLY: true, EVENT_ONLY: false, SPAN_AND_EVENT: true };

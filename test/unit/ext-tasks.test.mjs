@@ -79,6 +79,8 @@ test("a raw dispatch: one CLIENT span until its answer, the trace context in _me
     'mcp.method.name': 'tools/call',
     'gen_ai.tool.name': 'report',
     'gen_ai.operation.name': 'execute_tool',
+    // A task handed back, not a completed call: kept apart on the span and its point.
+    'mcp.result.type': 'task',
   });
   const { _meta: meta, ...params } = sent[0].request.params;
   assert.deepEqual(params, { name: 'report', arguments: { topic: 'q3' } });
@@ -91,6 +93,7 @@ test("a raw dispatch: one CLIENT span until its answer, the trace context in _me
   );
   assert.equal(points.length, 1);
   assert.equal(points[0].count, 1);
+  assert.equal(points[0].attributes['mcp.result.type'], 'task');
 });
 
 test("ext-tasks' error answer, a rejection and a throw end the span as the SDK client's would", async () => {
