@@ -92,8 +92,13 @@ const ERAS = {
  * id, no peer port), on the client's or the server's side of `transport`. Over HTTP: the server's address on the
  * client's side, the client's on the server's side (its port is the connection's: `peer.clientPort`).
  */
-function attributesOf(era, transport, side, name, { id, serverPort, clientPort, point = false } = {}) {
+function attributesOf(era, transport, side, name, { id, serverPort, clientPort, point = false, serverSdk, named = true } = {}) {
   const [method, tool] = name.split(' ');
+  // Each process names its peer on its spans; of the points, only the client's name the server.
+  const peer = !named ? {} : side === 'client' ? SERVER_NAMED[serverSdk] : point ? {} : CLIENT_NAMED;
+  // In 2026-07-28 every result has its resultType: a task handle for a task-augmented tools/call.
+  const resultType =
+    era !== 'modern' || method.startsWith('notifications/') ? {} : { 'mcp.result.type': method === 'tools/call' ? 'task' : 'complete' };
   const http =
     transport !== 'http'
       ? {}
@@ -111,8 +116,16 @@ function attributesOf(era, transport, side, name, { id, serverPort, clientPort, 
     'mcp.protocol.version': ERAS[era].version,
     'network.transport': transport === 'http' ? 'tcp' : 'pipe',
     ...http,
+    ...peer,
+    ...resultType,
   };
 }
+
+const SERVER_NAMED = {
+  v1: { 'mcp.server.name': 'ext-tasks-v1-server', 'mcp.server.version': '1.0.0' },
+  v2: { 'mcp.server.name': 'ext-tasks-server', 'mcp.server.version': '1.0.0' },
+};
+const CLIENT_NAMED = { 'mcp.client.name': 'ext-tasks-client', 'mcp.client.version': '1.0.0' };
 
 /** The task of the SDK v1 server gets an id of 32 hex digits: the answers are compared without it. */
 const withoutRandomTaskIds = (answers) => JSON.parse(JSON.stringify(answers).replace(/"[0-9a-f]{32}"/g, '"<task id>"'));
@@ -220,8 +233,8 @@ for (const { era, transport, server: serverSdk, version, opening, openingNotific
         assert.equal(sent.parentSpanId, undefined, `${name}: the client's spans are roots`);
         const clientPort = received.attributes['client.port'];
         if (transport === 'http') assert.equal(typeof clientPort, 'number', name);
-        assert.deepEqual(sent.attributes, attributesOf(era, transport, 'client', name, { id, serverPort }), name);
-        assert.deepEqual(received.attributes, attributesOf(era, transport, 'server', name, { id, clientPort }), name);
+        assert.deepEqual(sent.attributes, attributesOf(era, transport, 'client', name, { id, serverPort, serverSdk }), name);
+        assert.deepEqual(received.attributes, attributesOf(era, transport, 'server', name, { id, clientPort, serverSdk }), name);
         assert.equal(sent.status.code, UNSET, name);
         assert.equal(received.status.code, UNSET, name);
       }
@@ -244,7 +257,9 @@ for (const { era, transport, server: serverSdk, version, opening, openingNotific
         const received = spansOf(services.client).filter((s) => s.kind === SERVER && s.name === status);
         assert.equal(sent.length, statusCount);
         assert.equal(received.length, statusCount);
-        const attributes = attributesOf(era, transport, 'client', status);
+        // Sent by the server (its spans name the client), received by the client (its spans name the server).
+        const attributes = attributesOf(era, transport, 'server', status, { serverSdk });
+        const receivedAttributes = attributesOf(era, transport, 'client', status, { serverSdk });
         // v2 server: after the first tasks/get (it completed the report) and after tasks/cancel; v1 server: in the work.
         const work = () => receiver.spans.filter((s) => s.resource['service.name'] === services.server && s.name === 'report work');
         const changedBy =
@@ -261,7 +276,7 @@ for (const { era, transport, server: serverSdk, version, opening, openingNotific
           const child = received.filter((s) => s.parentSpanId === span.spanId);
           assert.equal(child.length, 1, `the client received ${status} after ${after}`);
           assert.equal(child[0].traceId, span.traceId);
-          assert.deepEqual(child[0].attributes, attributes);
+          assert.deepEqual(child[0].attributes, receivedAttributes);
         }
       });
     }
@@ -285,12 +300,13 @@ for (const { era, transport, server: serverSdk, version, opening, openingNotific
         const counts = new Map();
         for (const name of [...requests.map(([name]) => name), ...openingNotifications]) counts.set(name, (counts.get(name) ?? 0) + 1);
         return [...counts]
-          .map(([name, count]) => ({ attributes: attributesOf(era, transport, side, name, { serverPort, point: true }), count }))
+          .map(([name, count]) => ({ attributes: attributesOf(era, transport, side, name, { serverPort, point: true, serverSdk }), count }))
           .sort(byName);
       };
       assert.deepEqual(points(services.client, 'mcp.client.operation.duration').sort(byName), expected('client'));
       assert.deepEqual(points(services.server, 'mcp.server.operation.duration').sort(byName), expected('server'));
-      const notified = status ? [{ attributes: attributesOf(era, transport, 'client', status), count: statusCount }] : [];
+      // Neither point of a status notification names the peer: the server's client points name a server, the client's server points no one.
+      const notified = status ? [{ attributes: attributesOf(era, transport, 'client', status, { named: false }), count: statusCount }] : [];
       assert.deepEqual(points(services.server, 'mcp.client.operation.duration'), notified);
       assert.deepEqual(points(services.client, 'mcp.server.operation.duration'), notified);
     });

@@ -120,6 +120,8 @@ function points(service) {
 
 const network = () => ({ 'network.transport': 'tcp', 'network.protocol.name': 'http', 'server.address': '127.0.0.1', 'server.port': port });
 const TOOL = { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'echo', 'gen_ai.operation.name': 'execute_tool' };
+/** The server, as its initialize result named it: on the spans and points after it (not on the refused probe's). */
+const NAMED = { 'mcp.server.name': 'refusing', 'mcp.server.version': '1.0.0' };
 
 /** The refused message's span and point; the other messages' spans are not errors. */
 function assertRefused(service, { name, status, message, spanAttributes, pointAttributes, others }) {
@@ -149,7 +151,7 @@ for (const sdk of ['v1', 'v2']) {
       const out = await refusedClient(sdk, `/mcp/${status}/tools/call`, service);
       assert.deepEqual(out.failed, THROWN[sdk](status));
       const { message } = out.failed;
-      const common = { 'mcp.protocol.version': VERSION, ...network() };
+      const common = { 'mcp.protocol.version': VERSION, ...network(), ...NAMED };
       assertRefused(service, {
         name: 'tools/call echo',
         status,
@@ -166,7 +168,7 @@ for (const sdk of ['v1', 'v2']) {
     const out = await refusedClient(sdk, '/mcp/405/notifications/initialized', service);
     assert.deepEqual(out.failed, THROWN[sdk](405));
     const { message } = out.failed;
-    const attributes = { 'mcp.method.name': 'notifications/initialized', 'mcp.protocol.version': VERSION, ...network() };
+    const attributes = { 'mcp.method.name': 'notifications/initialized', 'mcp.protocol.version': VERSION, ...network(), ...NAMED };
     assertRefused(service, { name: 'notifications/initialized', status: 405, message, spanAttributes: attributes, pointAttributes: attributes, others: ['initialize'] });
   });
 }
@@ -175,7 +177,7 @@ test('SDK v1 over SSE: a POST refused with 404 (a plain Error that names the sta
   const service = 'refused-v1-sse-tools-404';
   const out = await refusedClient('v1-sse', '/sse/404/tools/call', service);
   assert.deepEqual(out.failed, { name: 'Error', message: `Error POSTing to endpoint (HTTP 404): ${REFUSALS[404].body}` });
-  const common = { 'mcp.protocol.version': VERSION, ...network() };
+  const common = { 'mcp.protocol.version': VERSION, ...network(), ...NAMED };
   assertRefused(service, {
     name: 'tools/call echo',
     status: 404,

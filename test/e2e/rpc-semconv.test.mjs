@@ -69,14 +69,17 @@ function assertCodes(services, codes) {
   const client = recorded(services.client, 'client');
   assert.equal(client.span.kind, CLIENT);
   assert.deepEqual(client.span.status, { code: ERROR, message: 'Method not found' });
-  assert.deepEqual(client.span.attributes, { ...common, 'jsonrpc.request.id': '1', 'error.type': '-32601', ...codes });
-  assert.deepEqual(client.point.attributes, { ...common, 'error.type': '-32601', ...codes });
+  // Each side names its peer on its spans; the client's points name the server.
+  const serverNamed = { 'mcp.server.name': 'e2e-server', 'mcp.server.version': '1.0.0' };
+  const clientNamed = { 'mcp.client.name': 'rpc-error-client', 'mcp.client.version': '1.0.0' };
+  assert.deepEqual(client.span.attributes, { ...common, ...serverNamed, 'jsonrpc.request.id': '1', 'error.type': '-32601', ...codes });
+  assert.deepEqual(client.point.attributes, { ...common, ...serverNamed, 'error.type': '-32601', ...codes });
   assert.equal(client.point.count, 1);
   // The server answered as it should (a caller fault): the code, not an error.
   const server = recorded(services.server, 'server');
   assert.equal(server.span.kind, SERVER);
   assert.equal(server.span.status.code, UNSET);
-  assert.deepEqual(server.span.attributes, { ...common, 'jsonrpc.request.id': '1', ...codes });
+  assert.deepEqual(server.span.attributes, { ...common, ...clientNamed, 'jsonrpc.request.id': '1', ...codes });
   assert.deepEqual(server.point.attributes, { ...common, ...codes });
 }
 
