@@ -217,6 +217,7 @@ function connectionOf(client: AiSdkClient & object, ctl: Controller): Connection
     transport,
     facts: aiSdkTransportFacts(transport),
     ctl,
+    role: 'client',
     pendingServer: new Map(),
     pendingClient: new Map(),
   };

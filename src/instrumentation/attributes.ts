@@ -18,7 +18,8 @@ import {
   ATTR_NETWORK_TRANSPORT,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
-  ERROR_TYPE_OTHER,
+  RESULT_TYPE_OTHER,
+  RESULT_TYPES,
 } from './semconv';
 
 /** What is known of a connection's transport, gathered once when the Protocol connects. */
@@ -75,14 +76,18 @@ export function startAttributes(message: MessageFacts, facts: TransportFacts | u
 }
 
 /**
- * `mcp.result.type`: the `resultType` of a 2026-07-28 result (`complete`, `input_required`; earlier revisions have
- * none). The peer chooses the string and it goes to the metrics: an extension's kind (`[a-z_]`, at most 32) is kept
- * as it is, anything else is `_OTHER`.
+ * `mcp.result.type`: the `resultType` of a 2026-07-28 result (earlier revisions have none). The peer chooses the
+ * string and it goes to the metrics: the kinds known (RESULT_TYPES) as they are, anything else `_OTHER`. Never throws.
  */
 export function resultTypeOf(result: unknown): string | undefined {
-  const type = isObject(result) ? result.resultType : undefined;
+  let type: unknown;
+  try {
+    type = isObject(result) ? result.resultType : undefined;
+  } catch {
+    return undefined;
+  }
   if (typeof type !== 'string') return undefined;
-  return /^[a-z_]{1,32}$/.test(type) ? type : ERROR_TYPE_OTHER;
+  return RESULT_TYPES.has(type) ? type : RESULT_TYPE_OTHER;
 }
 
 /** server.address and server.port, for the spans of the side that connected to a URL. */

@@ -273,7 +273,7 @@ export function listenTraced(
     connection?.facts,
   );
   serverAttributes(connection?.facts, attributes);
-  if (ctl.capturePeerIdentity) sentPeerIdentity(connection, attributes);
+  if (ctl.capturePeerIdentity) sentPeerIdentity(connection, method, attributes);
   const parent = context.active();
   const operation = ctl.start('client', 'request', method, method, attributes, parent);
   // The client numbers listen requests `listen:<n>` from this counter, once its early checks passed.

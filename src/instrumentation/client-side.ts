@@ -53,7 +53,7 @@ export function startSent(
     connection?.facts,
   );
   serverAttributes(connection?.facts, attributes);
-  if (ctl.capturePeerIdentity) sentPeerIdentity(connection, attributes);
+  if (ctl.capturePeerIdentity) sentPeerIdentity(connection, message.method, attributes);
   if (ctl.content) requestContent(ctl.content, 'client', message.method, message.params, attributes);
   if (ctl.captureContentSizes) requestSizes(message.method, message.params, attributes);
   return ctl.start(

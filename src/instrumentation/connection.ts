@@ -11,7 +11,8 @@ import type { TransportFacts } from './attributes';
 import type { Controller, Operation } from './call';
 import { secondsSince } from './metrics';
 import type { Side } from './metrics';
-import { sessionPeerIdentity } from './peer';
+import { roleOf, sessionPeerIdentity } from './peer';
+import type { Role } from './peer';
 import { nonEmptyString } from './sdk-internals';
 import type { SdkProtocol, SdkTransport } from './sdk-internals';
 import {
@@ -32,6 +33,8 @@ export interface Connection {
   /** Sent requests waiting for their response, by JSON-RPC id. */
   readonly pendingClient: Map<number, Operation>;
   session?: { side: Side; started: number };
+  /** This side's role, where it is known (an SDK Client or Server; tmcp is a server, `@ai-sdk/mcp` a client). */
+  readonly role?: Role;
   /** The peer's identity attributes, as last reported (peer.ts). */
   peer?: Attributes;
   /** Stops listening for the end of a stdio server's stdin. */
@@ -52,6 +55,7 @@ export function registerConnection(
     transport,
     facts: transportFacts(transport),
     ctl,
+    role: roleOf(protocol),
     pendingServer: new Map(),
     pendingClient: new Map(),
   };

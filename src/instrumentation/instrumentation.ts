@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { context, diag, SpanKind, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { context, diag, SpanKind, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { AI_SDK_MCP_PACKAGE, instrumentAiSdkMcp, isAiSdkMcpModule } from './ai-sdk-mcp';
 import { installBundledHooks } from './bundled-hook';
@@ -27,8 +27,8 @@ import { wrapEntries } from './entry';
 import { EXT_TASKS_PACKAGE, instrumentExtTasks, isExtTasksClientModule } from './ext-tasks';
 import { requireFromInstrumentation } from './hook-libraries';
 import { watchNodeRequests } from './node-request';
-import type { Controller } from './call';
-import { createHistograms, operationKeys, type McpHistograms } from './metrics';
+import type { Controller, OperationKind } from './call';
+import { createHistograms, operationKeys, type McpHistograms, type Side } from './metrics';
 import {
   findProtocolPrototype,
   isMcpServerClass,
@@ -97,6 +97,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   declare private patched: Map<Prototype, (proto: Prototype) => boolean> | undefined;
   declare private controller: Controller & { enabled: boolean };
   declare private histograms: McpHistograms | undefined;
+  /** The operation metrics' attribute keys of each side, and the name(s) of a JSON-RPC code: resolved once. */
+  declare private metricKeys: Record<Side, string[]>;
+  declare private statusCodeKeys: readonly string[];
 
   constructor(config: McpInstrumentationConfig = {}) {
     super(PACKAGE_NAME, VERSION, config);
@@ -216,7 +219,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     const capturePeerIdentity =
       config.capturePeerIdentity ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_PEER_IDENTITY', true);
     const statusCodeKeys = rpcStatusCodeKeys(config.semconvStabilityOptIn ?? semconvStabilityOptInFromEnv());
-    const keysOf = operationKeys({
+    this.statusCodeKeys = statusCodeKeys;
+    this.metricKeys = operationKeys({
       withResourceUri: config.metricsResourceUri ?? metricsResourceUriFromEnv(),
       withPeerIdentity: capturePeerIdentity,
       statusCodeKeys,
@@ -238,10 +242,6 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         config.captureContentSizes ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES', false),
       isExcluded: (method) => excluded.has(method),
       start: (side, kind, method, name, attributes, parent, links, startedAt) => {
-        const histogram = this.histograms?.operation[side];
-        const keys = keysOf[side];
-        const operation = (span: Span, ownsSpan: boolean) =>
-          new Operation(side, kind, method, span, attributes, histogram, keys, ownsSpan, startedAt, statusCodeKeys);
         // An operation recorded after the fact (an answer a v2 entry gave itself) starts when its message arrived.
         const startTime = startedAt === undefined ? undefined : performance.timeOrigin + startedAt;
         if (side === 'client') {
@@ -249,18 +249,18 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
           const outer = enrichToolSpans ? outerToolSpan(parent, method, attributes) : undefined;
           if (outer) {
             outer.setAttributes(attributes);
-            return operation(outer, false);
+            return this.newOperation(side, kind, method, outer, attributes, false, startedAt);
           }
           const span = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes, links, startTime }, parent);
-          return operation(span, true);
+          return this.newOperation(side, kind, method, span, attributes, true, startedAt);
         }
         const borrowed = merge ? borrowedServerSpan(context.active(), method) : undefined;
         if (borrowed) {
           borrowed.setAttributes(attributes);
-          return operation(borrowed, false);
+          return this.newOperation(side, kind, method, borrowed, attributes, false, startedAt);
         }
         const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, links, startTime }, parent);
-        const received = operation(span, true);
+        const received = this.newOperation(side, kind, method, span, attributes, true, startedAt);
         if (merge) trackOpen(received, parent, links);
         return received;
       },
@@ -270,6 +270,32 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       },
     };
     return this.controller;
+  }
+
+  /** The record of one operation, with what this instrumentation resolved once (ensureController). */
+  private newOperation(
+    side: Side,
+    kind: OperationKind,
+    method: string,
+    span: Span,
+    attributes: Attributes,
+    ownsSpan: boolean,
+    startedAt: number | undefined,
+  ): Operation {
+    const histogram = this.histograms?.operation[side];
+    const keys = this.metricKeys[side];
+    return new Operation(
+      side,
+      kind,
+      method,
+      span,
+      attributes,
+      histogram,
+      keys,
+      ownsSpan,
+      startedAt,
+      this.statusCodeKeys,
+    );
   }
 
   private installHooks(): Unhookable[] {

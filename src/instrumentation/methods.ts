@@ -55,8 +55,13 @@ function set(attributes: Attributes, key: string, value: string | undefined): vo
  * server's. (v2's text has no code: its input validation is seen as it throws, patch.ts.)
  */
 function callerFaultInResult(result: unknown): number | undefined {
-  const content = isObject(result) && Array.isArray(result.content) ? (result.content[0] as unknown) : undefined;
-  const text = isObject(content) && content.type === 'text' ? content.text : undefined;
+  let text: unknown;
+  try {
+    const content = isObject(result) && Array.isArray(result.content) ? (result.content[0] as unknown) : undefined;
+    text = isObject(content) && content.type === 'text' ? content.text : undefined;
+  } catch {
+    return undefined;
+  }
   if (typeof text !== 'string' || !text.startsWith('MCP error -')) return undefined;
   const match = /^MCP error (-\d{1,6}): (?!Output validation error)/.exec(text);
   const code = match ? Number(match[1]) : undefined;

@@ -51,6 +51,12 @@ export const METHOD_SUBSCRIPTIONS_LISTEN = 'subscriptions/listen';
 export const METHOD_SUBSCRIPTIONS_ACKNOWLEDGED = 'notifications/subscriptions/acknowledged';
 /** A 2026-07-28 result that asks the client for input; the client sends the request again, with a new id. */
 export const RESULT_TYPE_INPUT_REQUIRED = 'input_required';
+/**
+ * The `resultType`s recorded as they are: a completed call, one paused for input, and a task handed back (the tasks
+ * extension, `@modelcontextprotocol/ext-tasks`); another is RESULT_TYPE_OTHER (the peer chooses it: bounded).
+ */
+export const RESULT_TYPES: ReadonlySet<string> = new Set(['complete', RESULT_TYPE_INPUT_REQUIRED, 'task']);
+export const RESULT_TYPE_OTHER = '_OTHER';
 
 /** `error.type` of a tool result with `isError: true` (the conventions' own value). */
 export const ERROR_TYPE_TOOL_ERROR = 'tool_error';

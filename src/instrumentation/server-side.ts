@@ -247,7 +247,11 @@ export function endResponded(
     const resultError = rule.resultError?.(result);
     if (resultError !== undefined) {
       // A result that reports a failure; one that is the caller's (invalid arguments) is recorded as its code alone.
-      const callerFault = operation.callerFaultCode ?? rule.resultCallerFault?.(result);
+      // Not a result that a real exception made (its message may read like a caller fault's).
+      const callerFault =
+        operation.exceptionMessage === undefined
+          ? (operation.callerFaultCode ?? rule.resultCallerFault?.(result))
+          : undefined;
       if (callerFault !== undefined) operation.failWithCode(callerFault, undefined);
       else operation.fail(resultError, operation.exceptionMessage);
     }

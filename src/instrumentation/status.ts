@@ -1,21 +1,21 @@
 /**
  * How an MCP operation failed, in the conventions' terms: pure functions from a JSON-RPC error code, an HTTP refusal
- * or an exception to `error.type`, `rpc.response.status_code` and whether the span is an error. The wrappers apply
- * them to spans.
+ * or an exception to `error.type`, the status code (`rpc.response.status_code`, or the name(s) rpc-semconv.ts chose)
+ * and whether the span is an error. The wrappers apply them to spans.
  */
 import { CALLER_FAULT_CODES, ERROR_TYPE_OTHER } from './semconv';
 import type { Side } from './metrics';
 
 /** What a JSON-RPC error code puts on a span: either attribute may be absent. */
 export interface ErrorCodeOutcome {
-  /** `rpc.response.status_code`, for every integer code. */
+  /** The status code attribute's value (under the name(s) rpc-semconv.ts chose), for every integer code. */
   statusCode?: string;
   /** `error.type`, and an error status with it; absent for a caller fault seen by the server. */
   errorType?: string;
 }
 
 /**
- * Always `rpc.response.status_code`; an error unless a SERVER span sees a caller fault (parse error, invalid request,
+ * Always the status code; an error unless a SERVER span sees a caller fault (parse error, invalid request,
  * method not found, invalid params, resource not found): the server answered as it should. A code that is not an
  * integer is `_OTHER`.
  */

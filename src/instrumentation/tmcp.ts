@@ -374,7 +374,15 @@ function newConnection(
   facts: TransportFacts,
   ctl: Controller,
 ): Connection {
-  return { protocol: server, transport, facts, ctl, pendingServer: new Map(), pendingClient: new Map() };
+  return {
+    protocol: server,
+    transport,
+    facts,
+    ctl,
+    role: 'server',
+    pendingServer: new Map(),
+    pendingClient: new Map(),
+  };
 }
 
 /**
@@ -447,7 +455,7 @@ function startSent(
     state.kind === undefined ? undefined : FACTS[state.kind],
   );
   // The client as the stdio connection knows it (an HTTP server's messages go to a session's client: not named).
-  if (ctl.capturePeerIdentity) sentPeerIdentity(state.connection, attributes);
+  if (ctl.capturePeerIdentity) sentPeerIdentity(state.connection, method, attributes);
   if (ctl.content) requestContent(ctl.content, 'client', method, params, attributes);
   if (ctl.captureContentSizes) requestSizes(method, params, attributes);
   const kind = isRequest ? 'request' : 'notification';

@@ -374,7 +374,9 @@ describe('what the app sees stays the same', () => {
 describe('server-to-client requests and notifications', () => {
   test('sampling, elicitation, roots and ping sent by the server are CLIENT spans there, SERVER spans in the client', async () => {
     const client = new Client({ name: 'unit-client', version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: {}, roots: {} } });
-    client.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: 'assistant', model: 'm', content: { type: 'text', text: 'sampled' } }));
+    // The client's answer names a "server" in its _meta: a client must not name a server to the server's spans or metrics.
+    const fake = { _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'made-up-server', version: '6.6.6' } } };
+    client.setRequestHandler(CreateMessageRequestSchema, async () => ({ ...fake, role: 'assistant', model: 'm', content: { type: 'text', text: 'sampled' } }));
     client.setRequestHandler(types.ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'x' } }));
     client.setRequestHandler(types.ListRootsRequestSchema, async () => ({ roots: [] }));
     await connected(demoServer(), client);
@@ -387,6 +389,11 @@ describe('server-to-client requests and notifications', () => {
     assert.equal(samplingClient.parentSpanId, toolServer.spanId);
     assert.equal(samplingServer.parentSpanId, samplingClient.spanId);
     assert.equal(samplingClient.attributes['jsonrpc.request.id'], '0', 'the server numbers its own requests');
+    // The server's spans name its client, before and after the answer; nothing names the made-up server.
+    assert.equal(samplingClient.attributes['mcp.client.name'], 'unit-client');
+    assert.equal(samplingClient.attributes['mcp.server.name'], undefined);
+    assert.equal(clientSpan('ping').attributes['mcp.client.name'], 'unit-client');
+    assert.deepEqual(finishedSpans().filter((s) => s.attributes['mcp.server.name'] === 'made-up-server'), []);
     for (const method of ['elicitation/create', 'roots/list']) {
       const sent = clientSpan(method);
       assert.equal(sent.parentSpanId, toolServer.spanId);

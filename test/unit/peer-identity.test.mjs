@@ -11,14 +11,14 @@ const { receivedPeerIdentity, resultPeerIdentity, sentPeerIdentity } = await dis
 const { resultTypeOf } = await dist('attributes.js');
 const { methodRule } = await dist('methods.js');
 
-const connectionOf = (protocol = {}) => ({ protocol, pendingServer: new Map(), pendingClient: new Map() });
+const connectionOf = (protocol = {}, role) => ({ protocol, role, pendingServer: new Map(), pendingClient: new Map() });
 const operationOf = (method) => {
   const attributes = {};
   return { method, attributes, setAttribute: (key, value) => (attributes[key] = value) };
 };
 
 test('a received initialize names the client for the connection; a 2026-07-28 request names it in its _meta, and wins', () => {
-  const connection = connectionOf();
+  const connection = connectionOf({}, 'server');
   const initialize = {};
   receivedPeerIdentity(connection, 'initialize', { clientInfo: { name: 'host', version: '1.2.3', title: 'Host' } }, initialize);
   assert.deepEqual(initialize, { 'mcp.client.name': 'host', 'mcp.client.version': '1.2.3' });
@@ -27,7 +27,7 @@ test('a received initialize names the client for the connection; a 2026-07-28 re
   assert.deepEqual(later, { 'mcp.client.name': 'host', 'mcp.client.version': '1.2.3' });
   // What the server sends on the connection names the client too.
   const sent = {};
-  sentPeerIdentity(connection, sent);
+  sentPeerIdentity(connection, 'notifications/message', sent);
   assert.deepEqual(sent, { 'mcp.client.name': 'host', 'mcp.client.version': '1.2.3' });
   const modern = {};
   receivedPeerIdentity(connection, 'tools/call', { _meta: { 'io.modelcontextprotocol/clientInfo': { name: 'agent', version: '9' } } }, modern);
@@ -52,7 +52,7 @@ test("what a peer says is bounded: no name, no identity; a version that is not a
 });
 
 test("the server's identity: from the initialize result, from a 2026-07-28 result's _meta, else from the SDK client's own record", () => {
-  const connection = connectionOf();
+  const connection = connectionOf({}, 'client');
   const initialize = operationOf('initialize');
   resultPeerIdentity(connection, initialize, { protocolVersion: '2025-11-25', serverInfo: { name: 'srv', version: '2' } });
   assert.deepEqual(initialize.attributes, { 'mcp.server.name': 'srv', 'mcp.server.version': '2' });
@@ -63,16 +63,41 @@ test("the server's identity: from the initialize result, from a 2026-07-28 resul
   const other = operationOf('tools/call');
   resultPeerIdentity(connectionOf(), other, { serverInfo: { name: 'fake' } });
   assert.deepEqual(other.attributes, {});
-  // A connection that skipped initialize (a resumed session, a v2 client after its probe): the Client's _serverVersion.
+  // A client connection that skipped initialize (a resumed session, a v2 client after its probe): the Client's
+  // _serverVersion; not for an initialize of its own (a v1 Client reused for another server keeps the old one).
   const resumed = {};
-  sentPeerIdentity(connectionOf({ _serverVersion: { name: 'kept', version: '4' } }), resumed);
+  sentPeerIdentity(connectionOf({ _serverVersion: { name: 'kept', version: '4' } }, 'client'), 'tools/call', resumed);
   assert.deepEqual(resumed, { 'mcp.server.name': 'kept', 'mcp.server.version': '4' });
+  const reused = {};
+  sentPeerIdentity(connectionOf({ _serverVersion: { name: 'previous', version: '1' } }, 'client'), 'initialize', reused);
+  assert.deepEqual(reused, {});
 });
 
-test('mcp.result.type: the 2026-07-28 resultType, a made-up kind bounded to _OTHER', () => {
+test("each side takes only the other's identity: a client's answer cannot name a server to a server, nor a server's message a client to a client", () => {
+  const server = connectionOf({}, 'server');
+  receivedPeerIdentity(server, 'initialize', { clientInfo: { name: 'host', version: '1' } }, {});
+  const sampling = operationOf('sampling/createMessage');
+  resultPeerIdentity(server, sampling, { _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'made-up' } } });
+  assert.deepEqual(sampling.attributes, {});
+  assert.deepEqual(server.peer, { 'mcp.client.name': 'host', 'mcp.client.version': '1' });
+  const client = connectionOf({}, 'client');
+  resultPeerIdentity(client, operationOf('initialize'), { serverInfo: { name: 'srv', version: '2' } });
+  const ping = {};
+  receivedPeerIdentity(client, 'ping', { _meta: { 'io.modelcontextprotocol/clientInfo': { name: 'made-up' } } }, ping);
+  assert.deepEqual(ping, { 'mcp.server.name': 'srv', 'mcp.server.version': '2' });
+  // A peer's getter that throws: nothing recorded, nothing thrown.
+  const hostile = {};
+  Object.defineProperty(hostile, 'clientInfo', { get() { throw new Error('no'); }, enumerable: true });
+  const attributes = {};
+  receivedPeerIdentity(connectionOf({}, 'server'), 'initialize', hostile, attributes);
+  assert.deepEqual(attributes, {});
+});
+
+test('mcp.result.type: the 2026-07-28 resultType, a kind not known _OTHER', () => {
   assert.equal(resultTypeOf({ resultType: 'complete' }), 'complete');
   assert.equal(resultTypeOf({ resultType: 'input_required' }), 'input_required');
   assert.equal(resultTypeOf({ resultType: 'task' }), 'task');
+  assert.equal(resultTypeOf({ resultType: 'paused' }), '_OTHER', 'a kind not known: the peer chooses it, and it goes to the metrics');
   assert.equal(resultTypeOf({ resultType: 'Input Required!' }), '_OTHER');
   assert.equal(resultTypeOf({ resultType: 'x'.repeat(33) }), '_OTHER');
   assert.equal(resultTypeOf({ content: [] }), undefined);
