@@ -55,6 +55,12 @@ export type OperationKind = 'request' | 'notification';
 export class Operation {
   readonly started: number;
   private ended = false;
+  /**
+   * Its span was given its start time (performance.timeOrigin + startedAt): it is given its end time on the same
+   * clock, or the SDK takes Date.now(), which can be up to a millisecond behind, and a short span would end before it
+   * began (the SDK then warns, on stderr).
+   */
+  private readonly endsOnItsClock: boolean;
   /** A sent request: the error response the peer answered with, if any (seen in `_onresponse`, before the promise). */
   responseError?: JsonRpcError;
   /** A sent request: the context it was sent from (a v2 retry after `input_required` is sent from it again). */
@@ -87,12 +93,14 @@ export class Operation {
     private readonly metricKeys: readonly string[],
     /** False for a span another instrumentation owns (a server that traces itself): we add to it, it ends it. */
     private readonly ownsSpan = true,
-    started = performance.now(),
+    /** When it began (performance.now()), for an operation recorded after the fact; now by default. */
+    startedAt?: number,
     /** The name(s) of a JSON-RPC error code (rpc-semconv.ts), resolved once by the instrumentation. */
     private readonly statusCodeKeys: readonly string[] = [ATTR_RPC_RESPONSE_STATUS_CODE],
   ) {
     this.rule = methodRule(method);
-    this.started = started;
+    this.started = startedAt ?? performance.now();
+    this.endsOnItsClock = startedAt !== undefined;
   }
 
   get isEnded(): boolean {
@@ -159,7 +167,7 @@ export class Operation {
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.ownsSpan) this.span.end();
+    if (this.ownsSpan) this.span.end(this.endsOnItsClock ? performance.timeOrigin + performance.now() : undefined);
     this.histogram?.record(secondsSince(this.started), pick(this.attributes, this.metricKeys));
     this.onEnd?.(this);
   }
