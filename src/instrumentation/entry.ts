@@ -37,7 +37,7 @@ import {
   METHOD_SUBSCRIPTIONS_ACKNOWLEDGED,
 } from './semconv';
 import { interceptHandler, markOnce, wrapMethod } from './properties';
-import { httpPeerOf } from './transport';
+import { httpPeerOf } from './node-request';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
 

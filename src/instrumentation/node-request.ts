@@ -9,6 +9,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe } from 'node:diagnostics_channel';
 import type { HttpPeer } from './attributes';
+import { cappedValue } from './caps';
+import { isFunction, isObject } from './sdk-internals';
 import type { HttpRequestLike } from './sdk-internals';
 
 const REQUEST_START = 'http.server.request.start';
@@ -39,4 +41,24 @@ export function watchNodeRequests(): void {
 /** The peer of the Node.js request whose handling the current code is part of, if any. */
 export function peerBeingHandled(): HttpPeer | undefined {
   return watching ? handling.getStore() : undefined;
+}
+
+/**
+ * The peer of an HTTP request a server transport or a v2 entry was handed (transport.ts, entry.ts): a Node.js
+ * IncomingMessage, or a web Request.
+ */
+export function httpPeerOf(req: unknown): HttpPeer | undefined {
+  if (!isObject(req)) return undefined;
+  // A Node.js IncomingMessage has the socket and the HTTP version; a web Request has neither: they come from the
+  // Node.js request it was made from, when there is one (peerBeingHandled).
+  const { headers, socket } = req as HttpRequestLike;
+  const peer: HttpPeer = isObject(socket) ? nodePeerOf(req as HttpRequestLike) : { ...peerBeingHandled() };
+  // A Node.js request has a record of headers; a web Request (the web-standard transport) a Headers object.
+  const protocolVersion = isObject(headers)
+    ? isFunction(headers.get)
+      ? headers.get('mcp-protocol-version')
+      : headers['mcp-protocol-version']
+    : undefined;
+  if (typeof protocolVersion === 'string') peer.protocolVersion = cappedValue(protocolVersion);
+  return peer;
 }

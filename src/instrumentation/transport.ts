@@ -8,17 +8,15 @@
  *   which reach `_onrequest` in the same async context.
  */
 import { context } from '@opentelemetry/api';
-import type { HttpPeer } from './attributes';
 import type { Controller } from './call';
 import { requestOnTheWire, sendNotification } from './client-side';
 import { connectionOfTransport, knownConnection, registerConnection, watchStdin } from './connection';
 import type { Connection } from './connection';
 import { withHttpPeer } from './context';
-import { HTTP_HANDLER_METHODS, isFunction, isObject, transportOf } from './sdk-internals';
+import { HTTP_HANDLER_METHODS, isObject, transportOf } from './sdk-internals';
 import { sendWith } from './sdk-internals';
-import type { HttpRequestLike, JsonRpcMessage, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
-import { cappedValue } from './caps';
-import { nodePeerOf, peerBeingHandled } from './node-request';
+import type { JsonRpcMessage, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
+import { httpPeerOf } from './node-request';
 import { markOnce, wrapMethod } from './properties';
 import { respond } from './server-side';
 
@@ -80,20 +78,4 @@ function routeSend(connection: Connection, sender: Sender, message: JsonRpcMessa
   }
   if (message.id === undefined) return sendWith(sender, message);
   return respond(connection, message, sender);
-}
-
-export function httpPeerOf(req: unknown): HttpPeer | undefined {
-  if (!isObject(req)) return undefined;
-  // A Node.js IncomingMessage has the socket and the HTTP version; a web Request has neither: they come from the
-  // Node.js request it was made from, when there is one (node-request.ts).
-  const { headers, socket } = req as HttpRequestLike;
-  const peer: HttpPeer = isObject(socket) ? nodePeerOf(req as HttpRequestLike) : { ...peerBeingHandled() };
-  // A Node.js request has a record of headers; a web Request (the web-standard transport) a Headers object.
-  const protocolVersion = isObject(headers)
-    ? isFunction(headers.get)
-      ? headers.get('mcp-protocol-version')
-      : headers['mcp-protocol-version']
-    : undefined;
-  if (typeof protocolVersion === 'string') peer.protocolVersion = cappedValue(protocolVersion);
-  return peer;
 }
