@@ -2,8 +2,8 @@
 // - The MCP instrumentation (src/instrumentation) is usable with anyone's own OpenTelemetry setup: it imports only
 //   @opentelemetry/api, @opentelemetry/instrumentation, node: built-ins, its own files and src/version.ts; never the
 //   distribution (src/distro) or the CLI (src/cli).
-// - No two modules import each other's values, directly or around a circle (a circle of `import type` only is left
-//   to the type checker: it loads nothing).
+// - No two modules import each other, directly or around a circle, `import type` included: shapes that several
+//   modules share live in a leaf module of their own (src/distro/shapes.ts), so that the order of the code is one.
 // Prints one line per problem and exits 1 if there is any.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 const INSTRUMENTATION_PACKAGES = new Set(['@opentelemetry/api', '@opentelemetry/instrumentation']);
-/** `import ... from '...'` and `export ... from '...'`; a `type` right after the keyword marks a type-only one. */
-const IMPORT = /^(?:import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?'([^']+)'/gm;
+/** `import ... from '...'` and `export ... from '...'`, type-only ones too. */
+const IMPORT = /^(?:import|export)\s+(?:[^'";]*?\s+from\s+)?'([^']+)'/gm;
 
 const files = [];
 (function walk(dir) {
@@ -24,24 +24,24 @@ const files = [];
 })(SRC);
 
 const problems = [];
-const valueImports = new Map();
+const imports = new Map();
 for (const file of files) {
   const from = relative(SRC, file);
-  const values = [];
-  for (const [, typeOnly, specifier] of readFileSync(file, 'utf8').matchAll(IMPORT)) {
+  const targets = [];
+  for (const [, specifier] of readFileSync(file, 'utf8').matchAll(IMPORT)) {
     if (specifier.startsWith('.')) {
       const target = relative(SRC, resolve(dirname(file), specifier)) + (specifier.endsWith('.ts') ? '' : '.ts');
       if (from.startsWith('instrumentation/') && !target.startsWith('instrumentation/') && target !== 'version.ts')
         problems.push(`${from}: imports ${target}, outside the instrumentation layer`);
-      if (!typeOnly) values.push(target);
+      targets.push(target);
     } else if (from.startsWith('instrumentation/') && !specifier.startsWith('node:') && !INSTRUMENTATION_PACKAGES.has(specifier)) {
       problems.push(`${from}: imports ${specifier}; the instrumentation depends on @opentelemetry/api and /instrumentation only`);
     }
   }
-  valueImports.set(from, values);
+  imports.set(from, targets);
 }
 
-// Circles of value imports: a depth-first walk, each circle reported once, from its first file in name order.
+// Circles of imports: a depth-first walk, each circle reported once, from its first file in name order.
 const circles = new Set();
 const path = [];
 const onPath = new Set();
@@ -49,7 +49,7 @@ const done = new Set();
 function visit(file) {
   path.push(file);
   onPath.add(file);
-  for (const next of valueImports.get(file) ?? []) {
+  for (const next of imports.get(file) ?? []) {
     if (onPath.has(next)) {
       const circle = path.slice(path.indexOf(next));
       const first = circle.indexOf([...circle].sort()[0]);
@@ -60,7 +60,7 @@ function visit(file) {
   onPath.delete(file);
   done.add(file);
 }
-for (const file of [...valueImports.keys()].sort()) if (!done.has(file)) visit(file);
+for (const file of [...imports.keys()].sort()) if (!done.has(file)) visit(file);
 for (const circle of circles) problems.push(`an import circle: ${circle}`);
 
 for (const problem of problems) console.error(`.ci/imports.mjs: ${problem}`);

@@ -6,8 +6,7 @@
  */
 import { choices, knownNames, list, oneOf, parseKeyValueList, positiveInteger, text } from './env';
 import type { BadVariable } from './env';
-import type { BatchOptions } from './flush/pending';
-import type { LogLimitsPlan, McpPlan, SpanLimitsPlan } from './plan';
+import type { BatchOptions, LogLimitsPlan, McpPlan, SpanLimitsPlan } from './shapes';
 import { excludedMethodsFromEnv, metricsResourceUriFromEnv } from '../instrumentation/instrumentation';
 import { CAPTURE_MODES, captureModeOf, DEFAULT_CONTENT_MAX_LENGTH } from '../instrumentation/content';
 import { semconvStabilityOptInFromEnv } from '../instrumentation/rpc-semconv';

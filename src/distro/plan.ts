@@ -7,25 +7,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { DistroConfig, OtlpSettings, SamplerConfig, SignalConfig } from './config';
 import { FLUSH_TIMEOUT_CAP_MILLIS } from './config';
-import type { BatchOptions } from './flush/pending';
-import type { McpInstrumentationConfig } from '../instrumentation/types';
-
-/** The MCP settings a configuration gives (the rest of McpInstrumentationConfig is for programmatic use). */
-export type McpPlan = Pick<
-  McpInstrumentationConfig,
-  | 'excludedMethods'
-  | 'metricsResourceUri'
-  | 'selfTracedServers'
-  | 'captureEndUser'
-  | 'capturePeerIdentity'
-  | 'enrichToolSpans'
-  | 'captureMessageContent'
-  | 'contentMaxLength'
-  | 'traceStdioServers'
-  | 'stdioServersExporterHeaders'
-  | 'captureContentSizes'
-  | 'semconvStabilityOptIn'
->;
+import type { BatchOptions, LogLimitsPlan, McpPlan, SpanLimitsPlan } from './shapes';
 
 export type ExporterPlan = { kind: 'otlp'; otlp: OtlpSettings } | { kind: 'console' };
 
@@ -57,20 +39,6 @@ export type SamplerPlan =
       localParentSampled?: SamplerPlan;
       localParentNotSampled?: SamplerPlan;
     };
-
-export interface SpanLimitsPlan {
-  attributeCountLimit?: number;
-  attributeValueLengthLimit?: number;
-  eventCountLimit?: number;
-  linkCountLimit?: number;
-  attributePerEventCountLimit?: number;
-  attributePerLinkCountLimit?: number;
-}
-
-export interface LogLimitsPlan {
-  attributeCountLimit?: number;
-  attributeValueLengthLimit?: number;
-}
 
 export interface ResourcePlan {
   /** Detector names of resource.ts, in order; later ones win. */

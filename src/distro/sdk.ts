@@ -39,7 +39,7 @@ import {
 } from './exporters';
 import { inFlightPending, PendingAwareSpanProcessor } from './flush/pending';
 import { PendingMetrics } from './flush/pending-metrics';
-import type { BatchOptions } from './flush/pending';
+import type { BatchOptions } from './shapes';
 import type { OtlpExporter } from './exporters';
 import { requireVia } from './resolve';
 import type { ExitPending, SyncFlushSource } from './flush/exit-flush';

@@ -13,7 +13,6 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { cappedValue } from './caps';
-import type { Connection } from './connection';
 import type { Operation } from './call';
 import { isObject, nonEmptyString } from './sdk-internals';
 import {
@@ -28,6 +27,13 @@ import {
 
 /** A side of an MCP connection: the local one (Connection.role), or the peer's. */
 export type Role = 'client' | 'server';
+
+/** What this file reads and keeps of a connection (connection.ts's Connection is one). */
+interface PeerRecord {
+  readonly protocol: object;
+  readonly role?: Role;
+  peer?: Attributes;
+}
 
 const KEYS: Record<Role, readonly [name: string, version: string]> = {
   client: [ATTR_MCP_CLIENT_NAME, ATTR_MCP_CLIENT_VERSION],
@@ -72,7 +78,7 @@ function metaOf(holder: unknown): Record<string, unknown> | undefined {
  * connection that skipped `initialize` (a resumed session; a v2 client after its probe). Not for the requests that
  * name the server themselves: a v1 Client reused for another server still holds the previous one's.
  */
-function knownIdentity(connection: Connection, method: string): Attributes | undefined {
+function knownIdentity(connection: PeerRecord, method: string): Attributes | undefined {
   if (connection.peer !== undefined || connection.role !== 'client' || NAMING_RESULTS.has(method))
     return connection.peer;
   const seen = identityOf('server', (connection.protocol as SdkPeerFields)._serverVersion);
@@ -88,7 +94,7 @@ function knownIdentity(connection: Connection, method: string): Attributes | und
  * not name itself as the other side). Never throws (a peer's getters may).
  */
 export function receivedPeerIdentity(
-  connection: Connection | undefined,
+  connection: PeerRecord | undefined,
   method: string,
   params: Record<string, unknown> | undefined,
   attributes: Attributes,
@@ -108,7 +114,7 @@ export function receivedPeerIdentity(
 }
 
 /** A message sent: the peer's identity as now known. */
-export function sentPeerIdentity(connection: Connection | undefined, method: string, attributes: Attributes): void {
+export function sentPeerIdentity(connection: PeerRecord | undefined, method: string, attributes: Attributes): void {
   const identity = connection && knownIdentity(connection, method);
   if (identity !== undefined) Object.assign(attributes, identity);
 }
@@ -118,7 +124,7 @@ export function sentPeerIdentity(connection: Connection | undefined, method: str
  * result's `serverInfo`, a 2026-07-28 result's `_meta`) is kept and set on the operation. A server's requests to its
  * client (sampling, elicitation) get no server identity from the client's answer. Never throws.
  */
-export function resultPeerIdentity(connection: Connection | undefined, operation: Operation, result: unknown): void {
+export function resultPeerIdentity(connection: PeerRecord | undefined, operation: Operation, result: unknown): void {
   if (connection?.role === 'server') return;
   try {
     const identity =
@@ -133,7 +139,7 @@ export function resultPeerIdentity(connection: Connection | undefined, operation
 }
 
 /** The server's identity a session's duration is recorded with, on the client. */
-export function sessionPeerIdentity(connection: Connection, attributes: Attributes): void {
+export function sessionPeerIdentity(connection: PeerRecord, attributes: Attributes): void {
   if (connection.role !== 'server' && connection.peer?.[ATTR_MCP_SERVER_NAME] !== undefined)
     Object.assign(attributes, connection.peer);
 }

@@ -2,7 +2,7 @@
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogRecordExporter, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { batchPending } from './pending';
-import type { BatchOptions } from './pending';
+import type { BatchOptions } from '../shapes';
 import type { ExitPending } from './exit-flush';
 import type { OtlpExporter } from '../exporters';
 

@@ -11,6 +11,7 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ExitPending } from './exit-flush';
 import type { OtlpExporter } from '../exporters';
+import type { BatchOptions } from '../shapes';
 
 /**
  * What is pending at exit in the exporter of a simple (unbatched) processor: the exports it has handed over whose
@@ -28,13 +29,6 @@ export function inFlightPending(exporter: OtlpExporter): ExitPending {
       return exporter.takeUnsent().flat();
     },
   };
-}
-
-export interface BatchOptions {
-  maxQueueSize?: number;
-  maxExportBatchSize?: number;
-  scheduledDelayMillis?: number;
-  exportTimeoutMillis?: number;
 }
 
 /**
