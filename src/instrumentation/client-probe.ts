@@ -7,20 +7,13 @@
  *   the subscription is acknowledged or refused. The notifications of the subscription are spans of their own.
  */
 import { context, createContextKey } from '@opentelemetry/api';
-import {
-  envelopeVersion,
-  paramsOf,
-  resultTypeOf,
-  serverAttributes,
-  startAttributes,
-  transportFacts,
-} from './attributes';
+import { envelopeVersion, paramsOf, serverAttributes, startAttributes, transportFacts } from './attributes';
 import type { Controller, Operation } from './call';
-import { withTraceContext } from './client-side';
+import { noteResult, withTraceContext } from './client-side';
 import { connectionOfTransport, versionOf } from './connection';
 import type { Connection } from './connection';
 import { operationContext } from './context';
-import { resultPeerIdentity, sentPeerIdentity } from './peer';
+import { sentPeerIdentity } from './peer';
 import { observe, safely } from './promises';
 import { definedByAccessor, interceptHandler } from './properties';
 import { isFunction, isObject, listenRequestId } from './sdk-internals';
@@ -28,7 +21,6 @@ import type { JsonRpcMessage, SdkClient, SdkHttpErrorLike, SdkTransport } from '
 import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_JSONRPC_REQUEST_ID,
-  ATTR_MCP_RESULT_TYPE,
   METHOD_SERVER_DISCOVER,
   METHOD_SUBSCRIPTIONS_LISTEN,
 } from './semconv';
@@ -123,7 +115,7 @@ function sendProbe(
   probing.open.add(operation);
   const end = (reply: JsonRpcMessage) => {
     probing.open.delete(operation);
-    endProbe(operation, reply, probing.ctl.capturePeerIdentity);
+    endProbe(operation, reply, probing.ctl);
   };
   safely(() => catchReply(transport, message.id, end));
   const ctx = operationContext(parent, operation);
@@ -231,15 +223,14 @@ function catchReply(transport: SdkTransport & object, id: unknown, onReply: (rep
   transport.onmessage = catching;
 }
 
-function endProbe(operation: Operation, reply: JsonRpcMessage, capturePeer: boolean): void {
+/** The probe's reply: an answer the negotiation expects, an error, or a result (read as any other: client-side.ts). */
+function endProbe(operation: Operation, reply: JsonRpcMessage, ctl: Controller): void {
   const error = reply.error;
   if (isObject(error)) {
     if (NEGOTIATION_CODES.has(error.code)) operation.setStatusCode(String(error.code));
     else operation.failWithCode(error.code, error.message);
   } else {
-    if (capturePeer) resultPeerIdentity(undefined, operation, reply.result);
-    const resultType = resultTypeOf(reply.result);
-    if (resultType !== undefined) operation.setAttribute(ATTR_MCP_RESULT_TYPE, resultType);
+    noteResult(undefined, operation, reply.result, ctl);
   }
   operation.end();
 }
