@@ -12,7 +12,7 @@ export {
   getTracer,
 } from './instrumentation/instrumentation';
 export type { McpInstrumentationConfig } from './instrumentation/types';
-export { injectTraceContext, extractTraceContext } from './instrumentation/propagation';
+export { injectTraceContext, extractTraceContext } from './instrumentation/context';
 export { McpLogRecordProcessor, mcpLogAttributes } from './instrumentation/logs';
 export { SelfTracedSpanProcessor } from './instrumentation/self-traced';
 export type { SelfTracedMode } from './instrumentation/self-traced';

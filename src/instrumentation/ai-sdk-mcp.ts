@@ -1,7 +1,7 @@
 /**
  * The Vercel AI SDK's own MCP client, `@ai-sdk/mcp` (read in 2.0.99, `dist/index.js`): a client of its own, without
  * the MCP SDK, whose requests and notifications become the same CLIENT spans, metrics and `_meta` trace context as the
- * SDK client's (client-side.ts does the work; this file only adapts the AI SDK's shapes to it).
+ * SDK client's (send.ts does the work; this file only adapts the AI SDK's shapes to it).
  *
  * Its client class, `DefaultMCPClient`, is not exported: `createMCPClient(config)` constructs it and starts `init()`
  * (the first request) before it returns. The prototype is found once, when the module is hooked, by one throwaway
@@ -15,21 +15,21 @@
  * - `onResponse(response)`: an error response is kept for the request it answers (the peer's code, not a local
  *   failure);
  * - `onRequestMessage(request)`: a request the server sends the client (`ping`, `elicitation/create`), a SERVER span
- *   as the SDK client makes one (server-side.ts), ended when its response leaves through the transport's `send`
+ *   as the SDK client makes one (receive.ts), ended when its response leaves through the transport's `send`
  *   (wrapped on the instance, for responses only: requests and notifications pass as they are);
  * - `onClose()`: the end of the MCP session (its duration metric), and of the received requests still unanswered.
  */
 import { diag } from '@opentelemetry/api';
 import { urlFacts } from './attributes';
 import type { TransportFacts } from './attributes';
-import type { Controller } from './call';
+import type { Controller } from './operation';
 import { NEGOTIATION_CODES } from './client-probe';
-import { noteResponse, sendNotification, sendRequest } from './client-side';
+import { noteResponse, sendNotification, sendRequest } from './send';
 import { endSession } from './connection';
 import type { Connection } from './connection';
 import { isThenable } from './promises';
 import { markOnce, wrapMethod } from './properties';
-import { endAllOnClose, receiveExcludedRequest, receiveRequest, respond } from './server-side';
+import { endAllOnClose, receiveExcludedRequest, receiveRequest, respond } from './receive';
 import { isFunction, isMethodMessage, isObject } from './sdk-internals';
 import type { JsonRpcMessage, Method, Prototype, SdkProtocol, SdkTransport } from './sdk-internals';
 import { METHOD_SERVER_DISCOVER } from './semconv';
@@ -125,7 +125,7 @@ export function patchAiSdkClient(proto: Prototype, ctl: Controller): boolean {
   proto.requestOnce = function requestOnce_(this: AiSdkClient & object, ...args: unknown[]) {
     const call = args[0] as RequestOnceArgs | undefined;
     if (!ctl.enabled || !isObject(call) || !isMethodMessage(call.request)) return requestOnce.apply(this, args);
-    // client-side.ts takes the SDK's request(request, schema, options): the AI SDK's one object, taken apart.
+    // send.ts takes the SDK's request(request, schema, options): the AI SDK's one object, taken apart.
     const original = (request: unknown) => requestOnce.call(this, { ...call, request }, ...args.slice(1));
     const sdkArgs = [call.request, undefined, call.options];
     return sendRequest(protocolOf(this), connectionOf(this, ctl), original, sdkArgs, 0, ctl);
@@ -186,7 +186,7 @@ const connections = new WeakMap<object, Connection>();
 const protocols = new WeakMap<object, SdkProtocol>();
 
 /**
- * The client as client-side.ts reads a Protocol: its transport, the request counter, and the version of the modern
+ * The client as send.ts reads a Protocol: its transport, the request counter, and the version of the modern
  * era (which every request carries in `_meta`; the legacy era's comes from the `initialize` result).
  */
 function protocolOf(client: AiSdkClient & object): SdkProtocol {

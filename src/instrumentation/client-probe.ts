@@ -8,12 +8,13 @@
  */
 import { context, createContextKey } from '@opentelemetry/api';
 import { envelopeVersion, paramsOf, serverAttributes, startAttributes, transportFacts } from './attributes';
-import type { Controller, Operation } from './call';
-import { noteResult, withTraceContext } from './client-side';
+import { startOperation } from './operation';
+import type { Controller, Operation } from './operation';
+import { noteResult, withTraceContext } from './send';
 import { connectionOfTransport, versionOf } from './connection';
 import type { Connection } from './connection';
 import { operationContext } from './context';
-import { sentPeerIdentity } from './peer';
+import { sentPeerIdentity } from './attributes';
 import { observe, safely } from './promises';
 import { definedByAccessor, interceptHandler } from './properties';
 import { isFunction, isObject, listenRequestId } from './sdk-internals';
@@ -111,7 +112,14 @@ function sendProbe(
   );
   serverAttributes(facts, attributes);
   const parent = context.active();
-  const operation = probing.ctl.start('client', 'request', message.method, message.method, attributes, parent);
+  const operation = startOperation(probing.ctl, {
+    side: 'client',
+    kind: 'request',
+    method: message.method,
+    name: message.method,
+    attributes,
+    parent,
+  });
   probing.open.add(operation);
   const end = (reply: JsonRpcMessage) => {
     probing.open.delete(operation);
@@ -142,7 +150,7 @@ function sendProbe(
  * the SDK reads that as a legacy server and falls back, as it does for -32601 over stdio, so it is recorded as the
  * answer it is (`http.response.status_code`, and the JSON-RPC code of the body), not as an error. 401, 403 and 5xx
  * fail the connect, and so does anything else the send throws: the span records the exception (an HTTP refusal's
- * `error.type` is its status code: call.ts).
+ * `error.type` is its status code: operation.ts).
  */
 function endRefusedProbe(operation: Operation, err: unknown): void {
   const refusal = isObject(err) ? (err as SdkHttpErrorLike) : undefined;
@@ -223,7 +231,7 @@ function catchReply(transport: SdkTransport & object, id: unknown, onReply: (rep
   transport.onmessage = catching;
 }
 
-/** The probe's reply: an answer the negotiation expects, an error, or a result (read as any other: client-side.ts). */
+/** The probe's reply: an answer the negotiation expects, an error, or a result (read as any other: send.ts). */
 function endProbe(operation: Operation, reply: JsonRpcMessage, ctl: Controller): void {
   const error = reply.error;
   if (isObject(error)) {
@@ -266,7 +274,7 @@ export function listenTraced(
   serverAttributes(connection?.facts, attributes);
   if (ctl.capturePeerIdentity) sentPeerIdentity(connection, method, attributes);
   const parent = context.active();
-  const operation = ctl.start('client', 'request', method, method, attributes, parent);
+  const operation = startOperation(ctl, { side: 'client', kind: 'request', method, name: method, attributes, parent });
   // The client numbers listen requests `listen:<n>` from this counter, once its early checks passed.
   const counter = client._nextListenId;
   let result: unknown;

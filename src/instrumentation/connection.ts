@@ -8,11 +8,11 @@ import type { Attributes } from '@opentelemetry/api';
 import { serverAttributes, transportFacts } from './attributes';
 import { cappedValue } from './caps';
 import type { TransportFacts } from './attributes';
-import type { Controller, Operation } from './call';
+import type { Controller, Operation } from './operation';
 import { secondsSince } from './metrics';
 import type { Side } from './metrics';
-import { roleOf, sessionPeerIdentity } from './peer';
-import type { Role } from './peer';
+import { roleOf, sessionPeerIdentity } from './attributes';
+import type { Role } from './attributes';
 import { nonEmptyString } from './sdk-internals';
 import type { SdkProtocol, SdkTransport } from './sdk-internals';
 import {
@@ -35,7 +35,7 @@ export interface Connection {
   session?: { side: Side; started: number };
   /** This side's role, where it is known (an SDK Client or Server; tmcp is a server, `@ai-sdk/mcp` a client). */
   readonly role?: Role;
-  /** The peer's identity attributes, as last reported (peer.ts). */
+  /** The peer's identity attributes, as last reported (attributes.ts). */
   peer?: Attributes;
   /** Stops listening for the end of a stdio server's stdin. */
   stopWatchingStdin?: () => void;

@@ -9,7 +9,7 @@
  * be sure of the number (a cycle, nesting deeper than MAX_DEPTH, a getter or toJSON that throws), no size is recorded.
  */
 import type { Attributes } from '@opentelemetry/api';
-import type { Operation } from './call';
+import type { Operation } from './operation';
 import { MAX_DEPTH } from './content';
 import { isObject } from './sdk-internals';
 import { RESULT_TYPE_INPUT_REQUIRED } from './semconv';

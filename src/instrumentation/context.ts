@@ -1,13 +1,66 @@
 /**
- * Which context an operation starts from and runs in: the parent and link policy at receipt, the context handlers run
- * in, and the marks this instrumentation keeps in contexts (the HTTP request being handled, the operation a handler
- * serves, a v2 HTTP exchange, a v2 request being retried, a request of a host's raw dispatch).
+ * Which context an operation starts from and runs in: the trace context in `params._meta` (read and written), the
+ * parent and link policy at receipt, the context handlers run in, and the marks this instrumentation keeps in
+ * contexts (the HTTP request being handled, the operation a handler serves and the one log records belong to, a v2
+ * HTTP exchange, a v2 request being retried, a request of a host's raw dispatch).
+ *
+ * `_meta` is the carrier the MCP conventions and MCP SEP-414 define: the configured global propagator writes its
+ * fields (`traceparent`, `tracestate`, `baggage` with the default W3C propagators) into the bag.
  */
-import { context, createContextKey, isSpanContextValid, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import type { Context, Link } from '@opentelemetry/api';
+import { context, createContextKey, isSpanContextValid, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Link, TextMapGetter } from '@opentelemetry/api';
 import type { HttpPeer } from './attributes';
-import type { Operation } from './call';
-import { withOperation } from './logs';
+import type { Operation } from './operation';
+import { ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_METHOD_NAME } from './semconv';
+
+export type Meta = Record<string, unknown>;
+
+/** Reads only string values: `_meta` is user data and may hold anything under any key. */
+const metaGetter: TextMapGetter<Meta> = {
+  keys: (carrier) => Object.keys(carrier),
+  get(carrier, key) {
+    const value = carrier[key];
+    return typeof value === 'string' ? value : undefined;
+  },
+};
+
+/**
+ * Returns a new `_meta` object with the trace context of `ctx` added, and `meta` itself is never modified; `meta`
+ * unchanged when the propagator has nothing to add. Keys the caller already set are kept as they are, unless
+ * `replace`: then the keys the propagator writes are those of `ctx`, and a `tracestate` that belonged to a replaced
+ * `traceparent` goes with it (what the instrumentation sends: a proxy that forwards the `_meta` it received must not
+ * send its caller's trace context on, or its own hop drops out of the trace). Other keys are always kept.
+ */
+export function injectTraceContext<T extends Meta | undefined>(
+  meta: T,
+  ctx: Context = context.active(),
+  replace = false,
+): T | Meta {
+  const fields: Record<string, string> = {};
+  propagation.inject(ctx, fields);
+  const keys = Object.keys(fields);
+  if (keys.length === 0 || meta === undefined) return keys.length === 0 ? meta : fields;
+  if (!replace) return keys.some((key) => !(key in meta)) ? { ...fields, ...meta } : meta;
+  const staleState =
+    fields.traceparent !== undefined && fields.tracestate === undefined && meta.tracestate !== undefined;
+  if (!staleState && keys.every((key) => meta[key] === fields[key])) return meta;
+  const out: Meta = {};
+  for (const key of Object.keys(meta)) {
+    if (!(key in fields) && !(staleState && key === 'tracestate')) out[key] = meta[key];
+  }
+  return Object.assign(out, fields);
+}
+
+/** The context carried by a received `_meta`, on top of `ctx` (the active context by default). */
+export function extractTraceContext(meta: unknown, ctx: Context = context.active()): Context {
+  if (!isMeta(meta)) return ctx;
+  return propagation.extract(ctx, meta, metaGetter);
+}
+
+export function isMeta(value: unknown): value is Meta {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 
 /** Set by a wrapped HTTP server transport around the handling of one HTTP request: its peer. */
 const HTTP_PEER = createContextKey('@x/mcp-otel http peer');
@@ -49,9 +102,29 @@ export function receiptContext(): Context {
   return httpPeerIn(active) !== undefined ? active : ROOT_CONTEXT;
 }
 
+/** The MCP operation a log line written in a context belongs to: its method and tool (logs.ts reads it). */
+const LOGGED_OPERATION = createContextKey('@x/mcp-otel operation');
+
+/**
+ * The two contexts of a message received: the receipt context (`ambient`), and the parent, the trace context its
+ * `_meta` carries on top of it.
+ */
+export function receivedContexts(params: Record<string, unknown> | undefined): { ambient: Context; parent: Context } {
+  const ambient = receiptContext();
+  return { ambient, parent: extractTraceContext(params?._meta, ambient) };
+}
+
 /** The context code runs in during an operation: its span active, marked with the operation for log records. */
 export function operationContext(parent: Context, operation: Operation): Context {
-  return withOperation(trace.setSpan(parent, operation.span), operation.attributes);
+  const { attributes } = operation;
+  const logged: Attributes = { [ATTR_MCP_METHOD_NAME]: attributes[ATTR_MCP_METHOD_NAME] };
+  if (attributes[ATTR_GEN_AI_TOOL_NAME] !== undefined) logged[ATTR_GEN_AI_TOOL_NAME] = attributes[ATTR_GEN_AI_TOOL_NAME];
+  return trace.setSpan(parent, operation.span).setValue(LOGGED_OPERATION, logged);
+}
+
+/** `mcp.method.name` (and `gen_ai.tool.name` on tool calls) of the MCP operation running in `ctx`, if any. */
+export function loggedOperationIn(ctx: Context): Attributes | undefined {
+  return ctx.getValue(LOGGED_OPERATION) as Attributes | undefined;
 }
 
 /**

@@ -6,21 +6,23 @@
  *   `subscriptions/listen` on the stdio connection.
  * Their exports are wrapped (`ENTRY_WRAPPERS`), and every request they answer without a Server gets the SERVER span
  * it would have had, recorded when the answer leaves, starting when the request arrived. A request a Server
- * received (server-side.ts calls `noteDispatched`) is left to its Server's span. Also here: `toNodeHandler` of
+ * received (receive.ts tells `noteDispatched`, once an entry exists) is left to its Server's span. Also here: `toNodeHandler` of
  * `@modelcontextprotocol/node`, whose Node.js request gives the peer's address to the spans of what it carries.
  */
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Attributes, Context } from '@opentelemetry/api';
 import { envelopeVersion, paramsOf, peerAttributes, startAttributes, transportFacts } from './attributes';
 import type { TransportFacts } from './attributes';
-import type { Controller, Operation } from './call';
+import { startOperation } from './operation';
+import { watchReceipts } from './receive';
+import type { Controller, Operation } from './operation';
 import { exchangeIn, httpPeerIn, withExchange, withHttpPeer } from './context';
 import type { HttpExchange } from './context';
 import { spanName } from './methods';
-import { receivedPeerIdentity } from './peer';
+import { receivedPeerIdentity } from './attributes';
 import { cappedValue } from './caps';
 import { observe, safely } from './promises';
-import { extractTraceContext } from './propagation';
+import { extractTraceContext } from './context';
 import {
   isFunction,
   isMethodMessage,
@@ -51,8 +53,8 @@ const WRAPPED = Symbol.for('@x/mcp-otel.entry');
 /** Requests a stdio entry keeps while they wait for an answer; a peer that never lets them be answered is bounded. */
 const MAX_WAITING = 1024;
 
-/** A Server received this message: its own span covers it. */
-export function noteDispatched(message: object): void {
+/** A Server received this message (receive.ts tells, once an entry exists): its own span covers it. */
+function noteDispatched(message: object): void {
   if (watchingHttp) {
     const exchange = exchangeIn(context.active());
     if (exchange) exchange.served = true;
@@ -70,6 +72,7 @@ const ENTRY_WRAPPERS: Record<
       const handler = original.apply(this, args) as SdkMcpHandler;
       if (isObject(handler) && isFunction(handler.fetch)) {
         watchingHttp = true;
+        watchReceipts(noteDispatched);
         handler.fetch = tracedFetch(handler.fetch, ctl);
       }
       return handler;
@@ -176,7 +179,15 @@ function startAnswered(
   parent: Context,
   startedAt: number,
 ): Operation {
-  return ctl.start('server', 'request', method, spanName(method, params), attributes, parent, undefined, startedAt);
+  return startOperation(ctl, {
+    side: 'server',
+    kind: 'request',
+    method,
+    name: spanName(method, params),
+    attributes,
+    parent,
+    startedAt,
+  });
 }
 
 function settle(operation: Operation, answer: JsonRpcMessage): void {
@@ -197,6 +208,7 @@ interface Arrived {
 function watchStdioEntry(wire: Record<string | symbol, unknown>, ctl: Controller): void {
   if (!markOnce(wire, WRAPPED)) return;
   watchingStdio = true;
+  watchReceipts(noteDispatched);
   const arrived = new Map<unknown, Arrived>();
   // serveStdio serves stdio: a transport of the app's own class (a wrapper) is a pipe too.
   const facts: TransportFacts = { networkTransport: 'pipe', ...transportFacts(wire) };

@@ -12,13 +12,13 @@
  * traced (the options are copied, the host's function is called as it is): one call is one request, whose CLIENT span
  * covers the call until its promise settles, like `request()`'s, with the span's trace context in `params._meta`; the
  * answer is ext-tasks' `{ kind: 'result', result }` or `{ kind: 'error', error }`. The JSON-RPC id is the host's:
- * it is read where the request leaves through a transport of ours (`requestOnTheWire`, client-side.ts), in the
+ * it is read where the request leaves through a transport of ours (`requestOnTheWire`, send.ts), in the
  * span's context.
  */
 import { context } from '@opentelemetry/api';
 import { paramsOf } from './attributes';
-import type { Controller, Operation } from './call';
-import { noteResult, startSent, withTraceContext } from './client-side';
+import type { Controller, Operation } from './operation';
+import { noteResult, startSent, withTraceContext } from './send';
 import type { Connection } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, resultContent } from './content';
 import { operationContext, withRawRequest } from './context';
@@ -100,7 +100,7 @@ function tracedRawDispatch(client: SdkProtocol & object, dispatch: Method, ctl: 
 
 /**
  * ext-tasks' answer of a dispatch: a JSON-RPC result or error response, as an object. A result names its server and
- * its `resultType` (`task` for a task handed back) as any other (client-side.ts).
+ * its `resultType` (`task` for a task handed back) as any other (send.ts).
  */
 function settle(connection: Connection | undefined, operation: Operation, response: unknown, ctl: Controller): void {
   if (isObject(response) && response.kind === 'error' && isObject(response.error)) {

@@ -9,17 +9,16 @@
  * base of Client and Server) and McpServer it finds there, once per class (patch.ts). SDK v2 is hooked through what
  * its packages export: `@modelcontextprotocol/server` and `/client` each bundle their own Protocol in chunk files
  * whose names change every release, but their main entry (ESM and CJS) exports `Protocol`, `McpServer`, `Client`.
- * The path of one message from there: patch.ts -> transport.ts (the connection) -> client-side.ts or server-side.ts
- * -> call.ts (the operation); a v2 client's probe and listen(): client-probe.ts.
+ * The path of one message from there: patch.ts -> transport.ts (the connection) -> send.ts or receive.ts
+ * -> operation.ts (the operation); a v2 client's probe and listen(): client-probe.ts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { context, diag, SpanKind, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { diag, trace, type Tracer } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { AI_SDK_MCP_PACKAGE, instrumentAiSdkMcp, isAiSdkMcpModule } from './ai-sdk-mcp';
 import { installBundledHooks } from './bundled-hook';
 import type { BundledKind } from './bundled-source';
-import { Operation } from './call';
 import { attributeValueLimitFromEnv, setAttributeValueLimit } from './caps';
 import { captureContentFromEnv, DEFAULT_CONTENT_MAX_LENGTH } from './content';
 import type { ContentCapture } from './content';
@@ -27,8 +26,8 @@ import { wrapEntries } from './entry';
 import { EXT_TASKS_PACKAGE, instrumentExtTasks, isExtTasksClientModule } from './ext-tasks';
 import { requireFromInstrumentation } from './hook-libraries';
 import { watchNodeRequests } from './node-request';
-import type { Controller, OperationKind } from './call';
-import { createHistograms, operationKeys, type McpHistograms, type Side } from './metrics';
+import type { Controller } from './operation';
+import { createHistograms, operationKeys, type McpHistograms } from './metrics';
 import {
   findProtocolPrototype,
   isMcpServerClass,
@@ -44,10 +43,9 @@ import type { StdioServersSettings } from './patch';
 import { rpcStatusCodeKeys, semconvStabilityOptInFromEnv } from './rpc-semconv';
 import { isFunction } from './sdk-internals';
 import type { Prototype } from './sdk-internals';
-import { borrowedServerSpan, SELF_TRACED_MODES, trackOpen } from './self-traced';
+import { SELF_TRACED_MODES } from './self-traced';
 import type { SelfTracedMode } from './self-traced';
 import { STDIO_SERVERS_EXPORTER_HEADERS_ENV, TRACE_STDIO_SERVERS_ENV } from './stdio-servers';
-import { outerToolSpan } from './tool-span';
 import { instrumentTmcpModule, TMCP_PACKAGES } from './tmcp';
 import type { McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, VERSION } from '../version';
@@ -97,9 +95,6 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   declare private patched: Map<Prototype, (proto: Prototype) => boolean> | undefined;
   declare private controller: Controller & { enabled: boolean };
   declare private histograms: McpHistograms | undefined;
-  /** The operation metrics' attribute keys of each side, and the name(s) of a JSON-RPC code: resolved once. */
-  declare private metricKeys: Record<Side, string[]>;
-  declare private statusCodeKeys: readonly string[];
 
   constructor(config: McpInstrumentationConfig = {}) {
     super(PACKAGE_NAME, VERSION, config);
@@ -219,13 +214,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     const capturePeerIdentity =
       config.capturePeerIdentity ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_PEER_IDENTITY', true);
     const statusCodeKeys = rpcStatusCodeKeys(config.semconvStabilityOptIn ?? semconvStabilityOptInFromEnv());
-    this.statusCodeKeys = statusCodeKeys;
-    this.metricKeys = operationKeys({
-      withResourceUri: config.metricsResourceUri ?? metricsResourceUriFromEnv(),
-      withPeerIdentity: capturePeerIdentity,
-      statusCodeKeys,
-    });
-    const merge = (config.selfTracedServers ?? selfTracedServersFromEnv()) === 'merge';
+    const mergeSelfTraced = (config.selfTracedServers ?? selfTracedServersFromEnv()) === 'merge';
     const enrichToolSpans =
       config.enrichToolSpans ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS', true);
     const content: ContentCapture | undefined =
@@ -233,6 +222,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         ? { maxLength: config.contentMaxLength ?? contentMaxLengthFromEnv(), redact: config.redactContent }
         : undefined;
     setAttributeValueLimit(config.attributeValueLengthLimit ?? attributeValueLimitFromEnv());
+    // The tracer and the histograms are read as they are now: a provider set later replaces them.
+    const instrumentation = () => ({ tracer: this.tracer, histograms: this.histograms });
     this.controller = {
       enabled: false,
       captureEndUser: config.captureEndUser ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER', true),
@@ -240,62 +231,27 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       content,
       captureContentSizes:
         config.captureContentSizes ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES', false),
-      isExcluded: (method) => excluded.has(method),
-      start: (side, kind, method, name, attributes, parent, links, startedAt) => {
-        // An operation recorded after the fact (an answer a v2 entry gave itself) starts when its message arrived.
-        const startTime = startedAt === undefined ? undefined : performance.timeOrigin + startedAt;
-        if (side === 'client') {
-          // An agent's own `execute_tool` span of this tool: the operation adds to it (tool-span.ts).
-          const outer = enrichToolSpans ? outerToolSpan(parent, method, attributes) : undefined;
-          if (outer) {
-            outer.setAttributes(attributes);
-            return this.newOperation(side, kind, method, outer, attributes, false, startedAt);
-          }
-          const span = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes, links, startTime }, parent);
-          return this.newOperation(side, kind, method, span, attributes, true, startedAt);
-        }
-        const borrowed = merge ? borrowedServerSpan(context.active(), method) : undefined;
-        if (borrowed) {
-          borrowed.setAttributes(attributes);
-          return this.newOperation(side, kind, method, borrowed, attributes, false, startedAt);
-        }
-        const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, links, startTime }, parent);
-        const received = this.newOperation(side, kind, method, span, attributes, true, startedAt);
-        if (merge) trackOpen(received, parent, links);
-        return received;
+      enrichToolSpans,
+      mergeSelfTraced,
+      get tracer() {
+        return instrumentation().tracer;
       },
+      get histograms() {
+        return instrumentation().histograms;
+      },
+      metricKeys: operationKeys({
+        withResourceUri: config.metricsResourceUri ?? metricsResourceUriFromEnv(),
+        withPeerIdentity: capturePeerIdentity,
+        statusCodeKeys,
+      }),
+      statusCodeKeys,
+      isExcluded: (method) => excluded.has(method),
       recordSession: (side, seconds, attributes) => this.histograms?.session[side].record(seconds, attributes),
       emitLog: (record) => {
         if (record) this.logger.emit(record);
       },
     };
     return this.controller;
-  }
-
-  /** The record of one operation, with what this instrumentation resolved once (ensureController). */
-  private newOperation(
-    side: Side,
-    kind: OperationKind,
-    method: string,
-    span: Span,
-    attributes: Attributes,
-    ownsSpan: boolean,
-    startedAt: number | undefined,
-  ): Operation {
-    const histogram = this.histograms?.operation[side];
-    const keys = this.metricKeys[side];
-    return new Operation(
-      side,
-      kind,
-      method,
-      span,
-      attributes,
-      histogram,
-      keys,
-      ownsSpan,
-      startedAt,
-      this.statusCodeKeys,
-    );
   }
 
   private installHooks(): Unhookable[] {

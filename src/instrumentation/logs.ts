@@ -2,24 +2,15 @@
  * Logs and MCP: the MCP operation a log line belongs to (for the attributes of exported log records), and the MCP
  * protocol's own log messages (`notifications/message`) as OpenTelemetry log records.
  */
-import { context, createContextKey, type Attributes, type Context } from '@opentelemetry/api';
+import { context, type Attributes, type Context } from '@opentelemetry/api';
+import { loggedOperationIn } from './context';
 import type { LogRecord } from '@opentelemetry/api';
 import { cappedValue } from './caps';
 import { ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_METHOD_NAME } from './semconv';
 
-const MCP_OPERATION = createContextKey('@x/mcp-otel operation');
-
-/** The context of an MCP span, marked with the operation's method and tool, for the log records written inside it. */
-export function withOperation(ctx: Context, attributes: Attributes): Context {
-  const operation: Attributes = { [ATTR_MCP_METHOD_NAME]: attributes[ATTR_MCP_METHOD_NAME] };
-  if (attributes[ATTR_GEN_AI_TOOL_NAME] !== undefined)
-    operation[ATTR_GEN_AI_TOOL_NAME] = attributes[ATTR_GEN_AI_TOOL_NAME];
-  return ctx.setValue(MCP_OPERATION, operation);
-}
-
 /** `mcp.method.name` (and `gen_ai.tool.name` on tool calls) of the MCP operation running in `ctx`, if any. */
 export function mcpLogAttributes(ctx: Context = context.active()): Attributes | undefined {
-  return ctx.getValue(MCP_OPERATION) as Attributes | undefined;
+  return loggedOperationIn(ctx);
 }
 
 /** The part of the Logs SDK's record a processor may change (typed here: no dependency on @opentelemetry/sdk-logs). */

@@ -1,6 +1,6 @@
 /**
  * The four MCP duration histograms and the attribute sets they are recorded with (an operation records its duration
- * when it ends: call.ts).
+ * when it ends: operation.ts).
  */
 import type { Attributes, Histogram, Meter } from '@opentelemetry/api';
 import {

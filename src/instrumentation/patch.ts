@@ -2,14 +2,14 @@
  * The only code that changes the SDK's prototypes. `Client` and `Server` extend the SDK's `Protocol`; its methods are
  * wrapped in place (no Proxy, which breaks private fields), once per class, marked with a symbol that every copy of
  * @x/mcp-otel recognises. Each wrapper checks whether it has anything to do (instrumentation enabled, a well-formed
- * message) and otherwise calls the original as it is; the work is in transport.ts, client-side.ts and server-side.ts.
+ * message) and otherwise calls the original as it is; the work is in transport.ts, send.ts and receive.ts.
  * `McpServer` wraps a `Server`: its `connect` is wrapped to reach the tool callbacks a `tools/call` will run.
  */
 import { context, diag } from '@opentelemetry/api';
-import type { Controller } from './call';
+import type { Controller } from './operation';
 import { connectProbing, listenTraced } from './client-probe';
 import { endSession, knownConnection, restoreConnection } from './connection';
-import { noteResponse, sendRequest } from './client-side';
+import { noteResponse, sendRequest } from './send';
 import { CLIENT_METHODS, isFunction, isMethodMessage, isObject, PROTOCOL_METHODS, transportOf } from './sdk-internals';
 import type {
   ClientMethodName,
@@ -28,7 +28,7 @@ import {
   receiveRequest,
   recordingExceptions,
   rememberMcpServer,
-} from './server-side';
+} from './receive';
 import { METHOD_SUBSCRIPTIONS_LISTEN } from './semconv';
 import { defaultEnvironment, registerFileUrl, stdioServerEnv } from './stdio-servers';
 import { attach, connectionOf } from './transport';
@@ -213,7 +213,7 @@ export function isV2ClientClass(Class: unknown): boolean {
 /**
  * Tool callbacks of an McpServer are reached through the Server it connects. Its input validation (SDK 1.2x+ and v2:
  * `validateToolInput`) throws an invalid-params error that McpServer turns into an `isError` result: seen on the
- * SERVER operation, it makes that result the caller's fault (server-side.ts).
+ * SERVER operation, it makes that result the caller's fault (receive.ts).
  */
 export function patchMcpServer(proto: Prototype): boolean {
   if (Object.hasOwn(proto, PATCHED)) return false;

@@ -11,8 +11,7 @@
  * tracer's spans are never touched. Everything here reads spans structurally, as `ReadableSpan` of sdk-trace.
  */
 import { SpanKind, trace } from '@opentelemetry/api';
-import type { Attributes, Context, Link, Span, SpanContext } from '@opentelemetry/api';
-import type { Operation } from './call';
+import type { Attributes, AttributeValue, Context, Link, Span, SpanContext } from '@opentelemetry/api';
 import { ATTR_JSONRPC_REQUEST_ID, ATTR_MCP_METHOD_NAME } from './semconv';
 import { PACKAGE_NAME } from '../version';
 
@@ -28,6 +27,17 @@ interface ReadableSpanLike {
   parentSpanContext?: SpanContext;
   links?: Link[];
 }
+
+/** What this file reads and calls of an open SERVER operation of ours (operation.ts's Operation is one). */
+export interface OpenOperation {
+  readonly method: string;
+  readonly span: Span;
+  readonly attributes: Attributes;
+  readonly relatedSpans: { parentSpanId?: string; links?: Link[] } | undefined;
+  setAttribute(key: string, value: AttributeValue): void;
+  keepOpen(related: { parentSpanId?: string; links?: Link[] }, onEnd: (operation: OpenOperation) => void): void;
+}
+type Operation = OpenOperation;
 
 /** Our open SERVER operations (process-wide, like the patches). */
 const open = new Set<Operation>();
@@ -46,25 +56,23 @@ function foreignMcpServerSpan(span: unknown): (ReadableSpanLike & { attributes: 
   return typeof attributes?.[ATTR_MCP_METHOD_NAME] === 'string' ? (readable as { attributes: Attributes }) : undefined;
 }
 
-/** The foreign MCP SERVER span of this method that is active at receipt, if any: the operation adds to it. */
-export function borrowedServerSpan(ctx: Context, method: string): Span | undefined {
-  const span = trace.getSpan(ctx);
-  const foreign = span?.isRecording() ? foreignMcpServerSpan(span) : undefined;
-  return foreign?.attributes[ATTR_MCP_METHOD_NAME] === method ? span : undefined;
+/** The recording span active at receipt, if it is a foreign MCP SERVER span of this method: the operation adds to it. */
+export function borrowedServerSpan(active: Span, method: string): Span | undefined {
+  const foreign = foreignMcpServerSpan(active);
+  return foreign?.attributes[ATTR_MCP_METHOD_NAME] === method ? active : undefined;
 }
 
 /** A SERVER operation of ours begins: remembered with its parent and links while tracking (no copies made). */
 export function trackOpen(operation: Operation, parent: Context, links: Link[] | undefined): void {
   if (!tracking) return;
-  operation.related = { parentSpanId: trace.getSpanContext(parent)?.spanId, links };
+  operation.keepOpen({ parentSpanId: trace.getSpanContext(parent)?.spanId, links }, forget);
   open.add(operation);
-  operation.onEnd = forget;
 }
 
 /** Whether one of the span ids is our operation's span, its parent or a span it links to. */
 function relatedTo(operation: Operation, spanIds: (string | undefined)[]): boolean {
   const ours = operation.span.spanContext().spanId;
-  const { parentSpanId, links } = operation.related ?? {};
+  const { parentSpanId, links } = operation.relatedSpans ?? {};
   return spanIds.some(
     (id) =>
       id !== undefined &&

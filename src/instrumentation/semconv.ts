@@ -30,7 +30,7 @@ export const ATTR_ENDUSER_SCOPE = 'enduser.scope';
 /**
  * Ours, provisional (the conventions have none yet: semantic-conventions-genai #437; Sentry's names): the name and
  * version the peer reports of itself, `mcp.client.*` where the peer is the client, `mcp.server.*` where it is the
- * server (peer.ts).
+ * server (attributes.ts).
  */
 export const ATTR_MCP_CLIENT_NAME = 'mcp.client.name';
 export const ATTR_MCP_CLIENT_VERSION = 'mcp.client.version';

@@ -2,7 +2,7 @@
  * tmcp (github.com/paoloricciuti/tmcp): an MCP server library with its own JSON-RPC, not the MCP SDK. Every message a
  * transport receives goes through one method, `McpServer.prototype.receive(message, ctx)`, which resolves to the
  * response (or null for a notification): the SERVER span runs from that call until the promise settles, built with
- * the same builders as an SDK server's (attributes.ts, server-side.ts, call.ts), so the spans and metrics are the
+ * the same builders as an SDK server's (attributes.ts, receive.ts, operation.ts), so the spans and metrics are the
  * same. The handler runs inside the span's context; what a tool, prompt or resource callback throws is recorded on
  * it (tmcp answers it with a JSON-RPC error, -32603, where the SDK's McpServer answers with an `isError` result: the
  * span says what the server answered).
@@ -16,7 +16,8 @@ import { context, diag } from '@opentelemetry/api';
 import type { Attributes, Context } from '@opentelemetry/api';
 import { endUserAttributes, envelopeVersion, paramsOf, peerAttributes, startAttributes } from './attributes';
 import type { HttpPeer, TransportFacts } from './attributes';
-import type { Controller, Operation } from './call';
+import { startOperation } from './operation';
+import type { Controller, Operation } from './operation';
 import { cappedValue } from './caps';
 import { endSession, versionOf } from './connection';
 import type { Connection } from './connection';
@@ -32,16 +33,16 @@ import {
   unmarked,
   withHttpPeer,
 } from './context';
-import { withTraceContext } from './client-side';
+import { withTraceContext } from './send';
 import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
-import { receivedPeerIdentity, sentPeerIdentity } from './peer';
+import { receivedPeerIdentity, sentPeerIdentity } from './attributes';
 import { peerBeingHandled, watchNodeRequests } from './node-request';
 import { observe, safely } from './promises';
-import { extractTraceContext } from './propagation';
+import { extractTraceContext } from './context';
 import { isFunction, isMethodMessage, isObject, nonEmptyString } from './sdk-internals';
 import type { JsonRpcMessage, Prototype, SdkTransport } from './sdk-internals';
-import { endResponded, recordingExceptions } from './server-side';
+import { endResponded, recordingExceptions } from './receive';
 import { ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_SESSION_ID } from './semconv';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
@@ -285,15 +286,15 @@ function receiveTmcp(server: object, original: Original, args: unknown[], ctl: C
   if (ctl.captureEndUser) endUserAttributes({ authInfo: received?.auth }, attributes);
   if (ctl.content) requestContent(ctl.content, 'server', method, params, attributes);
   if (ctl.captureContentSizes) requestSizes(method, params, attributes);
-  const operation = ctl.start(
-    'server',
-    isRequest ? 'request' : 'notification',
+  const operation = startOperation(ctl, {
+    side: 'server',
+    kind: isRequest ? 'request' : 'notification',
     method,
-    spanName(method, params),
+    name: spanName(method, params),
     attributes,
     parent,
-    ambientLinks(ambient, parent),
-  );
+    links: ambientLinks(ambient, parent),
+  });
   let returned: unknown;
   try {
     returned = context.with(handlerContext(parent, operation), () => original.apply(server, args));
@@ -459,7 +460,7 @@ function startSent(
   if (ctl.content) requestContent(ctl.content, 'client', method, params, attributes);
   if (ctl.captureContentSizes) requestSizes(method, params, attributes);
   const kind = isRequest ? 'request' : 'notification';
-  const operation = ctl.start('client', kind, method, spanName(method, params), attributes, parent);
+  const operation = startOperation(ctl, { side: 'client', kind, method, name: spanName(method, params), attributes, parent });
   if (methodRule(method).protocolLog) ctl.emitLog(protocolLogRecord(params, parent));
   const ctx = operationContext(parent, operation);
   detail.request = withTraceContext(message, ctx);

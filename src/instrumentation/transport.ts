@@ -2,14 +2,14 @@
  * The transport of a connection: bound to its Protocol when it connects (or at the first message, for a Protocol
  * connected before the patch), and wrapped in place, before it starts:
  * - `send`, the one way out of every message: a request gets its trace context checked, a notification its CLIENT
- *   span (client-side.ts), a response ends the SERVER span of its request (server-side.ts);
+ *   span (send.ts), a response ends the SERVER span of its request (receive.ts);
  * - `handleRequest` / `handlePostMessage` of HTTP server transports: the Node.js request they are handed gives the
  *   peer's address and HTTP version, and the MCP protocol version header, to the spans of the messages it carries,
  *   which reach `_onrequest` in the same async context.
  */
 import { context } from '@opentelemetry/api';
-import type { Controller } from './call';
-import { requestOnTheWire, sendNotification } from './client-side';
+import type { Controller } from './operation';
+import { requestOnTheWire, sendNotification } from './send';
 import { connectionOfTransport, knownConnection, registerConnection, watchStdin } from './connection';
 import type { Connection } from './connection';
 import { withHttpPeer } from './context';
@@ -18,7 +18,7 @@ import { sendWith } from './sdk-internals';
 import type { JsonRpcMessage, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
 import { httpPeerOf } from './node-request';
 import { markOnce, wrapMethod } from './properties';
-import { respond } from './server-side';
+import { respond } from './receive';
 
 /** Marks a transport this module wrapped (shared by every copy of @x/mcp-otel in the process). */
 const WRAPPED = Symbol.for('@x/mcp-otel.wrapped');

@@ -1,4 +1,4 @@
-// Operation (call.ts): an operation recorded after the fact (its span given a start time, as a v2 entry's own answer
+// Operation (operation.ts): an operation recorded after the fact (its span given a start time, as a v2 entry's own answer
 // is) ends on the same clock. The SDK's own end time would be Date.now(), up to a millisecond behind the performance
 // clock the start was taken from: a short span would end before it began, and the SDK would warn on stderr.
 import { test } from 'node:test';
@@ -8,7 +8,7 @@ import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import { exporter, setUp } from '../helpers/in-memory-otel.mjs';
 
 await setUp();
-const { Operation } = await import(join(process.cwd(), 'dist', 'instrumentation', 'call.js'));
+const { Operation } = await import(join(process.cwd(), 'dist', 'instrumentation', 'operation.js'));
 const nanos = ([seconds, fraction]) => BigInt(seconds) * 1_000_000_000n + BigInt(fraction);
 
 test('a span given its start time ends on the same clock: never before it began, nothing said', () => {
@@ -19,7 +19,9 @@ test('a span given its start time ends on the same clock: never before it began,
   for (let i = 0; i < 200; i++) {
     const startedAt = performance.now();
     const span = tracer.startSpan('answered', { startTime: performance.timeOrigin + startedAt });
-    new Operation('server', 'request', 'tools/call', span, {}, undefined, [], true, startedAt).end();
+    const start = { side: 'server', kind: 'request', method: 'tools/call', name: 'answered', attributes: {}, startedAt };
+    const settings = { histograms: undefined, metricKeys: { client: [], server: [] }, statusCodeKeys: [] };
+    new Operation(start, { owner: 'ours', span }, settings).end();
   }
   diag.disable();
   const spans = exporter.getFinishedSpans();

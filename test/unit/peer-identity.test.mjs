@@ -1,4 +1,4 @@
-// The peer's identity (peer.ts), the result type and the caller-fault rule for isError results, as pure functions;
+// The peer's identity (attributes.ts), the result type and the caller-fault rule for isError results, as pure functions;
 // and capturePeerIdentity: false, which leaves the identity off the spans and the metrics of both sides.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import { finishedSpans, histogramPoints, setUp } from '../helpers/in-memory-otel
 
 const { Client, McpServer, InMemoryTransport, z } = await setUp({ capturePeerIdentity: false });
 const dist = (file) => import(join(process.cwd(), 'dist', 'instrumentation', file));
-const { receivedPeerIdentity, resultPeerIdentity, sentPeerIdentity } = await dist('peer.js');
+const { receivedPeerIdentity, resultPeerIdentity, sentPeerIdentity } = await dist('attributes.js');
 const { resultTypeOf } = await dist('attributes.js');
 const { methodRule } = await dist('methods.js');
 

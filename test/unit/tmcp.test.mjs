@@ -16,7 +16,7 @@ const spans = new InMemorySpanExporter();
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }).getTracer('test');
-const { Operation } = await import('../../dist/instrumentation/call.js');
+
 const { instrumentTmcpModule, patchTmcpServer } = await import('../../dist/instrumentation/tmcp.js');
 const { unpatch } = await import('../../dist/instrumentation/patch.js');
 
@@ -33,11 +33,10 @@ const ctl = {
   captureEndUser: true,
   content: undefined,
   isExcluded: (method) => method === 'ping',
-  start(side, kind, method, name, attributes, parent, links) {
-    const spanKind = side === 'client' ? SpanKind.CLIENT : SpanKind.SERVER;
-    const span = tracer.startSpan(name, { kind: spanKind, attributes, links }, parent);
-    return new Operation(side, kind, method, span, attributes, undefined, []);
-  },
+  tracer,
+  histograms: undefined,
+  metricKeys: { client: [], server: [] },
+  statusCodeKeys: ['rpc.response.status_code'],
   recordSession() {},
   emitLog() {},
 };

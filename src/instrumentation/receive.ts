@@ -1,34 +1,30 @@
 /**
- * The receiving side: every request and notification this side receives becomes a SERVER span, a child of the trace
- * context in its `params._meta`, with its handlers running inside it.
- * - A request: from `_onrequest` until `transport.send` is called with the response of the same id (transport.ts), or
- *   until it is cancelled, its response is queued for a task (SDK 1.24+), or the connection closes.
- * - A notification: from `_onnotification` until its handler settles (or at once when there is no handler).
- * What a handler throws is recorded on the span of the request it serves; the status comes from the response.
+ * The receiving side, in the order things happen to a message this side receives; every one becomes a SERVER span, a
+ * child of the trace context in its `params._meta`, with its handlers running inside it:
+ * 1. receipt (`receiveRequest`, `receiveNotification`, from the SDK's `_onrequest` / `_onnotification`, patch.ts, or
+ *    an adapter: tmcp.ts, ai-sdk-mcp.ts): the parent from `_meta`, the attributes, the span (operation.ts
+ *    `startOperation`), the operation kept by its JSON-RPC id on the connection;
+ * 2. the handler runs inside it (`recordingExceptions`, `endingNotification`, the tool callback watched): what it
+ *    throws is recorded on the span of the request it serves;
+ * 3. the ending: a request's when `transport.send` is called with the response of the same id (`respond`, from
+ *    transport.ts), or when it is cancelled, its response is queued for a task (SDK 1.24+), or the connection closes;
+ *    a notification's when its handler settles (or at once when there is no handler).
  */
 import { context } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import {
-  endUserAttributes,
-  envelopeVersion,
-  paramsOf,
-  peerAttributes,
-  resultTypeOf,
-  startAttributes,
-} from './attributes';
+import { paramsOf, receivedAttributes, resultTypeOf } from './attributes';
 import type { MessageFacts } from './attributes';
-import type { Controller, Operation } from './call';
+import { startOperation } from './operation';
+import type { Controller, Operation } from './operation';
 import { cappedValue } from './caps';
 import { startSession, versionOf } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
 import { requestSizes, sizeResult } from './content-size';
 import type { Connection } from './connection';
-import { ambientLinks, handlerContext, httpPeerIn, receiptContext, servedOperation, unmarked } from './context';
-import { noteDispatched } from './entry';
+import { ambientLinks, handlerContext, httpPeerIn, receivedContexts, servedOperation, unmarked } from './context';
 import { methodRule, spanName } from './methods';
-import { receivedPeerIdentity } from './peer';
+import type { MethodRule } from './methods';
 import { isThenable, observe } from './promises';
-import { extractTraceContext } from './propagation';
 import { isFunction, isObject, sendWith, sessionIdOf, TOOL_CALLBACK_FIELDS, transportOf } from './sdk-internals';
 import type {
   JsonRpcMessage,
@@ -47,58 +43,23 @@ type Received = JsonRpcMessage & { method: string };
 const WRAPPED = Symbol.for('@x/mcp-otel.wrapped');
 /** McpServer instances by the low-level Server they own, to reach the tool callbacks a tools/call will run. */
 const mcpServers = new WeakMap<object, SdkMcpServer>();
+/**
+ * An adapter that answers some messages itself (the v2 serving entries, entry.ts) is told of every message a Server
+ * received; set only once such an adapter exists, so that nothing else is on this path.
+ */
+let receiptWatcher: ((message: object) => void) | undefined;
+
+/** entry.ts: be told of every message a Server receives from now on. */
+export function watchReceipts(watcher: (message: object) => void): void {
+  receiptWatcher = watcher;
+}
 
 /** McpServer.connect(): remembers the McpServer of its Server. */
 export function rememberMcpServer(mcpServer: SdkMcpServer & object): void {
   if (isObject(mcpServer.server)) mcpServers.set(mcpServer.server, mcpServer);
 }
 
-/** The SERVER operation of a message this side received; `ambient` is the receipt context (the HTTP request's). */
-function startReceived(
-  protocol: SdkProtocol,
-  connection: Connection | undefined,
-  message: MessageFacts,
-  extra: unknown,
-  ambient: Context,
-  parent: Context,
-  ctl: Controller,
-): Operation {
-  const peer = httpPeerIn(ambient);
-  const attributes = startAttributes(
-    {
-      ...message,
-      sessionId: sessionIdOf(transportOf(protocol)),
-      // A 2026-07-28 request names its version in its `_meta` envelope; stateless Streamable HTTP has no initialize
-      // on this connection: the request header tells the version.
-      protocolVersion: envelopeVersion(message.params) ?? versionOf(connection) ?? peer?.protocolVersion,
-    },
-    connection?.facts,
-  );
-  peerAttributes(peer, attributes);
-  if (ctl.capturePeerIdentity) receivedPeerIdentity(connection, message.method, message.params, attributes);
-  if (ctl.captureEndUser) endUserAttributes(extra, attributes);
-  if (ctl.content) requestContent(ctl.content, 'server', message.method, message.params, attributes);
-  if (ctl.captureContentSizes) requestSizes(message.method, message.params, attributes);
-  return ctl.start(
-    'server',
-    message.kind ?? 'request',
-    message.method,
-    spanName(message.method, message.params),
-    attributes,
-    parent,
-    ambientLinks(ambient, parent),
-  );
-}
-
-/** `_onrequest` of an excluded method: no span, and the handler still runs in the context `_meta` carries. */
-export function receiveExcludedRequest(protocol: SdkProtocol, original: Original, args: unknown[]): unknown {
-  const [request] = args as [Received];
-  noteDispatched(request);
-  const parent = extractTraceContext(paramsOf(request)?._meta, receiptContext());
-  return context.with(unmarked(parent), () => original.apply(protocol, args));
-}
-
-/** `_onrequest`, traced: the handler runs inside the request's SERVER span. */
+/** `_onrequest`: the handler runs inside the request's SERVER span. */
 export function receiveRequest(
   protocol: SdkProtocol,
   connection: Connection | undefined,
@@ -109,15 +70,16 @@ export function receiveRequest(
   const [request] = args as [Received];
   const { method } = request;
   const params = paramsOf(request);
-  noteDispatched(request);
-  const ambient = receiptContext();
-  const parent = extractTraceContext(params?._meta, ambient);
+  receiptWatcher?.(request);
+  const { ambient, parent } = receivedContexts(params);
+  const rule = methodRule(method);
   wrapFallbackHandler(protocol, 'fallbackRequestHandler', recordingExceptions);
-  if (methodRule(method).runsToolCallback) recordToolExceptions(protocol, params);
+  if (rule.runsToolCallback) recordToolExceptions(protocol, params);
   const operation = startReceived(
     protocol,
     connection,
     { method, params, id: request.id as string | number, kind: 'request' },
+    rule,
     args[1],
     ambient,
     parent,
@@ -139,7 +101,15 @@ export function receiveRequest(
   }
 }
 
-/** `_onnotification`, traced: the handler runs inside the notification's SERVER span, which ends when it settles. */
+/** `_onrequest` of an excluded method: no span, and the handler still runs in the context `_meta` carries. */
+export function receiveExcludedRequest(protocol: SdkProtocol, original: Original, args: unknown[]): unknown {
+  const [request] = args as [Received];
+  receiptWatcher?.(request);
+  const { parent } = receivedContexts(paramsOf(request));
+  return context.with(unmarked(parent), () => original.apply(protocol, args));
+}
+
+/** `_onnotification`: the handler runs inside the notification's SERVER span, which ends when it settles. */
 export function receiveNotification(
   protocol: SdkProtocol,
   connection: Connection | undefined,
@@ -150,16 +120,17 @@ export function receiveNotification(
   const [notification] = args as [Received];
   const { method } = notification;
   const params = paramsOf(notification);
-  noteDispatched(notification);
-  if (methodRule(method).cancels && connection) endCancelled(connection, params?.requestId);
-  const ambient = receiptContext();
-  const parent = extractTraceContext(params?._meta, ambient);
+  receiptWatcher?.(notification);
+  const rule = methodRule(method);
+  if (rule.cancels && connection) endCancelled(connection, params?.requestId);
+  const { ambient, parent } = receivedContexts(params);
   if (ctl.isExcluded(method)) return context.with(unmarked(parent), () => original.apply(protocol, args));
   wrapFallbackHandler(protocol, 'fallbackNotificationHandler', endingNotification);
   const operation = startReceived(
     protocol,
     connection,
     { method, params, kind: 'notification' },
+    rule,
     args[1],
     ambient,
     parent,
@@ -175,9 +146,135 @@ export function receiveNotification(
   // The SDK starts the handler in a microtask queued before this one; with no handler (or one we did not wrap) the
   // span ends here, when the notification has been dispatched.
   void Promise.resolve().then(() => {
-    if (!operation.handlerStarted) operation.end();
+    if (!operation.endingTakenOver) operation.end();
   });
   return returned;
+}
+
+/**
+ * The SERVER operation of a message this side received: its attributes (attributes.ts), then its span (operation.ts).
+ * `ambient` is the receipt context (the HTTP request's, over HTTP).
+ */
+function startReceived(
+  protocol: SdkProtocol,
+  connection: Connection | undefined,
+  message: MessageFacts,
+  rule: MethodRule,
+  extra: unknown,
+  ambient: Context,
+  parent: Context,
+  ctl: Controller,
+): Operation {
+  const facts = { ...message, sessionId: sessionIdOf(transportOf(protocol)) };
+  const attributes = receivedAttributes(facts, connection, versionOf(connection), httpPeerIn(ambient), extra, ctl);
+  if (ctl.content) requestContent(ctl.content, 'server', message.method, message.params, attributes);
+  if (ctl.captureContentSizes) requestSizes(message.method, message.params, attributes);
+  return startOperation(ctl, {
+    side: 'server',
+    kind: message.kind ?? 'request',
+    method: message.method,
+    rule,
+    name: spanName(message.method, message.params),
+    attributes,
+    parent,
+    links: ambientLinks(ambient, parent),
+  });
+}
+
+/**
+ * A request handler that records what it throws on the SERVER span of the request it serves, once. The span's status
+ * comes later, from the error response the SDK sends.
+ */
+export function recordingExceptions(handler: unknown): unknown {
+  return wrapOnce(
+    handler,
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const operation = servedOperation();
+        if (!operation || operation.kind !== 'request') return original.apply(this, args);
+        try {
+          const result = original.apply(this, args);
+          // The SDK gets the handler's own promise, observed on the side: a derived one settles a tick later, and a
+          // request received after this one could be answered first (a v2 server answered a pipelined tools/list
+          // before initialize). The SDK handles the rejection, so the side observer silences nothing. Another
+          // thenable is followed as before: calling its `then` twice could run it twice (a lazy query object).
+          if (result instanceof Promise) result.then(undefined, (err: unknown) => operation.noteException(err));
+          else if (isThenable(result))
+            return result.then(undefined, (err: unknown) => {
+              operation.noteException(err);
+              throw err;
+            });
+          return result;
+        } catch (err) {
+          operation.noteException(err);
+          throw err;
+        }
+      },
+  );
+}
+
+/** A notification handler that ends the SERVER span of the notification it handles when it settles. */
+export function endingNotification(handler: unknown): unknown {
+  return wrapOnce(
+    handler,
+    (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const operation = servedOperation();
+        if (!operation || operation.kind !== 'notification' || !operation.takeOverEnding())
+          return original.apply(this, args);
+        try {
+          const result = original.apply(this, args);
+          if (isThenable(result)) {
+            result.then(
+              () => operation.end(),
+              (err: unknown) => operation.endWithException(err),
+            );
+          } else {
+            operation.end();
+          }
+          return result;
+        } catch (err) {
+          operation.endWithException(err);
+          throw err;
+        }
+      },
+  );
+}
+
+/**
+ * McpServer catches what a tool callback throws and answers with an `isError` result, so the exception never reaches
+ * the request handler: the callback of the tool about to run is wrapped, in place, just before the call.
+ */
+function recordToolExceptions(server: object, params: Record<string, unknown> | undefined): void {
+  const tools = mcpServers.get(server)?._registeredTools;
+  const name = params?.name;
+  if (!isObject(tools) || typeof name !== 'string' || !Object.hasOwn(tools, name)) return;
+  const tool = tools[name];
+  if (!isObject(tool)) return;
+  for (const field of TOOL_CALLBACK_FIELDS) {
+    const callback = (tool as SdkRegisteredTool)[field];
+    const wrapped = recordingExceptions(callback);
+    if (wrapped !== callback) (tool as SdkRegisteredTool)[field] = wrapped;
+  }
+}
+
+/** The catch-all handlers are plain properties the app may set at any time: wrapped at the first message they serve. */
+function wrapFallbackHandler(
+  protocol: SdkProtocol,
+  name: 'fallbackRequestHandler' | 'fallbackNotificationHandler',
+  wrap: (handler: unknown) => unknown,
+): void {
+  const handler = protocol[name];
+  const wrapped = wrap(handler);
+  if (wrapped !== handler) protocol[name] = wrapped;
+}
+
+/** Returns `handler` wrapped once (marked), or as it is when it is not a function or already wrapped. */
+function wrapOnce(handler: unknown, wrap: (handler: Original) => Original): unknown {
+  if (!isFunction(handler) || (handler as unknown as Record<symbol, unknown>)[WRAPPED]) return handler;
+  const wrapped = wrap(handler);
+  Object.defineProperty(wrapped, WRAPPED, { value: true });
+  return wrapped;
 }
 
 /** The response to a received request, on its way out through the transport: its sending ends the SERVER span. */
@@ -274,101 +371,4 @@ export function endAllOnClose(connection: Connection): void {
     operation.end();
   }
   connection.pendingServer.clear();
-}
-
-/** Returns `handler` wrapped once (marked), or as it is when it is not a function or already wrapped. */
-function wrapOnce(handler: unknown, wrap: (handler: Original) => Original): unknown {
-  if (!isFunction(handler) || (handler as unknown as Record<symbol, unknown>)[WRAPPED]) return handler;
-  const wrapped = wrap(handler);
-  Object.defineProperty(wrapped, WRAPPED, { value: true });
-  return wrapped;
-}
-
-/**
- * A request handler that records what it throws on the SERVER span of the request it serves, once. The span's status
- * comes later, from the error response the SDK sends.
- */
-export function recordingExceptions(handler: unknown): unknown {
-  return wrapOnce(
-    handler,
-    (original) =>
-      function (this: unknown, ...args: unknown[]) {
-        const operation = servedOperation();
-        if (!operation || operation.kind !== 'request') return original.apply(this, args);
-        try {
-          const result = original.apply(this, args);
-          // The SDK gets the handler's own promise, observed on the side: a derived one settles a tick later, and a
-          // request received after this one could be answered first (a v2 server answered a pipelined tools/list
-          // before initialize). The SDK handles the rejection, so the side observer silences nothing. Another
-          // thenable is followed as before: calling its `then` twice could run it twice (a lazy query object).
-          if (result instanceof Promise) result.then(undefined, (err: unknown) => operation.noteException(err));
-          else if (isThenable(result))
-            return result.then(undefined, (err: unknown) => {
-              operation.noteException(err);
-              throw err;
-            });
-          return result;
-        } catch (err) {
-          operation.noteException(err);
-          throw err;
-        }
-      },
-  );
-}
-
-/** A notification handler that ends the SERVER span of the notification it handles when it settles. */
-export function endingNotification(handler: unknown): unknown {
-  return wrapOnce(
-    handler,
-    (original) =>
-      function (this: unknown, ...args: unknown[]) {
-        const operation = servedOperation();
-        if (!operation || operation.kind !== 'notification' || operation.handlerStarted || operation.isEnded)
-          return original.apply(this, args);
-        operation.handlerStarted = true;
-        try {
-          const result = original.apply(this, args);
-          if (isThenable(result)) {
-            result.then(
-              () => operation.end(),
-              (err: unknown) => operation.endWithException(err),
-            );
-          } else {
-            operation.end();
-          }
-          return result;
-        } catch (err) {
-          operation.endWithException(err);
-          throw err;
-        }
-      },
-  );
-}
-
-/**
- * McpServer catches what a tool callback throws and answers with an `isError` result, so the exception never reaches
- * the request handler: the callback of the tool about to run is wrapped, in place, just before the call.
- */
-function recordToolExceptions(server: object, params: Record<string, unknown> | undefined): void {
-  const tools = mcpServers.get(server)?._registeredTools;
-  const name = params?.name;
-  if (!isObject(tools) || typeof name !== 'string' || !Object.hasOwn(tools, name)) return;
-  const tool = tools[name];
-  if (!isObject(tool)) return;
-  for (const field of TOOL_CALLBACK_FIELDS) {
-    const callback = (tool as SdkRegisteredTool)[field];
-    const wrapped = recordingExceptions(callback);
-    if (wrapped !== callback) (tool as SdkRegisteredTool)[field] = wrapped;
-  }
-}
-
-/** The catch-all handlers are plain properties the app may set at any time: wrapped at the first message they serve. */
-function wrapFallbackHandler(
-  protocol: SdkProtocol,
-  name: 'fallbackRequestHandler' | 'fallbackNotificationHandler',
-  wrap: (handler: unknown) => unknown,
-): void {
-  const handler = protocol[name];
-  const wrapped = wrap(handler);
-  if (wrapped !== handler) protocol[name] = wrapped;
 }

@@ -8,9 +8,10 @@
  */
 import { context, trace } from '@opentelemetry/api';
 import type { Context, Link } from '@opentelemetry/api';
-import { paramsOf, resultTypeOf, serverAttributes, startAttributes } from './attributes';
+import { paramsOf, resultTypeOf, sentAttributes } from './attributes';
 import type { MessageFacts } from './attributes';
-import type { Controller, Operation } from './call';
+import { startOperation } from './operation';
+import type { Controller, Operation } from './operation';
 import { cappedValue } from './caps';
 import { startSession, versionOf } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
@@ -19,10 +20,10 @@ import type { Connection } from './connection';
 import { operationContext, rawRequestIn, retriedOperation, retryingContext } from './context';
 import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
-import { resultPeerIdentity, sentPeerIdentity } from './peer';
+import { resultPeerIdentity } from './attributes';
 import { observe } from './promises';
 import { httpRefusalStatus, text } from './status';
-import { injectTraceContext } from './propagation';
+import { injectTraceContext } from './context';
 import { isObject, RETRY_PARAMS_KEYS, sendWith, sessionIdOf, transportOf } from './sdk-internals';
 import type { JsonRpcError, JsonRpcMessage, RequestOptions, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
 import {
@@ -39,7 +40,7 @@ type Original = (this: unknown, ...args: unknown[]) => unknown;
 /** The `_meta` objects withTraceContext made, so that the transport does not inject into them a second time. */
 const injectedMetas = new WeakSet<object>();
 
-/** The CLIENT operation of a message this side sends. */
+/** The CLIENT operation of a message this side sends: its attributes (attributes.ts), then its span (operation.ts). */
 export function startSent(
   connection: Connection | undefined,
   transport: SdkTransport | undefined,
@@ -47,24 +48,22 @@ export function startSent(
   parent: Context,
   ctl: Controller,
   links?: Link[],
+  sentFrom?: Context,
 ): Operation {
-  const attributes = startAttributes(
-    { ...message, sessionId: sessionIdOf(transport), protocolVersion: versionOf(connection) },
-    connection?.facts,
-  );
-  serverAttributes(connection?.facts, attributes);
-  if (ctl.capturePeerIdentity) sentPeerIdentity(connection, message.method, attributes);
+  const facts = { ...message, sessionId: sessionIdOf(transport), protocolVersion: versionOf(connection) };
+  const attributes = sentAttributes(facts, connection, ctl);
   if (ctl.content) requestContent(ctl.content, 'client', message.method, message.params, attributes);
   if (ctl.captureContentSizes) requestSizes(message.method, message.params, attributes);
-  return ctl.start(
-    'client',
-    message.kind ?? 'notification',
-    message.method,
-    spanName(message.method, message.params),
+  return startOperation(ctl, {
+    side: 'client',
+    kind: message.kind ?? 'notification',
+    method: message.method,
+    name: spanName(message.method, message.params),
     attributes,
     parent,
     links,
-  );
+    sentFrom,
+  });
 }
 
 /**
@@ -126,8 +125,8 @@ export function sendRequest(
   // the answers (`inputResponses`) or the server's `requestState`; other requests sent meanwhile (by the app's
   // elicitation or sampling handlers) are not.
   const retried = retryOf(retriedOperation(parent), method, params);
-  if (retried?.parentContext) {
-    const first = retried.parentContext;
+  if (retried?.sentFrom) {
+    const first = retried.sentFrom;
     parent = trace.getSpanContext(first) ? first : trace.setSpan(first, retried.span);
   }
   // The SDK numbers requests from this counter, synchronously, once request() has passed its early checks.
@@ -141,12 +140,12 @@ export function sendRequest(
         parent,
         ctl,
         retried ? [{ context: retried.span.spanContext() }] : undefined,
+        // Only v2 (the funnel) retries: only its requests keep the context they were sent from.
+        at === 1 ? parent : undefined,
       );
   const ctx = operation ? operationContext(parent, operation) : parent;
   const sent = args.slice();
   sent[at] = withTraceContext(request, ctx);
-  // Only v2 (the funnel) retries: only its requests keep the context they were sent from.
-  if (operation && at === 1) operation.parentContext = parent;
   // Registered before the send: an in-memory peer can answer before request() returns.
   if (operation && connection && id !== undefined) connection.pendingClient.set(id, operation);
   let result: unknown;
@@ -193,7 +192,7 @@ function forget(connection: Connection | undefined, id: number | undefined, oper
 
 /**
  * `_onresponse`: an error response is kept on the operation of its request for when the promise rejects. A result
- * gives its server's identity (peer.ts), its size (content-size.ts) and its `resultType`. A v2 `input_required`
+ * gives its server's identity (attributes.ts), its size (content-size.ts) and its `resultType`. A v2 `input_required`
  * result ends its request's span (it is an answer, not an error), and the returned context is the one the client
  * fulfils it in, so that the retry is tied to this request.
  */
@@ -202,14 +201,14 @@ export function noteResponse(connection: Connection | undefined, response: unkno
   const operation = connection.pendingClient.get(Number(response.id));
   if (operation === undefined) return undefined;
   if (isObject(response.error)) {
-    operation.responseError = response.error as JsonRpcError;
+    operation.noteResponseError(response.error as JsonRpcError);
     return undefined;
   }
   const resultType = noteResult(connection, operation, response.result, connection.ctl);
-  if (resultType !== RESULT_TYPE_INPUT_REQUIRED || !operation.parentContext) return undefined;
+  if (resultType !== RESULT_TYPE_INPUT_REQUIRED || !operation.sentFrom) return undefined;
   connection.pendingClient.delete(Number(response.id));
   operation.end();
-  return retryingContext(operation, operation.parentContext);
+  return retryingContext(operation, operation.sentFrom);
 }
 
 /**
