@@ -5,6 +5,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { Operation } from './operation';
 import { methodRule } from './methods';
+import type { MethodRule } from './methods';
 import { cappedValue } from './caps';
 import { isObject, nonEmptyString, PROTOCOL_VERSION_META_KEY } from './sdk-internals';
 import type { SdkAuthInfo, SdkMessageExtra, SdkTransport } from './sdk-internals';
@@ -18,6 +19,7 @@ import {
   ATTR_MCP_CLIENT_VERSION,
   ATTR_MCP_METHOD_NAME,
   ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_MCP_RESULT_TYPE,
   ATTR_MCP_SERVER_NAME,
   ATTR_MCP_SERVER_VERSION,
   ATTR_MCP_SESSION_ID,
@@ -59,11 +61,8 @@ export interface MessageFacts {
   kind?: 'request' | 'notification';
   sessionId?: string;
   protocolVersion?: string;
-}
-
-export function paramsOf(message: { params?: unknown }): Record<string, unknown> | undefined {
-  const params = message.params;
-  return typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : undefined;
+  /** The method's row of the table (methods.ts), when the caller has it already. */
+  rule?: MethodRule;
 }
 
 /** The version a 2026-07-28 request claims in its `_meta` envelope. */
@@ -76,7 +75,7 @@ export function envelopeVersion(params: Record<string, unknown> | undefined): st
 export function startAttributes(message: MessageFacts, facts: TransportFacts | undefined): Attributes {
   // What comes from a message is bounded (caps.ts): the method, the id, the session id, the version a peer claims.
   const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: cappedValue(message.method) };
-  methodRule(message.method).attributes?.(message.params, attributes);
+  (message.rule ?? methodRule(message.method)).attributes?.(message.params, attributes);
   if (message.id !== undefined && message.id !== null)
     attributes[ATTR_JSONRPC_REQUEST_ID] = cappedValue(String(message.id));
   if (message.sessionId) attributes[ATTR_MCP_SESSION_ID] = cappedValue(message.sessionId);
@@ -85,6 +84,24 @@ export function startAttributes(message: MessageFacts, facts: TransportFacts | u
   if (facts?.protocolName) attributes[ATTR_NETWORK_PROTOCOL_NAME] = facts.protocolName;
   return attributes;
 }
+
+/** What versionOf reads of a connection (connection.ts's Connection is one). */
+interface VersionRecord {
+  readonly protocol: { _negotiatedProtocolVersion?: unknown };
+  protocolVersion?: string;
+}
+
+/**
+ * The protocol version a connection speaks: the one its `initialize` negotiated, else (v2) the one its Protocol
+ * instance holds, which the client's `server/discover` probe or the serving entry set for the 2026-07-28 era.
+ */
+export function versionOf(connection: VersionRecord | undefined): string | undefined {
+  if (connection === undefined) return undefined;
+  return connection.protocolVersion ?? nonEmptyString(connection.protocol._negotiatedProtocolVersion);
+}
+
+/** What the start builders read of a connection (connection.ts's Connection is one). */
+type ConnectionRecord = PeerRecord & VersionRecord & { readonly facts: TransportFacts };
 
 /** The switches of the attribute builders (the instrumentation's Controller has them). */
 export interface AttributeSwitches {
@@ -100,13 +117,12 @@ export interface AttributeSwitches {
  */
 export function receivedAttributes(
   message: MessageFacts,
-  connection: (PeerRecord & { readonly facts: TransportFacts }) | undefined,
-  connectionVersion: string | undefined,
+  connection: ConnectionRecord | undefined,
   peer: HttpPeer | undefined,
   extra: unknown,
   switches: AttributeSwitches,
 ): Attributes {
-  const protocolVersion = envelopeVersion(message.params) ?? connectionVersion ?? peer?.protocolVersion;
+  const protocolVersion = envelopeVersion(message.params) ?? versionOf(connection) ?? peer?.protocolVersion;
   const attributes = startAttributes({ ...message, protocolVersion }, connection?.facts);
   peerAttributes(peer, attributes);
   if (switches.capturePeerIdentity) receivedPeerIdentity(connection, message.method, message.params, attributes);
@@ -120,10 +136,10 @@ export function receivedAttributes(
  */
 export function sentAttributes(
   message: MessageFacts,
-  connection: (PeerRecord & { readonly facts: TransportFacts }) | undefined,
+  connection: ConnectionRecord | undefined,
   switches: AttributeSwitches,
 ): Attributes {
-  const attributes = startAttributes(message, connection?.facts);
+  const attributes = startAttributes({ ...message, protocolVersion: versionOf(connection) }, connection?.facts);
   serverAttributes(connection?.facts, attributes);
   if (switches.capturePeerIdentity) sentPeerIdentity(connection, message.method, attributes);
   return attributes;
@@ -354,6 +370,22 @@ export function resultPeerIdentity(connection: PeerRecord | undefined, operation
   } catch {
     // What could not be read is not recorded.
   }
+}
+
+/**
+ * What a result received tells of its request (on a client): the server's identity it carries (kept on the
+ * connection, as resultPeerIdentity) and its `mcp.result.type`. Never throws.
+ */
+export function resultAttributes(
+  connection: PeerRecord | undefined,
+  operation: Operation,
+  result: unknown,
+  capturePeerIdentity: boolean,
+): string | undefined {
+  if (capturePeerIdentity) resultPeerIdentity(connection, operation, result);
+  const resultType = resultTypeOf(result);
+  if (resultType !== undefined) operation.setAttribute(ATTR_MCP_RESULT_TYPE, resultType);
+  return resultType;
 }
 
 /** The server's identity a session's duration is recorded with, on the client. */

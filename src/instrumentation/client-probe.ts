@@ -7,17 +7,17 @@
  *   the subscription is acknowledged or refused. The notifications of the subscription are spans of their own.
  */
 import { context, createContextKey } from '@opentelemetry/api';
-import { envelopeVersion, paramsOf, serverAttributes, startAttributes, transportFacts } from './attributes';
+import { envelopeVersion, serverAttributes, startAttributes, transportFacts, versionOf } from './attributes';
 import { startOperation } from './operation';
 import type { Controller, Operation } from './operation';
 import { noteResult, withTraceContext } from './send';
-import { connectionOfTransport, versionOf } from './connection';
+import { connectionOfTransport } from './connection';
 import type { Connection } from './connection';
 import { operationContext } from './context';
 import { sentPeerIdentity } from './attributes';
 import { observe, safely } from './promises';
 import { definedByAccessor, interceptHandler } from './properties';
-import { isFunction, isObject, listenRequestId } from './sdk-internals';
+import { isFunction, isObject, listenRequestId, paramsOf } from './sdk-internals';
 import type { JsonRpcMessage, SdkClient, SdkHttpErrorLike, SdkTransport } from './sdk-internals';
 import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,

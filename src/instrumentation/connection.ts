@@ -67,15 +67,6 @@ export function registerConnection(
   return connection;
 }
 
-/**
- * The protocol version a connection speaks: the one its `initialize` negotiated, else (v2) the one its Protocol
- * instance holds, which the client's `server/discover` probe or the serving entry set for the 2026-07-28 era.
- */
-export function versionOf(connection: Connection | undefined): string | undefined {
-  if (connection === undefined) return undefined;
-  return connection.protocolVersion ?? nonEmptyString(connection.protocol._negotiatedProtocolVersion);
-}
-
 export function knownConnection(protocol: object): Connection | undefined {
   return byProtocol.get(protocol);
 }

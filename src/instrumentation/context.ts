@@ -61,7 +61,6 @@ export function isMeta(value: unknown): value is Meta {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-
 /** Set by a wrapped HTTP server transport around the handling of one HTTP request: its peer. */
 const HTTP_PEER = createContextKey('@x/mcp-otel http peer');
 /** The received request or notification a handler serves. */
@@ -105,20 +104,37 @@ export function receiptContext(): Context {
 /** The MCP operation a log line written in a context belongs to: its method and tool (logs.ts reads it). */
 const LOGGED_OPERATION = createContextKey('@x/mcp-otel operation');
 
-/**
- * The two contexts of a message received: the receipt context (`ambient`), and the parent, the trace context its
- * `_meta` carries on top of it.
- */
-export function receivedContexts(params: Record<string, unknown> | undefined): { ambient: Context; parent: Context } {
-  const ambient = receiptContext();
-  return { ambient, parent: extractTraceContext(params?._meta, ambient) };
+/** Where a message received stands: see receivedContexts. */
+export interface Receipt {
+  /** The receipt context: the HTTP request's over HTTP, else none (receiptContext). */
+  readonly ambient: Context;
+  /** The trace context `_meta` carries, on top of the receipt context: the operation's parent. */
+  readonly parent: Context;
+  /** A link to the HTTP request's span, when it is not the parent (ambientLinks). */
+  readonly links: Link[] | undefined;
+  /** The peer of the HTTP request that carried the message. */
+  readonly httpPeer: HttpPeer | undefined;
+}
+
+/** The contexts of a message received, read once: its receipt context, its parent, its links, its HTTP peer. */
+export function receivedContexts(params: Record<string, unknown> | undefined): Receipt {
+  const ambient = context.active();
+  const httpPeer = httpPeerIn(ambient);
+  if (httpPeer === undefined) {
+    // Not an HTTP receipt: no context of its own (receiptContext), so no link either.
+    const parent = extractTraceContext(params?._meta, ROOT_CONTEXT);
+    return { ambient: ROOT_CONTEXT, parent, links: undefined, httpPeer };
+  }
+  const parent = extractTraceContext(params?._meta, ambient);
+  return { ambient, parent, links: ambientLinks(ambient, parent), httpPeer };
 }
 
 /** The context code runs in during an operation: its span active, marked with the operation for log records. */
 export function operationContext(parent: Context, operation: Operation): Context {
   const { attributes } = operation;
   const logged: Attributes = { [ATTR_MCP_METHOD_NAME]: attributes[ATTR_MCP_METHOD_NAME] };
-  if (attributes[ATTR_GEN_AI_TOOL_NAME] !== undefined) logged[ATTR_GEN_AI_TOOL_NAME] = attributes[ATTR_GEN_AI_TOOL_NAME];
+  if (attributes[ATTR_GEN_AI_TOOL_NAME] !== undefined)
+    logged[ATTR_GEN_AI_TOOL_NAME] = attributes[ATTR_GEN_AI_TOOL_NAME];
   return trace.setSpan(parent, operation.span).setValue(LOGGED_OPERATION, logged);
 }
 

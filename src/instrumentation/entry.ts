@@ -6,12 +6,13 @@
  *   `subscriptions/listen` on the stdio connection.
  * Their exports are wrapped (`ENTRY_WRAPPERS`), and every request they answer without a Server gets the SERVER span
  * it would have had, recorded when the answer leaves, starting when the request arrived. A request a Server
- * received (receive.ts tells `noteDispatched`, once an entry exists) is left to its Server's span. Also here: `toNodeHandler` of
+ * received (receive.ts tells `noteDispatched`, once an entry exists) is left to its Server's span. Also here:
+ * `toNodeHandler` of
  * `@modelcontextprotocol/node`, whose Node.js request gives the peer's address to the spans of what it carries.
  */
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Attributes, Context } from '@opentelemetry/api';
-import { envelopeVersion, paramsOf, peerAttributes, startAttributes, transportFacts } from './attributes';
+import { envelopeVersion, peerAttributes, startAttributes, transportFacts } from './attributes';
 import type { TransportFacts } from './attributes';
 import { startOperation } from './operation';
 import { watchReceipts } from './receive';
@@ -28,6 +29,7 @@ import {
   isMethodMessage,
   isObject,
   nonEmptyString,
+  paramsOf,
   STDIO_SERVER_TRANSPORT_EXPORT,
   SUBSCRIPTION_ID_META_KEY,
 } from './sdk-internals';

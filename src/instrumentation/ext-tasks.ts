@@ -16,14 +16,13 @@
  * span's context.
  */
 import { context } from '@opentelemetry/api';
-import { paramsOf } from './attributes';
 import type { Controller, Operation } from './operation';
-import { noteResult, startSent, withTraceContext } from './send';
+import { expectRawRequests, noteResult, startSent, withTraceContext } from './send';
 import type { Connection } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, resultContent } from './content';
 import { operationContext, withRawRequest } from './context';
 import { observe } from './promises';
-import { isFunction, isObject, transportOf } from './sdk-internals';
+import { isFunction, isObject, paramsOf, transportOf } from './sdk-internals';
 import type { JsonRpcMessage, Method, SdkProtocol } from './sdk-internals';
 import { connectionOf } from './transport';
 
@@ -81,6 +80,7 @@ function tracedRawDispatch(client: SdkProtocol & object, dispatch: Method, ctl: 
     const params = paramsOf(message);
     const operation = startSent(connection, transportOf(client), { method, params, kind: 'request' }, parent, ctl);
     const ctx = withRawRequest(operationContext(parent, operation), operation);
+    expectRawRequests();
     let result: unknown;
     try {
       result = context.with(ctx, () => dispatch.call(this, withTraceContext(message, ctx), ...rest));

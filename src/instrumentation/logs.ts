@@ -6,7 +6,6 @@ import { context, type Attributes, type Context } from '@opentelemetry/api';
 import { loggedOperationIn } from './context';
 import type { LogRecord } from '@opentelemetry/api';
 import { cappedValue } from './caps';
-import { ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_METHOD_NAME } from './semconv';
 
 /** `mcp.method.name` (and `gen_ai.tool.name` on tool calls) of the MCP operation running in `ctx`, if any. */
 export function mcpLogAttributes(ctx: Context = context.active()): Attributes | undefined {

@@ -10,9 +10,8 @@ import type { ContentCapture } from './content';
 import { methodRule } from './methods';
 import type { MethodRule } from './methods';
 import type { McpHistograms, Side } from './metrics';
-import { borrowedServerSpan, trackOpen } from './self-traced';
-import { outerToolSpan } from './tool-span';
-import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_RPC_RESPONSE_STATUS_CODE } from './semconv';
+import { borrowedServerSpan, outerToolSpan } from './foreign-spans';
+import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from './semconv';
 import type { JsonRpcError } from './sdk-internals';
 import {
   asException,
@@ -37,7 +36,7 @@ export interface Controller {
   readonly content: ContentCapture | undefined;
   /** The byte sizes of tool arguments and results and of read resources' contents (content-size.ts): when on. */
   readonly captureContentSizes: boolean;
-  /** An agent's own `execute_tool` span of the tool called takes the CLIENT operation (tool-span.ts). */
+  /** An agent's own `execute_tool` span of the tool called takes the CLIENT operation (foreign-spans.ts). */
   readonly enrichToolSpans: boolean;
   /** `merge`: a server's own MCP SERVER span takes the operation (self-traced.ts). */
   readonly mergeSelfTraced: boolean;
@@ -86,7 +85,11 @@ export type SpanChoice =
 export function chooseSpan(ctl: Controller, start: OperationStart): SpanChoice {
   const { side, method, attributes, parent } = start;
   if (side === 'client') {
-    const outer = ctl.enrichToolSpans ? outerToolSpan(parent, method, attributes) : undefined;
+    // Only a recording span of the parent context can be an agent's tool span (foreign-spans.ts).
+    const outer =
+      ctl.enrichToolSpans && method === 'tools/call' && trace.getSpan(parent)?.isRecording()
+        ? outerToolSpan(parent, method, attributes)
+        : undefined;
     if (outer) {
       outer.setAttributes(attributes);
       return { owner: 'agent tool span', span: outer };
@@ -111,10 +114,24 @@ export function chooseSpan(ctl: Controller, start: OperationStart): SpanChoice {
 export function startOperation(ctl: Controller, start: OperationStart): Operation {
   const choice = chooseSpan(ctl, start);
   const operation = new Operation(start, choice, ctl);
-  // A self-traced server may make its own SERVER span of this message later: kept open to fold it in.
-  if (start.side === 'server' && choice.owner === 'ours' && ctl.mergeSelfTraced)
-    trackOpen(operation, start.parent, start.links);
+  // A self-traced server may make its own SERVER span of this message later: kept open to fold it in (no copies).
+  if (trackingOpen && start.side === 'server' && choice.owner === 'ours' && ctl.mergeSelfTraced) {
+    operation.keepOpen({ parentSpanId: trace.getSpanContext(start.parent)?.spanId, links: start.links });
+    openServerOperations.add(operation);
+  }
   return operation;
+}
+
+/**
+ * Our open SERVER operations, while a SelfTracedSpanProcessor exists (self-traced.ts): a foreign MCP SERVER span made
+ * while one is open is folded into it. Process-wide, like the patches.
+ */
+export const openServerOperations = new Set<Operation>();
+let trackingOpen = false;
+
+/** self-traced.ts: keep open SERVER operations from now on. */
+export function trackOpenServerOperations(): void {
+  trackingOpen = true;
 }
 
 export class Operation {
@@ -148,9 +165,12 @@ export class Operation {
   private callerFault: number | undefined;
   private endingTaken = false;
   private related: RelatedSpans | undefined;
-  private onEnd: ((operation: Operation) => void) | undefined;
 
-  constructor(start: OperationStart, choice: SpanChoice, ctl: Pick<Controller, 'histograms' | 'metricKeys' | 'statusCodeKeys'>) {
+  constructor(
+    start: OperationStart,
+    choice: SpanChoice,
+    ctl: Pick<Controller, 'histograms' | 'metricKeys' | 'statusCodeKeys'>,
+  ) {
     this.side = start.side;
     this.kind = start.kind;
     this.method = start.method;
@@ -205,10 +225,9 @@ export class Operation {
     return this.related;
   }
 
-  /** self-traced.ts keeps this operation while it is open: what it is related to, and what to call when it ends. */
-  keepOpen(related: RelatedSpans, onEnd: (operation: Operation) => void): void {
+  /** startOperation: kept in openServerOperations while it is open, with the spans it is related to. */
+  keepOpen(related: RelatedSpans): void {
     this.related = related;
-    this.onEnd = onEnd;
   }
 
   get isEnded(): boolean {
@@ -276,8 +295,11 @@ export class Operation {
     if (this.ended) return;
     this.ended = true;
     if (this.ownsSpan) this.span.end(this.endsOnItsClock ? performance.timeOrigin + performance.now() : undefined);
-    this.histogram?.record((performance.now() - this.started) / 1000, metricAttributes(this.attributes, this.metricKeys));
-    this.onEnd?.(this);
+    this.histogram?.record(
+      (performance.now() - this.started) / 1000,
+      metricAttributes(this.attributes, this.metricKeys),
+    );
+    if (this.related !== undefined) openServerOperations.delete(this);
   }
 }
 

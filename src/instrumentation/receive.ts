@@ -11,21 +11,29 @@
  *    a notification's when its handler settles (or at once when there is no handler).
  */
 import { context } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
-import { paramsOf, receivedAttributes, resultTypeOf } from './attributes';
+import { receivedAttributes, resultTypeOf } from './attributes';
 import type { MessageFacts } from './attributes';
 import { startOperation } from './operation';
 import type { Controller, Operation } from './operation';
 import { cappedValue } from './caps';
-import { startSession, versionOf } from './connection';
+import { startSession } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
 import { requestSizes, sizeResult } from './content-size';
 import type { Connection } from './connection';
-import { ambientLinks, handlerContext, httpPeerIn, receivedContexts, servedOperation, unmarked } from './context';
+import { handlerContext, receivedContexts, servedOperation, unmarked } from './context';
+import type { Receipt } from './context';
 import { methodRule, spanName } from './methods';
 import type { MethodRule } from './methods';
 import { isThenable, observe } from './promises';
-import { isFunction, isObject, sendWith, sessionIdOf, TOOL_CALLBACK_FIELDS, transportOf } from './sdk-internals';
+import {
+  isFunction,
+  isObject,
+  paramsOf,
+  sendWith,
+  sessionIdOf,
+  TOOL_CALLBACK_FIELDS,
+  transportOf,
+} from './sdk-internals';
 import type {
   JsonRpcMessage,
   QueuedTaskMessage,
@@ -71,20 +79,12 @@ export function receiveRequest(
   const { method } = request;
   const params = paramsOf(request);
   receiptWatcher?.(request);
-  const { ambient, parent } = receivedContexts(params);
+  const receipt = receivedContexts(params);
   const rule = methodRule(method);
   wrapFallbackHandler(protocol, 'fallbackRequestHandler', recordingExceptions);
   if (rule.runsToolCallback) recordToolExceptions(protocol, params);
-  const operation = startReceived(
-    protocol,
-    connection,
-    { method, params, id: request.id as string | number, kind: 'request' },
-    rule,
-    args[1],
-    ambient,
-    parent,
-    ctl,
-  );
+  const message = { method, params, id: request.id as string | number, kind: 'request' as const };
+  const operation = startReceived(protocol, connection, message, rule, args[1], receipt, ctl);
   if (connection) {
     // A peer that reuses an id still in flight: the older span ends now rather than never.
     connection.pendingServer.get(request.id)?.end();
@@ -93,7 +93,7 @@ export function receiveRequest(
     queueMicrotask(() => operation.end());
   }
   try {
-    return context.with(handlerContext(parent, operation), () => original.apply(protocol, args));
+    return context.with(handlerContext(receipt.parent, operation), () => original.apply(protocol, args));
   } catch (err) {
     connection?.pendingServer.delete(request.id);
     operation.endWithException(err);
@@ -123,22 +123,14 @@ export function receiveNotification(
   receiptWatcher?.(notification);
   const rule = methodRule(method);
   if (rule.cancels && connection) endCancelled(connection, params?.requestId);
-  const { ambient, parent } = receivedContexts(params);
-  if (ctl.isExcluded(method)) return context.with(unmarked(parent), () => original.apply(protocol, args));
+  const receipt = receivedContexts(params);
+  if (ctl.isExcluded(method)) return context.with(unmarked(receipt.parent), () => original.apply(protocol, args));
   wrapFallbackHandler(protocol, 'fallbackNotificationHandler', endingNotification);
-  const operation = startReceived(
-    protocol,
-    connection,
-    { method, params, kind: 'notification' },
-    rule,
-    args[1],
-    ambient,
-    parent,
-    ctl,
-  );
+  const message = { method, params, kind: 'notification' as const };
+  const operation = startReceived(protocol, connection, message, rule, args[1], receipt, ctl);
   let returned: unknown;
   try {
-    returned = context.with(handlerContext(parent, operation), () => original.apply(protocol, args));
+    returned = context.with(handlerContext(receipt.parent, operation), () => original.apply(protocol, args));
   } catch (err) {
     operation.endWithException(err);
     throw err;
@@ -151,22 +143,18 @@ export function receiveNotification(
   return returned;
 }
 
-/**
- * The SERVER operation of a message this side received: its attributes (attributes.ts), then its span (operation.ts).
- * `ambient` is the receipt context (the HTTP request's, over HTTP).
- */
+/** The SERVER operation of a message received: its attributes (attributes.ts), then its span (operation.ts). */
 function startReceived(
   protocol: SdkProtocol,
   connection: Connection | undefined,
   message: MessageFacts,
   rule: MethodRule,
   extra: unknown,
-  ambient: Context,
-  parent: Context,
+  receipt: Receipt,
   ctl: Controller,
 ): Operation {
-  const facts = { ...message, sessionId: sessionIdOf(transportOf(protocol)) };
-  const attributes = receivedAttributes(facts, connection, versionOf(connection), httpPeerIn(ambient), extra, ctl);
+  const facts = { ...message, rule, sessionId: sessionIdOf(transportOf(protocol)) };
+  const attributes = receivedAttributes(facts, connection, receipt.httpPeer, extra, ctl);
   if (ctl.content) requestContent(ctl.content, 'server', message.method, message.params, attributes);
   if (ctl.captureContentSizes) requestSizes(message.method, message.params, attributes);
   return startOperation(ctl, {
@@ -176,8 +164,8 @@ function startReceived(
     rule,
     name: spanName(message.method, message.params),
     attributes,
-    parent,
-    links: ambientLinks(ambient, parent),
+    parent: receipt.parent,
+    links: receipt.links,
   });
 }
 

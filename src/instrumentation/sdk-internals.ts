@@ -193,6 +193,12 @@ export interface HttpRequestLike {
   headers?: unknown;
 }
 
+/** The params of a JSON-RPC message, when they are an object. */
+export function paramsOf(message: { params?: unknown }): Record<string, unknown> | undefined {
+  const params = message.params;
+  return typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : undefined;
+}
+
 export function isObject(value: unknown): value is Record<string | symbol, unknown> {
   return typeof value === 'object' && value !== null;
 }

@@ -10,64 +10,16 @@
  * `keep` leaves both spans as they are. Only the SDK's own spans can be read back (kind, attributes, scope): any other
  * tracer's spans are never touched. Everything here reads spans structurally, as `ReadableSpan` of sdk-trace.
  */
-import { SpanKind, trace } from '@opentelemetry/api';
-import type { Attributes, AttributeValue, Context, Link, Span, SpanContext } from '@opentelemetry/api';
+import { SpanKind } from '@opentelemetry/api';
+import type { Attributes, Context } from '@opentelemetry/api';
+import type { ReadableSpanLike } from './foreign-spans';
+import { openServerOperations, trackOpenServerOperations } from './operation';
+import type { Operation } from './operation';
 import { ATTR_JSONRPC_REQUEST_ID, ATTR_MCP_METHOD_NAME } from './semconv';
 import { PACKAGE_NAME } from '../version';
 
 export const SELF_TRACED_MODES = ['merge', 'keep'] as const;
 export type SelfTracedMode = (typeof SELF_TRACED_MODES)[number];
-
-/** What an sdk-trace span exposes (sdk-trace 3.0 `ReadableSpan`), read without importing the SDK. */
-interface ReadableSpanLike {
-  kind?: unknown;
-  attributes?: Attributes;
-  ended?: unknown;
-  instrumentationScope?: { name?: unknown };
-  parentSpanContext?: SpanContext;
-  links?: Link[];
-}
-
-/** What this file reads and calls of an open SERVER operation of ours (operation.ts's Operation is one). */
-export interface OpenOperation {
-  readonly method: string;
-  readonly span: Span;
-  readonly attributes: Attributes;
-  readonly relatedSpans: { parentSpanId?: string; links?: Link[] } | undefined;
-  setAttribute(key: string, value: AttributeValue): void;
-  keepOpen(related: { parentSpanId?: string; links?: Link[] }, onEnd: (operation: OpenOperation) => void): void;
-}
-type Operation = OpenOperation;
-
-/** Our open SERVER operations (process-wide, like the patches). */
-const open = new Set<Operation>();
-/** Set once a SelfTracedSpanProcessor exists: only then are open operations tracked. */
-let tracking = false;
-
-const forget = (operation: Operation): void => {
-  open.delete(operation);
-};
-
-function foreignMcpServerSpan(span: unknown): (ReadableSpanLike & { attributes: Attributes }) | undefined {
-  const readable = span as ReadableSpanLike | undefined;
-  if (readable?.kind !== SpanKind.SERVER || readable.ended === true) return undefined;
-  if (readable.instrumentationScope?.name === PACKAGE_NAME) return undefined;
-  const attributes = readable.attributes;
-  return typeof attributes?.[ATTR_MCP_METHOD_NAME] === 'string' ? (readable as { attributes: Attributes }) : undefined;
-}
-
-/** The recording span active at receipt, if it is a foreign MCP SERVER span of this method: the operation adds to it. */
-export function borrowedServerSpan(active: Span, method: string): Span | undefined {
-  const foreign = foreignMcpServerSpan(active);
-  return foreign?.attributes[ATTR_MCP_METHOD_NAME] === method ? active : undefined;
-}
-
-/** A SERVER operation of ours begins: remembered with its parent and links while tracking (no copies made). */
-export function trackOpen(operation: Operation, parent: Context, links: Link[] | undefined): void {
-  if (!tracking) return;
-  operation.keepOpen({ parentSpanId: trace.getSpanContext(parent)?.spanId, links }, forget);
-  open.add(operation);
-}
 
 /** Whether one of the span ids is our operation's span, its parent or a span it links to. */
 function relatedTo(operation: Operation, spanIds: (string | undefined)[]): boolean {
@@ -85,7 +37,7 @@ function operationOf(span: ReadableSpanLike & { attributes: Attributes }): Opera
   const method = span.attributes[ATTR_MCP_METHOD_NAME];
   const id = span.attributes[ATTR_JSONRPC_REQUEST_ID];
   const theirs = [span.parentSpanContext?.spanId, ...(span.links ?? []).map((link) => link.context.spanId)];
-  for (const operation of open) {
+  for (const operation of openServerOperations) {
     if (operation.method !== method) continue;
     const ours = operation.attributes[ATTR_JSONRPC_REQUEST_ID];
     if (id !== undefined && ours !== undefined && String(id) !== ours) continue;
@@ -108,7 +60,7 @@ export interface SpanProcessorLike {
  */
 export class SelfTracedSpanProcessor implements SpanProcessorLike {
   constructor(private readonly processors: SpanProcessorLike[]) {
-    tracking = true;
+    trackOpenServerOperations();
   }
 
   onStart(span: never, parentContext: Context): void {
@@ -116,7 +68,7 @@ export class SelfTracedSpanProcessor implements SpanProcessorLike {
   }
 
   onEnd(span: never): void {
-    if (open.size > 0 && this.foldedIn(span)) return;
+    if (openServerOperations.size > 0 && this.foldedIn(span)) return;
     for (const processor of this.processors) processor.onEnd(span);
   }
 

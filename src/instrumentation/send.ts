@@ -8,28 +8,26 @@
  */
 import { context, trace } from '@opentelemetry/api';
 import type { Context, Link } from '@opentelemetry/api';
-import { paramsOf, resultTypeOf, sentAttributes } from './attributes';
+import { resultAttributes, sentAttributes } from './attributes';
 import type { MessageFacts } from './attributes';
 import { startOperation } from './operation';
 import type { Controller, Operation } from './operation';
 import { cappedValue } from './caps';
-import { startSession, versionOf } from './connection';
+import { startSession } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
 import { requestSizes, sizeResult } from './content-size';
 import type { Connection } from './connection';
 import { operationContext, rawRequestIn, retriedOperation, retryingContext } from './context';
 import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
-import { resultPeerIdentity } from './attributes';
 import { observe } from './promises';
 import { httpRefusalStatus, text } from './status';
 import { injectTraceContext } from './context';
-import { isObject, RETRY_PARAMS_KEYS, sendWith, sessionIdOf, transportOf } from './sdk-internals';
+import { isObject, paramsOf, RETRY_PARAMS_KEYS, sendWith, sessionIdOf, transportOf } from './sdk-internals';
 import type { JsonRpcError, JsonRpcMessage, RequestOptions, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
 import {
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCP_PROTOCOL_VERSION,
-  ATTR_MCP_RESULT_TYPE,
   ATTR_MCP_SESSION_ID,
   ERROR_TYPE_CANCELLED,
   RESULT_TYPE_INPUT_REQUIRED,
@@ -50,7 +48,7 @@ export function startSent(
   links?: Link[],
   sentFrom?: Context,
 ): Operation {
-  const facts = { ...message, sessionId: sessionIdOf(transport), protocolVersion: versionOf(connection) };
+  const facts = { ...message, sessionId: sessionIdOf(transport) };
   const attributes = sentAttributes(facts, connection, ctl);
   if (ctl.content) requestContent(ctl.content, 'client', message.method, message.params, attributes);
   if (ctl.captureContentSizes) requestSizes(message.method, message.params, attributes);
@@ -85,9 +83,17 @@ export function withTraceContext<T extends JsonRpcMessage>(message: T, ctx: Cont
  * added again here.
  */
 export function requestOnTheWire(message: JsonRpcMessage): JsonRpcMessage {
-  noteRawRequestId(message);
+  if (rawDispatchSeen) noteRawRequestId(message);
   const meta = paramsOf(message)?._meta;
   return isObject(meta) && injectedMetas.has(meta) ? message : withTraceContext(message, context.active());
+}
+
+/** Set once a host's raw dispatch sent a request (ext-tasks.ts): only then can a request leaving be one. */
+let rawDispatchSeen = false;
+
+/** ext-tasks.ts: a raw dispatch is traced from now on; its requests' ids are read where they leave. */
+export function expectRawRequests(): void {
+  rawDispatchSeen = true;
 }
 
 /**
@@ -222,11 +228,8 @@ export function noteResult(
   result: unknown,
   ctl: Controller,
 ): string | undefined {
-  if (ctl.capturePeerIdentity) resultPeerIdentity(connection, operation, result);
   if (ctl.captureContentSizes) sizeResult(operation, result);
-  const resultType = resultTypeOf(result);
-  if (resultType !== undefined) operation.setAttribute(ATTR_MCP_RESULT_TYPE, resultType);
-  return resultType;
+  return resultAttributes(connection, operation, result, ctl.capturePeerIdentity);
 }
 
 function settleRequest(

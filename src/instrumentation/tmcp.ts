@@ -14,12 +14,12 @@
  */
 import { context, diag } from '@opentelemetry/api';
 import type { Attributes, Context } from '@opentelemetry/api';
-import { endUserAttributes, envelopeVersion, paramsOf, peerAttributes, startAttributes } from './attributes';
+import { endUserAttributes, envelopeVersion, peerAttributes, startAttributes, versionOf } from './attributes';
 import type { HttpPeer, TransportFacts } from './attributes';
 import { startOperation } from './operation';
 import type { Controller, Operation } from './operation';
 import { cappedValue } from './caps';
-import { endSession, versionOf } from './connection';
+import { endSession } from './connection';
 import type { Connection } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
 import { requestSizes, sizeResult } from './content-size';
@@ -40,7 +40,7 @@ import { receivedPeerIdentity, sentPeerIdentity } from './attributes';
 import { peerBeingHandled, watchNodeRequests } from './node-request';
 import { observe, safely } from './promises';
 import { extractTraceContext } from './context';
-import { isFunction, isMethodMessage, isObject, nonEmptyString } from './sdk-internals';
+import { isFunction, isMethodMessage, isObject, nonEmptyString, paramsOf } from './sdk-internals';
 import type { JsonRpcMessage, Prototype, SdkTransport } from './sdk-internals';
 import { endResponded, recordingExceptions } from './receive';
 import { ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_SESSION_ID } from './semconv';
@@ -460,7 +460,14 @@ function startSent(
   if (ctl.content) requestContent(ctl.content, 'client', method, params, attributes);
   if (ctl.captureContentSizes) requestSizes(method, params, attributes);
   const kind = isRequest ? 'request' : 'notification';
-  const operation = startOperation(ctl, { side: 'client', kind, method, name: spanName(method, params), attributes, parent });
+  const operation = startOperation(ctl, {
+    side: 'client',
+    kind,
+    method,
+    name: spanName(method, params),
+    attributes,
+    parent,
+  });
   if (methodRule(method).protocolLog) ctl.emitLog(protocolLogRecord(params, parent));
   const ctx = operationContext(parent, operation);
   detail.request = withTraceContext(message, ctx);

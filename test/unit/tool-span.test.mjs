@@ -1,4 +1,4 @@
-// Unit tests of the enrichment of an agent's own tool span (tool-span.ts), over the in-memory transport: only an
+// Unit tests of the enrichment of an agent's own tool span (foreign-spans.ts), over the in-memory transport: only an
 // INTERNAL span of another tracer, a tool execution of the same tool, without MCP attributes, takes the MCP attributes;
 // a different tool, a SERVER span, or another instrumentation's MCP span get a CLIENT span nested as usual.
 import { test } from 'node:test';
