@@ -147,7 +147,7 @@ export function patchAiSdkClient(proto: Prototype, ctl: Controller): boolean {
     const connection = connectionOf(this, ctl);
     if (!answersTraced.has(connection.transport)) return onRequestMessage.apply(this, args);
     const original = (...received: unknown[]) => onRequestMessage.apply(this, received);
-    if (ctl.isExcluded(request.method)) return receiveExcludedRequest(protocolOf(this), original, args);
+    if (ctl.excluded.has(request.method)) return receiveExcludedRequest(protocolOf(this), original, args);
     return receiveRequest(protocolOf(this), connection, original, args, ctl);
   };
   proto.onClose = function onClose_(this: AiSdkClient & object, ...args: unknown[]) {

@@ -85,7 +85,7 @@ function watchProbeSends(transport: SdkTransport & object): void {
       const probing = context.active().getValue(PROBING) as Probing | undefined;
       if (!probing?.ctl.enabled || !isProbe(message) || !isObject(this) || connectionOfTransport(this))
         return send.call(this, message, ...rest);
-      if (probing.ctl.isExcluded(message.method)) return send.call(this, message, ...rest);
+      if (probing.ctl.excluded.has(message.method)) return send.call(this, message, ...rest);
       return sendProbe(this as SdkTransport & object, probing, message, send, rest);
     };
   } catch {

@@ -148,7 +148,7 @@ function answeredOverHttp(
   ctl: Controller,
 ): void {
   const method = header(request, 'mcp-method');
-  if (method === undefined || ctl.isExcluded(method) || !isObject(response)) return;
+  if (method === undefined || ctl.excluded.has(method) || !isObject(response)) return;
   const target = header(request, 'mcp-name');
   const params = target === undefined ? undefined : { name: target, uri: target };
   const attributes = startAttributes({ method, params }, { networkTransport: 'tcp', protocolName: 'http' });
@@ -273,7 +273,7 @@ function answeredOverStdio(
   ctl: Controller,
 ): void {
   const { method } = request;
-  if (ctl.isExcluded(method)) return;
+  if (ctl.excluded.has(method)) return;
   const params = paramsOf(request);
   const attributes: Attributes = startAttributes(
     { method, params, id: request.id as string | number, protocolVersion: envelopeVersion(params) },

@@ -70,7 +70,7 @@ export function instrumentExtTasks(exports: Record<string, unknown>, ctl: Contro
 /** The host's raw dispatch, traced: `dispatch(request, options)` sends one JSON-RPC request (no id) of the client's. */
 function tracedRawDispatch(client: SdkProtocol & object, dispatch: Method, ctl: Controller): Method {
   const raw = function (this: unknown, request: unknown, ...rest: unknown[]) {
-    if (!ctl.enabled || !isObject(request) || typeof request.method !== 'string' || ctl.isExcluded(request.method)) {
+    if (!ctl.enabled || !isObject(request) || typeof request.method !== 'string' || ctl.excluded.has(request.method)) {
       return dispatch.call(this, request, ...rest);
     }
     const message: JsonRpcMessage = request;

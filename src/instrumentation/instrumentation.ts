@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { diag, trace, type Tracer } from '@opentelemetry/api';
+import { diag, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { AI_SDK_MCP_PACKAGE, instrumentAiSdkMcp, isAiSdkMcpModule } from './ai-sdk-mcp';
 import { installBundledHooks } from './bundled-hook';
@@ -93,7 +93,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   declare private stopBundled: (() => void) | undefined;
   /** The prototypes this instance patched, with how: enable() after disable() patches them again. */
   declare private patched: Map<Prototype, (proto: Prototype) => boolean> | undefined;
-  declare private controller: Controller & { enabled: boolean };
+  declare private controller: Controller & { enabled: boolean; tracer: Tracer; histograms: McpHistograms | undefined };
   declare private histograms: McpHistograms | undefined;
 
   constructor(config: McpInstrumentationConfig = {}) {
@@ -107,6 +107,12 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   /** Called by the base class whenever a meter provider is set (also from its constructor). */
   protected override _updateMetricInstruments(): void {
     this.histograms = createHistograms(this.meter);
+    if (this.controller) this.controller.histograms = this.histograms;
+  }
+
+  override setTracerProvider(tracerProvider: TracerProvider): void {
+    super.setTracerProvider(tracerProvider);
+    if (this.controller) this.controller.tracer = this.tracer;
   }
 
   /** The tracer of this instrumentation, from the tracer provider it was given or the global one. */
@@ -207,7 +213,11 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     }
   }
 
-  private ensureController(): Controller & { enabled: boolean } {
+  private ensureController(): Controller & {
+    enabled: boolean;
+    tracer: Tracer;
+    histograms: McpHistograms | undefined;
+  } {
     if (this.controller) return this.controller;
     const config = this.getConfig();
     const excluded = new Set(config.excludedMethods ?? excludedMethodsFromEnv());
@@ -222,8 +232,6 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         ? { maxLength: config.contentMaxLength ?? contentMaxLengthFromEnv(), redact: config.redactContent }
         : undefined;
     setAttributeValueLimit(config.attributeValueLengthLimit ?? attributeValueLimitFromEnv());
-    // The tracer and the histograms are read as they are now: a provider set later replaces them.
-    const instrumentation = () => ({ tracer: this.tracer, histograms: this.histograms });
     this.controller = {
       enabled: false,
       captureEndUser: config.captureEndUser ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER', true),
@@ -233,19 +241,16 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         config.captureContentSizes ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES', false),
       enrichToolSpans,
       mergeSelfTraced,
-      get tracer() {
-        return instrumentation().tracer;
-      },
-      get histograms() {
-        return instrumentation().histograms;
-      },
+      // Plain fields, so that nothing on a message's path calls back into this file: replaced with the providers.
+      tracer: this.tracer,
+      histograms: this.histograms,
       metricKeys: operationKeys({
         withResourceUri: config.metricsResourceUri ?? metricsResourceUriFromEnv(),
         withPeerIdentity: capturePeerIdentity,
         statusCodeKeys,
       }),
       statusCodeKeys,
-      isExcluded: (method) => excluded.has(method),
+      excluded,
       recordSession: (side, seconds, attributes) => this.histograms?.session[side].record(seconds, attributes),
       emitLog: (record) => {
         if (record) this.logger.emit(record);

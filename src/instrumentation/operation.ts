@@ -40,12 +40,14 @@ export interface Controller {
   readonly enrichToolSpans: boolean;
   /** `merge`: a server's own MCP SERVER span takes the operation (self-traced.ts). */
   readonly mergeSelfTraced: boolean;
+  /** The instrumentation's tracer and histograms, replaced when it is given another provider. */
   readonly tracer: Tracer;
   readonly histograms: McpHistograms | undefined;
   /** The operation metrics' attribute keys of each side, and the name(s) of a JSON-RPC code: resolved once. */
   readonly metricKeys: Readonly<Record<Side, readonly string[]>>;
   readonly statusCodeKeys: readonly string[];
-  isExcluded(method: string): boolean;
+  /** The methods that get no span (OTEL_INSTRUMENTATION_MCP_EXCLUDED_METHODS). */
+  readonly excluded: ReadonlySet<string>;
   recordSession(side: Side, seconds: number, attributes: Attributes): void;
   emitLog(record: LogRecord | undefined): void;
 }

@@ -102,7 +102,7 @@ const PROTOCOL_WRAPPERS: Record<ProtocolMethodName, ((original: Original, ctl: C
     function _onrequest(this: Instance, ...args: unknown[]) {
       if (!ctl.enabled || !isMethodMessage(args[0])) return original.apply(this, args);
       // An excluded request binds nothing: it only keeps its trace context.
-      if (ctl.isExcluded(args[0].method)) return receiveExcludedRequest(this, original, args);
+      if (ctl.excluded.has(args[0].method)) return receiveExcludedRequest(this, original, args);
       return receiveRequest(this, connectionFor(this, ctl), original, args, ctl);
     },
   _onnotification: (original, ctl) =>
@@ -185,7 +185,7 @@ const CLIENT_WRAPPERS: Record<ClientMethodName, (original: Original, ctl: Contro
   listen: (original, ctl) =>
     function listen(this: Instance & SdkClient, ...args: unknown[]) {
       // An excluded method binds nothing, as in _onrequest.
-      if (!ctl.enabled || ctl.isExcluded(METHOD_SUBSCRIPTIONS_LISTEN)) return original.apply(this, args);
+      if (!ctl.enabled || ctl.excluded.has(METHOD_SUBSCRIPTIONS_LISTEN)) return original.apply(this, args);
       return listenTraced(this, connectionFor(this, ctl), original, args, ctl);
     },
 };

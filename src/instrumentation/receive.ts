@@ -124,7 +124,7 @@ export function receiveNotification(
   const rule = methodRule(method);
   if (rule.cancels && connection) endCancelled(connection, params?.requestId);
   const receipt = receivedContexts(params);
-  if (ctl.isExcluded(method)) return context.with(unmarked(receipt.parent), () => original.apply(protocol, args));
+  if (ctl.excluded.has(method)) return context.with(unmarked(receipt.parent), () => original.apply(protocol, args));
   wrapFallbackHandler(protocol, 'fallbackNotificationHandler', endingNotification);
   const message = { method, params, kind: 'notification' as const };
   const operation = startReceived(protocol, connection, message, rule, args[1], receipt, ctl);

@@ -130,14 +130,14 @@ export function sendRequest(
   // child of the first when that had no parent, so that one call stays one trace. The retry is the same method with
   // the answers (`inputResponses`) or the server's `requestState`; other requests sent meanwhile (by the app's
   // elicitation or sampling handlers) are not.
-  const retried = retryOf(retriedOperation(parent), method, params);
+  const retried = retryOf(parent, method, params);
   if (retried?.sentFrom) {
     const first = retried.sentFrom;
     parent = trace.getSpanContext(first) ? first : trace.setSpan(first, retried.span);
   }
   // The SDK numbers requests from this counter, synchronously, once request() has passed its early checks.
   const id = typeof protocol._requestMessageId === 'number' ? protocol._requestMessageId : undefined;
-  const operation = ctl.isExcluded(method)
+  const operation = ctl.excluded.has(method)
     ? undefined
     : startSent(
         connection,
@@ -182,13 +182,11 @@ export function sendRequest(
   );
 }
 
-function retryOf(
-  first: Operation | undefined,
-  method: string,
-  params: Record<string, unknown> | undefined,
-): Operation | undefined {
-  if (first?.method !== method || params === undefined) return undefined;
-  return RETRY_PARAMS_KEYS.some((key) => key in params) ? first : undefined;
+/** The first request this one retries: the same method, with retry params, sent while the first is fulfilled. */
+function retryOf(parent: Context, method: string, params: Record<string, unknown> | undefined): Operation | undefined {
+  if (params === undefined || !RETRY_PARAMS_KEYS.some((key) => key in params)) return undefined;
+  const first = retriedOperation(parent);
+  return first?.method === method ? first : undefined;
 }
 
 /** Removes an operation from the pending map, unless the id already belongs to a later one. */
@@ -291,7 +289,7 @@ export function sendNotification(
   const { method } = message;
   const params = paramsOf(message);
   const parent = context.active();
-  const operation = ctl.isExcluded(method)
+  const operation = ctl.excluded.has(method)
     ? undefined
     : startSent(connection, connection.transport, { method, params }, parent, ctl);
   if (methodRule(method).protocolLog) ctl.emitLog(protocolLogRecord(params, parent));

@@ -264,7 +264,7 @@ function receiveTmcp(server: object, original: Original, args: unknown[], ctl: C
   const params = paramsOf(message);
   const ambient = receiptContext();
   const parent = extractTraceContext(params?._meta, ambient);
-  if (ctl.isExcluded(method)) return context.with(unmarked(parent), () => original.apply(server, args));
+  if (ctl.excluded.has(method)) return context.with(unmarked(parent), () => original.apply(server, args));
 
   const isRequest = message.id !== undefined && message.id !== null;
   const state = stateOf(server);
@@ -434,7 +434,7 @@ function startSent(
   const { method } = message;
   const params = paramsOf(message);
   const parent = context.active();
-  if (ctl.isExcluded(method)) {
+  if (ctl.excluded.has(method)) {
     detail.request = withTraceContext(message, parent);
     return undefined;
   }

@@ -32,7 +32,7 @@ const ctl = {
   enabled: true,
   captureEndUser: true,
   content: undefined,
-  isExcluded: (method) => method === 'ping',
+  excluded: new Set(['ping']),
   tracer,
   histograms: undefined,
   metricKeys: { client: [], server: [] },
