@@ -1,6 +1,7 @@
 /**
  * Reads the OTEL_* environment once, validates every value, and turns it into a typed configuration: the only reader
- * of the environment in the distribution (through env.ts's readers). A bad value gives one warning line that names
+ * of the environment in the distribution (through env.ts's readers, and the MCP settings' table of the instrumentation,
+ * instrumentation/settings.ts, with the same warning format). A bad value gives one warning line that names
  * the variable, and the default is used instead: the app always runs on. Each set of accepted values is one table,
  * and its type is derived from it.
  */

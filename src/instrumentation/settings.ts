@@ -195,8 +195,13 @@ type Options = Omit<McpInstrumentationConfig, keyof InstrumentationConfig>;
 export type SettingOption = keyof Options;
 /** Every setting resolved: an option not given has its variable's value, or the default. */
 export type ResolvedSettings = Required<Omit<Options, WithoutDefault>> & Pick<Options, WithoutDefault>;
-/** The settings whose default is "none" (every other row has a default: settings.test.mjs checks it). */
+/**
+ * The settings whose default is "none" (every other row has a default: settings.test.mjs checks it); they are also
+ * those the preload does not plan (their rows' inPlan).
+ */
 type WithoutDefault = 'attributeValueLengthLimit' | 'redactContent';
+/** The settings the preload reads as MCP settings, from the environment or a file: its plan's `mcp`. */
+export type PlannedSettings = Pick<Options, Exclude<SettingOption, WithoutDefault>>;
 /** The value of each setting, undefined included (the type of its row). */
 type Values = { [K in SettingOption]-?: Options[K] | undefined };
 type Table = { readonly [K in keyof Values]: SettingRow<Values[K]> };
@@ -347,7 +352,7 @@ export function readSettings(
 }
 
 /** The settings the preload reads as MCP settings (inPlan), from the environment alone, in the table's order. */
-export function settingsFromEnv(env: NodeJS.ProcessEnv, bad: BadSetting): Partial<Options> {
+export function settingsFromEnv(env: NodeJS.ProcessEnv, bad: BadSetting): PlannedSettings {
   const settings: Partial<Options> = {};
   for (const option of SETTING_OPTIONS) {
     if (SETTINGS[option].inPlan) assign(settings, option, fromEnv(option, env, bad));
