@@ -106,7 +106,7 @@ const QUIET_SWITCH: SettingType<boolean | undefined> = {
 /** OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT, as upstream GenAI instrumentations read it (content.ts). */
 const CAPTURE: SettingType<boolean | undefined> = {
   kind: 'capture',
-  accepts: `${choices(Object.keys(CAPTURE_MODES))} (true and false in any case); a boolean too in a file`,
+  accepts: `${choices(Object.keys(CAPTURE_MODES))}, in any case; a boolean too in a file`,
   fromText: (raw, fallback, bad) => {
     const value = trimmed(raw);
     if (value === undefined) return fallback;
