@@ -21,9 +21,7 @@ import type {
   TelemetryPlan,
 } from './plan';
 import { requireVia } from './resolve';
-import { CAPTURE_MODES, captureModeOf, DEFAULT_CONTENT_MAX_LENGTH } from '../instrumentation/content';
-import { SELF_TRACED_MODES } from '../instrumentation/self-traced';
-import type { SelfTracedMode } from '../instrumentation/self-traced';
+import { FILE_KEYS, settingsFromFile } from '../instrumentation/settings';
 
 /** The parts of @opentelemetry/configuration's model this module reads (the package's own types are wider). */
 type Entry = Record<string, unknown>;
@@ -119,19 +117,7 @@ const APPLIED = {
   console: [],
   resource: ['attributes', 'attributes_list', 'schema_url', 'detection/development'],
   detection: ['detectors'],
-  mcp: [
-    'excluded_methods',
-    'metrics_resource_uri',
-    'self_traced_servers',
-    'capture_enduser',
-    'capture_peer_identity',
-    'enrich_tool_spans',
-    'capture_message_content',
-    'content_max_length',
-    'trace_stdio_servers',
-    'stdio_servers_exporter_headers',
-    'capture_content_sizes',
-  ],
+  mcp: FILE_KEYS,
   general: ['rpc', 'stability_opt_in_list'],
 } as const;
 
@@ -355,72 +341,10 @@ class PlanReader {
     }
     const mcp = model?.js?.mcp;
     this.applied('instrumentation/development.js.mcp', mcp, APPLIED.mcp);
-    const excluded = mcp?.excluded_methods;
-    let excludedMethods: string[] = [];
-    if (Array.isArray(excluded) && excluded.every((m) => typeof m === 'string')) excludedMethods = excluded;
-    else if (excluded !== undefined && excluded !== null) {
-      this.warn(
-        'instrumentation/development.js.mcp.excluded_methods: not a list of method names; no method is excluded',
-      );
-    }
-    const flag = (key: string, fallback: boolean): boolean => {
-      const value = mcp?.[key];
-      if (typeof value === 'boolean') return value;
-      if (value !== undefined && value !== null)
-        this.warn(`instrumentation/development.js.mcp.${key}: not true or false; using ${String(fallback)}`);
-      return fallback;
-    };
-    const metricsResourceUri = flag('metrics_resource_uri', false);
-    const captureEndUser = flag('capture_enduser', true);
-    const capturePeerIdentity = flag('capture_peer_identity', true);
-    const enrichToolSpans = flag('enrich_tool_spans', true);
-    const traceStdioServers = flag('trace_stdio_servers', false);
-    const stdioServersExporterHeaders = flag('stdio_servers_exporter_headers', false);
-    const captureContentSizes = flag('capture_content_sizes', false);
-    // As the environment variable: true/false, or one of the modes GenAI instrumentations accept.
-    const capture = mcp?.capture_message_content;
-    let captureMessageContent = false;
-    if (typeof capture === 'boolean') captureMessageContent = capture;
-    else if (capture !== undefined && capture !== null) {
-      const mode = typeof capture === 'string' ? captureModeOf(capture) : undefined;
-      if (mode === undefined)
-        this.warn(
-          'instrumentation/development.js.mcp.capture_message_content: not true, false or one of ' +
-            `${Object.keys(CAPTURE_MODES).slice(2).join(', ')}; no content is recorded`,
-        );
-      captureMessageContent = mode ?? false;
-    }
-    const maxLength = mcp?.content_max_length;
-    let contentMaxLength = DEFAULT_CONTENT_MAX_LENGTH;
-    if (typeof maxLength === 'number' && Number.isSafeInteger(maxLength) && maxLength > 0) contentMaxLength = maxLength;
-    else if (maxLength !== undefined && maxLength !== null) {
-      this.warn(
-        'instrumentation/development.js.mcp.content_max_length: not a positive whole number; ' +
-          `using ${DEFAULT_CONTENT_MAX_LENGTH}`,
-      );
-    }
-    const selfTraced = mcp?.self_traced_servers;
-    let selfTracedServers: SelfTracedMode = 'merge';
-    if ((SELF_TRACED_MODES as readonly unknown[]).includes(selfTraced))
-      selfTracedServers = selfTraced as SelfTracedMode;
-    else if (selfTraced !== undefined && selfTraced !== null) {
-      this.warn(
-        'instrumentation/development.js.mcp.self_traced_servers: ' +
-          `not one of ${SELF_TRACED_MODES.join(', ')}; using merge`,
-      );
-    }
+    // The MCP settings, by their table (instrumentation/settings.ts); the file is the whole configuration.
+    const where = 'instrumentation/development.js.mcp';
     return {
-      excludedMethods,
-      metricsResourceUri,
-      selfTracedServers,
-      captureEndUser,
-      capturePeerIdentity,
-      enrichToolSpans,
-      captureMessageContent,
-      contentMaxLength,
-      traceStdioServers,
-      stdioServersExporterHeaders,
-      captureContentSizes,
+      ...settingsFromFile(mcp, (key, message) => this.warn(`${where}.${key}: ${message}`)),
       semconvStabilityOptIn: semconvStabilityOptInOfFile(model?.general),
     };
   }

@@ -1,16 +1,14 @@
 /**
  * Reads the OTEL_* environment once, validates every value, and turns it into a typed configuration: the only reader
- * of the environment in the distribution (through env.ts's readers). A bad value gives one warning line that names
+ * of the environment in the distribution (through env.ts's readers, and the MCP settings' table of the instrumentation,
+ * instrumentation/settings.ts, with the same warning format). A bad value gives one warning line that names
  * the variable, and the default is used instead: the app always runs on. Each set of accepted values is one table,
  * and its type is derived from it.
  */
 import { choices, knownNames, list, oneOf, parseKeyValueList, positiveInteger, text } from './env';
 import type { BadVariable } from './env';
 import type { BatchOptions, LogLimitsPlan, McpPlan, SpanLimitsPlan } from './shapes';
-import { excludedMethodsFromEnv, metricsResourceUriFromEnv } from '../instrumentation/instrumentation';
-import { CAPTURE_MODES, captureModeOf, DEFAULT_CONTENT_MAX_LENGTH } from '../instrumentation/content';
-import { semconvStabilityOptInFromEnv } from '../instrumentation/rpc-semconv';
-import { SELF_TRACED_MODES } from '../instrumentation/self-traced';
+import { settingsFromEnv } from '../instrumentation/settings';
 
 export type { BadVariable } from './env';
 export { parseKeyValueList, positiveInteger } from './env';
@@ -283,24 +281,6 @@ function readResourceAttributes(env: NodeJS.ProcessEnv, bad: BadVariable): Recor
 }
 
 /** The OTEL_BSP_* / OTEL_BLRP_* batch settings. */
-/** A switch of ours: `true` or `false`, in any case. */
-function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean, bad: BadVariable): boolean {
-  const fallbackText = fallback ? 'true' : 'false';
-  return oneOf(env, [name], ['true', 'false'], fallbackText, 'value', bad, (v) => v.toLowerCase()) === 'true';
-}
-
-/** The GenAI content switch, as upstream GenAI instrumentations read it (content.ts says what each value does here). */
-function readCaptureMode(env: NodeJS.ProcessEnv, bad: BadVariable): boolean {
-  const name = 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT';
-  const raw = text(env, name);
-  const mode = captureModeOf(raw);
-  if (mode === undefined) {
-    bad(name, `unknown value "${raw}"; no content is recorded (expected ${choices(Object.keys(CAPTURE_MODES))})`);
-    return false;
-  }
-  return mode;
-}
-
 function readBatch(env: NodeJS.ProcessEnv, prefix: 'OTEL_BSP' | 'OTEL_BLRP', bad: BadVariable): BatchOptions {
   return {
     maxQueueSize: positiveInteger(env, `${prefix}_MAX_QUEUE_SIZE`, bad),
@@ -372,29 +352,7 @@ export function readConfig(
     logBatch: logsOn ? readBatch(env, 'OTEL_BLRP', bad) : {},
     spanLimits: tracesOn ? readSpanLimits(env, bad) : {},
     logLimits: logsOn ? readLogLimits(env, bad) : {},
-    mcp: {
-      excludedMethods: excludedMethodsFromEnv(env),
-      metricsResourceUri: metricsResourceUriFromEnv(env),
-      selfTracedServers: oneOf(
-        env,
-        ['OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS'],
-        SELF_TRACED_MODES,
-        'merge',
-        'mode',
-        bad,
-        (value) => value.trim().toLowerCase(),
-      ),
-      captureEndUser: onOff(env, 'OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER', true, bad),
-      capturePeerIdentity: onOff(env, 'OTEL_INSTRUMENTATION_MCP_CAPTURE_PEER_IDENTITY', true, bad),
-      enrichToolSpans: onOff(env, 'OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS', true, bad),
-      traceStdioServers: onOff(env, 'OTEL_INSTRUMENTATION_MCP_TRACE_STDIO_SERVERS', false, bad),
-      stdioServersExporterHeaders: onOff(env, 'OTEL_INSTRUMENTATION_MCP_STDIO_SERVERS_EXPORTER_HEADERS', false, bad),
-      captureMessageContent: readCaptureMode(env, bad),
-      contentMaxLength:
-        positiveInteger(env, 'OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH', bad) ?? DEFAULT_CONTENT_MAX_LENGTH,
-      captureContentSizes: onOff(env, 'OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES', false, bad),
-      // Tokens of other domains (http, database) are other instrumentations': nothing to warn about.
-      semconvStabilityOptIn: semconvStabilityOptInFromEnv(env),
-    },
+    // The MCP settings, by their table (instrumentation/settings.ts), with the same warnings.
+    mcp: settingsFromEnv(env, bad),
   };
 }

@@ -3,9 +3,13 @@
  * `bad(name, message)` (the message says what was wrong and what is used instead) and the default applies. Values are
  * trimmed; an empty variable counts as unset. config.ts is their only user: it reads the whole environment once.
  */
+import { choices } from '../instrumentation/settings';
+import type { BadSetting } from '../instrumentation/settings';
 
-/** Receives one message per bad variable. */
-export type BadVariable = (name: string, message: string) => void;
+export { choices };
+
+/** Receives one message per bad variable (the MCP settings' readers take the same: settings.ts). */
+export type BadVariable = BadSetting;
 
 export function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -21,11 +25,6 @@ export function list(env: NodeJS.ProcessEnv, name: string): string[] | undefined
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
   return [...new Set(items)];
-}
-
-/** `a, b or c`. */
-export function choices(values: readonly string[]): string {
-  return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
 }
 
 /** Reads a positive integer; a bad value is reported and undefined is returned. */

@@ -3,7 +3,7 @@
  * (flush/) share. A leaf: it imports nothing of the distribution, so that they need not import each other (no import
  * circle: .ci/imports.mjs).
  */
-import type { McpInstrumentationConfig } from '../instrumentation/types';
+import type { PlannedSettings } from '../instrumentation/settings';
 
 /** The settings of a batch processor (OTEL_BSP_*, OTEL_BLRP_*, a file's `batch`). */
 export interface BatchOptions {
@@ -13,22 +13,8 @@ export interface BatchOptions {
   exportTimeoutMillis?: number;
 }
 
-/** The MCP settings a configuration gives (the rest of McpInstrumentationConfig is for programmatic use). */
-export type McpPlan = Pick<
-  McpInstrumentationConfig,
-  | 'excludedMethods'
-  | 'metricsResourceUri'
-  | 'selfTracedServers'
-  | 'captureEndUser'
-  | 'capturePeerIdentity'
-  | 'enrichToolSpans'
-  | 'captureMessageContent'
-  | 'contentMaxLength'
-  | 'traceStdioServers'
-  | 'stdioServersExporterHeaders'
-  | 'captureContentSizes'
-  | 'semconvStabilityOptIn'
->;
+/** The MCP settings a configuration gives (the rest of McpInstrumentationConfig is for code): settings.ts's table. */
+export type McpPlan = PlannedSettings;
 
 export interface SpanLimitsPlan {
   attributeCountLimit?: number;

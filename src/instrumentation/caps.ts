@@ -43,17 +43,3 @@ export function cappedName(name: string): string {
 export function cappedValue(value: string): string {
   return cut(value, valueCap);
 }
-
-/**
- * The user's attribute value length limit from the environment, as the SDK reads it: the span limit, else the
- * general one.
- */
-export function attributeValueLimitFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  for (const name of ['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT']) {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') continue;
-    const n = Number(raw);
-    return Number.isSafeInteger(n) && n > 0 ? n : undefined;
-  }
-  return undefined;
-}

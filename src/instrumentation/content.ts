@@ -8,7 +8,6 @@
  * at most the size limit is ever produced, and the cut ends with `…`. Serialization never throws (cycles, BigInt,
  * a toJSON that fails).
  */
-import { diag } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { attributeValueCap, cappedName, cut } from './caps';
 import { isObject } from './sdk-internals';
@@ -56,19 +55,6 @@ export function captureModeOf(raw: string | undefined): boolean | undefined {
   const lower = value.toLowerCase();
   if (lower === 'true' || lower === 'false') return lower === 'true';
   return Object.hasOwn(CAPTURE_MODES, value.toUpperCase()) ? CAPTURE_MODES[value.toUpperCase()] : undefined;
-}
-
-export function captureContentFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
-  const raw = env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT;
-  const on = captureModeOf(raw);
-  if (on === undefined) {
-    diag.warn(
-      `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: ${JSON.stringify(raw)} is not a known value; ` +
-        'no content is recorded',
-    );
-    return false;
-  }
-  return on;
 }
 
 const WITHHELD = '[withheld: the redaction hook failed]';

@@ -19,8 +19,7 @@ import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { AI_SDK_MCP_PACKAGE, instrumentAiSdkMcp, isAiSdkMcpModule } from './ai-sdk-mcp';
 import { installBundledHooks } from './bundled-hook';
 import type { BundledKind } from './bundled-source';
-import { attributeValueLimitFromEnv, setAttributeValueLimit } from './caps';
-import { captureContentFromEnv, DEFAULT_CONTENT_MAX_LENGTH } from './content';
+import { setAttributeValueLimit } from './caps';
 import type { ContentCapture } from './content';
 import { wrapEntries } from './entry';
 import { EXT_TASKS_PACKAGE, instrumentExtTasks, isExtTasksClientModule } from './ext-tasks';
@@ -40,12 +39,12 @@ import {
   unpatch,
 } from './patch';
 import type { StdioServersSettings } from './patch';
-import { rpcStatusCodeKeys, semconvStabilityOptInFromEnv } from './rpc-semconv';
+import { rpcStatusCodeKeys } from './rpc-semconv';
 import { isFunction } from './sdk-internals';
 import type { Prototype } from './sdk-internals';
 import { SELF_TRACED_MODES } from './self-traced';
 import type { SelfTracedMode } from './self-traced';
-import { STDIO_SERVERS_EXPORTER_HEADERS_ENV, TRACE_STDIO_SERVERS_ENV } from './stdio-servers';
+import { readSetting, readSettings } from './settings';
 import { instrumentTmcpModule, TMCP_PACKAGES } from './tmcp';
 import type { McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, VERSION } from '../version';
@@ -193,12 +192,13 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   private instrumentStdioTransport(sdkModule: Record<string, unknown>): void {
     const Transport = sdkModule.StdioClientTransport;
     if (!isStdioClientTransportClass(Transport)) return;
+    // Read when the transport's module loads, as the options are then; a bad variable was warned about at start.
     const config = this.getConfig();
-    if (!(config.traceStdioServers ?? booleanFromEnv(TRACE_STDIO_SERVERS_ENV, false))) return;
+    if (!readSetting('traceStdioServers', config, process.env, ignoreBadSetting)) return;
     const ctl = this.ensureController();
     const getDefault = sdkModule.getDefaultEnvironment;
     const settings: StdioServersSettings = {
-      exporterHeaders: config.stdioServersExporterHeaders ?? booleanFromEnv(STDIO_SERVERS_EXPORTER_HEADERS_ENV, false),
+      exporterHeaders: readSetting('stdioServersExporterHeaders', config, process.env, ignoreBadSetting),
       defaultEnv: isFunction(getDefault) ? () => getDefault() as Record<string, string> : undefined,
     };
     this.remember((Transport as { prototype: Prototype }).prototype, (p) =>
@@ -220,32 +220,28 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   } {
     if (this.controller) return this.controller;
     const config = this.getConfig();
-    const excluded = new Set(config.excludedMethods ?? excludedMethodsFromEnv());
-    const capturePeerIdentity =
-      config.capturePeerIdentity ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_PEER_IDENTITY', true);
-    const statusCodeKeys = rpcStatusCodeKeys(config.semconvStabilityOptIn ?? semconvStabilityOptInFromEnv());
-    const mergeSelfTraced = (config.selfTracedServers ?? selfTracedServersFromEnv()) === 'merge';
-    const enrichToolSpans =
-      config.enrichToolSpans ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS', true);
-    const content: ContentCapture | undefined =
-      (config.captureMessageContent ?? captureContentFromEnv())
-        ? { maxLength: config.contentMaxLength ?? contentMaxLengthFromEnv(), redact: config.redactContent }
-        : undefined;
-    setAttributeValueLimit(config.attributeValueLengthLimit ?? attributeValueLimitFromEnv());
+    // The options given in code, else the environment (settings.ts); a bad variable is one diag warning.
+    const s = readSettings(config, process.env, warnOfSetting);
+    const excluded = new Set(s.excludedMethods);
+    const capturePeerIdentity = s.capturePeerIdentity;
+    const statusCodeKeys = rpcStatusCodeKeys(s.semconvStabilityOptIn);
+    const content: ContentCapture | undefined = s.captureMessageContent
+      ? { maxLength: s.contentMaxLength, redact: s.redactContent }
+      : undefined;
+    setAttributeValueLimit(s.attributeValueLengthLimit);
     this.controller = {
       enabled: false,
-      captureEndUser: config.captureEndUser ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER', true),
+      captureEndUser: s.captureEndUser,
       capturePeerIdentity,
       content,
-      captureContentSizes:
-        config.captureContentSizes ?? booleanFromEnv('OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES', false),
-      enrichToolSpans,
-      mergeSelfTraced,
+      captureContentSizes: s.captureContentSizes,
+      enrichToolSpans: s.enrichToolSpans,
+      mergeSelfTraced: s.selfTracedServers === 'merge',
       // Plain fields, so that nothing on a message's path calls back into this file: replaced with the providers.
       tracer: this.tracer,
       histograms: this.histograms,
       metricKeys: operationKeys({
-        withResourceUri: config.metricsResourceUri ?? metricsResourceUriFromEnv(),
+        withResourceUri: s.metricsResourceUri,
         withPeerIdentity: capturePeerIdentity,
         statusCodeKeys,
       }),
@@ -345,48 +341,12 @@ function sdkVersionAt(baseDir: string | undefined): string {
   }
 }
 
-export function excludedMethodsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env.OTEL_INSTRUMENTATION_MCP_EXCLUDED_METHODS ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+/** A bad variable of a setting, in a user's own setup: one diag warning (the preload gives every option itself). */
+function warnOfSetting(name: string, message: string): void {
+  diag.warn(`${PACKAGE_NAME}: ${name}: ${message}`);
 }
 
-/**
- * A switch of ours that is on or off by default: `true` or `false` (any case) turn it; anything else keeps the default.
- * OTEL_INSTRUMENTATION_MCP_CAPTURE_ENDUSER=false leaves enduser.* off the SERVER spans;
- * OTEL_INSTRUMENTATION_MCP_ENRICH_TOOL_SPANS=false always makes a CLIENT span, inside an agent's tool span too.
- */
-export function booleanFromEnv(name: string, fallback: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
-  const value = (env[name] ?? '').trim().toLowerCase();
-  return value === 'true' ? true : value === 'false' ? false : fallback;
-}
-
-/** OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH: the size limit of one recorded content value, in characters. */
-export function contentMaxLengthFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number((env.OTEL_INSTRUMENTATION_MCP_CONTENT_MAX_LENGTH ?? '').trim());
-  return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_CONTENT_MAX_LENGTH;
-}
-
-/** OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI=true adds mcp.resource.uri to the operation metrics (cardinality). */
-export function metricsResourceUriFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
-  return (env.OTEL_INSTRUMENTATION_MCP_METRICS_RESOURCE_URI ?? '').trim().toLowerCase() === 'true';
-}
-
-/**
- * OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS: `merge` (default) gives one SERVER span per message where a server
- * traces itself too, `keep` leaves both (self-traced.ts). Another value: the default, with a warning.
- */
-export function selfTracedServersFromEnv(env: NodeJS.ProcessEnv = process.env): SelfTracedMode {
-  const value = (env.OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS ?? '').trim().toLowerCase();
-  if (value === '') return 'merge';
-  if ((SELF_TRACED_MODES as readonly string[]).includes(value)) return value as SelfTracedMode;
-  diag.warn(
-    `OTEL_INSTRUMENTATION_MCP_SELF_TRACED_SERVERS: ${JSON.stringify(value)} ` +
-      `is not one of ${SELF_TRACED_MODES.join(', ')}; using merge`,
-  );
-  return 'merge';
-}
+function ignoreBadSetting(): void {}
 
 /** The tracer MCP spans are made with, for users' own spans next to them. */
 export function getTracer(): Tracer {

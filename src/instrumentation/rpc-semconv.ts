@@ -6,8 +6,7 @@
  */
 import { SemconvStability, semconvStabilityFromStr } from '@opentelemetry/instrumentation';
 import { ATTR_RPC_RESPONSE_STATUS_CODE, ATTR_RPC_STATUS_CODE } from './semconv';
-
-export const SEMCONV_STABILITY_OPT_IN_ENV = 'OTEL_SEMCONV_STABILITY_OPT_IN';
+import { readSetting } from './settings';
 
 /**
  * The attribute names a JSON-RPC error code is recorded under, for an opt-in list in the variable's syntax: comma-
@@ -20,7 +19,7 @@ export function rpcStatusCodeKeys(optIn: string | undefined): readonly string[] 
   return [ATTR_RPC_RESPONSE_STATUS_CODE];
 }
 
-/** OTEL_SEMCONV_STABILITY_OPT_IN as it is, for rpcStatusCodeKeys (unset: the default names). */
+/** OTEL_SEMCONV_STABILITY_OPT_IN as it is, for rpcStatusCodeKeys (unset: the default names); its row: settings.ts. */
 export function semconvStabilityOptInFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  return env[SEMCONV_STABILITY_OPT_IN_ENV] ?? '';
+  return readSetting('semconvStabilityOptIn', {}, env, () => {});
 }

@@ -14,9 +14,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-export const TRACE_STDIO_SERVERS_ENV = 'OTEL_INSTRUMENTATION_MCP_TRACE_STDIO_SERVERS';
-export const STDIO_SERVERS_EXPORTER_HEADERS_ENV = 'OTEL_INSTRUMENTATION_MCP_STDIO_SERVERS_EXPORTER_HEADERS';
-
 /** The exporter headers: withheld from spawned servers unless asked for. */
 export const EXPORTER_HEADER_VARIABLES: readonly string[] = [
   'OTEL_EXPORTER_OTLP_HEADERS',
