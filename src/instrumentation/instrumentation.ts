@@ -42,8 +42,6 @@ import type { StdioServersSettings } from './patch';
 import { rpcStatusCodeKeys } from './rpc-semconv';
 import { isFunction } from './sdk-internals';
 import type { Prototype } from './sdk-internals';
-import { SELF_TRACED_MODES } from './self-traced';
-import type { SelfTracedMode } from './self-traced';
 import { readSetting, readSettings } from './settings';
 import { instrumentTmcpModule, TMCP_PACKAGES } from './tmcp';
 import type { McpInstrumentationConfig } from './types';
