@@ -19,6 +19,7 @@ import type { Connection } from './connection';
 import { operationContext, rawRequestIn, retriedOperation, retryingContext } from './context';
 import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
+import { processWeakSet } from './state';
 import { resultPeerIdentity, sentPeerIdentity } from './peer';
 import { observe } from './promises';
 import { httpRefusalStatus, text } from './status';
@@ -37,7 +38,7 @@ import {
 type Original = (this: unknown, ...args: unknown[]) => unknown;
 
 /** The `_meta` objects withTraceContext made, so that the transport does not inject into them a second time. */
-const injectedMetas = new WeakSet<object>();
+const injectedMetas = processWeakSet<object>('client-side.injectedMetas');
 
 /** The CLIENT operation of a message this side sends. */
 export function startSent(

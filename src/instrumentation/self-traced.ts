@@ -15,6 +15,7 @@ import type { Attributes, Context, Link, Span, SpanContext } from '@opentelemetr
 import type { Operation } from './call';
 import { ATTR_JSONRPC_REQUEST_ID, ATTR_MCP_METHOD_NAME } from './semconv';
 import { PACKAGE_NAME } from '../version';
+import { processSet, processValues } from './state';
 
 export const SELF_TRACED_MODES = ['merge', 'keep'] as const;
 export type SelfTracedMode = (typeof SELF_TRACED_MODES)[number];
@@ -30,9 +31,9 @@ interface ReadableSpanLike {
 }
 
 /** Our open SERVER operations (process-wide, like the patches). */
-const open = new Set<Operation>();
+const open = processSet<Operation>('self-traced.open');
 /** Set once a SelfTracedSpanProcessor exists: only then are open operations tracked. */
-let tracking = false;
+const tracking = processValues('self-traced.tracking', () => ({ on: false }));
 
 const forget = (operation: Operation): void => {
   open.delete(operation);
@@ -55,7 +56,7 @@ export function borrowedServerSpan(ctx: Context, method: string): Span | undefin
 
 /** A SERVER operation of ours begins: remembered with its parent and links while tracking (no copies made). */
 export function trackOpen(operation: Operation, parent: Context, links: Link[] | undefined): void {
-  if (!tracking) return;
+  if (!tracking.on) return;
   operation.related = { parentSpanId: trace.getSpanContext(parent)?.spanId, links };
   open.add(operation);
   operation.onEnd = forget;
@@ -100,7 +101,7 @@ export interface SpanProcessorLike {
  */
 export class SelfTracedSpanProcessor implements SpanProcessorLike {
   constructor(private readonly processors: SpanProcessorLike[]) {
-    tracking = true;
+    tracking.on = true;
   }
 
   onStart(span: never, parentContext: Context): void {

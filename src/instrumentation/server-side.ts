@@ -29,7 +29,7 @@ import { methodRule, spanName } from './methods';
 import { receivedPeerIdentity } from './peer';
 import { isThenable, observe } from './promises';
 import { extractTraceContext } from './propagation';
-import { isFunction, isObject, sendWith, sessionIdOf, TOOL_CALLBACK_FIELDS, transportOf } from './sdk-internals';
+import { isObject, sendWith, sessionIdOf, TOOL_CALLBACK_FIELDS, transportOf } from './sdk-internals';
 import type {
   JsonRpcMessage,
   QueuedTaskMessage,
@@ -39,14 +39,14 @@ import type {
   Sender,
 } from './sdk-internals';
 import { ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_RESULT_TYPE } from './semconv';
+import { wrapFunctionOnce } from './sdk-objects';
+import { processWeakMap } from './state';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
 type Received = JsonRpcMessage & { method: string };
 
-/** Marks a handler this module wrapped (shared by every copy of @x/mcp-otel in the process). */
-const WRAPPED = Symbol.for('@x/mcp-otel.wrapped');
 /** McpServer instances by the low-level Server they own, to reach the tool callbacks a tools/call will run. */
-const mcpServers = new WeakMap<object, SdkMcpServer>();
+const mcpServers = processWeakMap<object, SdkMcpServer>('server-side.mcpServers');
 
 /** McpServer.connect(): remembers the McpServer of its Server. */
 export function rememberMcpServer(mcpServer: SdkMcpServer & object): void {
@@ -276,12 +276,9 @@ export function endAllOnClose(connection: Connection): void {
   connection.pendingServer.clear();
 }
 
-/** Returns `handler` wrapped once (marked), or as it is when it is not a function or already wrapped. */
+/** Returns `handler` wrapped once (sdk-objects.ts), or as it is when it is not a function or already wrapped. */
 function wrapOnce(handler: unknown, wrap: (handler: Original) => Original): unknown {
-  if (!isFunction(handler) || (handler as unknown as Record<symbol, unknown>)[WRAPPED]) return handler;
-  const wrapped = wrap(handler);
-  Object.defineProperty(wrapped, WRAPPED, { value: true });
-  return wrapped;
+  return wrapFunctionOnce('request-handler', handler, wrap);
 }
 
 /**
