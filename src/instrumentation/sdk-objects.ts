@@ -57,8 +57,8 @@ export const LEGACY_MARKS = {
 
 export type Purpose = keyof typeof LEGACY_MARKS;
 
-/** Every mark of ours, older ones included: for tests and for what reads marks of another copy. */
-export const ALL_MARKS: readonly symbol[] = [MARK, ...new Set(Object.values(LEGACY_MARKS))];
+/** Every mark of ours, older ones included. */
+const ALL_MARKS: readonly symbol[] = [MARK, ...new Set(Object.values(LEGACY_MARKS))];
 
 /** The mark's value: what was there before, by method name or purpose. */
 type MarkValue = Record<string, unknown>;
