@@ -28,11 +28,12 @@ import { noteResponse, sendNotification, sendRequest } from './send';
 import { endSession } from './connection';
 import type { Connection } from './connection';
 import { isThenable } from './promises';
-import { markOnce, wrapMethod } from './properties';
+import { changeOnce, replaceMethods, wrapInstanceMethod } from './sdk-objects';
 import { endAllOnClose, receiveExcludedRequest, receiveRequest, respond } from './receive';
 import { isFunction, isMethodMessage, isObject } from './sdk-internals';
 import type { JsonRpcMessage, Method, Prototype, SdkProtocol, SdkTransport } from './sdk-internals';
 import { METHOD_SERVER_DISCOVER } from './semconv';
+import { processWeakMap, processWeakSet } from './state';
 
 /** The module hooked: its main entry, by package name (internals on: the hook is told the file too). */
 export const AI_SDK_MCP_PACKAGE = '@ai-sdk/mcp';
@@ -40,11 +41,7 @@ const AI_SDK_MCP_FILE = /^@ai-sdk\/mcp(?:[\\/]dist[\\/]index\.js)?$/;
 /** For import-in-the-middle's include list (`registerEsmHook`): the package is ESM only. */
 export const AI_SDK_MCP_ESM_INCLUDE = /\/@ai-sdk\/mcp\/dist\/index\.js$/;
 
-/** The same mark as patch.ts: `unpatch()` puts the originals kept under it back. */
-const PATCHED = Symbol.for('@x/mcp-otel.patched');
 const METHODS = ['requestOnce', 'notification', 'onResponse', 'onRequestMessage', 'onClose'] as const;
-/** Marks a transport whose `send` this module wrapped (shared by every copy of @x/mcp-otel in the process). */
-const RESPONSES_WRAPPED = Symbol.for('@x/mcp-otel.ai-sdk-responses');
 
 /** `DefaultMCPClient`: the fields read on an instance. */
 interface AiSdkClient {
@@ -114,56 +111,55 @@ function findClientPrototype(createMCPClient: unknown): Prototype | undefined {
   return proto;
 }
 
-/** Wraps the client's methods in place; false when this prototype was patched already (by any copy of us). */
+/**
+ * Wraps the client's methods in place, the originals kept (sdk-objects.ts: `unpatch()` puts them back); false when
+ * this prototype was patched already (by any copy of us).
+ */
 export function patchAiSdkClient(proto: Prototype, ctl: Controller): boolean {
-  if (Object.hasOwn(proto, PATCHED)) return false;
-  const requestOnce = proto.requestOnce as Method;
-  const notification = proto.notification as Method;
-  const onResponse = proto.onResponse as Method;
-  const onRequestMessage = proto.onRequestMessage as Method;
-  const onClose = proto.onClose as Method;
-  proto.requestOnce = function requestOnce_(this: AiSdkClient & object, ...args: unknown[]) {
-    const call = args[0] as RequestOnceArgs | undefined;
-    if (!ctl.enabled || !isObject(call) || !isMethodMessage(call.request)) return requestOnce.apply(this, args);
-    // send.ts takes the SDK's request(request, schema, options): the AI SDK's one object, taken apart.
-    const original = (request: unknown) => requestOnce.call(this, { ...call, request }, ...args.slice(1));
-    const sdkArgs = [call.request, undefined, call.options];
-    return sendRequest(protocolOf(this), connectionOf(this, ctl), original, sdkArgs, 0, ctl);
-  };
-  proto.notification = function notification_(this: AiSdkClient & object, ...args: unknown[]) {
-    const message = args[0];
-    if (!ctl.enabled || !isMethodMessage(message)) return notification.apply(this, args);
-    const sender = { send: notification, thisArg: this, rest: args.slice(1) };
-    return sendNotification(connectionOf(this, ctl), message, sender);
-  };
-  proto.onResponse = function onResponse_(this: AiSdkClient & object, ...args: unknown[]) {
-    const connection = connections.get(this);
-    if (!endNegotiation(connection, args[0])) noteResponse(connection, args[0]);
-    return onResponse.apply(this, args);
-  };
-  proto.onRequestMessage = function onRequestMessage_(this: AiSdkClient & object, ...args: unknown[]) {
-    const request = args[0];
-    if (!ctl.enabled || !isMethodMessage(request)) return onRequestMessage.apply(this, args);
-    const connection = connectionOf(this, ctl);
-    if (!answersTraced.has(connection.transport)) return onRequestMessage.apply(this, args);
-    const original = (...received: unknown[]) => onRequestMessage.apply(this, received);
-    if (ctl.excluded.has(request.method)) return receiveExcludedRequest(protocolOf(this), original, args);
-    return receiveRequest(protocolOf(this), connection, original, args, ctl);
-  };
-  proto.onClose = function onClose_(this: AiSdkClient & object, ...args: unknown[]) {
-    const connection = connections.get(this);
-    if (connection) endSession(connection);
-    try {
-      return onClose.apply(this, args);
-    } finally {
-      if (connection) endAllOnClose(connection);
-    }
-  };
-  Object.defineProperty(proto, PATCHED, {
-    value: { requestOnce, notification, onResponse, onRequestMessage, onClose },
-    configurable: true,
+  return replaceMethods(proto, {
+    requestOnce: (requestOnce) =>
+      function requestOnce_(this: AiSdkClient & object, ...args: unknown[]) {
+        const call = args[0] as RequestOnceArgs | undefined;
+        if (!ctl.enabled || !isObject(call) || !isMethodMessage(call.request)) return requestOnce.apply(this, args);
+        // send.ts takes the SDK's request(request, schema, options): the AI SDK's one object, taken apart.
+        const original = (request: unknown) => requestOnce.call(this, { ...call, request }, ...args.slice(1));
+        const sdkArgs = [call.request, undefined, call.options];
+        return sendRequest(protocolOf(this), connectionOf(this, ctl), original, sdkArgs, 0, ctl);
+      } as Method,
+    notification: (notification) =>
+      function notification_(this: AiSdkClient & object, ...args: unknown[]) {
+        const message = args[0];
+        if (!ctl.enabled || !isMethodMessage(message)) return notification.apply(this, args);
+        const sender = { send: notification, thisArg: this, rest: args.slice(1) };
+        return sendNotification(connectionOf(this, ctl), message, sender);
+      } as Method,
+    onResponse: (onResponse) =>
+      function onResponse_(this: AiSdkClient & object, ...args: unknown[]) {
+        const connection = connections.get(this);
+        if (!endNegotiation(connection, args[0])) noteResponse(connection, args[0]);
+        return onResponse.apply(this, args);
+      } as Method,
+    onRequestMessage: (onRequestMessage) =>
+      function onRequestMessage_(this: AiSdkClient & object, ...args: unknown[]) {
+        const request = args[0];
+        if (!ctl.enabled || !isMethodMessage(request)) return onRequestMessage.apply(this, args);
+        const connection = connectionOf(this, ctl);
+        if (!answersTraced.has(connection.transport)) return onRequestMessage.apply(this, args);
+        const original = (...received: unknown[]) => onRequestMessage.apply(this, received);
+        if (ctl.excluded.has(request.method)) return receiveExcludedRequest(protocolOf(this), original, args);
+        return receiveRequest(protocolOf(this), connection, original, args, ctl);
+      } as Method,
+    onClose: (onClose) =>
+      function onClose_(this: AiSdkClient & object, ...args: unknown[]) {
+        const connection = connections.get(this);
+        if (connection) endSession(connection);
+        try {
+          return onClose.apply(this, args);
+        } finally {
+          if (connection) endAllOnClose(connection);
+        }
+      } as Method,
   });
-  return true;
 }
 
 /**
@@ -182,8 +178,8 @@ function endNegotiation(connection: Connection | undefined, response: unknown): 
   return true;
 }
 
-const connections = new WeakMap<object, Connection>();
-const protocols = new WeakMap<object, SdkProtocol>();
+const connections = processWeakMap<object, Connection>('ai-sdk-mcp.connections');
+const protocols = processWeakMap<object, SdkProtocol>('ai-sdk-mcp.protocols');
 
 /**
  * The client as send.ts reads a Protocol: its transport, the request counter, and the version of the modern
@@ -227,17 +223,17 @@ function connectionOf(client: AiSdkClient & object, ctl: Controller): Connection
 }
 
 /** Transports whose responses end the SERVER spans of the requests they answer. */
-const answersTraced = new WeakSet<object>();
+const answersTraced = processWeakSet<object>('ai-sdk-mcp.answersTraced');
 
 /**
  * The client answers a server's request with `transport.send(response)`: the transport's `send` is wrapped where it
- * is defined, without shadowing an accessor (properties.ts). One that cannot be wrapped leaves received requests
+ * is defined, without shadowing an accessor (sdk-objects.ts). One that cannot be wrapped leaves received requests
  * untraced (a span that could never end well is not started).
  */
 function wrapResponses(connection: Connection): void {
   const { transport } = connection;
-  if (!markOnce(transport, RESPONSES_WRAPPED)) return;
-  const wrapped = wrapMethod(
+  if (!changeOnce(transport, 'ai-sdk-responses')) return;
+  const wrapped = wrapInstanceMethod(
     transport,
     'send',
     (send) =>

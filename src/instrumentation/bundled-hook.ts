@@ -14,6 +14,8 @@ import * as nodeModule from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { BUNDLED_CALLBACK, handOverBundledClasses, isCandidateSource } from './bundled-source';
 import type { BundledKind } from './bundled-source';
+import { replaceMethods } from './sdk-objects';
+import { sharedByCopies } from './state';
 
 export type OnBundledClass = (Class: unknown, kind: BundledKind, file: string) => void;
 
@@ -26,18 +28,14 @@ interface SharedState {
   found: { kind: BundledKind; file: string }[];
   receivers: OnBundledClass[];
 }
-const STATE = Symbol.for('@x/mcp-otel.bundled');
 /** The SDK's own files, hooked by name (instrumentation.ts): their classes are instrumented from their exports. */
 const SDK_FILE = /[\\/]node_modules[\\/]@modelcontextprotocol[\\/](?:sdk|server|client|node|core)[\\/]/;
 
-type Compile = (this: unknown, content: string, filename: string, ...rest: unknown[]) => unknown;
 type LoadResult = { format?: string | null; source?: string | ArrayBuffer | ArrayBufferView | null };
 type NextLoad = (url: string, context?: object) => LoadResult;
 interface SyncHooksModule {
   registerHooks?: (hooks: { load: (url: string, context: object, nextLoad: NextLoad) => LoadResult }) => unknown;
 }
-
-type Global = typeof globalThis & { [STATE]?: SharedState };
 
 /**
  * The module's source with the SDK classes handed over, or undefined to keep it; never throws. Bytes (an ES module)
@@ -61,12 +59,9 @@ function transform(state: SharedState, source: string | Buffer, file: string): s
  * process. Returns the function that takes `onClass` away again.
  */
 export function installBundledHooks(onClass: OnBundledClass): () => void {
-  const global = globalThis as Global;
-  let state = global[STATE];
-  if (state === undefined) {
-    const shared: SharedState = { found: [], receivers: [] };
-    state = shared;
-    global[STATE] = shared;
+  const { state, created } = sharedByCopies<SharedState>('bundled', () => ({ found: [], receivers: [] }));
+  if (created) {
+    const shared = state;
     // What the static blocks call; not enumerable, so that it does not show among the app's globals.
     Object.defineProperty(globalThis, BUNDLED_CALLBACK, {
       value: (Class: unknown, id: unknown) => {
@@ -93,17 +88,19 @@ export function installBundledHooks(onClass: OnBundledClass): () => void {
   };
 }
 
+/** Node's own prototype, changed the one way (sdk-objects.ts): once per process, never put back. */
 function wrapCompile(state: SharedState): void {
-  const proto = (nodeModule.Module as unknown as { prototype: { _compile?: Compile } }).prototype;
-  const original = proto._compile;
-  if (typeof original !== 'function') return;
-  proto._compile = function _compile(this: unknown, content: string, filename: string, ...rest: unknown[]) {
-    const changed =
-      state.receivers.length > 0 && typeof content === 'string'
-        ? transform(state, content, String(filename))
-        : undefined;
-    return original.call(this, changed ?? content, filename, ...rest);
-  };
+  const proto = (nodeModule.Module as unknown as { prototype: object }).prototype;
+  replaceMethods(proto, {
+    _compile: (original) =>
+      function _compile(this: unknown, content: string, filename: string, ...rest: unknown[]) {
+        const changed =
+          state.receivers.length > 0 && typeof content === 'string'
+            ? transform(state, content, String(filename))
+            : undefined;
+        return original.call(this, changed ?? content, filename, ...rest);
+      } as (this: unknown, ...args: unknown[]) => unknown,
+  });
 }
 
 function registerEsmLoadHook(state: SharedState): void {

@@ -4,6 +4,8 @@
  * span name. A span name is cut at 1,024 characters, a string attribute value at 8,192 or at the user's attribute
  * length limit when that is smaller (so that our mark survives the SDK's own cut); the cut ends with `…`.
  */
+import { processValues } from './state';
+
 export const SPAN_NAME_CAP = 1024;
 export const ATTRIBUTE_VALUE_CAP = 8192;
 const MARK = '…';
@@ -12,11 +14,11 @@ const MARK = '…';
  * Process-wide, like the patches: set from the configuration of the instrumentation that starts last (two instances
  * in one process share it).
  */
-let valueCap = ATTRIBUTE_VALUE_CAP;
+const valueCap = processValues('caps.valueCap', () => ({ cap: ATTRIBUTE_VALUE_CAP }));
 
 /** The user's attribute value length limit (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT or the span one), if any. */
 export function setAttributeValueLimit(limit: number | undefined): void {
-  valueCap =
+  valueCap.cap =
     limit !== undefined && Number.isSafeInteger(limit) && limit > 0
       ? Math.min(limit, ATTRIBUTE_VALUE_CAP)
       : ATTRIBUTE_VALUE_CAP;
@@ -24,7 +26,7 @@ export function setAttributeValueLimit(limit: number | undefined): void {
 
 /** The cap of an attribute value now in force. */
 export function attributeValueCap(): number {
-  return valueCap;
+  return valueCap.cap;
 }
 
 /** Cuts to `cap` characters, the mark included, never between the two halves of a surrogate pair. */
@@ -41,5 +43,5 @@ export function cappedName(name: string): string {
 }
 
 export function cappedValue(value: string): string {
-  return cut(value, valueCap);
+  return cut(value, valueCap.cap);
 }

@@ -16,7 +16,8 @@ import type { Connection } from './connection';
 import { operationContext } from './context';
 import { sentPeerIdentity } from './attributes';
 import { observe, safely } from './promises';
-import { definedByAccessor, interceptHandler } from './properties';
+import { definedByAccessor, interceptHandler, replaceMethods } from './sdk-objects';
+import { processWeakMap } from './state';
 import { isFunction, isObject, listenRequestId, paramsOf } from './sdk-internals';
 import type { JsonRpcMessage, SdkClient, SdkHttpErrorLike, SdkTransport } from './sdk-internals';
 import {
@@ -30,8 +31,6 @@ type Original = (this: unknown, ...args: unknown[]) => unknown;
 
 /** Set around a v2 Client's connect(): probes sent in it are traced, and the ones left open end with it. */
 const PROBING = createContextKey('@x/mcp-otel server/discover probe');
-/** Marks a `send` this module wrapped (shared by every copy of @x/mcp-otel in the process). */
-const PROBE_SENDS = Symbol.for('@x/mcp-otel.probe-sends');
 /** Probes awaiting a reply on one transport: a connect() sends one or two; a peer that never answers is bounded. */
 const MAX_AWAITED = 16;
 /**
@@ -74,20 +73,26 @@ function watchProbeSends(transport: SdkTransport & object): void {
   let owner: Record<string | symbol, unknown> | null = transport as Record<string | symbol, unknown>;
   try {
     while (owner && !Object.hasOwn(owner, 'send')) owner = Object.getPrototypeOf(owner) as typeof owner;
-    if (!owner || owner === Object.prototype || Object.hasOwn(owner, PROBE_SENDS)) return;
+    if (!owner || owner === Object.prototype) return;
     // A method (a plain property), as the SDK's transports have: an accessor `send` is the app's own and is left
     // alone (setting it would call the app's setter), so its probe goes out untraced.
     const defined = Object.getOwnPropertyDescriptor(owner, 'send');
-    const send: unknown = defined?.value;
-    if (!defined?.writable || !isFunction(send)) return;
-    Object.defineProperty(owner, PROBE_SENDS, { value: send });
-    owner.send = function send_(this: unknown, message: unknown, ...rest: unknown[]) {
-      const probing = context.active().getValue(PROBING) as Probing | undefined;
-      if (!probing?.ctl.enabled || !isProbe(message) || !isObject(this) || connectionOfTransport(this))
-        return send.call(this, message, ...rest);
-      if (probing.ctl.excluded.has(message.method)) return send.call(this, message, ...rest);
-      return sendProbe(this as SdkTransport & object, probing, message, send, rest);
-    };
+    if (!defined?.writable || !isFunction(defined.value)) return;
+    // Once per owner, by any copy of @x/mcp-otel (sdk-objects.ts).
+    replaceMethods(
+      owner,
+      {
+        send: (send) =>
+          function send_(this: unknown, message: unknown, ...rest: unknown[]) {
+            const probing = context.active().getValue(PROBING) as Probing | undefined;
+            if (!probing?.ctl.enabled || !isProbe(message) || !isObject(this) || connectionOfTransport(this))
+              return send.call(this, message, ...rest);
+            if (probing.ctl.excluded.has(message.method)) return send.call(this, message, ...rest);
+            return sendProbe(this as SdkTransport & object, probing, message, send, rest);
+          },
+      },
+      'probe-sends',
+    );
   } catch {
     // A frozen or exotic transport: its probe goes out untraced.
   }
@@ -178,10 +183,12 @@ function jsonRpcErrorCode(body: string): number | undefined {
 
 /**
  * Transports whose `onmessage` is an accessor (an app's own class, probed in place), with the replies awaited on each:
- * the handler the SDK's probe window sets is wrapped as it is set (properties.ts), which sees each reply once. Reading
+ * the handler the SDK's probe window sets is wrapped as it is set (sdk-objects.ts), which sees each reply once. Reading
  * such a handler back and chaining onto it would call the app's accessor code twice per message.
  */
-const awaitedReplies = new WeakMap<object, Map<unknown, (reply: JsonRpcMessage) => void>>();
+const awaitedReplies = processWeakMap<object, Map<unknown, (reply: JsonRpcMessage) => void>>(
+  'client-probe.awaitedReplies',
+);
 
 /** Called before connect(), which is when the SDK sets its probe window's handler. */
 function watchProbeReplies(transport: unknown): void {

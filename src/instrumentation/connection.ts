@@ -14,6 +14,7 @@ import type { Side } from './metrics';
 import { roleOf, sessionPeerIdentity } from './attributes';
 import type { Role } from './attributes';
 import { nonEmptyString } from './sdk-internals';
+import { processWeakMap } from './state';
 import type { SdkProtocol, SdkTransport } from './sdk-internals';
 import {
   ATTR_ERROR_TYPE,
@@ -41,8 +42,8 @@ export interface Connection {
   stopWatchingStdin?: () => void;
 }
 
-const byProtocol = new WeakMap<object, Connection>();
-const byTransport = new WeakMap<object, Connection>();
+const byProtocol = processWeakMap<object, Connection>('connection.byProtocol');
+const byTransport = processWeakMap<object, Connection>('connection.byTransport');
 
 /** Records a new connection of `protocol` to `transport` (it replaces the previous one of that protocol). */
 export function registerConnection(

@@ -40,28 +40,29 @@ import {
   ATTR_MCP_PROTOCOL_VERSION,
   METHOD_SUBSCRIPTIONS_ACKNOWLEDGED,
 } from './semconv';
-import { interceptHandler, markOnce, wrapMethod } from './properties';
+import { changeOnce, interceptHandler, wrapFunctionOnce, wrapInstanceMethod } from './sdk-objects';
+import { processValues, processWeakSet } from './state';
 import { httpPeerOf } from './node-request';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
 
 /** The messages a Server received, while a stdio entry is watched (the others are the entry's own answers). */
-const dispatched = new WeakSet<object>();
-let watchingStdio = false;
-/** Set once a createMcpHandler exists: only then can a received message belong to one of its HTTP exchanges. */
-let watchingHttp = false;
-/** Marks what this module wrapped (shared by every copy of @x/mcp-otel in the process). */
-const WRAPPED = Symbol.for('@x/mcp-otel.entry');
+const dispatched = processWeakSet<object>('entry.dispatched');
+/**
+ * `http`: set once a createMcpHandler exists: only then can a received message belong to one of its HTTP exchanges;
+ * `stdio`: set once a serveStdio transport is watched.
+ */
+const watching = processValues('entry.watching', () => ({ http: false, stdio: false }));
 /** Requests a stdio entry keeps while they wait for an answer; a peer that never lets them be answered is bounded. */
 const MAX_WAITING = 1024;
 
 /** A Server received this message (receive.ts tells, once an entry exists): its own span covers it. */
 function noteDispatched(message: object): void {
-  if (watchingHttp) {
+  if (watching.http) {
     const exchange = exchangeIn(context.active());
     if (exchange) exchange.served = true;
   }
-  if (watchingStdio) dispatched.add(message);
+  if (watching.stdio) dispatched.add(message);
 }
 
 /** The exported functions of the v2 packages that are wrapped, by name, given the module they came from. */
@@ -73,7 +74,7 @@ const ENTRY_WRAPPERS: Record<
     function createMcpHandler(this: unknown, ...args: unknown[]) {
       const handler = original.apply(this, args) as SdkMcpHandler;
       if (isObject(handler) && isFunction(handler.fetch)) {
-        watchingHttp = true;
+        watching.http = true;
         watchReceipts(noteDispatched);
         handler.fetch = tracedFetch(handler.fetch, ctl);
       }
@@ -105,10 +106,8 @@ const ENTRY_WRAPPERS: Record<
 export function wrapEntries(sdkModule: Record<string, unknown>, ctl: Controller): void {
   for (const [name, wrap] of Object.entries(ENTRY_WRAPPERS)) {
     const original = sdkModule[name];
-    if (!isFunction(original) || Object.hasOwn(original, WRAPPED)) continue;
-    const wrapped = wrap(original, sdkModule, ctl);
-    Object.defineProperty(wrapped, WRAPPED, { value: original });
-    sdkModule[name] = wrapped;
+    const wrapped = wrapFunctionOnce('v2-entry', original, (fn) => wrap(fn, sdkModule, ctl));
+    if (wrapped !== original) sdkModule[name] = wrapped;
   }
 }
 
@@ -204,12 +203,12 @@ interface Arrived {
 
 /**
  * A serveStdio transport: what arrives is noted, what the entry answers itself is recorded as it leaves. The handler
- * serveStdio sets is wrapped as it is set, through whatever the transport defines (properties.ts): an app's own
+ * serveStdio sets is wrapped as it is set, through whatever the transport defines (sdk-objects.ts): an app's own
  * transport whose `onmessage` is an accessor forwarding to an inner transport still gets the handler, wrapped.
  */
 function watchStdioEntry(wire: Record<string | symbol, unknown>, ctl: Controller): void {
-  if (!markOnce(wire, WRAPPED)) return;
-  watchingStdio = true;
+  if (!changeOnce(wire, 'v2-entry')) return;
+  watching.stdio = true;
   watchReceipts(noteDispatched);
   const arrived = new Map<unknown, Arrived>();
   // serveStdio serves stdio: a transport of the app's own class (a wrapper) is a pipe too.
@@ -224,7 +223,7 @@ function watchStdioEntry(wire: Record<string | symbol, unknown>, ctl: Controller
       arrived.set(message.id, { request: message, startedAt: performance.now() });
     } else if (message.method === 'notifications/cancelled') arrived.delete(paramsOf(message)?.requestId);
   };
-  // One wrapper per handler (properties.ts), so that an app that chains onto the handler it reads calls the entry's,
+  // One wrapper per handler (sdk-objects.ts), so that an app that chains onto the handler it reads calls the entry's,
   // not itself. A transport that cannot be watched is left as it is: its entry's own answers go untraced.
   interceptHandler(
     wire,
@@ -235,7 +234,7 @@ function watchStdioEntry(wire: Record<string | symbol, unknown>, ctl: Controller
         return handler.call(this, message, ...rest);
       },
   );
-  wrapMethod(
+  wrapInstanceMethod(
     wire,
     'send',
     (send) =>

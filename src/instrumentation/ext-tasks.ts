@@ -24,6 +24,8 @@ import { operationContext, withRawRequest } from './context';
 import { observe } from './promises';
 import { isFunction, isObject, paramsOf, transportOf } from './sdk-internals';
 import type { JsonRpcMessage, Method, SdkProtocol } from './sdk-internals';
+import { wrapFunctionOnce } from './sdk-objects';
+import { processWeakSet } from './state';
 import { connectionOf } from './transport';
 
 /** The module hooked: the `./client` entry of the package (ESM only), by its file inside the package. */
@@ -34,10 +36,8 @@ export const EXT_TASKS_ESM_INCLUDE = /\/@modelcontextprotocol\/ext-tasks\/dist\/
 
 /** The factories that take a raw dispatch: where their options are in the arguments (the client comes first). */
 const FACTORIES = { createTaskSessionFromClient: 1, createSessionPortFromClient: 2 } as const;
-/** Marks a wrapped factory (shared by every copy of @x/mcp-otel in the process), and keeps the original. */
-const WRAPPED = Symbol.for('@x/mcp-otel.ext-tasks');
 /** The raw dispatches of ours, so that one handed on (the port of a session) is not traced twice. */
-const traced = new WeakSet<Method>();
+const traced = processWeakSet<Method>('ext-tasks.traced');
 
 /** Whether the module is the one this file hooks: the client entry. */
 export function isExtTasksClientModule(name: string): boolean {
@@ -51,18 +51,22 @@ export function instrumentExtTasks(exports: Record<string, unknown>, ctl: Contro
     const original = exports[name];
     if (!isFunction(original)) continue;
     wrapped = true;
-    if (Object.hasOwn(original, WRAPPED)) continue;
-    const factory = function (this: unknown, ...args: unknown[]) {
-      const [client] = args;
-      const options = args[at];
-      const dispatch = isObject(options) ? options.rawDispatch : undefined;
-      if (isObject(client) && isObject(options) && isFunction(dispatch) && !traced.has(dispatch)) {
-        args[at] = { ...options, rawDispatch: tracedRawDispatch(client, dispatch, ctl) };
-      }
-      return original.apply(this, args);
-    };
-    Object.defineProperty(factory, WRAPPED, { value: original });
-    exports[name] = factory;
+    // Marked (sdk-objects.ts): a factory wrapped already, by any copy of @x/mcp-otel, is left as it is.
+    const factory = wrapFunctionOnce(
+      'ext-tasks-factory',
+      original,
+      (fn) =>
+        function (this: unknown, ...args: unknown[]) {
+          const [client] = args;
+          const options = args[at];
+          const dispatch = isObject(options) ? options.rawDispatch : undefined;
+          if (isObject(client) && isObject(options) && isFunction(dispatch) && !traced.has(dispatch)) {
+            args[at] = { ...options, rawDispatch: tracedRawDispatch(client, dispatch, ctl) };
+          }
+          return fn.apply(this, args);
+        },
+    );
+    if (factory !== original) exports[name] = factory;
   }
   return wrapped;
 }

@@ -7,17 +7,18 @@
  * and nests ours, and a loader hook from our copy would never hear of the modules to wrap.
  */
 import { createRequire } from 'node:module';
+import { processValues } from './state';
 
-let hookRequire: NodeJS.Require | undefined;
+const resolved = processValues('hook-libraries.hookRequire', (): { hookRequire?: NodeJS.Require } => ({}));
 
 /** `require` as @opentelemetry/instrumentation resolves; our own when that package cannot be resolved. */
 export function requireFromInstrumentation(): NodeJS.Require {
-  if (hookRequire === undefined) {
+  if (resolved.hookRequire === undefined) {
     try {
-      hookRequire = createRequire(require.resolve('@opentelemetry/instrumentation'));
+      resolved.hookRequire = createRequire(require.resolve('@opentelemetry/instrumentation'));
     } catch {
-      hookRequire = require;
+      resolved.hookRequire = require;
     }
   }
-  return hookRequire;
+  return resolved.hookRequire;
 }

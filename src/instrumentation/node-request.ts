@@ -7,15 +7,16 @@
  * from then on inherits. Subscribed once the v2 server package is loaded, so apps without it pay nothing.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { subscribe } from 'node:diagnostics_channel';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { HttpPeer } from './attributes';
 import { cappedValue } from './caps';
 import { isFunction, isObject } from './sdk-internals';
 import type { HttpRequestLike } from './sdk-internals';
+import { processValues } from './state';
 
 const REQUEST_START = 'http.server.request.start';
 const handling = new AsyncLocalStorage<HttpPeer>();
-let watching = false;
+const requests = processValues('node-request.watching', () => ({ watched: false }));
 
 /** The address, port and HTTP version of a Node.js IncomingMessage (`protocolVersion` is the caller's to add). */
 export function nodePeerOf(req: HttpRequestLike): HttpPeer {
@@ -33,14 +34,16 @@ function onRequestStart(message: unknown): void {
 }
 
 export function watchNodeRequests(): void {
-  if (watching) return;
-  watching = true;
+  if (requests.watched) return;
+  requests.watched = true;
+  // After resetProcessState(), the subscription made before is not made twice.
+  unsubscribe(REQUEST_START, onRequestStart);
   subscribe(REQUEST_START, onRequestStart);
 }
 
 /** The peer of the Node.js request whose handling the current code is part of, if any. */
 export function peerBeingHandled(): HttpPeer | undefined {
-  return watching ? handling.getStore() : undefined;
+  return requests.watched ? handling.getStore() : undefined;
 }
 
 /**

@@ -11,6 +11,7 @@ import { methodRule } from './methods';
 import type { MethodRule } from './methods';
 import type { McpHistograms, Side } from './metrics';
 import { borrowedServerSpan, outerToolSpan } from './foreign-spans';
+import { processSet, processValues } from './state';
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from './semconv';
 import type { JsonRpcError } from './sdk-internals';
 import {
@@ -117,7 +118,7 @@ export function startOperation(ctl: Controller, start: OperationStart): Operatio
   const choice = chooseSpan(ctl, start);
   const operation = new Operation(start, choice, ctl);
   // A self-traced server may make its own SERVER span of this message later: kept open to fold it in (no copies).
-  if (trackingOpen && start.side === 'server' && choice.owner === 'ours' && ctl.mergeSelfTraced) {
+  if (trackingOpen.on && start.side === 'server' && choice.owner === 'ours' && ctl.mergeSelfTraced) {
     operation.keepOpen({ parentSpanId: trace.getSpanContext(start.parent)?.spanId, links: start.links });
     openServerOperations.add(operation);
   }
@@ -128,12 +129,12 @@ export function startOperation(ctl: Controller, start: OperationStart): Operatio
  * Our open SERVER operations, while a SelfTracedSpanProcessor exists (self-traced.ts): a foreign MCP SERVER span made
  * while one is open is folded into it. Process-wide, like the patches.
  */
-export const openServerOperations = new Set<Operation>();
-let trackingOpen = false;
+export const openServerOperations = processSet<Operation>('operation.openServerOperations');
+const trackingOpen = processValues('operation.trackingOpen', () => ({ on: false }));
 
 /** self-traced.ts: keep open SERVER operations from now on. */
 export function trackOpenServerOperations(): void {
-  trackingOpen = true;
+  trackingOpen.on = true;
 }
 
 export class Operation {

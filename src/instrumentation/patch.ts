@@ -1,6 +1,6 @@
 /**
- * The only code that changes the SDK's prototypes. `Client` and `Server` extend the SDK's `Protocol`; its methods are
- * wrapped in place (no Proxy, which breaks private fields), once per class, marked with a symbol that every copy of
+ * The wrappers of the SDK's prototypes. `Client` and `Server` extend the SDK's `Protocol`; its methods are wrapped in
+ * place (no Proxy, which breaks private fields), once per class, by sdk-objects.ts, whose mark every copy of
  * @x/mcp-otel recognises. Each wrapper checks whether it has anything to do (instrumentation enabled, a well-formed
  * message) and otherwise calls the original as it is; the work is in transport.ts, send.ts and receive.ts.
  * `McpServer` wraps a `Server`: its `connect` is wrapped to reach the tool callbacks a `tools/call` will run.
@@ -31,14 +31,14 @@ import {
 } from './receive';
 import { METHOD_SUBSCRIPTIONS_LISTEN } from './semconv';
 import { defaultEnvironment, registerFileUrl, stdioServerEnv } from './stdio-servers';
+import { replaceMethods, restoreMethods } from './sdk-objects';
+import type { MethodWrappers } from './sdk-objects';
 import { attach, connectionOf } from './transport';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
 type Instance = SdkProtocol & object;
 /** A wrapper, called with the Protocol instance as `this`. */
 type Wrapped = (this: Instance, ...args: never[]) => unknown;
-
-const PATCHED = Symbol.for('@x/mcp-otel.patched');
 
 /**
  * The prototype that defines the Protocol methods, found by walking up from any class of the SDK that extends it
@@ -157,22 +157,22 @@ function withHandler(args: unknown[], wrap: (handler: unknown) => unknown): unkn
   return copy;
 }
 
-/** Wraps the named methods of a prototype with the wrappers of a table, keeping the originals under the mark. */
+/**
+ * Wraps the named methods of a prototype with the wrappers of a table, keeping the originals (sdk-objects.ts); false
+ * when they were wrapped already (by this or another copy of us).
+ */
 function wrapMethods<Name extends string>(
   proto: Prototype,
   names: readonly Name[],
   wrappers: Record<Name, ((original: Original, ctl: Controller) => Wrapped) | undefined>,
   ctl: Controller,
-): void {
-  const originals: Record<string, Original> = {};
+): boolean {
+  const bound: Record<string, MethodWrappers[string]> = {};
   for (const name of names) {
-    const original = proto[name];
     const wrap = wrappers[name];
-    if (!isFunction(original) || wrap === undefined) continue;
-    originals[name] = original;
-    proto[name] = wrap(original, ctl);
+    if (wrap !== undefined) bound[name] = (original) => wrap(original, ctl) as Original;
   }
-  Object.defineProperty(proto, PATCHED, { value: originals, configurable: true });
+  return replaceMethods(proto, bound);
 }
 
 /** The wrapper of each v2 Client method. */
@@ -192,20 +192,16 @@ const CLIENT_WRAPPERS: Record<ClientMethodName, (original: Original, ctl: Contro
 
 /** Patches a Protocol prototype once; returns false when it was already patched (by this or another copy of us). */
 export function patchProtocol(proto: Prototype, ctl: Controller): boolean {
-  if (Object.hasOwn(proto, PATCHED)) return false;
   // v2's request() only delegates to the funnel, which is wrapped instead: one span per request.
   const names = isFunction(proto._requestWithSchemaViaCodec)
     ? PROTOCOL_METHODS.filter((name) => name !== 'request')
     : PROTOCOL_METHODS;
-  wrapMethods(proto, names, PROTOCOL_WRAPPERS, ctl);
-  return true;
+  return wrapMethods(proto, names, PROTOCOL_WRAPPERS, ctl);
 }
 
 /** v2 `Client`: the connect-time `server/discover` probe and `listen()` bypass Protocol (client-probe.ts). */
 export function patchClient(proto: Prototype, ctl: Controller): boolean {
-  if (Object.hasOwn(proto, PATCHED)) return false;
-  wrapMethods(proto, CLIENT_METHODS, CLIENT_WRAPPERS, ctl);
-  return true;
+  return wrapMethods(proto, CLIENT_METHODS, CLIENT_WRAPPERS, ctl);
 }
 
 /** A v2 Client class: its prototype defines listen() and connect() (v1's Client has no listen()). */
@@ -221,20 +217,15 @@ export function isV2ClientClass(Class: unknown): boolean {
  * SERVER operation, it makes that result the caller's fault (receive.ts).
  */
 export function patchMcpServer(proto: Prototype): boolean {
-  if (Object.hasOwn(proto, PATCHED)) return false;
-  const original = proto.connect;
-  if (!isFunction(original)) return false;
-  const originals: Record<string, unknown> = { connect: original };
-  proto.connect = function connect(this: SdkMcpServer & object, ...args: unknown[]) {
-    rememberMcpServer(this);
-    return original.apply(this, args);
-  };
-  if (isFunction(proto.validateToolInput)) {
-    originals.validateToolInput = proto.validateToolInput;
-    proto.validateToolInput = recordingExceptions(proto.validateToolInput);
-  }
-  Object.defineProperty(proto, PATCHED, { value: originals, configurable: true });
-  return true;
+  if (!isFunction(proto.connect)) return false;
+  return replaceMethods(proto, {
+    connect: (original) =>
+      function connect(this: SdkMcpServer & object, ...args: unknown[]) {
+        rememberMcpServer(this);
+        return original.apply(this, args);
+      } as Original,
+    validateToolInput: (original) => recordingExceptions(original) as Original,
+  });
 }
 
 /** What a preloaded client passes to the stdio servers it spawns (stdio-servers.ts). */
@@ -260,10 +251,13 @@ export function patchStdioClientTransport(
   ctl: { enabled: boolean },
   settings: StdioServersSettings,
 ): boolean {
-  if (Object.hasOwn(proto, PATCHED)) return false;
-  const original = proto.start;
-  if (!isFunction(original)) return false;
-  proto.start = function start(this: { _serverParams?: unknown }, ...args: unknown[]) {
+  if (!isFunction(proto.start)) return false;
+  return replaceMethods(proto, { start: (original) => startingTraced(original, ctl, settings) });
+}
+
+/** StdioClientTransport.prototype.start, spawning the server with the environment stdio-servers.ts builds. */
+function startingTraced(original: Original, ctl: { enabled: boolean }, settings: StdioServersSettings): Original {
+  return function start(this: { _serverParams?: unknown }, ...args: unknown[]) {
     const params = ctl.enabled ? this._serverParams : undefined;
     let swapped: object | undefined;
     try {
@@ -303,15 +297,10 @@ export function patchStdioClientTransport(
         // The transport would not take its parameters back: it keeps the copy, which reads the same.
       }
     }
-  };
-  Object.defineProperty(proto, PATCHED, { value: { start: original }, configurable: true });
-  return true;
+  } as Original;
 }
 
-/** Puts back the methods of a prototype this module patched. */
+/** Puts back the methods of a prototype this module (or tmcp.ts, ai-sdk-mcp.ts) patched. */
 export function unpatch(proto: Prototype): void {
-  const originals = Object.hasOwn(proto, PATCHED) ? (proto[PATCHED] as Record<string, Original>) : undefined;
-  if (!originals) return;
-  for (const [name, original] of Object.entries(originals)) proto[name] = original;
-  delete proto[PATCHED];
+  restoreMethods(proto);
 }

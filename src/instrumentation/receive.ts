@@ -25,15 +25,7 @@ import type { Receipt } from './context';
 import { methodRule, spanName } from './methods';
 import type { MethodRule } from './methods';
 import { isThenable, observe } from './promises';
-import {
-  isFunction,
-  isObject,
-  paramsOf,
-  sendWith,
-  sessionIdOf,
-  TOOL_CALLBACK_FIELDS,
-  transportOf,
-} from './sdk-internals';
+import { isObject, paramsOf, sendWith, sessionIdOf, TOOL_CALLBACK_FIELDS, transportOf } from './sdk-internals';
 import type {
   JsonRpcMessage,
   QueuedTaskMessage,
@@ -43,23 +35,23 @@ import type {
   Sender,
 } from './sdk-internals';
 import { ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_RESULT_TYPE } from './semconv';
+import { wrapFunctionOnce } from './sdk-objects';
+import { processValues, processWeakMap } from './state';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
 type Received = JsonRpcMessage & { method: string };
 
-/** Marks a handler this module wrapped (shared by every copy of @x/mcp-otel in the process). */
-const WRAPPED = Symbol.for('@x/mcp-otel.wrapped');
 /** McpServer instances by the low-level Server they own, to reach the tool callbacks a tools/call will run. */
-const mcpServers = new WeakMap<object, SdkMcpServer>();
+const mcpServers = processWeakMap<object, SdkMcpServer>('receive.mcpServers');
 /**
  * An adapter that answers some messages itself (the v2 serving entries, entry.ts) is told of every message a Server
  * received; set only once such an adapter exists, so that nothing else is on this path.
  */
-let receiptWatcher: ((message: object) => void) | undefined;
+const receipts = processValues('receive.receiptWatcher', (): { watcher?: (message: object) => void } => ({}));
 
 /** entry.ts: be told of every message a Server receives from now on. */
 export function watchReceipts(watcher: (message: object) => void): void {
-  receiptWatcher = watcher;
+  receipts.watcher = watcher;
 }
 
 /** McpServer.connect(): remembers the McpServer of its Server. */
@@ -78,7 +70,7 @@ export function receiveRequest(
   const [request] = args as [Received];
   const { method } = request;
   const params = paramsOf(request);
-  receiptWatcher?.(request);
+  receipts.watcher?.(request);
   const receipt = receivedContexts(params);
   const rule = methodRule(method);
   wrapFallbackHandler(protocol, 'fallbackRequestHandler', recordingExceptions);
@@ -104,7 +96,7 @@ export function receiveRequest(
 /** `_onrequest` of an excluded method: no span, and the handler still runs in the context `_meta` carries. */
 export function receiveExcludedRequest(protocol: SdkProtocol, original: Original, args: unknown[]): unknown {
   const [request] = args as [Received];
-  receiptWatcher?.(request);
+  receipts.watcher?.(request);
   const { parent } = receivedContexts(paramsOf(request));
   return context.with(unmarked(parent), () => original.apply(protocol, args));
 }
@@ -120,7 +112,7 @@ export function receiveNotification(
   const [notification] = args as [Received];
   const { method } = notification;
   const params = paramsOf(notification);
-  receiptWatcher?.(notification);
+  receipts.watcher?.(notification);
   const rule = methodRule(method);
   if (rule.cancels && connection) endCancelled(connection, params?.requestId);
   const receipt = receivedContexts(params);
@@ -257,12 +249,9 @@ function wrapFallbackHandler(
   if (wrapped !== handler) protocol[name] = wrapped;
 }
 
-/** Returns `handler` wrapped once (marked), or as it is when it is not a function or already wrapped. */
+/** Returns `handler` wrapped once (sdk-objects.ts), or as it is when it is not a function or already wrapped. */
 function wrapOnce(handler: unknown, wrap: (handler: Original) => Original): unknown {
-  if (!isFunction(handler) || (handler as unknown as Record<symbol, unknown>)[WRAPPED]) return handler;
-  const wrapped = wrap(handler);
-  Object.defineProperty(wrapped, WRAPPED, { value: true });
-  return wrapped;
+  return wrapFunctionOnce('request-handler', handler, wrap);
 }
 
 /** The response to a received request, on its way out through the transport: its sending ends the SERVER span. */

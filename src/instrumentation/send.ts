@@ -20,6 +20,7 @@ import type { Connection } from './connection';
 import { operationContext, rawRequestIn, retriedOperation, retryingContext } from './context';
 import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
+import { processValues, processWeakSet } from './state';
 import { observe } from './promises';
 import { httpRefusalStatus, text } from './status';
 import { injectTraceContext } from './context';
@@ -36,7 +37,7 @@ import {
 type Original = (this: unknown, ...args: unknown[]) => unknown;
 
 /** The `_meta` objects withTraceContext made, so that the transport does not inject into them a second time. */
-const injectedMetas = new WeakSet<object>();
+const injectedMetas = processWeakSet<object>('send.injectedMetas');
 
 /** The CLIENT operation of a message this side sends: its attributes (attributes.ts), then its span (operation.ts). */
 export function startSent(
@@ -83,17 +84,17 @@ export function withTraceContext<T extends JsonRpcMessage>(message: T, ctx: Cont
  * added again here.
  */
 export function requestOnTheWire(message: JsonRpcMessage): JsonRpcMessage {
-  if (rawDispatchSeen) noteRawRequestId(message);
+  if (rawDispatch.seen) noteRawRequestId(message);
   const meta = paramsOf(message)?._meta;
   return isObject(meta) && injectedMetas.has(meta) ? message : withTraceContext(message, context.active());
 }
 
 /** Set once a host's raw dispatch sent a request (ext-tasks.ts): only then can a request leaving be one. */
-let rawDispatchSeen = false;
+const rawDispatch = processValues('send.rawDispatch', () => ({ seen: false }));
 
 /** ext-tasks.ts: a raw dispatch is traced from now on; its requests' ids are read where they leave. */
 export function expectRawRequests(): void {
-  rawDispatchSeen = true;
+  rawDispatch.seen = true;
 }
 
 /**

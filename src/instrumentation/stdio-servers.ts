@@ -13,6 +13,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { processValues } from './state';
 
 /** The exporter headers: withheld from spawned servers unless asked for. */
 export const EXPORTER_HEADER_VARIABLES: readonly string[] = [
@@ -138,18 +139,18 @@ function fileUrlPath(url: string): string {
   }
 }
 
-let registerUrl: string | null | undefined;
+const registerFile = processValues('stdio-servers.registerUrl', (): { url?: string | null } => ({}));
 
 /**
  * The file URL of this package's register.mjs, found from this module's place in the package (dist/instrumentation/),
  * as the mcp-otel wrapper finds it from its own; undefined when it is not there (the module was bundled elsewhere).
  */
 export function registerFileUrl(): string | undefined {
-  if (registerUrl === undefined) {
+  if (registerFile.url === undefined) {
     const file = join(__dirname, '..', '..', 'register.mjs');
-    registerUrl = existsSync(file) ? pathToFileURL(file).href : null;
+    registerFile.url = existsSync(file) ? pathToFileURL(file).href : null;
   }
-  return registerUrl ?? undefined;
+  return registerFile.url ?? undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

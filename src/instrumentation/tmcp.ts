@@ -42,8 +42,11 @@ import { observe, safely } from './promises';
 import { extractTraceContext } from './context';
 import { isFunction, isMethodMessage, isObject, nonEmptyString, paramsOf } from './sdk-internals';
 import type { JsonRpcMessage, Prototype, SdkTransport } from './sdk-internals';
+import { constructingOnce, replaceMethods } from './sdk-objects';
+import type { MethodWrappers } from './sdk-objects';
 import { endResponded, recordingExceptions } from './receive';
 import { ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_SESSION_ID } from './semconv';
+import { processWeakMap, processWeakSet } from './state';
 
 type Original = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -52,11 +55,6 @@ type Original = (this: unknown, ...args: unknown[]) => unknown;
  * loader hook's include list: import-in-the-middle includes a package's main entry by the name a Hook gives.
  */
 export const TMCP_PACKAGES = ['tmcp', '@tmcp/transport-stdio', '@tmcp/transport-http', '@tmcp/transport-sse'];
-
-/** The same mark as patch.ts: unpatch() puts the originals back; every copy of @x/mcp-otel recognises it. */
-const PATCHED = Symbol.for('@x/mcp-otel.patched');
-/** Marks a transport class this module already exported through a Proxy. */
-const TRACKED = Symbol.for('@x/mcp-otel.tmcp-transport');
 
 /** The registration methods whose `execute` callback is watched for exceptions. */
 const REGISTRATIONS = ['tool', 'prompt', 'resource', 'template'] as const;
@@ -88,9 +86,9 @@ interface ServerState {
   sessions?: Map<string, Connection>;
 }
 
-const servers = new WeakMap<object, ServerState>();
+const servers = processWeakMap<object, ServerState>('tmcp.servers');
 /** The server each tracked transport instance serves (an HTTP DELETE ends a session of that server). */
-const transportServers = new WeakMap<object, object>();
+const transportServers = processWeakMap<object, object>('tmcp.transportServers');
 /**
  * HTTP sessions kept at most per server: a client that never sends DELETE leaves its session here; past this many the
  * oldest is dropped (its duration is not recorded).
@@ -135,8 +133,9 @@ export function instrumentTmcpModule(
     diag.debug(`${name}: no ${exportName} class; left alone`);
     return undefined;
   }
-  if ((Transport as unknown as Record<symbol, unknown>)[TRACKED]) return undefined;
-  exports[exportName] = trackingTransport(Transport, kind, ctl);
+  const tracking = trackingTransport(Transport, kind, ctl);
+  if (tracking === undefined) return undefined;
+  exports[exportName] = tracking;
   if (kind !== 'http') return undefined;
   // A web Request made from a Node.js one has no socket: its peer is kept where it is received (node-request.ts).
   watchNodeRequests();
@@ -150,10 +149,12 @@ export function instrumentTmcpModule(
  * each MCP span.
  */
 function patchHttpRespond(proto: Prototype, ctl: Controller): boolean {
-  if (Object.hasOwn(proto, PATCHED)) return false;
-  const respond = proto.respond;
-  if (!isFunction(respond)) return false;
-  proto.respond = function respondTraced(this: unknown, ...args: unknown[]) {
+  if (!isFunction(proto.respond)) return false;
+  return replaceMethods(proto, { respond: (respond) => respondTraced(respond, ctl) });
+}
+
+function respondTraced(respond: Original, ctl: Controller): Original {
+  return function respondTraced(this: unknown, ...args: unknown[]) {
     const request = args[0];
     if (!ctl.enabled || !isObject(request)) return respond.apply(this, args);
     const peer: HttpPeer = { ...peerBeingHandled() };
@@ -173,25 +174,19 @@ function patchHttpRespond(proto: Prototype, ctl: Controller): boolean {
     };
     return observe(returned, end, end);
   };
-  Object.defineProperty(proto, PATCHED, { value: { respond }, configurable: true });
-  return true;
 }
 
-/** The transport class, constructed as it is, noting which server it serves. */
-function trackingTransport(Transport: object, kind: TransportKind, ctl: Controller): object {
-  return new Proxy(Transport, {
-    construct(target, args: unknown[], newTarget) {
-      const instance = Reflect.construct(target as new (...a: unknown[]) => object, args, newTarget) as object;
-      const server = args[0];
-      if (ctl.enabled && isObject(server)) {
-        stateOf(server).kind = kind;
-        transportServers.set(instance, server);
-      }
-      return instance;
-    },
-    get(target, key, receiver) {
-      return key === TRACKED ? true : Reflect.get(target, key, receiver);
-    },
+/**
+ * The transport class, constructed as it is, noting which server it serves; undefined when it is such a Proxy already
+ * (of any copy of @x/mcp-otel: sdk-objects.ts).
+ */
+function trackingTransport(Transport: object, kind: TransportKind, ctl: Controller): object | undefined {
+  return constructingOnce('tmcp-transport', Transport, (instance, args) => {
+    const server = args[0];
+    if (ctl.enabled && isObject(server)) {
+      stateOf(server).kind = kind;
+      transportServers.set(instance, server);
+    }
   });
 }
 
@@ -206,40 +201,35 @@ function stateOf(server: object): ServerState {
 
 /** Patches tmcp's McpServer prototype once; false when it was already patched (by this or another copy of us). */
 export function patchTmcpServer(proto: Prototype, ctl: Controller): boolean {
-  if (Object.hasOwn(proto, PATCHED)) return false;
-  const originals: Record<string, Original> = {};
-  const receive = proto.receive as Original;
-  originals.receive = receive;
-  proto.receive = function receiveTraced(this: object, ...args: unknown[]) {
-    if (!ctl.enabled) return receive.apply(this, args);
-    if (!isMethodMessage(args[0])) {
-      // A response to a request this server sent: it ends that request's CLIENT span.
-      safely(() => endAnswered(this, args[0], ctl));
-      return receive.apply(this, args);
-    }
-    return receiveTmcp(this, receive, args, ctl);
-  };
-  // The transports take what the server sends through its `send` event (see: Sent messages, below).
-  const on = proto.on as Original;
-  originals.on = on;
-  proto.on = function onWatched(this: object, ...args: unknown[]) {
-    if (args[0] !== 'send' || !isFunction(args[1])) return on.apply(this, args);
-    const copy = args.slice();
-    copy[1] = sendingTraced(this, args[1] as Original, ctl);
-    return on.apply(this, copy);
+  const wrappers: Record<string, MethodWrappers[string]> = {
+    receive: (receive) =>
+      function receiveTraced(this: object, ...args: unknown[]) {
+        if (!ctl.enabled) return receive.apply(this, args);
+        if (!isMethodMessage(args[0])) {
+          // A response to a request this server sent: it ends that request's CLIENT span.
+          safely(() => endAnswered(this, args[0], ctl));
+          return receive.apply(this, args);
+        }
+        return receiveTmcp(this, receive, args, ctl);
+      } as Original,
+    // The transports take what the server sends through its `send` event (see: Sent messages, below).
+    on: (on) =>
+      function onWatched(this: object, ...args: unknown[]) {
+        if (args[0] !== 'send' || !isFunction(args[1])) return on.apply(this, args);
+        const copy = args.slice();
+        copy[1] = sendingTraced(this, args[1] as Original, ctl);
+        return on.apply(this, copy);
+      } as Original,
   };
   for (const name of REGISTRATIONS) {
-    const register = proto[name];
-    if (!isFunction(register)) continue;
-    originals[name] = register as Original;
-    proto[name] = function registerWatched(this: object, ...args: unknown[]) {
-      const returned = register.apply(this, args);
-      watchCallback(args[0]);
-      return returned;
-    };
+    wrappers[name] = (register) =>
+      function registerWatched(this: object, ...args: unknown[]) {
+        const returned = register.apply(this, args);
+        watchCallback(args[0]);
+        return returned;
+      } as Original;
   }
-  Object.defineProperty(proto, PATCHED, { value: originals, configurable: true });
-  return true;
+  return replaceMethods(proto, wrappers);
 }
 
 /**
@@ -395,7 +385,7 @@ function newConnection(
  * Messages routed to a subscription (`subscriptionOrigin`) and the `broadcast` event (list changes, resource updates,
  * which a transport may or may not write) are left as they are.
  */
-const sentDetails = new WeakSet<object>();
+const sentDetails = processWeakSet<object>('tmcp.sentDetails');
 
 interface SendDetail {
   request?: unknown;

@@ -17,11 +17,8 @@ import { HTTP_HANDLER_METHODS, isObject, transportOf } from './sdk-internals';
 import { sendWith } from './sdk-internals';
 import type { JsonRpcMessage, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
 import { httpPeerOf } from './node-request';
-import { markOnce, wrapMethod } from './properties';
+import { changeOnce, wrapInstanceMethod } from './sdk-objects';
 import { respond } from './receive';
-
-/** Marks a transport this module wrapped (shared by every copy of @x/mcp-otel in the process). */
-const WRAPPED = Symbol.for('@x/mcp-otel.wrapped');
 
 /** Binds a Protocol to the transport it connects: a new connection, the transport wrapped, a stdio stdin watched. */
 export function attach(protocol: SdkProtocol & object, transport: SdkTransport & object, ctl: Controller): Connection {
@@ -40,13 +37,13 @@ export function connectionOf(protocol: SdkProtocol & object, ctl: Controller): C
 }
 
 /**
- * `send` and the HTTP handlers are wrapped where the transport defines them, without shadowing an accessor
- * (properties.ts); what cannot be wrapped (a frozen or exotic transport) stays as it is: its messages are still traced
- * where the Protocol sees them.
+ * `send` and the HTTP handlers are wrapped where the transport defines them, without shadowing an accessor, once by
+ * any copy of @x/mcp-otel (sdk-objects.ts); what cannot be wrapped (a frozen or exotic transport) stays as it is: its
+ * messages are still traced where the Protocol sees them.
  */
 function wrapTransport(transport: SdkTransport & object): void {
-  if (!markOnce(transport, WRAPPED)) return;
-  wrapMethod(
+  if (!changeOnce(transport, 'sdk-transport')) return;
+  wrapInstanceMethod(
     transport,
     'send',
     (send) =>
@@ -57,7 +54,7 @@ function wrapTransport(transport: SdkTransport & object): void {
       },
   );
   for (const name of HTTP_HANDLER_METHODS) {
-    wrapMethod(
+    wrapInstanceMethod(
       transport,
       name,
       (handle) =>
