@@ -4,6 +4,10 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { Operation } from './operation';
+import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
+import type { ContentCapture } from './content';
+import { requestSizes, sizeResult } from './content-size';
+import type { Side } from './metrics';
 import { methodRule } from './methods';
 import type { MethodRule } from './methods';
 import { cappedValue } from './caps';
@@ -72,14 +76,18 @@ export function envelopeVersion(params: Record<string, unknown> | undefined): st
 }
 
 /** The attributes known when a span starts. */
-export function startAttributes(message: MessageFacts, facts: TransportFacts | undefined): Attributes {
+export function startAttributes(
+  message: MessageFacts,
+  facts: TransportFacts | undefined,
+  protocolVersion = message.protocolVersion,
+): Attributes {
   // What comes from a message is bounded (caps.ts): the method, the id, the session id, the version a peer claims.
   const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: cappedValue(message.method) };
   (message.rule ?? methodRule(message.method)).attributes?.(message.params, attributes);
   if (message.id !== undefined && message.id !== null)
     attributes[ATTR_JSONRPC_REQUEST_ID] = cappedValue(String(message.id));
   if (message.sessionId) attributes[ATTR_MCP_SESSION_ID] = cappedValue(message.sessionId);
-  if (message.protocolVersion) attributes[ATTR_MCP_PROTOCOL_VERSION] = cappedValue(message.protocolVersion);
+  if (protocolVersion) attributes[ATTR_MCP_PROTOCOL_VERSION] = cappedValue(protocolVersion);
   if (facts?.networkTransport) attributes[ATTR_NETWORK_TRANSPORT] = facts.networkTransport;
   if (facts?.protocolName) attributes[ATTR_NETWORK_PROTOCOL_NAME] = facts.protocolName;
   return attributes;
@@ -123,7 +131,7 @@ export function receivedAttributes(
   switches: AttributeSwitches,
 ): Attributes {
   const protocolVersion = envelopeVersion(message.params) ?? versionOf(connection) ?? peer?.protocolVersion;
-  const attributes = startAttributes({ ...message, protocolVersion }, connection?.facts);
+  const attributes = startAttributes(message, connection?.facts, protocolVersion);
   peerAttributes(peer, attributes);
   if (switches.capturePeerIdentity) receivedPeerIdentity(connection, message.method, message.params, attributes);
   if (switches.captureEndUser) endUserAttributes(extra, attributes);
@@ -139,10 +147,41 @@ export function sentAttributes(
   connection: ConnectionRecord | undefined,
   switches: AttributeSwitches,
 ): Attributes {
-  const attributes = startAttributes({ ...message, protocolVersion: versionOf(connection) }, connection?.facts);
+  const attributes = startAttributes(message, connection?.facts, versionOf(connection));
   serverAttributes(connection?.facts, attributes);
   if (switches.capturePeerIdentity) sentPeerIdentity(connection, message.method, attributes);
   return attributes;
+}
+
+/** The switches of the opt-in content (content.ts) and sizes (content-size.ts). */
+export interface CaptureSwitches {
+  readonly content: ContentCapture | undefined;
+  readonly captureContentSizes: boolean;
+}
+
+/**
+ * The opt-in content and sizes of a request, set on its operation once its span is known to be recorded: for a span
+ * that is not (sampled out), nothing is serialized or measured. Span attributes only (never the metrics').
+ */
+export function captureRequest(
+  switches: CaptureSwitches,
+  side: Side,
+  operation: Operation,
+  params: Record<string, unknown> | undefined,
+): void {
+  if ((switches.content === undefined && !switches.captureContentSizes) || !operation.span.isRecording()) return;
+  const captured: Attributes = {};
+  if (switches.content) requestContent(switches.content, side, operation.method, params, captured);
+  if (switches.captureContentSizes) requestSizes(operation.method, params, captured);
+  for (const [key, value] of Object.entries(captured)) if (value !== undefined) operation.setAttribute(key, value);
+}
+
+/** The opt-in content and size of a result, on a recorded span (as captureRequest). */
+export function captureResult(switches: CaptureSwitches, side: Side, operation: Operation, result: unknown): void {
+  if ((switches.content === undefined && !switches.captureContentSizes) || !operation.span.isRecording()) return;
+  const content = switches.content && resultContent(switches.content, side, operation.method, result);
+  if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
+  if (switches.captureContentSizes) sizeResult(operation, result);
 }
 
 /**
@@ -374,15 +413,17 @@ export function resultPeerIdentity(connection: PeerRecord | undefined, operation
 
 /**
  * What a result received tells of its request (on a client): the server's identity it carries (kept on the
- * connection, as resultPeerIdentity) and its `mcp.result.type`. Never throws.
+ * connection, as resultPeerIdentity), its size (content-size.ts, when switched on) and its `mcp.result.type`, which is
+ * returned. Never throws.
  */
 export function resultAttributes(
   connection: PeerRecord | undefined,
   operation: Operation,
   result: unknown,
-  capturePeerIdentity: boolean,
+  switches: Pick<AttributeSwitches, 'capturePeerIdentity'> & { readonly captureContentSizes: boolean },
 ): string | undefined {
-  if (capturePeerIdentity) resultPeerIdentity(connection, operation, result);
+  if (switches.capturePeerIdentity) resultPeerIdentity(connection, operation, result);
+  if (switches.captureContentSizes && operation.span.isRecording()) sizeResult(operation, result);
   const resultType = resultTypeOf(result);
   if (resultType !== undefined) operation.setAttribute(ATTR_MCP_RESULT_TYPE, resultType);
   return resultType;

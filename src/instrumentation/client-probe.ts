@@ -11,12 +11,12 @@ import { envelopeVersion, serverAttributes, startAttributes, transportFacts, ver
 import { startOperation } from './operation';
 import type { Controller, Operation } from './operation';
 import { noteResult, withTraceContext } from './send';
-import { connectionOfTransport } from './connection';
+import { connectionOfTransport } from './transport';
 import type { Connection } from './connection';
 import { operationContext } from './context';
 import { sentPeerIdentity } from './attributes';
 import { observe, safely } from './promises';
-import { definedByAccessor, interceptHandler, replaceMethods } from './sdk-objects';
+import { definedByAccessor, interceptHandler, replaceMethodForGood } from './sdk-objects';
 import { processWeakMap } from './state';
 import { isFunction, isObject, listenRequestId, paramsOf } from './sdk-internals';
 import type { JsonRpcMessage, SdkClient, SdkHttpErrorLike, SdkTransport } from './sdk-internals';
@@ -79,18 +79,17 @@ function watchProbeSends(transport: SdkTransport & object): void {
     const defined = Object.getOwnPropertyDescriptor(owner, 'send');
     if (!defined?.writable || !isFunction(defined.value)) return;
     // Once per owner, by any copy of @x/mcp-otel (sdk-objects.ts).
-    replaceMethods(
+    replaceMethodForGood(
       owner,
-      {
-        send: (send) =>
-          function send_(this: unknown, message: unknown, ...rest: unknown[]) {
-            const probing = context.active().getValue(PROBING) as Probing | undefined;
-            if (!probing?.ctl.enabled || !isProbe(message) || !isObject(this) || connectionOfTransport(this))
-              return send.call(this, message, ...rest);
-            if (probing.ctl.excluded.has(message.method)) return send.call(this, message, ...rest);
-            return sendProbe(this as SdkTransport & object, probing, message, send, rest);
-          },
-      },
+      'send',
+      (send) =>
+        function send_(this: unknown, message: unknown, ...rest: unknown[]) {
+          const probing = context.active().getValue(PROBING) as Probing | undefined;
+          if (!probing?.ctl.enabled || !isProbe(message) || !isObject(this) || connectionOfTransport(this))
+            return send.call(this, message, ...rest);
+          if (probing.ctl.excluded.has(message.method)) return send.call(this, message, ...rest);
+          return sendProbe(this as SdkTransport & object, probing, message, send, rest);
+        },
       'probe-sends',
     );
   } catch {

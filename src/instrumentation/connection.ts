@@ -14,7 +14,6 @@ import type { Side } from './metrics';
 import { roleOf, sessionPeerIdentity } from './attributes';
 import type { Role } from './attributes';
 import { nonEmptyString } from './sdk-internals';
-import { processWeakMap } from './state';
 import type { SdkProtocol, SdkTransport } from './sdk-internals';
 import {
   ATTR_ERROR_TYPE,
@@ -42,11 +41,8 @@ export interface Connection {
   stopWatchingStdin?: () => void;
 }
 
-const byProtocol = processWeakMap<object, Connection>('connection.byProtocol');
-const byTransport = processWeakMap<object, Connection>('connection.byTransport');
-
-/** Records a new connection of `protocol` to `transport` (it replaces the previous one of that protocol). */
-export function registerConnection(
+/** The record of a new connection of `protocol` to `transport` (transport.ts binds them to it). */
+export function newConnection(
   protocol: SdkProtocol & object,
   transport: SdkTransport & object,
   ctl: Controller,
@@ -63,22 +59,7 @@ export function registerConnection(
   // A client that resumes a Streamable HTTP session skips initialize; its transport kept the negotiated version.
   const version = nonEmptyString(transport.protocolVersion);
   if (version !== undefined) connection.protocolVersion = cappedValue(version);
-  byProtocol.set(protocol, connection);
-  byTransport.set(transport, connection);
   return connection;
-}
-
-export function knownConnection(protocol: object): Connection | undefined {
-  return byProtocol.get(protocol);
-}
-
-/** Puts back the connection a refused connect() call replaced. */
-export function restoreConnection(protocol: object, connection: Connection): void {
-  byProtocol.set(protocol, connection);
-}
-
-export function connectionOfTransport(transport: object): Connection | undefined {
-  return byTransport.get(transport);
 }
 
 /**

@@ -11,19 +11,16 @@
  *    a notification's when its handler settles (or at once when there is no handler).
  */
 import { context } from '@opentelemetry/api';
-import { receivedAttributes, resultTypeOf } from './attributes';
+import { captureRequest, captureResult, receivedAttributes, resultTypeOf } from './attributes';
 import type { MessageFacts } from './attributes';
 import { startOperation } from './operation';
 import type { Controller, Operation } from './operation';
 import { cappedValue } from './caps';
 import { startSession } from './connection';
-import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
-import { requestSizes, sizeResult } from './content-size';
 import type { Connection } from './connection';
 import { handlerContext, receivedContexts, servedOperation, unmarked } from './context';
 import type { Receipt } from './context';
 import { methodRule, spanName } from './methods';
-import type { MethodRule } from './methods';
 import { isThenable, observe } from './promises';
 import { isObject, paramsOf, sendWith, sessionIdOf, TOOL_CALLBACK_FIELDS, transportOf } from './sdk-internals';
 import type {
@@ -75,8 +72,9 @@ export function receiveRequest(
   const rule = methodRule(method);
   wrapFallbackHandler(protocol, 'fallbackRequestHandler', recordingExceptions);
   if (rule.runsToolCallback) recordToolExceptions(protocol, params);
-  const message = { method, params, id: request.id as string | number, kind: 'request' as const };
-  const operation = startReceived(protocol, connection, message, rule, args[1], receipt, ctl);
+  const sessionId = sessionIdOf(transportOf(protocol));
+  const message: MessageFacts = { method, params, id: request.id as string | number, kind: 'request', rule, sessionId };
+  const operation = startReceived(connection, message, args[1], receipt, ctl);
   if (connection) {
     // A peer that reuses an id still in flight: the older span ends now rather than never.
     connection.pendingServer.get(request.id)?.end();
@@ -118,8 +116,9 @@ export function receiveNotification(
   const receipt = receivedContexts(params);
   if (ctl.excluded.has(method)) return context.with(unmarked(receipt.parent), () => original.apply(protocol, args));
   wrapFallbackHandler(protocol, 'fallbackNotificationHandler', endingNotification);
-  const message = { method, params, kind: 'notification' as const };
-  const operation = startReceived(protocol, connection, message, rule, args[1], receipt, ctl);
+  const sessionId = sessionIdOf(transportOf(protocol));
+  const message: MessageFacts = { method, params, kind: 'notification', rule, sessionId };
+  const operation = startReceived(connection, message, args[1], receipt, ctl);
   let returned: unknown;
   try {
     returned = context.with(handlerContext(receipt.parent, operation), () => original.apply(protocol, args));
@@ -137,28 +136,25 @@ export function receiveNotification(
 
 /** The SERVER operation of a message received: its attributes (attributes.ts), then its span (operation.ts). */
 function startReceived(
-  protocol: SdkProtocol,
   connection: Connection | undefined,
   message: MessageFacts,
-  rule: MethodRule,
   extra: unknown,
   receipt: Receipt,
   ctl: Controller,
 ): Operation {
-  const facts = { ...message, rule, sessionId: sessionIdOf(transportOf(protocol)) };
-  const attributes = receivedAttributes(facts, connection, receipt.httpPeer, extra, ctl);
-  if (ctl.content) requestContent(ctl.content, 'server', message.method, message.params, attributes);
-  if (ctl.captureContentSizes) requestSizes(message.method, message.params, attributes);
-  return startOperation(ctl, {
+  const attributes = receivedAttributes(message, connection, receipt.httpPeer, extra, ctl);
+  const operation = startOperation(ctl, {
     side: 'server',
     kind: message.kind ?? 'request',
     method: message.method,
-    rule,
+    rule: message.rule,
     name: spanName(message.method, message.params),
     attributes,
     parent: receipt.parent,
     links: receipt.links,
   });
+  captureRequest(ctl, 'server', operation, message.params);
+  return operation;
 }
 
 /**
@@ -245,6 +241,7 @@ function wrapFallbackHandler(
   wrap: (handler: unknown) => unknown,
 ): void {
   const handler = protocol[name];
+  if (handler === undefined) return;
   const wrapped = wrap(handler);
   if (wrapped !== handler) protocol[name] = wrapped;
 }
@@ -311,10 +308,7 @@ export function endResponded(
     operation.failWithCode(response.error.code, response.error.message);
   } else {
     const { result } = response;
-    const { content: capture } = connection.ctl;
-    const content = capture && resultContent(capture, 'server', operation.method, result);
-    if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
-    if (connection.ctl.captureContentSizes) sizeResult(operation, result);
+    captureResult(connection.ctl, 'server', operation, result);
     const resultType = resultTypeOf(result);
     if (resultType !== undefined) operation.setAttribute(ATTR_MCP_RESULT_TYPE, resultType);
     const { rule } = operation;

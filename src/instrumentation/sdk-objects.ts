@@ -112,6 +112,30 @@ export function replaceMethods(target: object, wrappers: MethodWrappers, legacy?
   }
 }
 
+/**
+ * Replaces one method of `target` for the life of the process (never put back: the wrapper checks whether it has
+ * anything to do), marked only with the mark of its purpose, the one every copy of @x/mcp-otel reads for it. Not the
+ * one mark: that would tell an older copy the prototype's other methods are taken (client-probe.ts's `send` shares
+ * StdioClientTransport's prototype with stdio-servers' `start`), and `restoreMethods` must not put it back. False when
+ * any copy replaced it already, or it cannot be set.
+ */
+export function replaceMethodForGood(
+  target: object,
+  name: string,
+  wrap: (original: Method) => Method,
+  purpose: Purpose,
+): boolean {
+  try {
+    const mark = LEGACY_MARKS[purpose];
+    const original = (target as Record<string, unknown>)[name];
+    if (Object.hasOwn(target, mark) || !isFunction(original)) return false;
+    if (!Reflect.defineProperty(target, mark, { value: original })) return false;
+    return Reflect.set(target, name, wrap(original));
+  } catch {
+    return false;
+  }
+}
+
 /** Puts back the methods `replaceMethods` replaced on `target`, and takes the mark (and the older one written) away. */
 export function restoreMethods(target: object): void {
   try {

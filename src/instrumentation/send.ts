@@ -8,14 +8,12 @@
  */
 import { context, trace } from '@opentelemetry/api';
 import type { Context, Link } from '@opentelemetry/api';
-import { resultAttributes, sentAttributes } from './attributes';
+import { captureRequest, captureResult, resultAttributes, sentAttributes } from './attributes';
 import type { MessageFacts } from './attributes';
 import { startOperation } from './operation';
 import type { Controller, Operation } from './operation';
 import { cappedValue } from './caps';
 import { startSession } from './connection';
-import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
-import { requestSizes, sizeResult } from './content-size';
 import type { Connection } from './connection';
 import { operationContext, rawRequestIn, retriedOperation, retryingContext } from './context';
 import { protocolLogRecord } from './logs';
@@ -51,9 +49,7 @@ export function startSent(
 ): Operation {
   const facts = { ...message, sessionId: sessionIdOf(transport) };
   const attributes = sentAttributes(facts, connection, ctl);
-  if (ctl.content) requestContent(ctl.content, 'client', message.method, message.params, attributes);
-  if (ctl.captureContentSizes) requestSizes(message.method, message.params, attributes);
-  return startOperation(ctl, {
+  const operation = startOperation(ctl, {
     side: 'client',
     kind: message.kind ?? 'notification',
     method: message.method,
@@ -63,6 +59,8 @@ export function startSent(
     links,
     sentFrom,
   });
+  captureRequest(ctl, 'client', operation, message.params);
+  return operation;
 }
 
 /**
@@ -227,8 +225,7 @@ export function noteResult(
   result: unknown,
   ctl: Controller,
 ): string | undefined {
-  if (ctl.captureContentSizes) sizeResult(operation, result);
-  return resultAttributes(connection, operation, result, ctl.capturePeerIdentity);
+  return resultAttributes(connection, operation, result, ctl);
 }
 
 function settleRequest(
@@ -255,9 +252,7 @@ function settleRequest(
       const sessionId = sessionIdOf(transportOf(protocol));
       if (sessionId) operation.setAttribute(ATTR_MCP_SESSION_ID, cappedValue(sessionId));
     }
-    const content = ctl.content && resultContent(ctl.content, 'client', operation.method, value);
-    if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
-    if (ctl.captureContentSizes) sizeResult(operation, value);
+    captureResult(ctl, 'client', operation, value);
     const resultError = rule.resultError?.(value);
     if (resultError !== undefined) operation.fail(resultError);
     operation.end();

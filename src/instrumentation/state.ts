@@ -13,9 +13,9 @@
 
 /** Every holder, by name (`file.holder`), and what it keeps. */
 export const PROCESS_STATE = {
-  // Connections (connection.ts).
-  'connection.byProtocol': 'the connection of each Protocol (or client of its own) it was registered for',
-  'connection.byTransport': 'the connection of each transport, for what leaves through transport.send',
+  // Connections, bound to their Protocol and transport (transport.ts).
+  'transport.byProtocol': 'the connection of each Protocol (or client of its own) it was registered for',
+  'transport.byTransport': 'the connection of each transport, for what leaves through transport.send',
   // The receive and send paths.
   'receive.mcpServers': 'the McpServer of each low-level Server it connected (tool callbacks for tools/call)',
   'receive.receiptWatcher': 'the adapter told of every message a Server received (entry.ts, once an entry exists)',

@@ -10,7 +10,7 @@
 import { context } from '@opentelemetry/api';
 import type { Controller } from './operation';
 import { requestOnTheWire, sendNotification } from './send';
-import { connectionOfTransport, knownConnection, registerConnection, watchStdin } from './connection';
+import { newConnection, watchStdin } from './connection';
 import type { Connection } from './connection';
 import { withHttpPeer } from './context';
 import { HTTP_HANDLER_METHODS, isObject, transportOf } from './sdk-internals';
@@ -18,7 +18,39 @@ import { sendWith } from './sdk-internals';
 import type { JsonRpcMessage, SdkProtocol, SdkTransport, Sender } from './sdk-internals';
 import { httpPeerOf } from './node-request';
 import { changeOnce, wrapInstanceMethod } from './sdk-objects';
+import { processWeakMap } from './state';
 import { respond } from './receive';
+
+/** The connection of each Protocol, and of each transport (what leaves through its `send`). */
+const byProtocol = processWeakMap<object, Connection>('transport.byProtocol');
+const byTransport = processWeakMap<object, Connection>('transport.byTransport');
+
+/** Records a new connection of `protocol` to `transport` (it replaces the previous one of that protocol). */
+export function registerConnection(
+  protocol: SdkProtocol & object,
+  transport: SdkTransport & object,
+  ctl: Controller,
+): Connection {
+  const connection = newConnection(protocol, transport, ctl);
+  byProtocol.set(protocol, connection);
+  byTransport.set(transport, connection);
+  return connection;
+}
+
+/** The connection a Protocol was bound to, if any. */
+export function knownConnection(protocol: object): Connection | undefined {
+  return byProtocol.get(protocol);
+}
+
+/** Puts back the connection a refused connect() call replaced. */
+export function restoreConnection(protocol: object, connection: Connection): void {
+  byProtocol.set(protocol, connection);
+}
+
+/** The connection whose messages leave through this transport. */
+export function connectionOfTransport(transport: object): Connection | undefined {
+  return byTransport.get(transport);
+}
 
 /** Binds a Protocol to the transport it connects: a new connection, the transport wrapped, a stdio stdin watched. */
 export function attach(protocol: SdkProtocol & object, transport: SdkTransport & object, ctl: Controller): Connection {

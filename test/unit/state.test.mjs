@@ -48,7 +48,7 @@ test('resetProcessState(): each kind of holder emptied (the weak ones replaced),
 
 test('resetProcessState(): the holders of the modules, through what the modules export', async () => {
   const caps = await import(join(DIST, 'caps.js'));
-  const connection = await import(join(DIST, 'connection.js'));
+  const transportModule = await import(join(DIST, 'transport.js'));
   const selfTraced = await import(join(DIST, 'self-traced.js'));
   const { openServerOperations, startOperation } = await import(join(DIST, 'operation.js'));
   const { trace, ROOT_CONTEXT } = await import('@opentelemetry/api');
@@ -59,7 +59,7 @@ test('resetProcessState(): the holders of the modules, through what the modules 
   const protocol = {};
   const transport = {};
   const ctl = { enabled: true };
-  connection.registerConnection(protocol, transport, ctl);
+  transportModule.registerConnection(protocol, transport, ctl);
   nodeRequest.watchNodeRequests();
   const url = stdioServers.registerFileUrl();
   // A processor exists: open SERVER operations are tracked (merge mode).
@@ -74,14 +74,14 @@ test('resetProcessState(): the holders of the modules, through what the modules 
   const start = { side: 'server', kind: 'request', method: 'tools/call', name: 'tools/call', attributes: {}, parent: ROOT_CONTEXT };
   const operation = startOperation(settings, start);
   assert.equal(caps.attributeValueCap(), 100);
-  assert.notEqual(connection.knownConnection(protocol), undefined);
-  assert.notEqual(connection.connectionOfTransport(transport), undefined);
+  assert.notEqual(transportModule.knownConnection(protocol), undefined);
+  assert.notEqual(transportModule.connectionOfTransport(transport), undefined);
   assert.equal(openServerOperations.has(operation), true);
 
   state.resetProcessState();
   assert.equal(caps.attributeValueCap(), caps.ATTRIBUTE_VALUE_CAP);
-  assert.equal(connection.knownConnection(protocol), undefined);
-  assert.equal(connection.connectionOfTransport(transport), undefined);
+  assert.equal(transportModule.knownConnection(protocol), undefined);
+  assert.equal(transportModule.connectionOfTransport(transport), undefined);
   assert.equal(openServerOperations.size, 0);
   // Not tracking any more: an operation begun now is not remembered.
   const later = startOperation(settings, { ...start, attributes: {} });
