@@ -9,6 +9,7 @@ import { context, diag } from '@opentelemetry/api';
 import type { Controller } from './operation';
 import { connectProbing, listenTraced } from './client-probe';
 import { endSession } from './connection';
+import type { Connection } from './connection';
 import { noteResponse, sendRequest } from './send';
 import { CLIENT_METHODS, isFunction, isMethodMessage, isObject, PROTOCOL_METHODS, transportOf } from './sdk-internals';
 import type {
@@ -68,6 +69,11 @@ export function isMcpServerClass(Class: unknown): boolean {
   );
 }
 
+/** The connection of a Protocol: known since connect(), else one connected before the patch, bound now. */
+function connectionFor(protocol: Instance, ctl: Controller): Connection | undefined {
+  return knownConnection(protocol) ?? connectionOf(protocol, ctl);
+}
+
 /** The wrapper of each Protocol method, given the original and the controller of the instrumentation. */
 const PROTOCOL_WRAPPERS: Record<ProtocolMethodName, ((original: Original, ctl: Controller) => Wrapped) | undefined> = {
   connect: (original, ctl) =>
@@ -83,13 +89,13 @@ const PROTOCOL_WRAPPERS: Record<ProtocolMethodName, ((original: Original, ctl: C
   request: (original, ctl) =>
     function request(this: Instance, ...args: unknown[]) {
       if (!ctl.enabled || !isMethodMessage(args[0])) return original.apply(this, args);
-      return sendRequest(this, connectionOf(this, ctl), original, args, 0, ctl);
+      return sendRequest(this, connectionFor(this, ctl), original, args, 0, ctl);
     },
   // v2: the funnel of request() and of a handler's ctx.mcpReq.send, and of the retry after `input_required`.
   _requestWithSchemaViaCodec: (original, ctl) =>
     function _requestWithSchemaViaCodec(this: Instance, ...args: unknown[]) {
       if (!ctl.enabled || !isMethodMessage(args[1])) return original.apply(this, args);
-      return sendRequest(this, connectionOf(this, ctl), original, args, 1, ctl);
+      return sendRequest(this, connectionFor(this, ctl), original, args, 1, ctl);
     },
   // Sent notifications are traced in transport.send: this method debounces, and is not the only way out.
   notification: undefined,
@@ -98,12 +104,12 @@ const PROTOCOL_WRAPPERS: Record<ProtocolMethodName, ((original: Original, ctl: C
       if (!ctl.enabled || !isMethodMessage(args[0])) return original.apply(this, args);
       // An excluded request binds nothing: it only keeps its trace context.
       if (ctl.excluded.has(args[0].method)) return receiveExcludedRequest(this, original, args);
-      return receiveRequest(this, connectionOf(this, ctl), original, args, ctl);
+      return receiveRequest(this, connectionFor(this, ctl), original, args, ctl);
     },
   _onnotification: (original, ctl) =>
     function _onnotification(this: Instance, ...args: unknown[]) {
       if (!ctl.enabled || !isMethodMessage(args[0])) return original.apply(this, args);
-      return receiveNotification(this, connectionOf(this, ctl), original, args, ctl);
+      return receiveNotification(this, connectionFor(this, ctl), original, args, ctl);
     },
   _onresponse: (original) =>
     function _onresponse(this: Instance, ...args: unknown[]) {
@@ -181,7 +187,7 @@ const CLIENT_WRAPPERS: Record<ClientMethodName, (original: Original, ctl: Contro
     function listen(this: Instance & SdkClient, ...args: unknown[]) {
       // An excluded method binds nothing, as in _onrequest.
       if (!ctl.enabled || ctl.excluded.has(METHOD_SUBSCRIPTIONS_LISTEN)) return original.apply(this, args);
-      return listenTraced(this, connectionOf(this, ctl), original, args, ctl);
+      return listenTraced(this, connectionFor(this, ctl), original, args, ctl);
     },
 };
 

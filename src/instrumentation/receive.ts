@@ -153,7 +153,7 @@ function startReceived(
     parent: receipt.parent,
     links: receipt.links,
   });
-  captureRequest(ctl, 'server', operation, message.params);
+  if (ctl.content || ctl.captureContentSizes) captureRequest(ctl, 'server', operation, message.params);
   return operation;
 }
 
@@ -308,7 +308,8 @@ export function endResponded(
     operation.failWithCode(response.error.code, response.error.message);
   } else {
     const { result } = response;
-    captureResult(connection.ctl, 'server', operation, result);
+    const { ctl } = connection;
+    if (ctl.content || ctl.captureContentSizes) captureResult(ctl, 'server', operation, result);
     const resultType = resultTypeOf(result);
     if (resultType !== undefined) operation.setAttribute(ATTR_MCP_RESULT_TYPE, resultType);
     const { rule } = operation;

@@ -59,7 +59,7 @@ export function startSent(
     links,
     sentFrom,
   });
-  captureRequest(ctl, 'client', operation, message.params);
+  if (ctl.content || ctl.captureContentSizes) captureRequest(ctl, 'client', operation, message.params);
   return operation;
 }
 
@@ -252,7 +252,7 @@ function settleRequest(
       const sessionId = sessionIdOf(transportOf(protocol));
       if (sessionId) operation.setAttribute(ATTR_MCP_SESSION_ID, cappedValue(sessionId));
     }
-    captureResult(ctl, 'client', operation, value);
+    if (ctl.content || ctl.captureContentSizes) captureResult(ctl, 'client', operation, value);
     const resultError = rule.resultError?.(value);
     if (resultError !== undefined) operation.fail(resultError);
     operation.end();
