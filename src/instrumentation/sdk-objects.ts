@@ -41,7 +41,7 @@ const MARK = Symbol.for('@x/mcp-otel.patched');
 export const LEGACY_MARKS = {
   /** transport.ts: a transport bound to a Protocol, its `send` and HTTP handlers wrapped. */
   'sdk-transport': Symbol.for('@x/mcp-otel.wrapped'),
-  /** server-side.ts: a request or notification handler (the same symbol as transports: its second meaning). */
+  /** receive.ts: a request or notification handler (the same symbol as transports: its second meaning). */
   'request-handler': Symbol.for('@x/mcp-otel.wrapped'),
   /** entry.ts: an export of the v2 packages (its value was the original), and a serveStdio transport watched. */
   'v2-entry': Symbol.for('@x/mcp-otel.entry'),

@@ -83,7 +83,7 @@ function baseAttributes(name, protocol) {
 }
 
 /**
- * The peer each side names (peer.ts): the client's spans the server (its serverInfo: which server class, the SDK
+ * The peer each side names (attributes.ts): the client's spans the server (its serverInfo: which server class, the SDK
  * version), the server's spans the client.
  */
 function peerIdentity(entry, side) {

@@ -92,7 +92,7 @@ function baseAttributes(name, era) {
 }
 
 /**
- * What each side's spans say of the peer (peer.ts): the client's name the server (its serverInfo: from the
+ * What each side's spans say of the peer (attributes.ts): the client's name the server (its serverInfo: from the
  * initialize result, or in the modern era from each result's `_meta`), the server's the client (from initialize, or
  * from each request's `_meta`); and in the modern era every result's `resultType`.
  */
