@@ -100,21 +100,13 @@ export function receiptContext(): Context {
 }
 
 /**
- * The operations a context runs in, in one mark (one context copy, not two): the operation whose span is active (log
- * lines belong to it: logs.ts), and the received request or notification a handler serves (the exceptions it throws
- * are recorded on it), which a CLIENT operation started inside the handler carries on.
+ * The MCP operation a log line written in a context belongs to: its method and tool (logs.ts reads it). This key and
+ * SERVED are `Symbol.for` their names, shared with every copy of @x/mcp-otel in the process (an older one reads them
+ * too, with these values): their names and shapes stay.
  */
-const OPERATIONS = createContextKey('@x/mcp-otel operation');
-interface OperationsMark {
-  readonly current: Operation;
-  readonly served: Operation | undefined;
-  /** The current operation's method and tool, for log records, made at the first read. */
-  logged?: Attributes;
-}
-
-function operationsIn(ctx: Context): OperationsMark | undefined {
-  return ctx.getValue(OPERATIONS) as OperationsMark | undefined;
-}
+const LOGGED_OPERATION = createContextKey('@x/mcp-otel operation');
+/** The received request or notification a handler serves. */
+const SERVED = createContextKey('@x/mcp-otel served operation');
 
 /** Where a message received stands: see receivedContexts. */
 export interface Receipt {
@@ -143,23 +135,16 @@ export function receivedContexts(params: Record<string, unknown> | undefined): R
 
 /** The context code runs in during an operation: its span active, marked with the operation for log records. */
 export function operationContext(parent: Context, operation: Operation): Context {
-  const mark: OperationsMark = { current: operation, served: operationsIn(parent)?.served };
-  return trace.setSpan(parent, operation.span).setValue(OPERATIONS, mark);
+  const { attributes } = operation;
+  const logged: Attributes = { [ATTR_MCP_METHOD_NAME]: attributes[ATTR_MCP_METHOD_NAME] };
+  if (attributes[ATTR_GEN_AI_TOOL_NAME] !== undefined)
+    logged[ATTR_GEN_AI_TOOL_NAME] = attributes[ATTR_GEN_AI_TOOL_NAME];
+  return trace.setSpan(parent, operation.span).setValue(LOGGED_OPERATION, logged);
 }
 
 /** `mcp.method.name` (and `gen_ai.tool.name` on tool calls) of the MCP operation running in `ctx`, if any. */
 export function loggedOperationIn(ctx: Context): Attributes | undefined {
-  const mark = operationsIn(ctx);
-  if (mark === undefined) return undefined;
-  if (mark.logged === undefined) {
-    // Read when the operation started: the method and tool are start attributes.
-    const { attributes } = mark.current;
-    const logged: Attributes = { [ATTR_MCP_METHOD_NAME]: attributes[ATTR_MCP_METHOD_NAME] };
-    if (attributes[ATTR_GEN_AI_TOOL_NAME] !== undefined)
-      logged[ATTR_GEN_AI_TOOL_NAME] = attributes[ATTR_GEN_AI_TOOL_NAME];
-    mark.logged = logged;
-  }
-  return mark.logged;
+  return ctx.getValue(LOGGED_OPERATION) as Attributes | undefined;
 }
 
 /**
@@ -167,22 +152,16 @@ export function loggedOperationIn(ctx: Context): Attributes | undefined {
  * call the handler makes is not an HTTP receipt.
  */
 export function handlerContext(parent: Context, operation: Operation): Context {
-  const mark: OperationsMark = { current: operation, served: operation };
-  return withoutMarks(trace.setSpan(parent, operation.span).setValue(OPERATIONS, mark), RECEIPT_MARKS);
+  return withoutMarks(operationContext(parent, operation).setValue(SERVED, operation), RECEIPT_MARKS);
 }
 
-/**
- * The context of a message that gets no span (an excluded method): its trace context, none of our marks (the
- * operation it would be served as: none; log lines still belong to the operation running, if any).
- */
+/** The context of a message that gets no span (an excluded method): its trace context, none of our marks. */
 export function unmarked(parent: Context): Context {
-  const mark = operationsIn(parent);
-  const ctx =
-    mark?.served === undefined ? parent : parent.setValue(OPERATIONS, { current: mark.current, served: undefined });
-  return withoutMarks(ctx, RECEIPT_MARKS);
+  return withoutMarks(parent, ALL_MARKS);
 }
 
 const RECEIPT_MARKS = [HTTP_PEER, EXCHANGE];
+const ALL_MARKS = [SERVED, HTTP_PEER, EXCHANGE];
 
 /** `ctx` without the given keys. Each deleteValue copies the context, so only the keys it holds are deleted. */
 function withoutMarks(ctx: Context, keys: readonly symbol[]): Context {
@@ -193,7 +172,7 @@ function withoutMarks(ctx: Context, keys: readonly symbol[]): Context {
 
 /** The received operation the running handler serves, if any. */
 export function servedOperation(): Operation | undefined {
-  return operationsIn(context.active())?.served;
+  return context.active().getValue(SERVED) as Operation | undefined;
 }
 
 /**

@@ -16,7 +16,6 @@ const spans = new InMemorySpanExporter();
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }).getTracer('test');
-
 const { instrumentTmcpModule, patchTmcpServer } = await import('../../dist/instrumentation/tmcp.js');
 const { unpatch } = await import('../../dist/instrumentation/patch.js');
 
