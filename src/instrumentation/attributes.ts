@@ -414,7 +414,8 @@ export function resultPeerIdentity(connection: PeerRecord | undefined, operation
 /**
  * What a result received tells of its request (on a client): the server's identity it carries (kept on the
  * connection, as resultPeerIdentity), its size (content-size.ts, when switched on) and its `mcp.result.type`, which is
- * returned. Never throws.
+ * returned. Read from the raw result: the SDK hands the caller a copy without `resultType` and, v2, without `_meta`;
+ * its parsing may drop fields it does not know, or add defaults. Never throws.
  */
 export function resultAttributes(
   connection: PeerRecord | undefined,

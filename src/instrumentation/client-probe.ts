@@ -7,10 +7,17 @@
  *   the subscription is acknowledged or refused. The notifications of the subscription are spans of their own.
  */
 import { context, createContextKey } from '@opentelemetry/api';
-import { envelopeVersion, serverAttributes, startAttributes, transportFacts, versionOf } from './attributes';
+import {
+  envelopeVersion,
+  resultAttributes,
+  serverAttributes,
+  startAttributes,
+  transportFacts,
+  versionOf,
+} from './attributes';
 import { startOperation } from './operation';
 import type { Controller, Operation } from './operation';
-import { noteResult, withTraceContext } from './send';
+import { withTraceContext } from './send';
 import { connectionOfTransport } from './transport';
 import type { Connection } from './connection';
 import { operationContext } from './context';
@@ -244,7 +251,7 @@ function endProbe(operation: Operation, reply: JsonRpcMessage, ctl: Controller):
     if (NEGOTIATION_CODES.has(error.code)) operation.setStatusCode(String(error.code));
     else operation.failWithCode(error.code, error.message);
   } else {
-    noteResult(undefined, operation, reply.result, ctl);
+    resultAttributes(undefined, operation, reply.result, ctl);
   }
   operation.end();
 }

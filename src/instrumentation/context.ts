@@ -89,17 +89,6 @@ export function httpPeerIn(ctx: Context): HttpPeer | undefined {
 }
 
 /**
- * The context a received message starts from. Only an HTTP server transport calls onmessage in a context that belongs
- * to the message: the HTTP request that carried it (its server span becomes a link, or the parent when _meta has no
- * trace context). Other transports call it in whatever context their stream was opened in (a stdio client's connect(),
- * a Streamable HTTP client's `notifications/initialized`): a span long over, which must be neither parent nor link.
- */
-export function receiptContext(): Context {
-  const active = context.active();
-  return httpPeerIn(active) !== undefined ? active : ROOT_CONTEXT;
-}
-
-/**
  * The MCP operation a log line written in a context belongs to: its method and tool (logs.ts reads it). This key and
  * SERVED are `Symbol.for` their names, shared with every copy of @x/mcp-otel in the process (an older one reads them
  * too, with these values): their names and shapes stay.
@@ -110,7 +99,7 @@ const SERVED = createContextKey('@x/mcp-otel served operation');
 
 /** Where a message received stands: see receivedContexts. */
 export interface Receipt {
-  /** The receipt context: the HTTP request's over HTTP, else none (receiptContext). */
+  /** The receipt context: the HTTP request's over HTTP, else none. */
   readonly ambient: Context;
   /** The trace context `_meta` carries, on top of the receipt context: the operation's parent. */
   readonly parent: Context;
@@ -120,12 +109,18 @@ export interface Receipt {
   readonly httpPeer: HttpPeer | undefined;
 }
 
-/** The contexts of a message received, read once: its receipt context, its parent, its links, its HTTP peer. */
+/**
+ * The contexts of a message received, read once: its receipt context, its parent, its links, its HTTP peer. Only an
+ * HTTP server transport calls onmessage in a context that belongs to the message: the HTTP request that carried it
+ * (its server span becomes a link, or the parent when _meta has no trace context). Other transports call it in
+ * whatever context their stream was opened in (a stdio client's connect(), a Streamable HTTP client's
+ * `notifications/initialized`): a span long over, which must be neither parent nor link.
+ */
 export function receivedContexts(params: Record<string, unknown> | undefined): Receipt {
   const ambient = context.active();
   const httpPeer = httpPeerIn(ambient);
   if (httpPeer === undefined) {
-    // Not an HTTP receipt: no context of its own (receiptContext), so no link either.
+    // Not an HTTP receipt: no context of its own, so no link either.
     const parent = extractTraceContext(params?._meta, ROOT_CONTEXT);
     return { ambient: ROOT_CONTEXT, parent, links: undefined, httpPeer };
   }

@@ -15,9 +15,10 @@
  * it is read where the request leaves through a transport of ours (`requestOnTheWire`, send.ts), in the
  * span's context.
  */
+import { resultAttributes } from './attributes';
 import { context } from '@opentelemetry/api';
 import type { Controller, Operation } from './operation';
-import { expectRawRequests, noteResult, startSent, withTraceContext } from './send';
+import { expectRawRequests, startSent, withTraceContext } from './send';
 import type { Connection } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, resultContent } from './content';
 import { operationContext, withRawRequest } from './context';
@@ -110,7 +111,7 @@ function settle(connection: Connection | undefined, operation: Operation, respon
   if (isObject(response) && response.kind === 'error' && isObject(response.error)) {
     operation.failWithCode(response.error.code, response.error.message);
   } else if (isObject(response) && response.kind === 'result') {
-    noteResult(connection, operation, response.result, ctl);
+    resultAttributes(connection, operation, response.result, ctl);
     const content = ctl.content && resultContent(ctl.content, 'client', operation.method, response.result);
     if (content) operation.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, content);
     const resultError = operation.rule.resultError?.(response.result);

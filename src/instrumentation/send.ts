@@ -207,25 +207,11 @@ export function noteResponse(connection: Connection | undefined, response: unkno
     operation.noteResponseError(response.error as JsonRpcError);
     return undefined;
   }
-  const resultType = noteResult(connection, operation, response.result, connection.ctl);
+  const resultType = resultAttributes(connection, operation, response.result, connection.ctl);
   if (resultType !== RESULT_TYPE_INPUT_REQUIRED || !operation.sentFrom) return undefined;
   connection.pendingClient.delete(Number(response.id));
   operation.end();
   return retryingContext(operation, operation.sentFrom);
-}
-
-/**
- * What a result tells of its request, read from the raw result (the SDK hands the caller a copy without `resultType`
- * and, v2, without `_meta`; its parsing may drop fields it does not know, or add defaults): the server's identity, the
- * result's size, and its `resultType`, which is returned.
- */
-export function noteResult(
-  connection: Connection | undefined,
-  operation: Operation,
-  result: unknown,
-  ctl: Controller,
-): string | undefined {
-  return resultAttributes(connection, operation, result, ctl);
 }
 
 function settleRequest(

@@ -14,8 +14,8 @@
  */
 import { context, diag } from '@opentelemetry/api';
 import type { Attributes, Context } from '@opentelemetry/api';
-import { endUserAttributes, envelopeVersion, peerAttributes, startAttributes, versionOf } from './attributes';
-import type { HttpPeer, TransportFacts } from './attributes';
+import { captureRequest, receivedAttributes, startAttributes, versionOf } from './attributes';
+import type { HttpPeer, MessageFacts, TransportFacts } from './attributes';
 import { startOperation } from './operation';
 import type { Controller, Operation } from './operation';
 import { cappedValue } from './caps';
@@ -23,23 +23,13 @@ import { endSession } from './connection';
 import type { Connection } from './connection';
 import { ATTR_GEN_AI_TOOL_CALL_RESULT, requestContent, resultContent } from './content';
 import { requestSizes, sizeResult } from './content-size';
-import {
-  ambientLinks,
-  handlerContext,
-  httpPeerIn,
-  operationContext,
-  receiptContext,
-  servedOperation,
-  unmarked,
-  withHttpPeer,
-} from './context';
+import { handlerContext, operationContext, receivedContexts, servedOperation, unmarked, withHttpPeer } from './context';
 import { withTraceContext } from './send';
 import { protocolLogRecord } from './logs';
 import { methodRule, spanName } from './methods';
-import { receivedPeerIdentity, sentPeerIdentity } from './attributes';
+import { sentPeerIdentity } from './attributes';
 import { peerBeingHandled, watchNodeRequests } from './node-request';
 import { observe, safely } from './promises';
-import { extractTraceContext } from './context';
 import { isFunction, isMethodMessage, isObject, nonEmptyString, paramsOf } from './sdk-internals';
 import type { JsonRpcMessage, Prototype, SdkTransport } from './sdk-internals';
 import { constructingOnce, replaceMethods } from './sdk-objects';
@@ -252,30 +242,22 @@ function receiveTmcp(server: object, original: Original, args: unknown[], ctl: C
   const received = isObject(args[1]) ? (args[1] as ReceiveContext) : undefined;
   const { method } = message;
   const params = paramsOf(message);
-  const ambient = receiptContext();
-  const parent = extractTraceContext(params?._meta, ambient);
+  const receipt = receivedContexts(params);
+  const { parent } = receipt;
   if (ctl.excluded.has(method)) return context.with(unmarked(parent), () => original.apply(server, args));
 
   const isRequest = message.id !== undefined && message.id !== null;
   const state = stateOf(server);
   const connection = connectionFor(server, state, received, ctl);
-  const peer = state.kind === 'http' ? (httpPeerIn(ambient) ?? peerBeingHandled()) : undefined;
-  const attributes: Attributes = startAttributes(
-    {
-      method,
-      params,
-      id: isRequest ? (message.id as string | number) : undefined,
-      kind: isRequest ? 'request' : 'notification',
-      sessionId: nonEmptyString(received?.sessionId),
-      protocolVersion: envelopeVersion(params) ?? versionOf(connection) ?? peer?.protocolVersion,
-    },
-    connection.facts,
-  );
-  peerAttributes(peer, attributes);
-  if (ctl.capturePeerIdentity) receivedPeerIdentity(connection, method, params, attributes);
-  if (ctl.captureEndUser) endUserAttributes({ authInfo: received?.auth }, attributes);
-  if (ctl.content) requestContent(ctl.content, 'server', method, params, attributes);
-  if (ctl.captureContentSizes) requestSizes(method, params, attributes);
+  const peer = state.kind === 'http' ? (receipt.httpPeer ?? peerBeingHandled()) : undefined;
+  const facts: MessageFacts = {
+    method,
+    params,
+    id: isRequest ? (message.id as string | number) : undefined,
+    kind: isRequest ? 'request' : 'notification',
+    sessionId: nonEmptyString(received?.sessionId),
+  };
+  const attributes = receivedAttributes(facts, connection, peer, { authInfo: received?.auth }, ctl);
   const operation = startOperation(ctl, {
     side: 'server',
     kind: isRequest ? 'request' : 'notification',
@@ -283,8 +265,9 @@ function receiveTmcp(server: object, original: Original, args: unknown[], ctl: C
     name: spanName(method, params),
     attributes,
     parent,
-    links: ambientLinks(ambient, parent),
+    links: receipt.links,
   });
+  if (ctl.content || ctl.captureContentSizes) captureRequest(ctl, 'server', operation, params);
   let returned: unknown;
   try {
     returned = context.with(handlerContext(parent, operation), () => original.apply(server, args));
