@@ -1,0 +1,74 @@
+/**
+ * What an MCP span means to a reader: its method and target, its outcome and the session it belongs to. Pure
+ * functions over a decoded span; the store calls them once per span as it arrives, `tail` as it prints.
+ */
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_PROMPT_NAME,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_MCP_METHOD_NAME,
+  ATTR_MCP_RESOURCE_URI,
+  ATTR_MCP_RESULT_TYPE,
+  ATTR_MCP_SESSION_ID,
+  ATTR_RPC_RESPONSE_STATUS_CODE,
+  CALLER_FAULT_CODES,
+  ERROR_TYPE_TOOL_ERROR,
+} from '../instrumentation/semconv';
+import type { AttributeValue, Operation, Outcome, SpanRecord } from './model';
+
+const STATUS_ERROR = 2;
+
+const text = (value: AttributeValue | undefined): string | undefined =>
+  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+
+/** The span's outcome; see Outcome in model.ts for the rules, which follow the README's "Errors" table. */
+export function outcomeOf(span: SpanRecord): Outcome {
+  const errorType = text(span.attributes[ATTR_ERROR_TYPE]);
+  if (errorType === ERROR_TYPE_TOOL_ERROR) return 'tool_error';
+  const code = Number(text(span.attributes[ATTR_RPC_RESPONSE_STATUS_CODE]));
+  if (Number.isInteger(code) && CALLER_FAULT_CODES.has(code)) return 'caller_fault';
+  if (errorType !== undefined || span.status.code === STATUS_ERROR) return 'error';
+  if (span.attributes[ATTR_MCP_RESULT_TYPE] === 'input_required') return 'input_required';
+  return 'ok';
+}
+
+/**
+ * The session an MCP span belongs to: its mcp.session.id (Streamable HTTP); else its process's connection, which for a
+ * stdio server or client is the one connection it has: the service, its instance (service.instance.id, else the
+ * process id) and the side. Two stdio servers of one client are two sessions, each seen from both sides.
+ */
+export function sessionKeyOf(span: SpanRecord): string {
+  const session = text(span.attributes[ATTR_MCP_SESSION_ID]);
+  if (session !== undefined) return session;
+  const instance = text(span.resource['service.instance.id']) ?? text(span.resource['process.pid']) ?? '';
+  const side = span.kind === 3 ? 'client' : 'server';
+  return `${span.service} ${instance} ${side}`;
+}
+
+/** The operation an MCP span stands for, or undefined for a span that is not one (no mcp.method.name). */
+export function operationOf(span: SpanRecord, id: number): Operation | undefined {
+  const method = text(span.attributes[ATTR_MCP_METHOD_NAME]);
+  if (method === undefined) return undefined;
+  const target =
+    text(span.attributes[ATTR_GEN_AI_TOOL_NAME]) ??
+    text(span.attributes[ATTR_GEN_AI_PROMPT_NAME]) ??
+    text(span.attributes[ATTR_MCP_RESOURCE_URI]);
+  const errorType = text(span.attributes[ATTR_ERROR_TYPE]);
+  const operation: Operation = {
+    id,
+    traceId: span.traceId,
+    spanId: span.spanId,
+    service: span.service,
+    kind: span.kind,
+    method,
+    name: span.name,
+    startMs: span.startMs,
+    durationMs: Math.max(0, span.endMs - span.startMs),
+    outcome: outcomeOf(span),
+    session: sessionKeyOf(span),
+  };
+  if (target !== undefined) operation.target = target;
+  if (errorType !== undefined) operation.errorType = errorType;
+  if (span.status.message) operation.statusMessage = span.status.message;
+  return operation;
+}
