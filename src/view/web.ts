@@ -110,16 +110,17 @@ export function createWebHandler(store: StoreReader, options: WebOptions): WebHa
   }
 
   function api(path: string, query: URLSearchParams): unknown {
-    if (path === '/api/info') return expectNoQuery(query, info);
-    if (path === '/api/status') return expectNoQuery(query, store.status());
-    if (path === '/api/stats') return expectNoQuery(query, store.stats());
     if (path === '/api/operations') return operationsAnswer(store.operations(readFilter(query)));
+    if (path === '/api/info') return refuseQuery(query) ?? info;
+    if (path === '/api/status') return refuseQuery(query) ?? store.status();
+    if (path === '/api/stats') return refuseQuery(query) ?? store.stats();
     const [, route, param, ...rest] = path.split('/').slice(1);
     if (rest.length > 0 || param === undefined || param === '') throw new Refusal(404, 'no such page');
     if (route === 'trace') {
       const traceId = param.toLowerCase();
       if (!TRACE_ID.test(traceId)) throw new Refusal(400, 'a trace id is 32 hexadecimal digits');
-      const trace = expectNoQuery(query, store.trace(traceId));
+      refuseQuery(query);
+      const trace = store.trace(traceId);
       if (!trace) throw new Refusal(404, `no span of trace ${traceId} is stored`);
       return trace;
     }
@@ -172,9 +173,10 @@ export function readFilter(query: URLSearchParams, accepted?: Set<string>): Oper
   return filter;
 }
 
-function expectNoQuery<T>(query: URLSearchParams, value: T): T {
+/** Routes that take no parameter refuse any, so that a mistyped URL says so; returns nothing otherwise. */
+function refuseQuery(query: URLSearchParams): undefined {
   for (const [name] of query) throw new Refusal(400, `unknown parameter ${quote(name)}`);
-  return value;
+  return undefined;
 }
 
 function decodeSegment(segment: string): string {

@@ -42,12 +42,22 @@ function weatherTrace() {
       'mcp.session.id': 'session-1',
       'gen_ai.tool.call.arguments': '{"city":"Paris","units":"metric"}',
     }),
-    span(TRACE_ID, 'b000000000000002', 'a000000000000001', 'weather-server', 'tools/call get_weather', 2, T0 + 5, T0 + 38, {
-      'mcp.method.name': 'tools/call',
-      'gen_ai.tool.name': 'get_weather',
-      'mcp.session.id': 'session-1',
-      'gen_ai.tool.call.result': '{"content":[{"type":"text","text":"12 °C"}]}',
-    }),
+    span(
+      TRACE_ID,
+      'b000000000000002',
+      'a000000000000001',
+      'weather-server',
+      'tools/call get_weather',
+      2,
+      T0 + 5,
+      T0 + 38,
+      {
+        'mcp.method.name': 'tools/call',
+        'gen_ai.tool.name': 'get_weather',
+        'mcp.session.id': 'session-1',
+        'gen_ai.tool.call.result': '{"content":[{"type":"text","text":"12 °C"}]}',
+      },
+    ),
     span(TRACE_ID, 'c000000000000003', 'b000000000000002', 'weather-server', 'GET', 3, T0 + 10, T0 + 30, {
       'http.request.method': 'GET',
       'url.full': 'https://api.example.com/weather?city=Paris',
@@ -103,12 +113,22 @@ function failingTrace() {
 
 /** A tool whose name and arguments are hostile: they must show as text. */
 function hostileTrace() {
-  const client = span(HOSTILE_TRACE_ID, 'f000000000000006', undefined, 'agent', `tools/call ${HOSTILE_TOOL}`, 3, T0 + 2000, T0 + 2005, {
-    'mcp.method.name': 'tools/call',
-    'gen_ai.tool.name': HOSTILE_TOOL,
-    'gen_ai.tool.call.arguments': JSON.stringify({ note: HOSTILE_ARGUMENT }),
-    'error.message': HOSTILE_ARGUMENT,
-  });
+  const client = span(
+    HOSTILE_TRACE_ID,
+    'f000000000000006',
+    undefined,
+    'agent',
+    `tools/call ${HOSTILE_TOOL}`,
+    3,
+    T0 + 2000,
+    T0 + 2005,
+    {
+      'mcp.method.name': 'tools/call',
+      'gen_ai.tool.name': HOSTILE_TOOL,
+      'gen_ai.tool.call.arguments': JSON.stringify({ note: HOSTILE_ARGUMENT }),
+      'error.message': HOSTILE_ARGUMENT,
+    },
+  );
   return { traceId: HOSTILE_TRACE_ID, spans: [client], logs: [] };
 }
 
@@ -132,34 +152,43 @@ function operation(id, span, outcome, session, extra = {}) {
 
 /** A trace of `count` spans: a server span with nested tool spans, for the waterfall's drawing time. */
 export function bigTrace(traceId, count) {
-  const spans = [span(traceId, hex(1, 16), undefined, 'big-server', 'tools/call crawl', 2, T0, T0 + count * 2, {
-    'mcp.method.name': 'tools/call',
-    'gen_ai.tool.name': 'crawl',
-  })];
+  const spans = [
+    span(traceId, hex(1, 16), undefined, 'big-server', 'tools/call crawl', 2, T0, T0 + count * 2, {
+      'mcp.method.name': 'tools/call',
+      'gen_ai.tool.name': 'crawl',
+    }),
+  ];
   for (let i = 2; i <= count; i++) {
     const parent = i % 10 === 2 ? hex(1, 16) : hex(i - 1, 16);
     const service = i % 3 === 0 ? 'big-fetcher' : 'big-server';
-    spans.push(span(traceId, hex(i, 16), parent, service, `GET /page/${i}`, 3, T0 + i, T0 + i + 5 + (i % 7), {
-      'http.request.method': 'GET',
-      'url.path': `/page/${i}`,
-    }));
+    spans.push(
+      span(traceId, hex(i, 16), parent, service, `GET /page/${i}`, 3, T0 + i, T0 + i + 5 + (i % 7), {
+        'http.request.method': 'GET',
+        'url.path': `/page/${i}`,
+      }),
+    );
   }
   return { traceId, spans, logs: [] };
 }
 
 export function createFakeStore({ extraTraces = [] } = {}) {
   const traces = new Map();
-  for (const trace of [weatherTrace(), failingTrace(), hostileTrace(), ...extraTraces]) traces.set(trace.traceId, trace);
+  for (const trace of [weatherTrace(), failingTrace(), hostileTrace(), ...extraTraces])
+    traces.set(trace.traceId, trace);
   const [client, server] = traces.get(TRACE_ID).spans;
   const [flaky] = traces.get(FAILING_TRACE_ID).spans;
   const [hostile] = traces.get(HOSTILE_TRACE_ID).spans;
   const operations = [
     operation(1, client, 'ok', 'session-1'),
     operation(2, server, 'ok', 'session-1'),
-    operation(3, flaky, 'tool_error', 'session-1', { errorType: 'tool_error', statusMessage: 'the upstream timed out' }),
+    operation(3, flaky, 'tool_error', 'session-1', {
+      errorType: 'tool_error',
+      statusMessage: 'the upstream timed out',
+    }),
     operation(4, hostile, 'caller_fault', 'session/2 ?#', { errorType: '-32602', statusMessage: HOSTILE_ARGUMENT }),
   ];
-  for (const trace of extraTraces) operations.push(operation(operations.length + 1, trace.spans[0], 'ok', 'session-big'));
+  for (const trace of extraTraces)
+    operations.push(operation(operations.length + 1, trace.spans[0], 'ok', 'session-big'));
   const status = {
     kept: { spans: 6, logs: 1, points: 4 },
     dropped: { spans: 0, logs: 0, points: 0 },
@@ -168,6 +197,7 @@ export function createFakeStore({ extraTraces = [] } = {}) {
     otherPoints: 0,
   };
   const listeners = new Set();
+  const emptied = [];
   const calls = [];
 
   const store = {
@@ -191,13 +221,18 @@ export function createFakeStore({ extraTraces = [] } = {}) {
           (filter.beforeId === undefined || op.id < filter.beforeId) &&
           (filter.afterId === undefined || op.id > filter.afterId) &&
           (text === undefined ||
-            [op.method, op.target, op.name, op.service, op.errorType, op.statusMessage].some((v) => v?.toLowerCase().includes(text))),
+            [op.method, op.target, op.name, op.service, op.errorType, op.statusMessage].some((v) =>
+              v?.toLowerCase().includes(text),
+            )),
       );
       return chosen.sort((a, b) => b.id - a.id).slice(0, filter.limit ?? 200);
     },
     sessionOperations(session, limit = 200) {
       calls.push(['sessionOperations', session, limit]);
-      return operations.filter((op) => op.session === session).sort((a, b) => a.id - b.id).slice(0, limit);
+      return operations
+        .filter((op) => op.session === session)
+        .sort((a, b) => a.id - b.id)
+        .slice(0, limit);
     },
     facets() {
       const distinct = (values) => [...new Set(values.filter((v) => v !== undefined))].sort();
@@ -234,12 +269,21 @@ export function createFakeStore({ extraTraces = [] } = {}) {
           row('weather-server', 'server', 'tools/call', 'flaky', 4, 3, [0, 0, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0]),
           row('agent', 'client', 'tools/call', HOSTILE_TOOL, 1, 1, [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
         ],
-        servers: [row('weather-server', 'server', 'tools/call', undefined, 14, 3, [0, 1, 3, 7, 2, 1, 0, 0, 0, 0, 0, 0])],
+        servers: [
+          row('weather-server', 'server', 'tools/call', undefined, 14, 3, [0, 1, 3, 7, 2, 1, 0, 0, 0, 0, 0, 0]),
+        ],
       };
     },
     onChange(listener) {
       listeners.add(listener);
-      return () => listeners.delete(listener);
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) for (const resolve of emptied.splice(0)) resolve();
+      };
+    },
+    /** Resolves once no listener is subscribed any more. */
+    whenNoListeners() {
+      return listeners.size === 0 ? Promise.resolve() : new Promise((resolve) => emptied.push(resolve));
     },
     /** How many listeners are subscribed (the event streams share one). */
     listenerCount() {
@@ -249,7 +293,15 @@ export function createFakeStore({ extraTraces = [] } = {}) {
     addOperation(extra = {}) {
       const id = operations.length + 1;
       const base = traces.get(TRACE_ID).spans[0];
-      operations.push(operation(id, { ...base, startMs: base.startMs + id * 1000, endMs: base.endMs + id * 1000 }, 'ok', 'session-1', extra));
+      operations.push(
+        operation(
+          id,
+          { ...base, startMs: base.startMs + id * 1000, endMs: base.endMs + id * 1000 },
+          'ok',
+          'session-1',
+          extra,
+        ),
+      );
       status.kept.spans++;
       store.changed();
       return id;
