@@ -100,6 +100,10 @@ function formatCount(n) {
   return Number(n).toLocaleString('en-US');
 }
 
+function plural(count, noun) {
+  return `${formatCount(count)} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 function outcomeBadge(outcome) {
   return el('span', { class: `outcome outcome-${outcome}`, text: OUTCOME_LABELS[outcome] ?? outcome });
 }
@@ -146,10 +150,11 @@ let serverInfo;
 function showStatus(status) {
   if (!status) return;
   const counts = document.getElementById('counts');
+  const count = (n, noun) => el('span', {}, el('b', { text: formatCount(n) }), ` ${noun}${n === 1 ? '' : 's'}`);
   counts.replaceChildren(
-    el('span', {}, el('b', { text: formatCount(status.kept.spans) }), ' spans'),
-    el('span', {}, el('b', { text: formatCount(status.kept.logs) }), ' logs'),
-    el('span', {}, el('b', { text: formatCount(status.kept.points) }), ' metric points'),
+    count(status.kept.spans, 'span'),
+    count(status.kept.logs, 'log'),
+    count(status.kept.points, 'metric point'),
   );
   const dropped = document.getElementById('dropped');
   const parts = [];
@@ -554,11 +559,9 @@ function drawTrace(trace, operations) {
     el(
       'p',
       { class: 'muted' },
-      `${formatCount(spans.length)} spans, ${colours.size} ${colours.size === 1 ? 'service' : 'services'}, `,
+      `${plural(spans.length, 'span')}, ${plural(colours.size, 'service')}, `,
       `${formatDuration(end - start)}, started ${formatDate(start)}`,
-      trace.logs.length
-        ? `, ${formatCount(trace.logs.length)} log ${trace.logs.length === 1 ? 'record' : 'records'}`
-        : '',
+      trace.logs.length ? `, ${plural(trace.logs.length, 'log record')}` : '',
     ),
     sessions.length
       ? el(
@@ -820,7 +823,7 @@ async function renderSession(generation) {
         el(
           'p',
           { class: 'muted' },
-          `${formatCount(operations.length)} operations of ${services.join(', ')}, `,
+          `${plural(operations.length, 'operation')} of ${services.join(', ')}, `,
           `${formatDate(first.startMs)} to ${formatTime(last.startMs + last.durationMs)}, oldest first`,
         ),
         table,
@@ -849,7 +852,8 @@ async function renderStats(generation) {
         { class: 'view-stats' },
         el('h2', { text: 'Per tool' }),
         statsTable(stats.tools, true),
-        el('h2', { text: 'Per server' }),
+        el('h2', { text: 'Per server and client' }),
+        el('p', { class: 'muted', text: 'Every MCP method a service served (server) or sent (client).' }),
         statsTable(stats.servers, false),
         el('p', {
           class: 'muted',
@@ -876,7 +880,7 @@ function statsTable(rows, perTool) {
     });
   }
   const headings = [
-    perTool ? 'Tool' : 'Method',
+    ...(perTool ? ['Tool'] : []),
     'Service',
     'Side',
     'Calls',
@@ -894,8 +898,8 @@ function statsTable(rows, perTool) {
       el(
         'tr',
         {},
-        el('td', { class: 'what', text: (perTool ? row.tool : row.method) ?? '(all)' }),
-        el('td', { text: row.service }),
+        perTool ? el('td', { class: 'what', text: row.tool }) : undefined,
+        el('td', { class: 'service', text: row.service }),
         el('td', { text: row.side }),
         el('td', { class: 'number', text: formatCount(row.count) }),
         el('td', { class: 'number', text: formatDuration(row.p50) }),
@@ -908,8 +912,16 @@ function statsTable(rows, perTool) {
   }
   return el(
     'table',
-    { class: 'stats' },
-    el('thead', {}, el('tr', {}, ...headings.map((text) => el('th', { text })))),
+    { class: perTool ? 'stats per-tool' : 'stats per-service' },
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        ...headings.map((text) => el('th', { class: /^(Calls|p|Errors)/.test(text) ? 'number' : undefined, text })),
+      ),
+    ),
     body,
   );
 }
