@@ -24,6 +24,9 @@ const MEDIA_TYPES: Record<string, OtlpEncoding> = {
 };
 const CONTENT_TYPES: Record<OtlpEncoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
 
+/** How much of a refused body is read (and dropped) before the connection is cut instead. */
+const MAX_DRAIN_BYTES = 4 * 1024 * 1024;
+
 /** How much of an unknown path a refusal quotes (the path is the peer's). */
 const MAX_PATH_SHOWN = 100;
 
@@ -99,31 +102,30 @@ class Exchange {
   succeed(): void {
     // An empty Export*ServiceResponse: partial_success unset, as the specification requires on full success.
     const encoding = this.encoding ?? 'protobuf';
-    this.send(200, encoding, encoding === 'json' ? '{}' : Buffer.alloc(0), false);
+    this.send(200, encoding, encoding === 'json' ? '{}' : Buffer.alloc(0));
   }
 
   /**
    * Answers with a status and a google.rpc.Status in the sender's encoding (JSON when the sender's was neither, so
-   * that a person with curl can read it). `closing` ends the connection: a body left unread is not waited for.
+   * that a person with curl can read it).
    */
-  refuse(status: number, message: string, closing = false, headers: Record<string, string> = {}): void {
+  refuse(status: number, message: string, headers: Record<string, string> = {}): void {
     if (this.answered) return;
     const encoding = this.encoding ?? 'json';
     const code = RPC_CODES[status] ?? 2;
     const body = encoding === 'json' ? JSON.stringify({ code, message }) : encodeStatus(code, message);
     for (const [name, value] of Object.entries(headers)) this.res.setHeader(name, value);
-    this.send(status, encoding, body, closing);
+    this.send(status, encoding, body);
     this.onRejected(this.signal === undefined ? { status, message } : { status, signal: this.signal, message });
   }
 
-  private send(status: number, encoding: OtlpEncoding, body: string | Buffer, closing: boolean): void {
+  private send(status: number, encoding: OtlpEncoding, body: string | Buffer): void {
     if (this.answered) return;
     this.answered = true;
     if (this.res.headersSent || this.res.destroyed) return;
     this.res.statusCode = status;
     this.res.setHeader('Content-Type', CONTENT_TYPES[encoding]);
     this.res.setHeader('Content-Length', Buffer.byteLength(body));
-    if (closing) this.res.setHeader('Connection', 'close');
     this.res.end(body);
   }
 }
@@ -162,7 +164,8 @@ function receive(exchange: Exchange, sink: BatchSink, maxBodyBytes: number): voi
     received += chunk.length;
     if (received > maxBodyBytes) {
       chunks.length = 0;
-      exchange.refuse(413, tooLarge(maxBodyBytes), true);
+      exchange.refuse(413, tooLarge(maxBodyBytes));
+      drain(req);
       return;
     }
     chunks.push(chunk);
@@ -200,11 +203,24 @@ function accept(exchange: Exchange, sink: BatchSink, signal: Signal, body: Buffe
   exchange.succeed();
 }
 
-/** Refuses before reading the body, which is then read and dropped so that the connection stays usable. */
+/** Refuses before reading the body, which is then drained. */
 function refuseUnread(exchange: Exchange, status: number, message: string, headers: Record<string, string> = {}) {
-  // A body too large to read through is not waited for: the connection closes after the answer.
-  exchange.refuse(status, message, status === 413, headers);
-  exchange.req.resume();
+  exchange.refuse(status, message, headers);
+  drain(exchange.req);
+}
+
+/**
+ * Reads and drops the rest of a refused body, so that the sender, still writing, reads the answer rather than a
+ * connection reset, and the connection stays usable; past MAX_DRAIN_BYTES it is not worth reading, and the
+ * connection is cut.
+ */
+function drain(req: IncomingMessage): void {
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > MAX_DRAIN_BYTES) req.socket.destroy();
+  });
+  req.resume();
 }
 
 function tooLarge(maxBodyBytes: number): string {

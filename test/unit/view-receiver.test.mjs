@@ -5,7 +5,7 @@
 // served), an aborted body; every refusal is counted and reported, and nothing refused reaches the sink.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { connect } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -34,7 +34,9 @@ const handler = createOtlpHandler(
   },
   { maxBodyBytes: MAX_BODY, onRejected: (rejection) => rejections.push(rejection) },
 );
-const server = createServer(handler);
+// Idle connections are not closed by the server's own keep-alive timer within a test's bound: a connection cut is the
+// handler's doing.
+const server = createServer({ keepAliveTimeout: 60_000 }, handler);
 let base;
 
 before(async () => {
@@ -66,12 +68,14 @@ const spansBody = () => serialized(ProtobufTraceSerializer, makeSpans());
  * One request, answered within the bound: { status, headers, body }. `chunks` are written one by one without a
  * Content-Length (chunked) unless `headers` declare one.
  */
-function post(path, { method = 'POST', headers = {}, body, chunks } = {}) {
+function post(path, { method = 'POST', headers = {}, body, chunks, agent = false } = {}) {
   return new Promise((resolve, reject) => {
-    const req = request(`${base}${path}`, { method, headers, agent: false }, (res) => {
+    const req = request(`${base}${path}`, { method, headers, agent }, (res) => {
       const parts = [];
       res.on('data', (part) => parts.push(part));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts), reused: req.reusedSocket }),
+      );
       res.on('error', reject);
     });
     req.setTimeout(STEP_TIMEOUT_MS, () => req.destroy(new Error(`no answer to ${method} ${path}`)));
@@ -222,6 +226,41 @@ test('413: declared too large (not read), streamed past the bound, decompressed 
   ];
   assert.deepStrictEqual(statuses, [200, 200, 413, 413]);
   assert.deepStrictEqual(batches, Array(2).fill({ signal: 'logs', logs: [] }));
+});
+
+test('after a 413 the rest of the body is drained: the connection serves the next request; 4 MiB more and it is cut', async () => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const refused = await post('/v1/traces', { agent, headers: PROTOBUF, chunks: [Buffer.alloc(MAX_BODY), Buffer.alloc(MAX_BODY)] });
+    const next = await post('/v1/traces', { agent, headers: PROTOBUF, body: spansBody() });
+    assert.deepStrictEqual([refused.status, refused.reused, next.status, next.reused], [413, false, 200, true]);
+  } finally {
+    agent.destroy();
+  }
+  // A sender that goes on writing past what is worth draining has its connection cut, whatever it declared.
+  const closed = await new Promise((resolve, reject) => {
+    const socket = connect(server.address().port, '127.0.0.1', () => {
+      socket.write(`POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: ${2 ** 30}\r\n\r\n`);
+      const chunk = Buffer.alloc(256 * 1024);
+      let written = 0;
+      const writeMore = () => {
+        while (written < 16 * 1024 * 1024 && !socket.destroyed) {
+          written += chunk.length;
+          if (!socket.write(chunk)) return socket.once('drain', writeMore);
+        }
+      };
+      writeMore();
+    });
+    socket.on('error', () => {}); // the cut, seen as a reset or a broken pipe
+    socket.on('close', () => resolve(true));
+    socket.resume();
+    socket.setTimeout(STEP_TIMEOUT_MS, () => {
+      socket.destroy();
+      reject(new Error('the connection was not cut'));
+    });
+  });
+  assert.equal(closed, true);
+  assert.deepStrictEqual([batches.length, batches[0].spans.length], [1, 4]);
 });
 
 test('400: a malformed body gets a google.rpc.Status (code 3) in the sender\'s encoding; nothing stored', async () => {
