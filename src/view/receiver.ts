@@ -8,6 +8,7 @@
  * is decompressed (zlib's maxOutputLength stops a gzip bomb at the bound). Nothing a request does makes the handler
  * throw or answer twice.
  */
+import { constants } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip, inflate, inflateRaw } from 'node:zlib';
 import type { BatchSink, ExportBatch } from './model';
@@ -16,6 +17,7 @@ import type { OtlpEncoding, Signal } from './otlp-decode';
 
 /** The bound of a body, compressed and decompressed: half of what the specification recommends, for a laptop. */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+const MAX_LENGTH = constants.MAX_LENGTH;
 
 const SIGNAL_PATHS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/metrics': 'metrics', '/v1/logs': 'logs' };
 const MEDIA_TYPES: Record<string, OtlpEncoding> = {
@@ -27,8 +29,8 @@ const CONTENT_TYPES: Record<OtlpEncoding, string> = { protobuf: 'application/x-p
 /** How much of a refused body is read (and dropped) before the connection is cut instead. */
 const MAX_DRAIN_BYTES = 4 * 1024 * 1024;
 
-/** How much of an unknown path a refusal quotes (the path is the peer's). */
-const MAX_PATH_SHOWN = 100;
+/** How much of a path or header a refusal quotes (they are the peer's). */
+const MAX_SHOWN = 100;
 
 /** google.rpc.Code values for the Status of a refusal; OTLP clients only log them. */
 const RPC_CODES: Record<number, number> = { 400: 3, 404: 12, 405: 12, 413: 8, 415: 3, 500: 13 };
@@ -56,8 +58,9 @@ export interface OtlpHandler {
 
 export function createOtlpHandler(sink: BatchSink, options: OtlpHandlerOptions = {}): OtlpHandler {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
-    throw new RangeError(`maxBodyBytes must be a positive integer, not ${maxBodyBytes}`);
+  // zlib's maxOutputLength is at most a Buffer's largest size.
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > MAX_LENGTH) {
+    throw new RangeError(`maxBodyBytes must be an integer from 1 to ${MAX_LENGTH}, not ${maxBodyBytes}`);
   }
   let rejected = 0;
 
@@ -136,23 +139,28 @@ function receive(exchange: Exchange, sink: BatchSink, maxBodyBytes: number): voi
   const signal = Object.hasOwn(SIGNAL_PATHS, path) ? SIGNAL_PATHS[path] : undefined;
   const mediaType = (req.headers['content-type'] ?? '').split(';', 1)[0].trim().toLowerCase();
   exchange.encoding = Object.hasOwn(MEDIA_TYPES, mediaType) ? MEDIA_TYPES[mediaType] : undefined;
-  // Whatever is refused before the body is read: the body is drained, not kept.
+  // A peer gone mid-body errors the request stream: nothing to answer, and nothing to throw.
   req.on('error', () => {});
   if (signal === undefined) {
-    const shown = path.length > MAX_PATH_SHOWN ? `${path.slice(0, MAX_PATH_SHOWN)}...` : path;
-    return refuseUnread(exchange, 404, `no OTLP endpoint at ${shown}; POST to /v1/traces, /v1/metrics or /v1/logs`);
+    return refuseUnread(
+      exchange,
+      404,
+      `no OTLP endpoint at ${shown(path)}; POST to /v1/traces, /v1/metrics or /v1/logs`,
+    );
   }
   exchange.signal = signal;
   if (req.method !== 'POST') {
-    return refuseUnread(exchange, 405, `${req.method} is not allowed; OTLP/HTTP is POST`, { Allow: 'POST' });
+    return refuseUnread(exchange, 405, `${shown(req.method ?? '')} is not allowed; OTLP/HTTP is POST`, {
+      Allow: 'POST',
+    });
   }
   if (exchange.encoding === undefined) {
-    const type = mediaType === '' ? 'no Content-Type' : `Content-Type ${mediaType}`;
+    const type = mediaType === '' ? 'no Content-Type' : `Content-Type ${shown(mediaType)}`;
     return refuseUnread(exchange, 415, `${type}; OTLP/HTTP is application/x-protobuf or application/json`);
   }
   const contentEncoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (contentEncoding !== 'identity' && contentEncoding !== 'gzip' && contentEncoding !== 'deflate') {
-    return refuseUnread(exchange, 415, `Content-Encoding ${contentEncoding}; accepted: gzip, deflate, identity`);
+    return refuseUnread(exchange, 415, `Content-Encoding ${shown(contentEncoding)}; accepted: gzip, deflate, identity`);
   }
   const declared = Number(req.headers['content-length']);
   if (declared > maxBodyBytes) return refuseUnread(exchange, 413, tooLarge(maxBodyBytes));
@@ -221,6 +229,11 @@ function drain(req: IncomingMessage): void {
     if (drained > MAX_DRAIN_BYTES) req.socket.destroy();
   });
   req.resume();
+}
+
+/** A value of the peer's quoted in a refusal, cut to a readable length. */
+function shown(text: string): string {
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}...` : text;
 }
 
 function tooLarge(maxBodyBytes: number): string {

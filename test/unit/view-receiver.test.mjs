@@ -7,6 +7,7 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, createServer, request } from 'node:http';
 import { connect } from 'node:net';
+import { constants } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
@@ -22,6 +23,7 @@ const require = createRequire(import.meta.url);
 const { createOtlpHandler, DEFAULT_MAX_BODY_BYTES } = require(join(process.cwd(), 'dist/view/receiver.js'));
 
 const MAX_BODY = 64 * 1024;
+const MAX_LENGTH = constants.MAX_LENGTH;
 const STEP_TIMEOUT_MS = 10_000;
 
 let batches = [];
@@ -293,6 +295,7 @@ test('415 for another Content-Type or Content-Encoding, 404 for another path, 40
   const none = await post('/v1/traces', { body: spansBody() });
   const brotli = await post('/v1/traces', { headers: { ...PROTOBUF, 'Content-Encoding': 'br' }, body: spansBody() });
   const notFound = await post('/v1/trace', { headers: PROTOBUF, body: spansBody() });
+  const long = await post(`/${'x'.repeat(5000)}`, { headers: PROTOBUF, body: spansBody() });
   const root = await post('/', { method: 'GET' });
   const get = await post('/v1/metrics', { method: 'GET' });
   const put = await post('/v1/logs', { method: 'PUT', headers: JSON_TYPE, body: '{}' });
@@ -312,6 +315,7 @@ test('415 for another Content-Type or Content-Encoding, 404 for another path, 40
     [404, { code: 12, message: 'no OTLP endpoint at /v1/trace; POST to /v1/traces, /v1/metrics or /v1/logs' }],
   );
   assert.deepStrictEqual([root.status, JSON.parse(root.body).code], [404, 12]);
+  assert.equal(decodeStatus(long.body).message, `no OTLP endpoint at /${'x'.repeat(99)}...; POST to /v1/traces, /v1/metrics or /v1/logs`);
   assert.deepStrictEqual(
     [get, put].map((a) => [a.status, a.headers.allow, JSON.parse(a.body)]),
     [
@@ -326,6 +330,7 @@ test('415 for another Content-Type or Content-Encoding, 404 for another path, 40
       [415, 'traces'],
       [415, 'traces'],
       [415, 'traces'],
+      [404, undefined],
       [404, undefined],
       [404, undefined],
       [405, 'metrics'],
@@ -395,6 +400,8 @@ test('handler.rejected counts every refusal; a listener that throws changes noth
   assert.equal(DEFAULT_MAX_BODY_BYTES, 32 * 1024 * 1024);
   assert.throws(() => createOtlpHandler(() => {}, { maxBodyBytes: 0 }), {
     name: 'RangeError',
-    message: 'maxBodyBytes must be a positive integer, not 0',
+    message: `maxBodyBytes must be an integer from 1 to ${MAX_LENGTH}, not 0`,
   });
+  assert.throws(() => createOtlpHandler(() => {}, { maxBodyBytes: MAX_LENGTH + 1 }), { name: 'RangeError' });
+  assert.throws(() => createOtlpHandler(() => {}, { maxBodyBytes: 1.5 }), { name: 'RangeError' });
 });
