@@ -280,6 +280,22 @@ function readResourceAttributes(env: NodeJS.ProcessEnv, bad: BadVariable): Recor
   return attributes;
 }
 
+/**
+ * With no endpoint set, spans go to this machine's port 4318: a collector beside the app or `mcp-otel view`. There a
+ * batch every half second costs little, and an operation shows in the view within a second of ending, where the
+ * specification's 5 s would leave a new user looking at an empty page. An OTEL_BSP_SCHEDULE_DELAY still wins.
+ */
+export const LOCAL_SPAN_DELAY_MILLIS = 500;
+
+function sendsToLocalDefault(env: NodeJS.ProcessEnv, signal: SignalConfig): boolean {
+  return (
+    signal.exporters.includes('otlp') &&
+    signal.protocol !== 'grpc' &&
+    text(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') === undefined &&
+    text(env, signalVar(signal.signal, 'ENDPOINT')) === undefined
+  );
+}
+
 /** The OTEL_BSP_* / OTEL_BLRP_* batch settings. */
 function readBatch(env: NodeJS.ProcessEnv, prefix: 'OTEL_BSP' | 'OTEL_BLRP', bad: BadVariable): BatchOptions {
   return {
@@ -288,6 +304,12 @@ function readBatch(env: NodeJS.ProcessEnv, prefix: 'OTEL_BSP' | 'OTEL_BLRP', bad
     scheduledDelayMillis: positiveInteger(env, `${prefix}_SCHEDULE_DELAY`, bad),
     exportTimeoutMillis: positiveInteger(env, `${prefix}_EXPORT_TIMEOUT`, bad),
   };
+}
+
+function readSpanBatch(env: NodeJS.ProcessEnv, traces: SignalConfig, bad: BadVariable): BatchOptions {
+  const batch = readBatch(env, 'OTEL_BSP', bad);
+  if (sendsToLocalDefault(env, traces)) batch.scheduledDelayMillis ??= LOCAL_SPAN_DELAY_MILLIS;
+  return batch;
 }
 
 /** OTEL_SPAN_*_LIMIT over OTEL_ATTRIBUTE_*_LIMIT (the general one is read only where no specific one is set). */
@@ -348,7 +370,7 @@ export function readConfig(
     resourceAttributes: readResourceAttributes(env, bad),
     ...readInstrumentationNames(env, knownInstrumentations, bad),
     flushTimeoutMillis: Math.min(general.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS, FLUSH_TIMEOUT_CAP_MILLIS),
-    spanBatch: tracesOn ? readBatch(env, 'OTEL_BSP', bad) : {},
+    spanBatch: tracesOn ? readSpanBatch(env, traces, bad) : {},
     logBatch: logsOn ? readBatch(env, 'OTEL_BLRP', bad) : {},
     spanLimits: tracesOn ? readSpanLimits(env, bad) : {},
     logLimits: logsOn ? readLogLimits(env, bad) : {},

@@ -3,9 +3,9 @@
  * store keeps and what the page's JSON API answers. A leaf module: every other file of src/view imports it, it imports
  * nothing.
  *
- * Times are milliseconds since the epoch as doubles (microsecond precision, which is all the SDKs' clocks give); ids are
- * lowercase hex. Attribute values are plain JSON values (OTLP AnyValue flattened: int64 as a number, or as a decimal
- * string when it does not fit a double exactly; bytes as base64; kvlist as an object).
+ * Times are milliseconds since the epoch as doubles (microsecond precision, which is all the SDKs' clocks give);
+ * ids are lowercase hex. Attribute values are plain JSON values (OTLP AnyValue flattened: int64 as a number, or as a
+ * decimal string when it does not fit a double exactly; bytes as base64; kvlist as an object).
  */
 
 export type AttributeValue = string | number | boolean | null | AttributeValue[] | { [key: string]: AttributeValue };
@@ -121,6 +121,7 @@ export interface StatsRow {
   service: string;
   /** 'server' from mcp.server.operation.duration, 'client' from mcp.client.operation.duration. */
   side: 'server' | 'client';
+  /** 'tools/call' on a per-tool row; '' on a per-server row, which counts every method. */
   method: string;
   /** The tool's name; absent on a per-server row. */
   tool?: string;

@@ -305,3 +305,14 @@ test('OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES: off by default, true/false
   const both = plan({ OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT_SIZES: 'true', OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'false' }).plan.mcp;
   assert.deepEqual([both.captureContentSizes, both.captureMessageContent], [true, false]);
 });
+
+test('with no endpoint set, spans are batched every 500 ms (the local view or collector); any endpoint or delay set keeps the rest', () => {
+  const delay = (env) => read(env).config.spanBatch.scheduledDelayMillis;
+  assert.equal(delay({}), 500);
+  assert.equal(delay({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }), undefined);
+  assert.equal(delay({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' }), undefined);
+  assert.equal(delay({ OTEL_BSP_SCHEDULE_DELAY: '2000' }), 2000);
+  assert.equal(delay({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), undefined);
+  assert.equal(delay({ OTEL_TRACES_EXPORTER: 'console' }), undefined);
+  assert.deepEqual(read({ OTEL_TRACES_EXPORTER: 'none' }).config.spanBatch, {});
+});
