@@ -1,11 +1,12 @@
-// Unit tests of src/view/filter.ts (the --filter grammar of `mcp-otel tail`) and of tail's argument parsing.
+// Unit tests of src/view/filter.ts (the --filter grammar of `mcp-otel tail`), of tail's argument parsing and of what it
+// prints for a finished trace.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const { parseFilter, parseFilters } = require('../../dist/view/filter.js');
-const { parseArguments } = require('../../dist/cli/tail.js');
+const { parseArguments, TracePrinter } = require('../../dist/cli/tail.js');
 
 const operation = (fields) => ({
   id: 1,
@@ -83,4 +84,54 @@ test("tail's arguments: defaults, each option in both forms, and one line for wh
   assert.equal(parseArguments(['--json=yes']), '--json takes no value');
   assert.equal(parseArguments(['--port', '1']), 'unknown argument "--port"');
   assert.equal(parseArguments(['extra']), 'unknown argument "extra"');
+});
+
+const filters = parseFilters;
+
+function mcpSpan(spanId, parent, name, attributes, { kind = 2, start = 1_700_000_000_000.0625, end = start + 2.0004999 } = {}) {
+  const record = { service: 'svc', resource: { 'service.instance.id': 'i-1' }, scope: '', traceId: 'ab'.repeat(16), spanId, name, kind, startMs: start, endMs: end, attributes, events: [], links: [], status: { code: 0 } };
+  if (parent) record.parentSpanId = parent;
+  return record;
+}
+const LISTED = mcpSpan('01', undefined, 'tools/list', { 'mcp.method.name': 'tools/list' });
+const CALL = mcpSpan('02', 'gone', 'tools/call add', { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'add' }, { start: 1_700_000_000_005 });
+const OWN = mcpSpan('03', '02', 'own work', {}, { start: 1_700_000_000_006 });
+
+test('the printer: --json rounds times to the microsecond and counts every MCP operation it sees', () => {
+  const printer = new TracePrinter(true, filters(['tool=add']));
+  const text = printer.render({ traceId: LISTED.traceId, spans: [CALL, OWN, LISTED], continued: false });
+  assert.deepEqual(text.split('\n').map((line) => (line ? JSON.parse(line) : line)), [
+    {
+      id: 2,
+      traceId: LISTED.traceId,
+      spanId: '02',
+      service: 'svc',
+      kind: 2,
+      method: 'tools/call',
+      name: 'tools/call add',
+      startMs: 1_700_000_000_005,
+      durationMs: 2,
+      outcome: 'ok',
+      session: 'svc i-1 server',
+      target: 'add',
+      parentSpanId: 'gone',
+      attributes: { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'add' },
+    },
+    '',
+  ]);
+  assert.equal(JSON.parse(new TracePrinter(true, undefined).render({ traceId: LISTED.traceId, spans: [LISTED], continued: false })).startMs, 1_700_000_000_000.063);
+});
+
+test('the printer: a tree with its notes; nothing for a trace the filter leaves out', () => {
+  const printer = new TracePrinter(false, undefined);
+  const lines = printer.render({ traceId: LISTED.traceId, spans: [CALL, OWN], continued: true, note: "incomplete: 1 span's parent not received" }).split('\n');
+  assert.deepEqual(lines.slice(1), [
+    `trace ${LISTED.traceId}: 2 spans (continued: an earlier part was printed before; incomplete: 1 span's parent not received)`,
+    'tools/call add  SERVER    svc          2.0 ms  tool=add (its parent was printed before, or not received)',
+    '└─ own work     SERVER    svc          2.0 ms',
+    '',
+    '',
+  ]);
+  assert.equal(new TracePrinter(false, filters(['method=prompts/get'])).render({ traceId: LISTED.traceId, spans: [LISTED], continued: false }), '');
+  assert.equal(new TracePrinter(true, filters(['method=prompts/get'])).render({ traceId: LISTED.traceId, spans: [LISTED], continued: false }), '');
 });
