@@ -17,7 +17,7 @@ import { FILTER_KEYS, parseFilters } from '../view/filter';
 import type { OperationTest } from '../view/filter';
 import { TraceCollector } from '../view/traces';
 import type { FinishedTrace } from '../view/traces';
-import { traceRows, treeLines } from '../view/tree';
+import { terminalSafe, traceRows, treeLines } from '../view/tree';
 
 const USAGE = `Usage: mcp-otel tail [--otlp-port N] [--host H] [--json] [--filter EXPR]...
        (without installing the package: npx -p @x/mcp-otel mcp-otel tail ...)
@@ -165,8 +165,19 @@ export async function tail(options: TailOptions): Promise<number> {
   const printer = new TracePrinter(options.json, test);
   let stdoutBroken = false;
   const print = (traces: FinishedTrace[]): void => {
-    const text = traces.map((trace) => printer.render(trace)).join('');
-    if (text !== '' && !stdoutBroken) process.stdout.write(text);
+    for (const trace of traces) {
+      // What a peer sent must not end the process: a trace that cannot be printed is named on stderr and skipped.
+      let text: string;
+      try {
+        text = printer.render(trace);
+      } catch (err) {
+        process.stderr.write(
+          `mcp-otel tail: trace ${terminalSafe(trace.traceId)} could not be printed: ${String(err)}\n`,
+        );
+        continue;
+      }
+      if (text !== '' && !stdoutBroken) process.stdout.write(text);
+    }
   };
   const sink = (batch: ExportBatch): void => {
     if (batch.signal === 'traces') print(collector.add(batch.spans, Date.now()));
