@@ -38,8 +38,8 @@ still growing after 60 s, is printed anyway and marked. Ctrl-C prints what is pe
                       WORD          found (any case) in the service, method, target, outcome, name or error type
                       KEY=VALUE     the field is VALUE; * stands for any characters: tool=add, service=api-*
                       KEY!=VALUE    the field is not VALUE: outcome!=ok
-                    KEY is one of ${FILTER_KEYS.join(', ')}; outcomes are ok, tool_error, caller_fault,
-                    error, input_required; side is client or server`;
+                    KEY is one of ${FILTER_KEYS.join(', ')};
+                    outcomes are ok, tool_error, caller_fault, error, input_required; side is client or server`;
 
 /** How often finished traces are looked for. */
 const TICK_MS = 200;
