@@ -75,9 +75,6 @@ export interface HistogramPoint extends Origin {
   /** Upper bounds, as sent; bucketCounts has one more entry than bounds. */
   bounds: number[];
   bucketCounts: number[];
-  /** The smallest and largest values recorded, when the sender says (optional in OTLP). */
-  min?: number;
-  max?: number;
 }
 
 /** A decoded export request, whatever its encoding. */

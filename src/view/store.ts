@@ -140,9 +140,9 @@ const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) =>
 
 /**
  * The q-quantile of a histogram, interpolated linearly within the bucket it falls in (as Prometheus's
- * histogram_quantile does); the overflow bucket answers its lower bound, or the recorded max when there is one.
+ * histogram_quantile does); the overflow bucket, which has no upper bound, answers its lower bound.
  */
-export function quantile(q: number, bounds: number[], counts: number[], max?: number): number | undefined {
+export function quantile(q: number, bounds: number[], counts: number[]): number | undefined {
   const total = counts.reduce((a, b) => a + b, 0);
   if (total === 0) return undefined;
   const rank = q * total;
@@ -151,7 +151,7 @@ export function quantile(q: number, bounds: number[], counts: number[], max?: nu
     const count = counts[i] ?? 0;
     if (count > 0 && seen + count >= rank) {
       const lower = i === 0 ? Math.min(0, bounds[0] ?? 0) : (bounds[i - 1] ?? 0);
-      if (i >= bounds.length) return max !== undefined && max > lower ? max : lower;
+      if (i >= bounds.length) return lower;
       const upper = bounds[i] ?? lower;
       return lower + (upper - lower) * ((rank - seen) / count);
     }

@@ -1,0 +1,179 @@
+// `mcp-otel view` from the installed package (node_modules/.bin/mcp-otel view): the lines it prints, a preloaded stdio
+// server's operations in its API, the caps and their counts, --db across a restart, a port in use, a warning for a
+// non-loopback --host, SIGTERM.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { APP_DIR, STDIO_INPUT, childEnv, run } from '../helpers/processes.mjs';
+
+const WRAPPER = join(APP_DIR, 'node_modules', '.bin', 'mcp-otel');
+const STOP_BOUND_MS = 5_000;
+const views = new Set();
+after(() => {
+  for (const child of views) child.kill('SIGKILL');
+});
+
+/** Starts `mcp-otel view args…`; resolves once it printed its `view:` and `otlp:` lines. */
+function startView(args) {
+  const child = spawn(WRAPPER, ['view', ...args], { cwd: APP_DIR, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  views.add(child);
+  let stderr = '';
+  let stdout = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.exited = new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      views.delete(child);
+      resolve({ code, signal, stderr, stdout });
+    }),
+  );
+  child.output = () => ({ stderr, stdout });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`view did not print its addresses:\n${stderr}`)), 15_000);
+    child.stderr.on('data', (c) => {
+      stderr += c;
+      const view = /^view: (http:\/\/[^/\s]+\/)$/m.exec(stderr);
+      const otlp = /^otlp: (http:\/\/[^/\s]+)$/m.exec(stderr);
+      if (view && otlp) {
+        clearTimeout(timer);
+        resolve({ child, view: view[1], otlp: otlp[1], lines: () => stderr });
+      }
+    });
+    child.exited.then(({ code }) => reject(new Error(`view exited (${code}) before listening:\n${stderr}`)));
+  });
+}
+
+/** SIGTERM, and the exit it makes, within a bound. */
+async function stopView(child) {
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_BOUND_MS);
+  const exit = await child.exited;
+  clearTimeout(timer);
+  return exit;
+}
+
+async function api(view, path) {
+  const response = await fetch(new URL(path, view));
+  assert.equal(response.status, 200, `${path}: ${response.status}`);
+  return response.json();
+}
+
+/** Polls the API until check() returns something truthy. */
+async function waitFor(view, path, check, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await api(view, path);
+    const value = check(last);
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`${path}: condition not met; last answer: ${JSON.stringify(last).slice(0, 2000)}`);
+}
+
+function runServer(otlp, service) {
+  return run('stdio-server.mjs', {
+    input: STDIO_INPUT,
+    env: { OTEL_SERVICE_NAME: service, OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_BSP_SCHEDULE_DELAY: '100' },
+  });
+}
+
+test('view: its addresses on stderr, a preloaded stdio server\'s operations in the API, nothing on stdout, exit 0 on SIGTERM', async () => {
+  const { child, view, otlp, lines } = await startView(['--port', '0', '--otlp-port', '0']);
+  try {
+    const server = await runServer(otlp, 'view-cli-server');
+    assert.equal(server.code, 0, server.stderr);
+    const { operations } = await waitFor(view, '/api/operations', (a) => a.operations.length >= 4 && a);
+    assert.deepEqual(
+      operations.map((o) => [o.method, o.target, o.service, o.kind, o.outcome]),
+      [
+        ['tools/call', 'add', 'view-cli-server', 2, 'ok'],
+        ['tools/list', undefined, 'view-cli-server', 2, 'ok'],
+        ['notifications/initialized', undefined, 'view-cli-server', 2, 'ok'],
+        ['initialize', undefined, 'view-cli-server', 2, 'ok'],
+      ],
+    );
+    // One stdio connection: one session, in order.
+    assert.equal(new Set(operations.map((o) => o.session)).size, 1);
+    const session = await api(view, `/api/session/${encodeURIComponent(operations[0].session)}`);
+    assert.deepEqual(session.operations.map((o) => o.method), ['initialize', 'notifications/initialized', 'tools/list', 'tools/call']);
+    const trace = await api(view, `/api/trace/${operations[0].traceId}`);
+    assert.deepEqual(trace.spans.map((s) => [s.name, s.kind, s.service]), [['tools/call add', 2, 'view-cli-server']]);
+    assert.equal(trace.spans[0].attributes['gen_ai.tool.name'], 'add');
+    // The server's duration histogram arrived at its exit: the per-tool row.
+    const stats = await waitFor(view, '/api/stats', (s) => s.tools.length > 0 && s);
+    assert.deepEqual(
+      stats.tools.map((r) => [r.service, r.side, r.method, r.tool, r.count, r.errors]),
+      [['view-cli-server', 'server', 'tools/call', 'add', 1, 0]],
+    );
+  } finally {
+    const exit = await stopView(child);
+    assert.deepEqual([exit.code, exit.signal], [0, null], exit.stderr);
+    assert.equal(exit.stdout, '');
+    assert.equal(lines().split('\n').filter((l) => l.startsWith('mcp-otel view:')).length, 0, lines());
+  }
+});
+
+test('view --db keeps what it received across a restart; --max-spans drops the oldest and counts them', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'view-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const db = join(dir, 'view.db');
+  const first = await startView(['--port', '0', '--otlp-port', '0', '--db', db, '--max-spans', '3']);
+  let before;
+  try {
+    assert.equal((await runServer(first.otlp, 'view-db-server')).code, 0);
+    before = await waitFor(first.view, '/api/operations', (a) => a.status.kept.spans === 3 && a.status.dropped.spans === 1 && a);
+    assert.deepEqual(before.operations.map((o) => o.method), ['tools/call', 'tools/list', 'notifications/initialized']);
+  } finally {
+    assert.equal((await stopView(first.child)).code, 0);
+  }
+  const second = await startView(['--port', '0', '--otlp-port', '0', '--db', db, '--max-spans', '3']);
+  try {
+    const again = await api(second.view, '/api/operations');
+    assert.deepEqual(again.operations, before.operations);
+    assert.deepEqual(again.status.dropped, before.status.dropped);
+  } finally {
+    assert.equal((await stopView(second.child)).code, 0);
+  }
+});
+
+test('view: a port in use is one line and exit 1; a non-loopback --host warns; a wrong option is exit 2', async (t) => {
+  const blocker = createServer();
+  await new Promise((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.after(() => blocker.close());
+  const { port } = blocker.address();
+  const busy = spawn(WRAPPER, ['view', '--port', '0', '--otlp-port', String(port)], { cwd: APP_DIR, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  views.add(busy);
+  let stderr = '';
+  busy.stderr.on('data', (c) => (stderr += c));
+  const timer = setTimeout(() => busy.kill('SIGKILL'), 15_000);
+  const code = await new Promise((resolve) => busy.on('close', resolve));
+  clearTimeout(timer);
+  assert.equal(code, 1, stderr);
+  assert.equal(
+    stderr,
+    `mcp-otel view: 127.0.0.1:${port} is in use (a collector, or another view?); stop it, or choose another port with --otlp-port\n`,
+  );
+
+  const open = await startView(['--port', '0', '--otlp-port', '0', '--host', '0.0.0.0']);
+  try {
+    assert.match(open.lines(), /^mcp-otel view: warning: listening on 0\.0\.0\.0: other machines can send telemetry to it/m);
+    assert.match(open.lines(), /^view: http:\/\/0\.0\.0\.0:\d+\/$/m);
+  } finally {
+    await stopView(open.child);
+  }
+
+  const wrong = spawn(WRAPPER, ['view', '--max-spans', 'lots'], { cwd: APP_DIR, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  views.add(wrong);
+  let wrongErr = '';
+  wrong.stderr.on('data', (c) => (wrongErr += c));
+  const wrongTimer = setTimeout(() => wrong.kill('SIGKILL'), 15_000);
+  const wrongCode = await new Promise((resolve) => wrong.on('close', resolve));
+  clearTimeout(wrongTimer);
+  assert.equal(wrongCode, 2, wrongErr);
+  assert.equal(wrongErr.split('\n')[0], 'mcp-otel view: --max-spans takes a whole number from 1 to 100000000, not "lots"');
+});
