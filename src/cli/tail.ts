@@ -13,6 +13,7 @@ import { isIP } from 'node:net';
 import type { ExportBatch, Operation, SpanRecord } from '../view/model';
 import { operationOf } from '../view/operations';
 import { createOtlpHandler } from '../view/receiver';
+import type { Rejection } from '../view/receiver';
 import { FILTER_KEYS, parseFilters } from '../view/filter';
 import type { OperationTest } from '../view/filter';
 import { TraceCollector } from '../view/traces';
@@ -43,6 +44,8 @@ still growing after 60 s, is printed anyway and marked. Ctrl-C prints what is pe
 
 /** How often finished traces are looked for. */
 const TICK_MS = 200;
+/** How many refused requests are named on stderr. */
+const MAX_REFUSALS_SHOWN = 10;
 /** How long the stop may take before the process exits anyway (a connection that will not close). */
 const STOP_BOUND_MS = 2_000;
 
@@ -182,7 +185,18 @@ export async function tail(options: TailOptions): Promise<number> {
   const sink = (batch: ExportBatch): void => {
     if (batch.signal === 'traces') print(collector.add(batch.spans, Date.now()));
   };
-  const server = createServer(createOtlpHandler(sink));
+  let refusalsShown = 0;
+  // A sender that gets refused (wrong path, encoding, size) is why "nothing shows up": say so, a few times.
+  const onRejected = (rejection: Rejection): void => {
+    if (refusalsShown > MAX_REFUSALS_SHOWN) return;
+    refusalsShown++;
+    const line =
+      refusalsShown > MAX_REFUSALS_SHOWN
+        ? `further refused requests are not shown`
+        : `refused a request (${rejection.status}): ${terminalSafe(rejection.message)}`;
+    process.stderr.write(`mcp-otel tail: ${line}\n`);
+  };
+  const server = createServer(createOtlpHandler(sink, { onRejected }));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

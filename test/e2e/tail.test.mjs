@@ -47,13 +47,15 @@ async function stopTail(child, signal = 'SIGTERM') {
   return result;
 }
 
-/** The fixture client (an `agent turn` with tools/list, add and a failing tool) and its server, both preloaded. */
+/**
+ * The fixture client (an `agent turn` with tools/list, add and a failing tool) and its server, both preloaded, exporting
+ * with the default protocol (http/protobuf).
+ */
 async function runExchange(endpoint) {
   const result = await run('mcp/client.mjs', {
     args: ['stdio', 'mcp/server-stdio.mjs'],
     env: {
       OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_SERVICE_NAME: 'tail-client',
       SERVER_SERVICE_NAME: 'tail-server',
       OTEL_METRICS_EXPORTER: 'none',
@@ -131,7 +133,7 @@ test('--json: one object per MCP operation per line, in tree order, with ids and
   };
   const brief = operations.map((op) => {
     assert.equal(typeof op.startMs, 'number');
-    assert.ok(op.durationMs >= 0 && Math.round(op.durationMs * 1000) === op.durationMs * 1000, `${op.durationMs}`);
+    assert.ok(op.durationMs >= 0 && Number(op.durationMs.toFixed(3)) === op.durationMs, `${op.durationMs}`);
     assert.match(op.session, /^tail-(client|server) [0-9a-f-]{36} (client|server)$/);
     const out = { ...op, traceId: label(traces, 'trace', op.traceId), spanId: label(spans, 'span', op.spanId) };
     if (op.parentSpanId) out.parentSpanId = spans.get(op.parentSpanId) ?? 'not printed';
@@ -185,9 +187,9 @@ test('--filter: the traces with a matching operation; with --json the matching o
 });
 
 /** POSTs an OTLP/HTTP JSON export request; resolves with the status code. */
-function post(endpoint, body) {
+function post(endpoint, body, contentType = 'application/json') {
   return new Promise((resolve, reject) => {
-    const req = request(`${endpoint}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request(`${endpoint}/v1/traces`, { method: 'POST', headers: { 'content-type': contentType } }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode));
     });
@@ -196,8 +198,9 @@ function post(endpoint, body) {
   });
 }
 
-test('SIGINT prints what is pending, marked incomplete, with a peer\'s control characters escaped; exits 0', async () => {
+test('SIGINT prints what is pending, marked incomplete, with a peer\'s control characters escaped; exits 0; a refused request named on stderr', async () => {
   const tail = await startTail();
+  assert.equal(await post(tail.endpoint, {}, 'text/plain'), 415);
   const span = {
     traceId: 'ab'.repeat(16),
     spanId: 'cd'.repeat(8),
@@ -214,7 +217,11 @@ test('SIGINT prints what is pending, marked incomplete, with a peer\'s control c
   };
   const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'hand-made' } }] };
   assert.equal(await post(tail.endpoint, { resourceSpans: [{ resource, scopeSpans: [{ scope: { name: 't' }, spans: [span] }] }] }), 200);
-  const { stdout } = await stopTail(tail, 'SIGINT');
+  const { stdout, stderr } = await stopTail(tail, 'SIGINT');
+  assert.equal(
+    stderr,
+    `otlp: ${tail.endpoint}\nmcp-otel tail: refused a request (415): Content-Type text/plain; OTLP/HTTP is application/x-protobuf or application/json\n`,
+  );
   assert.deepEqual(stdout.toString().split('\n'), [
     `span                      kind      service      duration  ${HEADER}`,
     `trace ${'ab'.repeat(16)}: 1 span (incomplete: 1 span's parent not received)`,
