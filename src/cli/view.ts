@@ -30,7 +30,7 @@ the view: URL it prints.
 
 /** Node's built-in SQLite without a flag, and our engines field. */
 const MINIMUM_NODE = [22, 15] as const;
-const LOOPBACK_HOSTS = ['127.0.0.1', '::1'];
+export const LOOPBACK_HOSTS = ['127.0.0.1', '::1'];
 
 export interface ViewOptions {
   port: number;
@@ -101,7 +101,7 @@ export const urlHost = (host: string): string => (isIP(host) === 6 ? `[${host}]`
  * for every address). A loopback address the machine does not have (::1 without IPv6) is skipped; any other error
  * fails.
  */
-async function listenOnAll(
+export async function listenOnAll(
   make: () => Server,
   hosts: string[],
   port: number,
