@@ -20,7 +20,7 @@ import type { OperationTest } from '../view/filter';
 import { TraceCollector } from '../view/traces';
 import type { FinishedTrace } from '../view/traces';
 import { terminalSafe, traceRows, treeLines } from '../view/tree';
-import { LOOPBACK_HOSTS, listenOnAll, urlHost } from './view';
+import { LOOPBACK_HOSTS, listenOnAll, urlHost } from '../view/listen';
 
 const USAGE = `Usage: mcp-otel tail [--otlp-port N] [--host H] [--json] [--filter EXPR]...
        (without installing the package: npx -p @x/mcp-otel mcp-otel tail ...)
