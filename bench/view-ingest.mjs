@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(ROOT, 'package.json'));
 const { ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer');
-const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace');
+const { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 
 const args = process.argv.slice(2);
@@ -29,9 +29,9 @@ const BODIES = 40;
 const exporter = new InMemorySpanExporter();
 const resourceAttributes = { 'service.name': 'bench-server', 'service.instance.id': 'b5c1e2f0-6a7d-4c1e-9e55-0d3f2a1b4c5d' };
 for (let i = 0; i < 16; i++) resourceAttributes[`host.attribute.${i}`] = `value of the host attribute ${i}`;
-const provider = new BasicTracerProvider({
+const provider = new TracerProvider({
   resource: resourceFromAttributes(resourceAttributes),
-  spanProcessors: [new SimpleSpanProcessor(exporter)],
+  spanProcessors: [new SimpleSpanProcessor({ exporter })],
 });
 const tracer = provider.getTracer('@x/mcp-otel', '0.1.0');
 const { context, trace } = require('@opentelemetry/api');
