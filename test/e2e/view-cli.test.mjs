@@ -47,6 +47,9 @@ function startView(args) {
   });
 }
 
+/** `mcp-otel view args…` that is expected to exit by itself (killed after 15 s). */
+const runView = (args) => run('view', { command: WRAPPER, nodeArgs: [], args, timeoutMs: 15_000 });
+
 /** SIGTERM, and the exit it makes, within a bound. */
 async function stopView(child) {
   child.kill('SIGTERM');
@@ -150,16 +153,10 @@ test('view: a port in use is one line and exit 1; a non-loopback --host warns; a
   await new Promise((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   t.after(() => blocker.close());
   const { port } = blocker.address();
-  const busy = spawn(WRAPPER, ['view', '--port', '0', '--otlp-port', String(port)], { cwd: APP_DIR, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  views.add(busy);
-  let stderr = '';
-  busy.stderr.on('data', (c) => (stderr += c));
-  const timer = setTimeout(() => busy.kill('SIGKILL'), 15_000);
-  const code = await new Promise((resolve) => busy.on('close', resolve));
-  clearTimeout(timer);
-  assert.equal(code, 1, stderr);
+  const busy = await runView(['--port', '0', '--otlp-port', String(port)]);
+  assert.equal(busy.code, 1, busy.stderr);
   assert.equal(
-    stderr,
+    busy.stderr,
     `mcp-otel view: 127.0.0.1:${port} is in use (a collector, or another view?); stop it, or choose another port with --otlp-port\n`,
   );
 
@@ -171,13 +168,8 @@ test('view: a port in use is one line and exit 1; a non-loopback --host warns; a
     await stopView(open.child);
   }
 
-  const wrong = spawn(WRAPPER, ['view', '--max-spans', 'lots'], { cwd: APP_DIR, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  views.add(wrong);
-  let wrongErr = '';
-  wrong.stderr.on('data', (c) => (wrongErr += c));
-  const wrongTimer = setTimeout(() => wrong.kill('SIGKILL'), 15_000);
-  const wrongCode = await new Promise((resolve) => wrong.on('close', resolve));
-  clearTimeout(wrongTimer);
-  assert.equal(wrongCode, 2, wrongErr);
-  assert.equal(wrongErr.split('\n')[0], 'mcp-otel view: --max-spans takes a whole number from 1 to 100000000, not "lots"');
+  const wrong = await runView(['--max-spans', 'lots']);
+  assert.equal(wrong.code, 2, wrong.stderr);
+  assert.equal(wrong.stderr.split('\n')[0], 'mcp-otel view: --max-spans takes a whole number from 1 to 100000000, not "lots"');
+  assert.equal(wrong.stdout.length, 0);
 });
