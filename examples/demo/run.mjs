@@ -31,11 +31,14 @@ let lastArrival = 0;
 let receiver;
 
 function startReceiver(createOtlpHandler) {
-  const otlp = createOtlpHandler((batch) => {
-    if (batch.signal !== 'traces') return;
-    spans.push(...batch.spans);
-    lastArrival = Date.now();
-  });
+  const otlp = createOtlpHandler(
+    (batch) => {
+      if (batch.signal !== 'traces') return;
+      spans.push(...batch.spans);
+      lastArrival = Date.now();
+    },
+    { onRejected: ({ status, message }) => out(`demo: the receiver refused an export request (${status}): ${message}`) },
+  );
   receiver = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method !== 'GET' || url.pathname !== '/weather') return otlp(req, res);

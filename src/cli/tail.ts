@@ -9,6 +9,7 @@
  * itself (the address it listens on, a bad argument) goes to stderr.
  */
 import { createServer } from 'node:http';
+import type { Server } from 'node:http';
 import { isIP } from 'node:net';
 import type { ExportBatch, Operation, SpanRecord } from '../view/model';
 import { operationOf } from '../view/operations';
@@ -19,6 +20,7 @@ import type { OperationTest } from '../view/filter';
 import { TraceCollector } from '../view/traces';
 import type { FinishedTrace } from '../view/traces';
 import { terminalSafe, traceRows, treeLines } from '../view/tree';
+import { LOOPBACK_HOSTS, listenOnAll, urlHost } from '../view/listen';
 
 const USAGE = `Usage: mcp-otel tail [--otlp-port N] [--host H] [--json] [--filter EXPR]...
        (without installing the package: npx -p @x/mcp-otel mcp-otel tail ...)
@@ -29,8 +31,8 @@ root and every span's parent have arrived and nothing new came for 1 s; one stil
 still growing after 60 s, is printed anyway and marked. Ctrl-C prints what is pending and exits.
 
   --otlp-port N     the port to receive OTLP/HTTP on (default 4318; 0 picks a free one). Once listening, this prints
-                    "otlp: http://HOST:PORT" on stderr
-  --host H          the address to listen on (default 127.0.0.1); any other than loopback lets others send to it
+                    "otlp: http://HOST:PORT" on stderr, one line per address
+  --host H          the address to listen on (default loopback: 127.0.0.1 and ::1); any other lets others send to it
   --json            one JSON object per MCP operation per line instead of the trees: the operation (id, traceId,
                     spanId, parentSpanId, service, kind, method, target, name, startMs, durationMs, outcome,
                     errorType, statusMessage, session) and the span's attributes
@@ -51,14 +53,15 @@ const STOP_BOUND_MS = 2_000;
 
 export interface TailOptions {
   otlpPort: number;
-  host: string;
+  /** Undefined: loopback, 127.0.0.1 and ::1 (as `view`), so that `localhost` works whichever the exporter picks. */
+  host?: string;
   json: boolean;
   filters: string[];
 }
 
 /** The options, `help` for --help, or what is wrong with the arguments (one line). */
 export function parseArguments(argv: readonly string[]): TailOptions | string {
-  const options: TailOptions = { otlpPort: 4318, host: '127.0.0.1', json: false, filters: [] };
+  const options: TailOptions = { otlpPort: 4318, json: false, filters: [] };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inlineValue] = argv[i].startsWith('--') && argv[i].includes('=') ? splitOnce(argv[i]) : [argv[i]];
     const value = (): string | undefined => inlineValue ?? argv[++i];
@@ -196,32 +199,31 @@ export async function tail(options: TailOptions): Promise<number> {
         : `refused a request (${rejection.status}): ${terminalSafe(rejection.message)}`;
     process.stderr.write(`mcp-otel tail: ${line}\n`);
   };
-  const server = createServer(createOtlpHandler(sink, { onRejected }));
+  const otlp = createOtlpHandler(sink, { onRejected });
+  const hosts = options.host === undefined ? LOOPBACK_HOSTS : [options.host];
+  let servers: Server[];
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.otlpPort, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    ({ servers } = await listenOnAll(() => createServer(otlp), hosts, options.otlpPort));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const { code, address } = err as NodeJS.ErrnoException & { address?: string };
     const why =
       code === 'EADDRINUSE'
         ? 'the port is in use (is mcp-otel view or a collector running? --otlp-port 0 picks a free port)'
         : String((err as Error).message ?? err);
-    process.stderr.write(`mcp-otel tail: cannot listen on ${options.host}:${options.otlpPort}: ${why}\n`);
+    process.stderr.write(
+      `mcp-otel tail: cannot listen on ${urlHost(address ?? hosts[0])}:${options.otlpPort}: ${why}\n`,
+    );
     return 1;
   }
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.otlpPort;
-  const shownHost = isIP(options.host) === 6 ? `[${options.host}]` : options.host;
-  if (!isLoopback(options.host))
+  if (options.host !== undefined && !isLoopback(options.host))
     process.stderr.write(
       `mcp-otel tail: warning: listening on ${options.host}, not loopback: anyone who can reach it can send spans\n`,
     );
-  process.stderr.write(`otlp: http://${shownHost}:${port}\n`);
+  for (const server of servers) {
+    const address = server.address();
+    if (address !== null && typeof address === 'object')
+      process.stderr.write(`otlp: http://${urlHost(address.address)}:${address.port}\n`);
+  }
 
   const ticker = setInterval(() => print(collector.due(Date.now())), TICK_MS);
   return new Promise<number>((resolve) => {
@@ -231,8 +233,10 @@ export async function tail(options: TailOptions): Promise<number> {
       stopping = true;
       clearInterval(ticker);
       print(collector.flushAll());
-      server.closeAllConnections();
-      server.close();
+      for (const server of servers) {
+        server.closeAllConnections();
+        server.close();
+      }
       setTimeout(() => process.exit(0), STOP_BOUND_MS).unref();
       resolve(0);
     };

@@ -173,7 +173,7 @@ export interface OperationFilter {
  *   GET /api/operations?service=&method=&tool=&outcome=&q=&session=&before=&after=&limit=
  *                                         OperationsAnswer, newest first (limit 200 by default, at most 1000)
  *   GET /api/trace/:traceId               TraceAnswer (404 when the store has no span of it)
- *   GET /api/session/:session             OperationsAnswer of that session, oldest first
+ *   GET /api/session/:session             OperationsAnswer of that session, by start time
  *   GET /api/stats                        StatsAnswer
  *   GET /api/events                       text/event-stream: `event: changed` with StoreStatus as data, at most 4 a
  *                                         second, whenever something was stored
@@ -202,7 +202,7 @@ export interface StatsAnswer {
 export interface StoreReader {
   status(): StoreStatus;
   operations(filter: OperationFilter): Operation[];
-  /** Sessions' operations are returned oldest first. */
+  /** A session's operations by start time, the first first. */
   sessionOperations(session: string, limit?: number): Operation[];
   facets(): OperationsAnswer['facets'];
   trace(traceId: string): TraceAnswer | undefined;

@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS operations (
   id INTEGER PRIMARY KEY, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, service TEXT NOT NULL, kind INTEGER NOT NULL,
   method TEXT NOT NULL, target TEXT, name TEXT NOT NULL, start_ms REAL NOT NULL, duration_ms REAL NOT NULL,
   outcome TEXT NOT NULL, error_type TEXT, status_message TEXT, session TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS operations_by_session ON operations (session, id);
+CREATE INDEX IF NOT EXISTS operations_by_session ON operations (session, start_ms);
 CREATE INDEX IF NOT EXISTS operations_by_trace ON operations (trace_id);
 CREATE TABLE IF NOT EXISTS logs (
   id INTEGER PRIMARY KEY, trace_id TEXT, span_id TEXT, resource_id INTEGER NOT NULL, time_ms REAL NOT NULL,
@@ -564,7 +564,7 @@ export class Store implements StoreReader {
 
   sessionOperations(session: string, limit = MAX_LIMIT): Operation[] {
     const rows = this.db
-      .prepare('SELECT * FROM operations WHERE session = ? ORDER BY id LIMIT ?')
+      .prepare('SELECT * FROM operations WHERE session = ? ORDER BY start_ms, id LIMIT ?')
       .all(session, Math.min(Math.max(1, limit), MAX_LIMIT)) as unknown as OperationRow[];
     return rows.map(operationFromRow);
   }

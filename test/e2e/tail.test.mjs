@@ -1,8 +1,8 @@
 // `mcp-otel tail`, run through the installed wrapper: a preloaded client and the stdio server it starts export to it
 // (OTLP/HTTP on 127.0.0.1, port 0); what it prints on stdout is compared whole, durations, ids and process ids masked.
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { join } from 'node:path';
 import { APP_DIR, run, start, waitForStderr } from '../helpers/processes.mjs';
 
@@ -11,6 +11,16 @@ const HEADER =
   'attributes: error=error.type tool=gen_ai.tool.name uri=mcp.resource.uri id=jsonrpc.request.id mcp=mcp.protocol.version';
 const PROTOCOL = 'mcp=2025-11-25';
 
+/** Whether this machine has ::1 (tail, like view, listens on both loopback addresses when it can). */
+let hasIpv6Loopback;
+before(async () => {
+  const probe = createServer();
+  hasIpv6Loopback = await new Promise((resolve) => {
+    probe.once('error', () => resolve(false));
+    probe.listen(0, '::1', () => probe.close(() => resolve(true)));
+  });
+});
+
 /** Starts `mcp-otel tail --otlp-port 0 [args]`; resolves once it said where it listens. */
 async function startTail(args = []) {
   const child = start('tail', { command: WRAPPER, nodeArgs: [], args: ['--otlp-port', '0', ...args], timeoutMs: 40_000 });
@@ -18,9 +28,11 @@ async function startTail(args = []) {
   child.stdout.on('data', (chunk) => (stdout += chunk));
   child.stdoutText = () => stdout;
   await waitForStderr(child, '\n');
-  const match = /^otlp: (http:\/\/127\.0\.0\.1:(\d+))\n$/.exec(child.stderrText());
+  const match = /^otlp: (http:\/\/127\.0\.0\.1:(\d+))\n/.exec(child.stderrText());
   assert.ok(match, `tail's stderr: ${child.stderrText()}`);
   child.endpoint = match[1];
+  // One line per address: 127.0.0.1, then ::1 on the same port.
+  child.listeningLines = `otlp: ${match[1]}\n${hasIpv6Loopback ? `otlp: http://[::1]:${match[2]}\n` : ''}`;
   return child;
 }
 
@@ -99,7 +111,7 @@ test('the tree of each finished trace on stdout, nothing else there; SIGTERM exi
   await runExchange(tail.endpoint);
   await waitForStdout(tail, isTraceLine, 3);
   const { stdout, stderr } = await stopTail(tail);
-  assert.equal(stderr, `otlp: ${tail.endpoint}\n`);
+  assert.equal(stderr, tail.listeningLines);
   assert.deepEqual(masked(stdout.toString()), [
     `span           kind      service        duration  ${HEADER}`,
     'trace <trace 1>: 2 spans',
@@ -220,7 +232,7 @@ test('SIGINT prints what is pending, marked incomplete, with a peer\'s control c
   const { stdout, stderr } = await stopTail(tail, 'SIGINT');
   assert.equal(
     stderr,
-    `otlp: ${tail.endpoint}\nmcp-otel tail: refused a request (415): Content-Type text/plain; OTLP/HTTP is application/x-protobuf or application/json\n`,
+    `${tail.listeningLines}mcp-otel tail: refused a request (415): Content-Type text/plain; OTLP/HTTP is application/x-protobuf or application/json\n`,
   );
   assert.deepEqual(stdout.toString().split('\n'), [
     `span                      kind      service      duration  ${HEADER}`,

@@ -67,7 +67,7 @@ test('what is wrong with an expression, in one line', () => {
 });
 
 test("tail's arguments: defaults, each option in both forms, and one line for what is wrong", () => {
-  assert.deepEqual(parseArguments([]), { otlpPort: 4318, host: '127.0.0.1', json: false, filters: [] });
+  assert.deepEqual(parseArguments([]), { otlpPort: 4318, json: false, filters: [] });
   assert.deepEqual(parseArguments(['--otlp-port', '0', '--host=::1', '--json', '--filter', 'tool=add', '--filter=outcome!=ok']), {
     otlpPort: 0,
     host: '::1',
