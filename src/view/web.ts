@@ -8,9 +8,9 @@
  * same-origin: the Host header must be one of allowedHosts (421 otherwise), and a request that says it comes from
  * another origin is refused (403).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import type { Outcome, OperationFilter, OperationsAnswer, StoreReader } from './model';
 import { createEventStreams } from './web-events';
 import { PACKAGE_NAME, VERSION } from '../version';
@@ -35,12 +35,12 @@ export interface WebHandler {
 
 /** dist/view/web.js -> src/view/page: tsc copies no static files, and the package ships src/view/page. */
 const PAGE_DIR = join(__dirname, '..', '..', 'src', 'view', 'page');
-const PAGE_FILES: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
-  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
+/** The page's files by extension; any other file in its folder is not served. */
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
 
 const SECURITY_HEADERS: Record<string, string> = {
@@ -213,12 +213,17 @@ function json(req: IncomingMessage, res: ServerResponse, status: number, value: 
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
+/** Every file of the page, by the path it is served at; `/` is index.html. */
 function loadPage(dir: string): Map<string, { body: Buffer; type: string }> {
   const files = new Map<string, { body: Buffer; type: string }>();
-  for (const [path, { file, type }] of Object.entries(PAGE_FILES)) {
+  for (const name of readdirSync(dir)) {
+    const type = CONTENT_TYPES[extname(name)];
     // Read once: the files are small, and a page served while the package is being replaced stays whole.
-    files.set(path, { body: readFileSync(join(dir, file)), type });
+    if (type !== undefined) files.set(`/${name}`, { body: readFileSync(join(dir, name)), type });
   }
+  const index = files.get('/index.html');
+  if (index === undefined) throw new Error(`the page's index.html is missing from ${dir}; reinstall @x/mcp-otel`);
+  files.set('/', index);
   return files;
 }
 

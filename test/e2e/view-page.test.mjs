@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { ROOT } from '../helpers/processes.mjs';
+import { APP_DIR, ROOT, run, start } from '../helpers/processes.mjs';
 import {
   createFakeStore,
   FAILING_TRACE_ID,
@@ -33,6 +33,7 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 const ARTIFACTS = join(ROOT, '.test-work', 'artifacts', 'view');
+const MCP_OTEL = join(APP_DIR, 'node_modules', '.bin', 'mcp-otel');
 const WAIT = { timeout: 10_000 };
 const skip =
   !existsSync(CHROMIUM) && !process.env.CI
@@ -141,7 +142,7 @@ test('stage A: the page shows operations, a trace, logs, sessions and stats of a
   // The hostile name and message are text: no element was made of them.
   assert.equal(await page.locator('main img, main script').count(), 0);
   assert.equal(await page.locator('tr.operation .detail').first().textContent(), HOSTILE_ARGUMENT);
-  assert.deepEqual(await texts(page, '#counts span'), ['6 spans', '1 logs', '4 metric points']);
+  assert.deepEqual(await texts(page, '#counts span'), ['6 spans', '1 log', '4 metric points']);
   assert.equal(await page.locator('#dropped').isHidden(), true);
   await screenshot(t, page, 'stage-a-operations');
 
@@ -278,7 +279,12 @@ test('stage A: the page shows operations, a trace, logs, sessions and stats of a
       .evaluateAll((charts) => charts.map((c) => c.querySelectorAll('rect').length)),
     [12, 12, 12],
   );
-  assert.deepEqual(await texts(page, 'table.stats >> nth=1 >> tbody td.what'), ['tools/call']);
+  const serviceRows = await page
+    .locator('table.stats')
+    .nth(1)
+    .locator('tbody tr')
+    .evaluateAll((rows) => rows.map((row) => [...row.cells].slice(0, 7).map((cell) => cell.textContent)));
+  assert.deepEqual(serviceRows, [['weather-server', 'server', '14', '12.5 ms', '40.2 ms', '48.9 ms', '21.4%']]);
   await screenshot(t, page, 'stage-a-stats');
 
   // Unknown trace: said so, no error.
@@ -292,4 +298,209 @@ test('stage A: the page shows operations, a trace, logs, sessions and stats of a
     page,
     problems.filter((line) => !expected.includes(line)),
   );
+});
+
+/** Starts the installed `mcp-otel view` on free ports; resolves with its two URLs once it printed them on stderr. */
+async function startView(t) {
+  const view = start('view', {
+    command: MCP_OTEL,
+    nodeArgs: [],
+    args: ['--port', '0', '--otlp-port', '0'],
+    timeoutMs: 120_000,
+  });
+  t.after(async () => {
+    view.kill('SIGTERM');
+    const bound = setTimeout(() => view.kill('SIGKILL'), 5000);
+    await view.result;
+    clearTimeout(bound);
+  });
+  // One line per address (127.0.0.1 and ::1); the test uses the IPv4 ones.
+  const urls = await new Promise((resolve, reject) => {
+    const bound = setTimeout(() => reject(new Error(`mcp-otel view printed no URLs: ${view.stderrText()}`)), 15_000);
+    const read = () => {
+      const viewUrl = /^view: (http:\/\/127\.0\.0\.1:[0-9]+\/)$/m.exec(view.stderrText())?.[1];
+      const otlpUrl = /^otlp: (http:\/\/127\.0\.0\.1:[0-9]+)$/m.exec(view.stderrText())?.[1];
+      if (viewUrl && otlpUrl) {
+        clearTimeout(bound);
+        resolve({ viewUrl, otlpUrl });
+      }
+    };
+    view.stderr.on('data', read);
+    view.on('close', () => reject(new Error(`mcp-otel view exited: ${view.stderrText()}`)));
+    read();
+  });
+  return { view, ...urls };
+}
+
+/** The operation's row of that service and target. */
+function operationRow(page, service, target) {
+  return page
+    .locator('tr.operation')
+    .filter({ has: page.locator('td.service', { hasText: service }) })
+    .filter({ has: page.locator('.target').getByText(target, { exact: true }) });
+}
+
+/** The waterfall's row of that service and span name. */
+function spanRow(page, service, name) {
+  return page
+    .locator('.span-row')
+    .filter({ has: page.locator('.span-service', { hasText: service }) })
+    .filter({ has: page.locator('.span-name').getByText(name, { exact: true }) });
+}
+
+/** The rows of the operations list as [service, kind, method, target, outcome]. */
+function operationRows(page) {
+  return page
+    .locator('tr.operation')
+    .evaluateAll((rows) =>
+      rows.map((row) => [
+        row.cells[2].textContent,
+        row.cells[3].textContent,
+        row.querySelector('.method').textContent,
+        row.querySelector('.target')?.textContent,
+        row.querySelector('.outcome').textContent,
+      ]),
+    );
+}
+
+test('stage B: `mcp-otel view` shows what a preloaded client and server send it', { skip }, async (t) => {
+  const { viewUrl, otlpUrl } = await startView(t);
+  const { page, problems } = await openPage();
+  t.after(() => page.close());
+  await page.goto(viewUrl);
+  await page.locator('.view-operations .empty').waitFor();
+  // The page names the endpoint as localhost, which reaches the view whichever loopback address the exporter picks.
+  assert.equal(await page.locator('#endpoint').textContent(), `http://localhost:${new URL(otlpUrl).port}`);
+
+  // The page is open before anything is sent: what comes in shows without a reload.
+  const logDir = mkdtempSync(join(tmpdir(), 'mcp-otel-view-logs-'));
+  t.after(() => rmSync(logDir, { recursive: true, force: true }));
+  const client = await run('mcp/view-client.mjs', {
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+      OTEL_SERVICE_NAME: 'view-agent',
+      SERVER_SERVICE_NAME: 'view-server',
+      OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+      LOG_DIR: logDir,
+    },
+    timeoutMs: 60_000,
+  });
+  assert.equal(client.code, 0, client.stderr);
+  assert.equal(client.stdout.toString(), '5 true noted 42 characters\n');
+
+  // Both sides of each call; the failing tool a tool error on both.
+  await page.waitForFunction(() => document.querySelectorAll('tr.operation .target').length >= 6, null, WAIT);
+  const rows = await operationRows(page);
+  const calls = rows.filter(([, , method]) => method === 'tools/call');
+  assert.deepEqual(
+    calls.map(([service, kind, , target, outcome]) => [service, kind, target, outcome]).sort(),
+    [
+      ['view-agent', 'client', HOSTILE_TOOL, 'ok'],
+      ['view-agent', 'client', 'add', 'ok'],
+      ['view-agent', 'client', 'fail', 'tool error'],
+      ['view-server', 'server', HOSTILE_TOOL, 'ok'],
+      ['view-server', 'server', 'add', 'ok'],
+      ['view-server', 'server', 'fail', 'tool error'],
+    ].sort(),
+  );
+  assert.equal(await page.locator('main img, main script').count(), 0);
+  await screenshot(t, page, 'stage-b-operations');
+
+  // The client's `add`: its trace's waterfall holds the agent's span, the client's and the server's, two services.
+  await operationRow(page, 'view-agent', 'add').click();
+  // Each process exports on its own: the open trace is redrawn as its spans come in.
+  await page.waitForFunction(() => document.querySelectorAll('.span-row').length === 7, null, WAIT);
+  assert.deepEqual(await texts(page, '.legend li'), ['view-agent', 'view-server']);
+  const spans = await page
+    .locator('.span-row')
+    .evaluateAll((rows) =>
+      rows.map((row) => [
+        row.getAttribute('aria-level'),
+        row.querySelector('.span-service').textContent,
+        row.querySelector('.span-name').textContent,
+      ]),
+    );
+  // The agent's span, the client's call under it, the server's under that; in the order they started.
+  assert.deepEqual(spans, [
+    ['1', 'view-agent', 'agent turn'],
+    ['2', 'view-agent', 'tools/call add'],
+    ['3', 'view-server', 'tools/call add'],
+    ['2', 'view-agent', 'tools/call fail'],
+    ['3', 'view-server', 'tools/call fail'],
+    ['2', 'view-agent', `tools/call ${HOSTILE_TOOL}`],
+    ['3', 'view-server', `tools/call ${HOSTILE_TOOL}`],
+  ]);
+
+  // The server's `add` span: the pino line written inside it, correlated.
+  await spanRow(page, 'view-server', 'tools/call add').click();
+  await page.locator('#details .log .log-body').first().waitFor();
+  assert.deepEqual(await texts(page, '#details .log .log-body'), ['adding 2 and 3']);
+  await screenshot(t, page, 'stage-b-trace');
+
+  // The failing tool's server span says tool error; the hostile tool's captured arguments are text.
+  await spanRow(page, 'view-server', 'tools/call fail').click();
+  await page.waitForFunction(() => document.querySelector('#details .span-title')?.textContent === 'tools/call fail');
+  assert.equal(await page.locator('#details dd .outcome').textContent(), 'tool error');
+  await spanRow(page, 'view-agent', `tools/call ${HOSTILE_TOOL}`).click();
+  await page.waitForFunction(
+    (name) => document.querySelector('#details .span-title')?.textContent === name,
+    `tools/call ${HOSTILE_TOOL}`,
+  );
+  assert.equal(
+    await page
+      .locator('#details table.attributes tr', { hasText: 'gen_ai.tool.call.arguments' })
+      .locator('pre')
+      .textContent(),
+    JSON.stringify({ note: HOSTILE_ARGUMENT }, null, 2),
+  );
+  await screenshot(t, page, 'stage-b-hostile');
+
+  // The client's session (its stdio connection), oldest first.
+  await page.locator('.trace-summary a.session-link', { hasText: 'view-agent' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('.view-session tr.operation').length === 5, null, WAIT);
+  assert.deepEqual(
+    await page
+      .locator('.view-session tr.operation')
+      .evaluateAll((rows) =>
+        rows.map((row) => [
+          row.cells[2].textContent,
+          row.querySelector('.method').textContent,
+          row.querySelector('.target')?.textContent ?? null,
+        ]),
+      ),
+    [
+      ['view-agent', 'initialize', null],
+      ['view-agent', 'notifications/initialized', null],
+      ['view-agent', 'tools/call', 'add'],
+      ['view-agent', 'tools/call', 'fail'],
+      ['view-agent', 'tools/call', HOSTILE_TOOL],
+    ],
+  );
+  await screenshot(t, page, 'stage-b-session');
+
+  // Per tool: one call of each on each side, from the duration histograms the two processes flushed at exit.
+  await page.locator('#tabs a[data-view=stats]').click();
+  await page.waitForFunction(
+    () => document.querySelectorAll('.view-stats table.stats')[0]?.tBodies[0].rows.length === 6,
+    null,
+    WAIT,
+  );
+  const toolRows = await page
+    .locator('table.stats')
+    .first()
+    .locator('tbody tr')
+    .evaluateAll((rows) => rows.map((row) => [0, 1, 2, 3, 7].map((i) => row.cells[i].textContent)));
+  assert.deepEqual(
+    toolRows.sort(),
+    [
+      [HOSTILE_TOOL, 'view-agent', 'client', '1', '0.0%'],
+      [HOSTILE_TOOL, 'view-server', 'server', '1', '0.0%'],
+      ['add', 'view-agent', 'client', '1', '0.0%'],
+      ['add', 'view-server', 'server', '1', '0.0%'],
+      ['fail', 'view-agent', 'client', '1', '100.0%'],
+      ['fail', 'view-server', 'server', '1', '100.0%'],
+    ].sort(),
+  );
+  await screenshot(t, page, 'stage-b-stats');
+  await assertClean(page, problems);
 });

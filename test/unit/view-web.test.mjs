@@ -4,7 +4,8 @@
 import { test, after, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { createFakeStore, FAILING_TRACE_ID, HOSTILE_TOOL, TRACE_ID } from '../helpers/view-fake-store.mjs';
@@ -74,17 +75,29 @@ function assertSecurityHeaders(headers, what) {
 
 test('the page files are served with their types, the same bytes as src/view/page, and the headers', async () => {
   const { port } = await serve();
-  const files = [
-    ['/', 'index.html', 'text/html; charset=utf-8'],
-    ['/index.html', 'index.html', 'text/html; charset=utf-8'],
-    ['/app.js', 'app.js', 'text/javascript; charset=utf-8'],
-    ['/style.css', 'style.css', 'text/css; charset=utf-8'],
-    ['/favicon.svg', 'favicon.svg', 'image/svg+xml'],
-  ];
-  for (const [path, file, type] of files) {
+  const types = {
+    html: 'text/html; charset=utf-8',
+    js: 'text/javascript; charset=utf-8',
+    css: 'text/css; charset=utf-8',
+    svg: 'image/svg+xml',
+  };
+  const files = readdirSync(PAGE_DIR).sort();
+  assert.deepEqual(files, [
+    'app.js',
+    'dom.js',
+    'favicon.svg',
+    'index.html',
+    'operations.js',
+    'session.js',
+    'shell.js',
+    'stats.js',
+    'style.css',
+    'trace.js',
+  ]);
+  for (const [path, file] of [['/', 'index.html'], ...files.map((file) => [`/${file}`, file])]) {
     const answer = await get(port, path);
     assert.equal(answer.status, 200, path);
-    assert.equal(answer.headers['content-type'], type, path);
+    assert.equal(answer.headers['content-type'], types[file.split('.').pop()], path);
     assert.equal(answer.body, readFileSync(join(PAGE_DIR, file), 'utf8'), path);
     assert.equal(answer.headers['cache-control'], 'no-store', path);
     assertSecurityHeaders(answer.headers, path);
@@ -95,13 +108,33 @@ test('the page files are served with their types, the same bytes as src/view/pag
   assert.equal(Number(head.headers['content-length']), readFileSync(join(PAGE_DIR, 'app.js')).length);
 });
 
-test('the page has no inline script or style and loads nothing from elsewhere', () => {
+test('only the page files of known types are served, read once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcp-otel-page-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><p>first</p>');
+  writeFileSync(join(dir, 'notes.txt'), 'not served');
+  const { port } = await serve(createFakeStore(), { pageDir: dir });
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><p>changed</p>');
+  assert.deepEqual(
+    [(await get(port, '/')).body, (await get(port, '/notes.txt')).status],
+    ['<!doctype html><p>first</p>', 404],
+  );
+  const empty = mkdtempSync(join(tmpdir(), 'mcp-otel-page-'));
+  after(() => rmSync(empty, { recursive: true, force: true }));
+  assert.throws(() => createWebHandler(createFakeStore(), { allowedHosts: [], pageDir: empty }), {
+    message: `the page's index.html is missing from ${empty}; reinstall @x/mcp-otel`,
+  });
+});
+
+test('the page has no inline script or style, loads nothing from elsewhere, and sets data as text only', () => {
   const html = readFileSync(join(PAGE_DIR, 'index.html'), 'utf8');
   assert.deepEqual(html.match(/<script\b[^>]*>/g), ['<script type="module" src="app.js">']);
   assert.doesNotMatch(html, /<style\b|\sstyle=|\son[a-z]+=|https?:\/\//i);
-  const app = readFileSync(join(PAGE_DIR, 'app.js'), 'utf8');
-  // Data reaches the page as text only.
-  assert.doesNotMatch(app, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/);
+  for (const file of readdirSync(PAGE_DIR).filter((name) => name.endsWith('.js'))) {
+    const code = readFileSync(join(PAGE_DIR, file), 'utf8');
+    assert.doesNotMatch(code, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/, file);
+    assert.doesNotMatch(code, /import\s*\(|from '(?!\.\/)/, `${file} imports only the page's own modules`);
+  }
 });
 
 test('every API route answers what the store holds', async () => {
