@@ -89,7 +89,7 @@ while (stored < total) {
     const now = performance.now();
     const rate = Math.round(windowSpans / ((now - windowStart) / 1000));
     rates.push(rate);
-    console.log(`${String(stored).padStart(8)} spans: ${String(rate).padStart(7)} spans/s, rss ${mb()} MB, kept ${store.status().kept.spans}, dropped ${store.status().dropped.spans}`);
+    console.log(`${String(stored).padStart(8)} spans: ${String(rate).padStart(7)} spans/s, rss ${mb()} MB, heap ${Math.round(process.memoryUsage().heapUsed / 1048576)} MB, kept ${store.status().kept.spans}, dropped ${store.status().dropped.spans}`);
     windowStart = now;
     windowSpans = 0;
   }
