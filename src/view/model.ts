@@ -191,6 +191,11 @@ export interface TraceAnswer {
   spans: SpanRecord[];
   /** The log records that carry this trace id, by time. */
   logs: LogRecord[];
+  /**
+   * Present when the trace has more spans or logs than one answer carries (the first ones by time are sent): how many
+   * the store holds of each.
+   */
+  truncated?: { spans: number; logs: number };
 }
 
 export interface StatsAnswer {
