@@ -120,6 +120,8 @@ export interface StatsRow {
   side: 'server' | 'client';
   /** 'tools/call' on a per-tool row; '' on a per-server row, which counts every method. */
   method: string;
+  /** On a client's row, the server it called (the points' mcp.server.name), when they name it. */
+  server?: string;
   /** The tool's name; absent on a per-server row. */
   tool?: string;
   count: number;

@@ -10,39 +10,56 @@ import {
   ATTR_MCP_RESOURCE_URI,
   ATTR_MCP_RESULT_TYPE,
   ATTR_MCP_SESSION_ID,
+  ATTR_MCP_SERVER_NAME,
   ATTR_RPC_RESPONSE_STATUS_CODE,
+  ATTR_RPC_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
   CALLER_FAULT_CODES,
   ERROR_TYPE_TOOL_ERROR,
 } from '../instrumentation/semconv';
 import type { AttributeValue, Operation, Outcome, SpanRecord } from './model';
 
 const STATUS_ERROR = 2;
+const SPAN_KIND_CLIENT = 3;
 
 const text = (value: AttributeValue | undefined): string | undefined =>
   typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 
-/** The span's outcome; see Outcome in model.ts for the rules, which follow the README's "Errors" table. */
+/**
+ * The span's outcome; see Outcome in model.ts for the rules, which follow the README's "Errors" table. The JSON-RPC
+ * code is read under either name the preload may record it (rpc-semconv.ts: the stable `rpc.status_code` too). A
+ * CLIENT span with a caller fault's code and no error.type is a reply its caller expected (the `server/discover`
+ * probe's -32601 and -32022): ok.
+ */
 export function outcomeOf(span: SpanRecord): Outcome {
   const errorType = text(span.attributes[ATTR_ERROR_TYPE]);
   if (errorType === ERROR_TYPE_TOOL_ERROR) return 'tool_error';
-  const code = Number(text(span.attributes[ATTR_RPC_RESPONSE_STATUS_CODE]));
-  if (Number.isInteger(code) && CALLER_FAULT_CODES.has(code)) return 'caller_fault';
+  const code = Number(
+    text(span.attributes[ATTR_RPC_RESPONSE_STATUS_CODE]) ?? text(span.attributes[ATTR_RPC_STATUS_CODE]),
+  );
+  const expected = span.kind === SPAN_KIND_CLIENT && errorType === undefined;
+  if (Number.isInteger(code) && CALLER_FAULT_CODES.has(code) && !expected) return 'caller_fault';
   if (errorType !== undefined || span.status.code === STATUS_ERROR) return 'error';
   if (span.attributes[ATTR_MCP_RESULT_TYPE] === 'input_required') return 'input_required';
   return 'ok';
 }
 
 /**
- * The session an MCP span belongs to: its mcp.session.id (Streamable HTTP); else its process's connection, which for a
- * stdio server or client is the one connection it has: the service, its instance (service.instance.id, else the
- * process id) and the side. Two stdio servers of one client are two sessions, each seen from both sides.
+ * The session an MCP span belongs to: its mcp.session.id (Streamable HTTP with sessions); else its process's
+ * connection: the service, its instance (service.instance.id, else the process id) and the side, and on a client the
+ * server it calls (mcp.server.name, else server.address:port), so that an agent's two stdio servers are two sessions.
+ * A server without sessions (stateless HTTP, the 2026-07-28 era) has one: every client of that process.
  */
 export function sessionKeyOf(span: SpanRecord): string {
   const session = text(span.attributes[ATTR_MCP_SESSION_ID]);
   if (session !== undefined) return session;
   const instance = text(span.resource['service.instance.id']) ?? text(span.resource['process.pid']) ?? '';
-  const side = span.kind === 3 ? 'client' : 'server';
-  return `${span.service} ${instance} ${side}`;
+  if (span.kind !== SPAN_KIND_CLIENT) return `${span.service} ${instance} server`;
+  const address = text(span.attributes[ATTR_SERVER_ADDRESS]);
+  const port = text(span.attributes[ATTR_SERVER_PORT]);
+  const peer = text(span.attributes[ATTR_MCP_SERVER_NAME]) ?? (address === undefined ? '' : `${address}:${port ?? ''}`);
+  return `${span.service} ${instance} client ${peer}`.trimEnd();
 }
 
 /** The operation an MCP span stands for, or undefined for a span that is not one (no mcp.method.name). */

@@ -32,6 +32,14 @@ export const DEFAULT_CAPS: StoreCounts = { spans: 100_000, logs: 100_000, points
 /** The list's default and largest page. */
 export const DEFAULT_LIMIT = 200;
 export const MAX_LIMIT = 1_000;
+/** The most spans and logs one trace answer carries (the first by time); a larger trace says it was cut. */
+export const MAX_TRACE_ITEMS = 10_000;
+/** And the most bytes of records (resources counted with each span and log): a peer's values can be large. */
+export const MAX_TRACE_BYTES = 32 * 1024 * 1024;
+/** The most values each filter offers, the most recent first: a peer can make up any number of tool names. */
+export const MAX_FACET_VALUES = 200;
+/** Unreferenced resources are looked for after this many rows were dropped. */
+const PRUNE_AFTER_DROPS = 10_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -51,7 +59,8 @@ CREATE TABLE IF NOT EXISTS logs (
   record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS logs_by_trace ON logs (trace_id) WHERE trace_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS series (
-  id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, updated INTEGER NOT NULL, service TEXT NOT NULL,
+  id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, updated INTEGER NOT NULL, resource_id INTEGER NOT NULL,
+  service TEXT NOT NULL,
   metric TEXT NOT NULL, unit TEXT NOT NULL, attributes TEXT NOT NULL, temporality INTEGER NOT NULL,
   start_ms REAL NOT NULL, time_ms REAL NOT NULL, count INTEGER NOT NULL, sum REAL NOT NULL, bounds TEXT NOT NULL,
   bucket_counts TEXT NOT NULL);
@@ -160,20 +169,45 @@ export function quantile(q: number, bounds: number[], counts: number[]): number 
   return bounds[bounds.length - 1];
 }
 
-interface Merged {
+/** What the points of one row of the stats share. */
+interface Group {
   service: string;
   side: StatsRow['side'];
+  server: string | undefined;
   method: string;
   tool?: string;
-  count: number;
-  errors: number;
+  /** From the histogram's unit to milliseconds. */
   toMs: number;
   bounds: number[];
+}
+
+interface Merged extends Group {
+  count: number;
+  errors: number;
   counts: number[];
 }
 
+/**
+ * Adds a series' figures to its row. A series with other bucket bounds than the row's first is left out (the
+ * preload's bounds are fixed, so this happens only with other senders).
+ */
+function addToGroup(rows: Map<string, Merged>, group: Group, count: number, errors: number, counts: number[]): void {
+  const key = [group.service, group.side, group.server ?? '', group.tool ?? ''].join('\n');
+  let merged = rows.get(key);
+  if (merged === undefined) {
+    merged = { ...group, count: 0, errors: 0, counts: counts.map(() => 0) };
+    rows.set(key, merged);
+  }
+  if (merged.bounds.join(',') !== group.bounds.join(',')) return;
+  merged.count += count;
+  merged.errors += errors;
+  counts.forEach((c, i) => {
+    merged.counts[i] = (merged.counts[i] ?? 0) + c;
+  });
+}
+
 function statsRow(merged: Merged): StatsRow {
-  const { service, side, method, tool, count, errors, toMs, bounds, counts } = merged;
+  const { service, side, server, method, tool, count, errors, toMs, bounds, counts } = merged;
   const row: StatsRow = {
     service,
     side,
@@ -184,6 +218,7 @@ function statsRow(merged: Merged): StatsRow {
     boundsMs: bounds.map((b) => b * toMs),
     bucketCounts: counts,
   };
+  if (server !== undefined) row.server = server;
   if (tool !== undefined) row.tool = tool;
   for (const [key, q] of [
     ['p50', 0.5],
@@ -199,8 +234,8 @@ function statsRow(merged: Merged): StatsRow {
 export class Store implements StoreReader {
   private readonly db: DatabaseSync;
   private readonly caps: StoreCounts;
-  private readonly kept: StoreCounts;
-  private readonly dropped: StoreCounts;
+  private readonly kept: StoreCounts = { spans: 0, logs: 0, points: 0 };
+  private readonly dropped: StoreCounts = { spans: 0, logs: 0, points: 0 };
   private readonly firstId = { spans: 0, logs: 0 };
   private rejectedRequests = 0;
   private otherPoints = 0;
@@ -208,6 +243,12 @@ export class Store implements StoreReader {
   private readonly listeners = new Set<() => void>();
   private readonly resourceIds = new Map<string, number>();
   private readonly resources = new Map<number, Attributes>();
+  /** The length of each resource's JSON: a trace answer counts it against its byte budget. */
+  private readonly resourceSizes = new Map<number, number>();
+  /** The decoder gives every item of a resource one object: its id is worked out once per object, not per item. */
+  private resourceOfObject = new WeakMap<Attributes, number>();
+  /** Rows dropped since unreferenced resources were last deleted. */
+  private droppedSincePrune = 0;
   private facetCache: OperationsAnswer['facets'] | undefined;
   private readonly statements: Record<
     | 'insertSpan'
@@ -221,7 +262,8 @@ export class Store implements StoreReader {
     | 'dropSpans'
     | 'dropOperations'
     | 'dropLogs'
-    | 'dropSeries',
+    | 'dropSeries'
+    | 'pruneResources',
     StatementSync
   >;
 
@@ -248,8 +290,8 @@ export class Store implements StoreReader {
         'SELECT id, temporality, time_ms, count, sum, bounds, bucket_counts FROM series WHERE key = ?',
       ),
       insertSeries: this.db.prepare(
-        `INSERT INTO series (key, updated, service, metric, unit, attributes, temporality, start_ms, time_ms, count,
-           sum, bounds, bucket_counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO series (key, updated, resource_id, service, metric, unit, attributes, temporality, start_ms,
+           time_ms, count, sum, bounds, bucket_counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       updateSeries: this.db.prepare(
         'UPDATE series SET updated = ?, start_ms = ?, time_ms = ?, count = ?, sum = ?, bucket_counts = ? WHERE id = ?',
@@ -258,13 +300,31 @@ export class Store implements StoreReader {
       dropOperations: this.db.prepare('DELETE FROM operations WHERE id < ?'),
       dropLogs: this.db.prepare('DELETE FROM logs WHERE id < ?'),
       dropSeries: this.db.prepare('DELETE FROM series WHERE id IN (SELECT id FROM series ORDER BY updated LIMIT ?)'),
+      pruneResources: this.db.prepare(
+        `DELETE FROM resources WHERE id NOT IN
+           (SELECT resource_id FROM spans UNION SELECT resource_id FROM logs UNION SELECT resource_id FROM series)`,
+      ),
       setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = ?'),
     };
+    this.loadState();
+  }
+
+  /**
+   * What the store keeps in memory beside the database, read from it: at opening, and after a batch was rolled back
+   * (a failed batch must leave no resource id, count or facet that the database does not have).
+   */
+  private loadState(): void {
+    this.resourceIds.clear();
+    this.resources.clear();
+    this.resourceSizes.clear();
+    this.resourceOfObject = new WeakMap();
+    this.facetCache = undefined;
     for (const row of this.db.prepare('SELECT id, json FROM resources').all()) {
       const id = Number(row.id);
       const json = String(row.json);
       this.resourceIds.set(json, id);
       this.resources.set(id, JSON.parse(json) as Attributes);
+      this.resourceSizes.set(id, json.length);
     }
     const meta = new Map(
       this.db
@@ -272,14 +332,11 @@ export class Store implements StoreReader {
         .all()
         .map((row) => [String(row.key), Number(row.value)]),
     );
-    this.dropped = {
-      spans: meta.get('dropped.spans') ?? 0,
-      logs: meta.get('dropped.logs') ?? 0,
-      points: meta.get('dropped.points') ?? 0,
-    };
+    this.dropped.spans = meta.get('dropped.spans') ?? 0;
+    this.dropped.logs = meta.get('dropped.logs') ?? 0;
+    this.dropped.points = meta.get('dropped.points') ?? 0;
     this.rejectedRequests = meta.get('rejected.requests') ?? 0;
     this.otherPoints = meta.get('other.points') ?? 0;
-    this.kept = { spans: 0, logs: 0, points: 0 };
     for (const table of ['spans', 'logs'] as const) {
       const row = this.db.prepare(`SELECT count(*) AS n, coalesce(min(id), 1) AS first FROM ${table}`).get();
       this.kept[table] = Number(row?.n ?? 0);
@@ -301,9 +358,11 @@ export class Store implements StoreReader {
         if (batch.otherPoints > 0) this.setMeta('other.points', this.otherPoints);
         this.dropOldestSeries();
       }
+      if (this.droppedSincePrune >= PRUNE_AFTER_DROPS) this.pruneResources();
       this.db.exec('COMMIT');
     } catch (error) {
       this.db.exec('ROLLBACK');
+      this.loadState();
       throw error;
     }
     for (const listener of this.listeners) listener();
@@ -331,14 +390,40 @@ export class Store implements StoreReader {
   }
 
   private resourceId(resource: Attributes): number {
+    const known = this.resourceOfObject.get(resource);
+    if (known !== undefined) return known;
     const json = canonicalJson(resource);
     let id = this.resourceIds.get(json);
     if (id === undefined) {
       id = Number(this.statements.insertResource.run(json).lastInsertRowid);
       this.resourceIds.set(json, id);
       this.resources.set(id, resource);
+      this.resourceSizes.set(id, json.length);
     }
+    this.resourceOfObject.set(resource, id);
     return id;
+  }
+
+  /**
+   * Every process run brings a resource of its own (its service.instance.id): once the rows of old runs are dropped,
+   * their resources go too, so that the table stays as bounded as the rows.
+   */
+  private pruneResources(): void {
+    this.droppedSincePrune = 0;
+    if (Number(this.statements.pruneResources.run().changes) === 0) return;
+    const left = new Set(
+      this.db
+        .prepare('SELECT id FROM resources')
+        .all()
+        .map((row) => Number(row.id)),
+    );
+    for (const [json, id] of this.resourceIds) {
+      if (left.has(id)) continue;
+      this.resourceIds.delete(json);
+      this.resources.delete(id);
+      this.resourceSizes.delete(id);
+    }
+    this.resourceOfObject = new WeakMap();
   }
 
   private addSpans(spans: SpanRecord[]): void {
@@ -380,6 +465,7 @@ export class Store implements StoreReader {
       this.firstId.spans = below;
       this.kept.spans -= excess;
       this.dropped.spans += excess;
+      this.droppedSincePrune += excess;
       this.setMeta('dropped.spans', this.dropped.spans);
       this.facetCache = undefined;
     }
@@ -406,19 +492,24 @@ export class Store implements StoreReader {
       this.firstId.logs = below;
       this.kept.logs -= excess;
       this.dropped.logs += excess;
+      this.droppedSincePrune += excess;
       this.setMeta('dropped.logs', this.dropped.logs);
     }
   }
 
   private addPoint(point: HistogramPoint): void {
     const attributes = canonicalJson(point.attributes);
-    const key = `${this.resourceId(point.resource)} ${point.metric} ${attributes} ${point.bounds.join(',')}`;
+    const resourceId = this.resourceId(point.resource);
+    const key = `${resourceId} ${point.metric} ${attributes} ${point.bounds.join(',')}`;
+    // A sum may be NaN or infinite in OTLP (a NaN was measured); the figures here do not use it.
+    const sum = Number.isFinite(point.sum) ? point.sum : 0;
     const existing = this.statements.findSeries.get(key);
     this.updates++;
     if (existing === undefined) {
       this.statements.insertSeries.run(
         key,
         this.updates,
+        resourceId,
         point.service,
         point.metric,
         point.unit,
@@ -427,7 +518,7 @@ export class Store implements StoreReader {
         point.startMs,
         point.timeMs,
         point.count,
-        point.sum,
+        sum,
         JSON.stringify(point.bounds),
         JSON.stringify(point.bucketCounts),
       );
@@ -443,7 +534,7 @@ export class Store implements StoreReader {
         point.startMs,
         point.timeMs,
         point.count,
-        point.sum,
+        sum,
         JSON.stringify(point.bucketCounts),
         id,
       );
@@ -457,7 +548,7 @@ export class Store implements StoreReader {
       point.startMs,
       Math.max(point.timeMs, Number(existing.time_ms)),
       Number(existing.count) + point.count,
-      Number(existing.sum) + point.sum,
+      Number(existing.sum) + sum,
       JSON.stringify(added),
       id,
     );
@@ -470,14 +561,18 @@ export class Store implements StoreReader {
     this.statements.dropSeries.run(excess);
     this.kept.points -= excess;
     this.dropped.points += excess;
+    this.droppedSincePrune += excess;
     this.setMeta('dropped.points', this.dropped.points);
   }
 
+  /** A new value joins its list while there is room; past it the lists are read again, the most recent first. */
   private noteFacets(operation: Operation): void {
     const facets = this.facetCache;
     if (facets === undefined) return;
     const add = (list: string[], value: string | undefined): void => {
-      if (value !== undefined && !list.includes(value)) list.push(value);
+      if (value === undefined || list.includes(value)) return;
+      if (list.length >= MAX_FACET_VALUES) this.facetCache = undefined;
+      else list.push(value);
     };
     add(facets.services, operation.service);
     add(facets.methods, operation.method);
@@ -497,17 +592,19 @@ export class Store implements StoreReader {
 
   facets(): OperationsAnswer['facets'] {
     if (this.facetCache === undefined) {
-      const column = (sql: string): string[] =>
+      const column = (name: string, where = ''): string[] =>
         this.db
-          .prepare(sql)
+          .prepare(
+            `SELECT ${name} AS v FROM operations ${where} GROUP BY ${name} ORDER BY max(id) DESC
+             LIMIT ${MAX_FACET_VALUES}`,
+          )
           .all()
           .map((row) => String(row.v));
-      const outcomes = new Set(column('SELECT DISTINCT outcome AS v FROM operations'));
       this.facetCache = {
-        services: column('SELECT DISTINCT service AS v FROM operations'),
-        methods: column('SELECT DISTINCT method AS v FROM operations'),
-        tools: column("SELECT DISTINCT target AS v FROM operations WHERE method = 'tools/call' AND target IS NOT NULL"),
-        outcomes: OUTCOMES.filter((o) => outcomes.has(o)),
+        services: column('service'),
+        methods: column('method'),
+        tools: column('target', "WHERE method = 'tools/call' AND target IS NOT NULL"),
+        outcomes: column('outcome') as Outcome[],
       };
     }
     const sorted = (list: string[]): string[] => [...list].sort();
@@ -571,29 +668,56 @@ export class Store implements StoreReader {
 
   trace(traceId: string): TraceAnswer | undefined {
     const spanRows = this.db
-      .prepare('SELECT trace_id, span_id, resource_id, record FROM spans WHERE trace_id = ? ORDER BY start_ms, id')
+      .prepare(
+        `SELECT trace_id, span_id, resource_id, record FROM spans WHERE trace_id = ? ORDER BY start_ms, id
+         LIMIT ${MAX_TRACE_ITEMS + 1}`,
+      )
       .all(traceId);
     if (spanRows.length === 0) return undefined;
-    const spans = spanRows.map((row) => ({
-      ...(JSON.parse(String(row.record)) as StoredSpan),
-      traceId: String(row.trace_id),
-      spanId: String(row.span_id),
-      resource: this.resources.get(Number(row.resource_id)) ?? {},
-    }));
-    const logs = this.db
-      .prepare('SELECT resource_id, record FROM logs WHERE trace_id = ? ORDER BY time_ms, id')
-      .all(traceId)
-      .map((row) => ({
+    const logRows = this.db
+      .prepare(
+        `SELECT resource_id, record FROM logs WHERE trace_id = ? ORDER BY time_ms, id LIMIT ${MAX_TRACE_ITEMS + 1}`,
+      )
+      .all(traceId);
+    let budget = MAX_TRACE_BYTES;
+    let cut = spanRows.length > MAX_TRACE_ITEMS || logRows.length > MAX_TRACE_ITEMS;
+    /** The rows that fit the budget, turned into records. */
+    const within = <T>(rows: Record<string, unknown>[], make: (row: Record<string, unknown>) => T): T[] => {
+      const kept: T[] = [];
+      for (const row of rows.slice(0, MAX_TRACE_ITEMS)) {
+        budget -= String(row.record).length + (this.resourceSizes.get(Number(row.resource_id)) ?? 0);
+        if (budget < 0) {
+          cut = true;
+          break;
+        }
+        kept.push(make(row));
+      }
+      return kept;
+    };
+    const answer: TraceAnswer = {
+      traceId,
+      spans: within(spanRows, (row) => ({
+        ...(JSON.parse(String(row.record)) as StoredSpan),
+        traceId: String(row.trace_id),
+        spanId: String(row.span_id),
+        resource: this.resources.get(Number(row.resource_id)) ?? {},
+      })),
+      logs: within(logRows, (row) => ({
         ...(JSON.parse(String(row.record)) as StoredLog),
         resource: this.resources.get(Number(row.resource_id)) ?? {},
-      }));
-    return { traceId, spans, logs };
+      })),
+    };
+    if (cut) {
+      const count = (table: string): number =>
+        Number(this.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE trace_id = ?`).get(traceId)?.n ?? 0);
+      answer.truncated = { spans: count('spans'), logs: count('logs') };
+    }
+    return answer;
   }
 
   /**
-   * Per tool (tools/call, by service, side and tool name) and per server (every method, by service and side), from
-   * the MCP duration histograms. Series with other bucket bounds than the first one of their row are left out of
-   * that row (our preload's bounds are fixed, so this happens only with other senders).
+   * Per tool (tools/call, by service, side, the server a client called and the tool) and per server (every method, by
+   * service, side and the server a client called), from the MCP duration histograms.
    */
   stats(): StatsAnswer {
     const rows = this.db
@@ -606,39 +730,34 @@ export class Store implements StoreReader {
       .all(...Object.keys(DURATION_METRICS)) as unknown as SeriesRow[];
     const tools = new Map<string, Merged>();
     const servers = new Map<string, Merged>();
-    const merge = (into: Map<string, Merged>, key: string, fresh: Omit<Merged, 'count' | 'errors' | 'counts'>) => {
-      return (count: number, errors: number, counts: number[]): void => {
-        let merged = into.get(key);
-        if (merged === undefined) {
-          merged = { ...fresh, count: 0, errors: 0, counts: counts.map(() => 0) };
-          into.set(key, merged);
-        }
-        if (merged.bounds.join(',') !== fresh.bounds.join(',')) return;
-        merged.count += count;
-        merged.errors += errors;
-        counts.forEach((c, i) => {
-          merged.counts[i] = (merged.counts[i] ?? 0) + c;
-        });
-      };
-    };
     for (const row of rows) {
       const side = DURATION_METRICS[row.metric];
       if (side === undefined) continue;
       const attributes = JSON.parse(row.attributes) as Attributes;
-      const bounds = JSON.parse(row.bounds) as number[];
       const counts = JSON.parse(row.bucket_counts) as number[];
-      const toMs = row.unit === 'ms' ? 1 : row.unit === 'us' ? 0.001 : 1000;
       const method = typeof attributes['mcp.method.name'] === 'string' ? attributes['mcp.method.name'] : '';
-      const errors = attributes['error.type'] !== undefined ? row.count : 0;
-      const base = { service: row.service, side, toMs, bounds };
-      merge(servers, `${row.service}\n${side}`, { ...base, method: '' })(row.count, errors, counts);
       const tool = attributes['gen_ai.tool.name'];
+      const serverName = attributes['mcp.server.name'];
+      const group: Group = {
+        service: row.service,
+        side,
+        // A client's figures are per server it calls; a server's are its own.
+        server: side === 'client' && typeof serverName === 'string' ? serverName : undefined,
+        toMs: row.unit === 'ms' ? 1 : row.unit === 'us' ? 0.001 : 1000,
+        bounds: JSON.parse(row.bounds) as number[],
+        method: '',
+      };
+      const errors = attributes['error.type'] !== undefined ? row.count : 0;
+      addToGroup(servers, group, row.count, errors, counts);
       if (method === 'tools/call' && typeof tool === 'string') {
-        merge(tools, `${row.service}\n${side}\n${tool}`, { ...base, method, tool })(row.count, errors, counts);
+        addToGroup(tools, { ...group, method, tool }, row.count, errors, counts);
       }
     }
     const order = (a: StatsRow, b: StatsRow): number =>
-      a.service.localeCompare(b.service) || a.side.localeCompare(b.side) || (a.tool ?? '').localeCompare(b.tool ?? '');
+      a.service.localeCompare(b.service) ||
+      a.side.localeCompare(b.side) ||
+      (a.server ?? '').localeCompare(b.server ?? '') ||
+      (a.tool ?? '').localeCompare(b.tool ?? '');
     return {
       tools: [...tools.values()].map(statsRow).sort(order),
       servers: [...servers.values()].map(statsRow).sort(order),

@@ -244,3 +244,92 @@ test('stats: cumulative points replace, delta points add; per tool and per serve
     [['weather-server', 'server', '', 8, 2]],
   );
 });
+
+test('outcomes: the stable rpc.status_code counts too; a CLIENT span with a caller fault code and no error.type was expected (ok)', () => {
+  assert.equal(outcomeOf(span({ attributes: { 'mcp.method.name': 'tools/call', 'rpc.status_code': '-32602' } })), 'caller_fault');
+  assert.equal(outcomeOf(span({ kind: 3, attributes: { 'mcp.method.name': 'server/discover', 'rpc.response.status_code': '-32601' } })), 'ok');
+  assert.equal(outcomeOf(span({ kind: 3, attributes: { 'mcp.method.name': 'server/discover', 'rpc.response.status_code': '-32022' } })), 'ok');
+});
+
+test('sessions: a client\'s connection is per server it calls (mcp.server.name, else server.address:port)', () => {
+  const client = (attributes) => sessionKeyOf(span({ kind: 3, resource: { 'service.instance.id': 'i-1' }, attributes }));
+  assert.equal(client({ 'mcp.server.name': 'weather' }), 'weather-server i-1 client weather');
+  assert.equal(client({ 'server.address': '127.0.0.1', 'server.port': 3000 }), 'weather-server i-1 client 127.0.0.1:3000');
+  assert.equal(client({}), 'weather-server i-1 client');
+});
+
+test('a batch that fails leaves nothing behind: no resource id, count or facet the database does not have', (t) => {
+  const store = new Store();
+  t.after(() => store.close());
+  const a = { 'service.name': 'a', who: 'resource-a' };
+  const b = { 'service.name': 'b', who: 'resource-b' };
+  store.add({ signal: 'traces', spans: [span({ spanId: spanId(1), resource: a, service: 'a' })] });
+  // NaN has no place in a REAL NOT NULL column: the batch fails after resource b got an id.
+  assert.throws(() => store.add({ signal: 'traces', spans: [span({ traceId: 'b'.repeat(32), spanId: spanId(2), resource: b, service: 'b', startMs: NaN })] }));
+  assert.deepEqual(store.status().kept, { spans: 1, logs: 0, points: 0 });
+  // A new resource takes the id the failed batch gave b; b must then get one of its own.
+  const c = { 'service.name': 'c', who: 'resource-c' };
+  store.add({ signal: 'traces', spans: [span({ traceId: 'c'.repeat(32), spanId: spanId(3), resource: c, service: 'c' })] });
+  store.add({ signal: 'traces', spans: [span({ traceId: 'd'.repeat(32), spanId: spanId(4), resource: { ...b }, service: 'b' })] });
+  assert.deepEqual(store.trace('c'.repeat(32)).spans[0].resource, c);
+  assert.deepEqual(store.trace('d'.repeat(32)).spans[0].resource, b);
+  assert.deepEqual(store.operations({}).map((o) => [o.id, o.service]), [[3, 'b'], [2, 'c'], [1, 'a']]);
+  // A NaN sum (valid OTLP) is kept as 0, not refused.
+  store.add({ signal: 'metrics', points: [histogram({ sum: NaN })], otherPoints: 0 });
+  assert.equal(store.stats().tools[0].count, 4);
+});
+
+test('resources of dropped rows go: 10,001 processes through a cap of one span leave one resource', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'view-store-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'view.db');
+  const store = new Store({ file, caps: { spans: 1 } });
+  for (let n = 1; n <= 10_001; n++) {
+    store.add({ signal: 'traces', spans: [span({ spanId: spanId(n), resource: { 'service.name': 's', 'service.instance.id': `run-${n}` } })] });
+  }
+  const { DatabaseSync } = require('node:sqlite');
+  const db = new DatabaseSync(file, { readOnly: true });
+  t.after(() => db.close());
+  // The prune runs once 10,000 rows were dropped: what is left is the resources of the last row and those since.
+  assert.deepEqual(db.prepare('SELECT json FROM resources').all().map((r) => JSON.parse(r.json)['service.instance.id']), ['run-10001']);
+  assert.deepEqual(store.trace(TRACE).spans[0].resource, { 'service.name': 's', 'service.instance.id': 'run-10001' });
+  store.close();
+});
+
+test('facets offer at most 200 values each, the most recent; a trace answer stops at 10,000 spans and says how many there are', (t) => {
+  const store = new Store({ caps: { spans: 20_000 } });
+  t.after(() => store.close());
+  const tools = Array.from({ length: 250 }, (_, n) =>
+    span({ traceId: (n + 1).toString(16).padStart(32, '0'), spanId: spanId(n + 1), attributes: { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': `tool-${n}` } }),
+  );
+  store.facets();
+  store.add({ signal: 'traces', spans: tools });
+  const offered = store.facets().tools;
+  assert.equal(offered.length, 200);
+  assert.ok(offered.includes('tool-249') && !offered.includes('tool-0'), offered.slice(0, 5).join());
+
+  const big = Array.from({ length: 10_001 }, (_, n) => span({ spanId: spanId(100_000 + n), startMs: n }));
+  store.add({ signal: 'traces', spans: big });
+  const answer = store.trace(TRACE);
+  assert.equal(answer.spans.length, 10_000);
+  assert.equal(answer.spans.at(-1).startMs, 9_999);
+  assert.deepEqual(answer.truncated, { spans: 10_001, logs: 0 });
+});
+
+test('stats: a client\'s rows are per server it called', (t) => {
+  const store = new Store();
+  t.after(() => store.close());
+  const client = (server, tool) =>
+    histogram({ service: 'agent', resource: { 'service.name': 'agent' }, metric: 'mcp.client.operation.duration', attributes: { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': tool, 'mcp.server.name': server } });
+  store.add({ signal: 'metrics', points: [client('weather', 'forecast'), client('maps', 'forecast'), client('maps', 'route')], otherPoints: 0 });
+  const { tools, servers } = store.stats();
+  assert.deepEqual(tools.map((r) => [r.service, r.side, r.server, r.tool, r.count]), [
+    ['agent', 'client', 'maps', 'forecast', 4],
+    ['agent', 'client', 'maps', 'route', 4],
+    ['agent', 'client', 'weather', 'forecast', 4],
+  ]);
+  assert.deepEqual(servers.map((r) => [r.service, r.side, r.server, r.count]), [
+    ['agent', 'client', 'maps', 8],
+    ['agent', 'client', 'weather', 4],
+  ]);
+});
