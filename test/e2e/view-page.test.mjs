@@ -342,6 +342,14 @@ test('stage A: the page shows operations, a trace, logs, sessions and stats of a
   assert.equal(await chart.locator('rect.bucket:not(.empty)').count(), 1);
   assert.equal(await chart.locator('rect.bucket:not(.empty) title').textContent(), '7 calls 400 ms to 600 ms');
 
+  // 200,000 tool names (a peer can send them): the filter lists them all, and the page goes on.
+  const facets = store.facets.bind(store);
+  store.facets = () => ({ ...facets(), tools: Array.from({ length: 200_000 }, (_, i) => `tool_${i}`) });
+  await page.locator('#tabs a[data-view=operations]').click();
+  await page.waitForFunction(() => document.querySelectorAll('select[name=tool] option').length === 200_001);
+  assert.equal(await page.locator('select[name=tool] option').last().textContent(), 'tool_199999');
+  store.facets = facets;
+
   // Unknown trace: said so, no error.
   await page.goto(`${url}#/trace/${'e'.repeat(32)}`);
   await page.locator('main .empty').waitFor();

@@ -288,7 +288,10 @@ export function selectSpan(spanId) {
   for (const row of trace.rowsBox.querySelectorAll('.span-row.selected')) row.classList.remove('selected');
   const row = trace.rowsBox.querySelector(`[data-span="${CSS.escape(span.spanId)}"]`);
   row?.classList.add('selected');
-  document.getElementById('details')?.replaceChildren(...spanDetails(span));
+  // A fragment, not a spread: a span can carry any number of exception events, each a section.
+  const details = document.createDocumentFragment();
+  for (const section of spanDetails(span)) details.append(section);
+  document.getElementById('details')?.replaceChildren(details);
 }
 
 function spanDetails(span) {
