@@ -134,7 +134,7 @@ export class TracePrinter {
       return [{ operation, span }];
     });
     const passing = this.test ? operations.filter(({ operation }) => this.test?.(operation)) : operations;
-    if (this.json) return passing.map(({ operation, span }) => `${JSON.stringify(jsonOf(operation, span))}\n`).join('');
+    if (this.json) return passing.map(({ operation, span }) => `${jsonLine(jsonOf(operation, span))}\n`).join('');
     if (this.test && passing.length === 0) return '';
     const note = traceNote(trace);
     const lines = treeLines(trace.spans, {
@@ -160,6 +160,57 @@ function jsonOf(operation: Operation, span: SpanRecord): object {
     : { ...rounded, parentSpanId: span.parentSpanId, attributes: span.attributes };
 }
 
+/**
+ * What JSON.stringify leaves raw that a terminal acts on when the lines are shown (`tail --json` without jq): DEL, the
+ * C1 controls (U+009B is an 8-bit CSI: it starts a control sequence), the bidirectional marks, embeddings, overrides
+ * and isolates, and the line and paragraph separators. C0 controls are escaped by JSON.stringify already.
+ */
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A value as one JSON line with those characters as \uXXXX escapes. Still the same JSON: they can only occur inside
+ * strings (everything else of JSON is ASCII), where an escape stands for the character.
+ */
+export function jsonLine(value: object): string {
+  return JSON.stringify(value).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** How much written but unread output may wait for stdout's reader before traces are dropped. */
+export const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+
+/**
+ * stdout with a bound on what waits for its reader. On Linux a pipe's stdout is asynchronous: when the reader stops
+ * (`mcp-otel tail | less` left on a page, a stuck consumer), every write is queued in memory without end. Traces are
+ * dropped once the queue passes the bound, said on stderr once, and the count said when the reader catches up.
+ * Dropping, not pausing the receiver: a paused receiver would make the app's exporters time out and retry, and the app
+ * comes first; what is dropped is what nobody was reading.
+ */
+export class BoundedOutput {
+  private dropped = 0;
+
+  constructor(
+    private readonly out: NodeJS.WritableStream & { readonly writableLength: number },
+    private readonly say: (line: string) => void,
+    private readonly limit = MAX_PENDING_BYTES,
+  ) {
+    out.on('drain', () => {
+      if (this.dropped === 0) return;
+      this.say(`stdout is read again; ${this.dropped} trace${this.dropped === 1 ? ' was' : 's were'} dropped`);
+      this.dropped = 0;
+    });
+  }
+
+  /** Writes the text of one trace, or drops it when what waits already passed the bound. */
+  write(text: string): void {
+    if (this.out.writableLength < this.limit) {
+      this.out.write(text);
+      return;
+    }
+    if (this.dropped === 0) this.say('stdout is not being read fast enough: traces are dropped until it catches up');
+    this.dropped++;
+  }
+}
+
 /** Runs until SIGINT or SIGTERM; resolves with the exit status. */
 export async function tail(options: TailOptions): Promise<number> {
   const test = options.filters.length > 0 ? parseFilters(options.filters) : undefined;
@@ -170,6 +221,7 @@ export async function tail(options: TailOptions): Promise<number> {
   const collector = new TraceCollector();
   const printer = new TracePrinter(options.json, test);
   let stdoutBroken = false;
+  const output = new BoundedOutput(process.stdout, (line) => process.stderr.write(`mcp-otel tail: ${line}\n`));
   const print = (traces: FinishedTrace[]): void => {
     for (const trace of traces) {
       // What a peer sent must not end the process: a trace that cannot be printed is named on stderr and skipped.
@@ -182,7 +234,7 @@ export async function tail(options: TailOptions): Promise<number> {
         );
         continue;
       }
-      if (text !== '' && !stdoutBroken) process.stdout.write(text);
+      if (text !== '' && !stdoutBroken) output.write(text);
     }
   };
   const sink = (batch: ExportBatch): void => {

@@ -37,9 +37,12 @@ const SHOWN: ReadonlyArray<readonly [string, string]> = [
   ['mcp', ATTR_MCP_PROTOCOL_VERSION],
 ];
 
-/** C0 and C1 controls, DEL, and the bidirectional marks, embeddings, overrides and isolates. */
+/**
+ * C0 and C1 controls, DEL, the bidirectional marks (LRM, RLM, ALM), embeddings, overrides and isolates, and the line
+ * and paragraph separators (a new line to some terminals and editors).
+ */
 // eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** A peer's text made safe for a terminal: each unsafe character as a `\uXXXX` escape. */
 export function terminalSafe(text: string): string {
@@ -173,8 +176,13 @@ export function treeLines(spans: readonly SpanRecord[], options: TreeOptions = {
   const traces = traceRows(spans);
   const all = traces.flatMap((t) => t.rows);
   const services = new Map(all.map((r) => [r.span, terminalSafe(r.span.service)]));
-  const nameWidth = Math.max(4, ...all.map((r) => r.label.length)) + 2;
-  const serviceWidth = Math.max(7, ...[...services.values()].map((s) => s.length)) + 2;
+  // Loops, not Math.max(...values): a spread of some 100,000 values overflows the stack.
+  let nameWidth = 4;
+  for (const row of all) nameWidth = Math.max(nameWidth, row.label.length);
+  nameWidth += 2;
+  let serviceWidth = 7;
+  for (const service of services.values()) serviceWidth = Math.max(serviceWidth, service.length);
+  serviceWidth += 2;
   const orphanNote = options.orphanNote ?? ' (its parent was not received)';
   const lines = [headerLine(nameWidth, serviceWidth)];
   for (const { traceId, rows } of traces) {

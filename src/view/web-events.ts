@@ -12,6 +12,16 @@ export const EVENT_INTERVAL_MS = 250;
 const HEARTBEAT_MS = 15_000;
 /** How long the browser waits before reconnecting after the view restarted. */
 const RETRY_MS = 2000;
+/**
+ * Open streams at most: a tab holds one, so 64 is many tabs; beyond it a page (or a script opening streams in a loop)
+ * is refused instead of holding sockets and memory without bound.
+ */
+export const MAX_STREAMS = 64;
+/**
+ * A stream whose unsent output passed this is ended: its reader stopped reading (a suspended tab, a stuck proxy), and
+ * what it would get is stale anyway; the browser reconnects when it reads again and gets the current status at once.
+ */
+export const MAX_UNSENT_BYTES = 64 * 1024;
 
 export interface EventStreams {
   /** Takes a GET /api/events whose headers were already checked; answers it as an event stream kept open. */
@@ -38,8 +48,18 @@ export function createEventStreams(store: StoreReader): EventStreams {
       // A store that fails to answer now may answer at the next change; the page keeps what it shows.
       return;
     }
-    const message = `event: changed\ndata: ${data}\n\n`;
-    for (const res of streams) res.write(message);
+    writeAll(`event: changed\ndata: ${data}\n\n`);
+  }
+
+  function writeAll(message: string): void {
+    for (const res of [...streams]) {
+      res.write(message);
+      if (res.writableLength > MAX_UNSENT_BYTES) {
+        // Destroyed, not ended: an end would wait for the reader to take what is queued, keeping it in memory.
+        drop(res);
+        res.destroy();
+      }
+    }
   }
 
   function changed(): void {
@@ -66,6 +86,14 @@ export function createEventStreams(store: StoreReader): EventStreams {
         res.writeHead(503, headers).end();
         return;
       }
+      if (streams.size >= MAX_STREAMS) {
+        const body = JSON.stringify({
+          error: `too many open event streams (${MAX_STREAMS}): close some tabs of the view, or reload`,
+        });
+        res.writeHead(503, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Retry-After': '10' });
+        res.end(req.method === 'HEAD' ? undefined : body);
+        return;
+      }
       res.writeHead(200, { ...headers, 'Content-Type': 'text/event-stream; charset=utf-8', 'X-Accel-Buffering': 'no' });
       if (req.method === 'HEAD') {
         res.end();
@@ -76,7 +104,7 @@ export function createEventStreams(store: StoreReader): EventStreams {
       streams.add(res);
       res.on('close', () => drop(res));
       stopListening ??= store.onChange(changed);
-      heartbeat ??= unref(setInterval(() => streams.forEach((s) => s.write(': keep-alive\n\n')), HEARTBEAT_MS));
+      heartbeat ??= unref(setInterval(() => writeAll(': keep-alive\n\n'), HEARTBEAT_MS));
     },
     close() {
       closed = true;

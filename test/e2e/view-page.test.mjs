@@ -18,6 +18,8 @@ import {
   HOSTILE_TRACE_ID,
   LOG_LINE,
   TRACE_ID,
+  TRUNCATED_TRACE_ID,
+  CUT_RESULT,
 } from '../helpers/view-fake-store.mjs';
 
 const require = createRequire(import.meta.url);
@@ -168,6 +170,8 @@ test('stage A: the page shows operations, a trace, logs, sessions and stats of a
   await page.waitForFunction(() => document.querySelectorAll('tr.operation').length === 1);
   assert.deepEqual(await texts(page, 'tr.operation .target'), ['flaky']);
   await page.selectOption('select[name=outcome]', '');
+  // The whole list again before the search: else the one row of the outcome filter would pass for the search's.
+  await page.waitForFunction(() => document.querySelectorAll('tr.operation').length === 5);
   await page.fill('input[type=search]', 'onerror');
   await page.waitForFunction(() => document.querySelectorAll('tr.operation').length === 1);
   assert.deepEqual(await texts(page, 'tr.operation .target'), [HOSTILE_TOOL]);
@@ -215,6 +219,28 @@ test('stage A: the page shows operations, a trace, logs, sessions and stats of a
   );
   await screenshot(t, page, 'stage-a-trace');
 
+  // The open trace is fetched again only when the store received spans or logs: a change that stored neither (here a
+  // refused request) does not refetch it; a new span does, and shows.
+  const traceFetches = () => store.calls.filter(([what, id]) => what === 'trace' && id === TRACE_ID).length;
+  const fetchesBefore = traceFetches();
+  store.statusValue.rejectedRequests = 2;
+  store.changed();
+  await page.waitForFunction(() => document.getElementById('dropped').textContent.includes('refused'));
+  assert.equal(
+    await page.locator('#dropped').textContent(),
+    'Dropped, oldest first, at the caps: 5 spans (keeps 100,000). ' +
+      '2 requests refused (malformed, too large or of another type).',
+  );
+  store.addSpan(TRACE_ID, 'c000000000000007', 'c000000000000003', 'POST /cache');
+  await page.locator('.span-row').nth(3).waitFor();
+  assert.deepEqual(await texts(page, '.span-row .span-name'), [
+    'tools/call get_weather',
+    'tools/call get_weather',
+    'GET',
+    'POST /cache',
+  ]);
+  assert.equal(traceFetches(), fetchesBefore + 1, 'one refetch: for the new span, none for the refused request');
+
   // The session of the trace, oldest first.
   await page.locator('.trace-summary a.session-link').click();
   await page.waitForFunction(() => location.hash === '#/session/session-1');
@@ -238,7 +264,20 @@ test('stage A: the page shows operations, a trace, logs, sessions and stats of a
     'TimeoutError: the upstream timed out\n    at flaky (server.js:12:9)',
   );
   assert.equal(await page.locator('#details .status-message').textContent(), 'the upstream timed out');
+  // Its result was cut by the preload: no longer JSON, shown as it is with a note.
+  const result = page.locator('#details table.attributes tr', { hasText: 'gen_ai.tool.call.result' });
+  assert.equal(await result.locator('pre').textContent(), CUT_RESULT);
+  assert.equal(await result.locator('.cut-note').textContent(), '(cut by the preload at 8,192 characters)');
   await screenshot(t, page, 'stage-a-exception');
+
+  // A trace larger than one answer says that it shows its first spans and logs.
+  await page.goto(`${url}#/trace/${TRUNCATED_TRACE_ID}`);
+  await page.locator('.trace-truncated').waitFor();
+  assert.equal(
+    await page.locator('.trace-truncated').textContent(),
+    'Showing the first 2 of 12,000 spans and the first 1 of 3 log records, by time.',
+  );
+  assert.equal(await page.locator('.span-row').count(), 2);
 
   // The hostile tool's trace: its name and its arguments (with </script>) are text.
   await page.goto(`${url}#/trace/${HOSTILE_TRACE_ID}`);
@@ -286,6 +325,30 @@ test('stage A: the page shows operations, a trace, logs, sessions and stats of a
     .evaluateAll((rows) => rows.map((row) => [...row.cells].slice(0, 7).map((cell) => cell.textContent)));
   assert.deepEqual(serviceRows, [['weather-server', 'server', '14', '12.5 ms', '40.2 ms', '48.9 ms', '21.4%']]);
   await screenshot(t, page, 'stage-a-stats');
+
+  // A histogram of 200,000 buckets (a sender's own boundaries) is drawn as 1,000 bars of 200 buckets each.
+  const stats = store.stats.bind(store);
+  store.stats = () => {
+    const answer = stats();
+    const bounds = Array.from({ length: 199_999 }, (_, i) => i + 1);
+    const counts = Array.from({ length: 200_000 }, (_, i) => (i === 500 ? 7 : 0));
+    answer.tools.push({ ...answer.tools[0], tool: 'many_buckets', count: 7, boundsMs: bounds, bucketCounts: counts });
+    return answer;
+  };
+  store.changed();
+  await page.waitForFunction(() => document.querySelector('table.stats').tBodies[0].rows.length === 4);
+  const chart = page.locator('table.stats').first().locator('tbody tr').nth(3).locator('svg.chart');
+  assert.equal(await chart.locator('rect').count(), 1000);
+  assert.equal(await chart.locator('rect.bucket:not(.empty)').count(), 1);
+  assert.equal(await chart.locator('rect.bucket:not(.empty) title').textContent(), '7 calls 400 ms to 600 ms');
+
+  // 200,000 tool names (a peer can send them): the filter lists them all, and the page goes on.
+  const facets = store.facets.bind(store);
+  store.facets = () => ({ ...facets(), tools: Array.from({ length: 200_000 }, (_, i) => `tool_${i}`) });
+  await page.locator('#tabs a[data-view=operations]').click();
+  await page.waitForFunction(() => document.querySelectorAll('select[name=tool] option').length === 200_001);
+  assert.equal(await page.locator('select[name=tool] option').last().textContent(), 'tool_199999');
+  store.facets = facets;
 
   // Unknown trace: said so, no error.
   await page.goto(`${url}#/trace/${'e'.repeat(32)}`);

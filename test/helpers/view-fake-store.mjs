@@ -7,6 +7,9 @@ export const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 export const FAILING_TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 export const HOSTILE_TRACE_ID = '5b8efff798038103d269b633813fc60c';
 export const LOG_LINE = 'weather looked up for Paris';
+export const TRUNCATED_TRACE_ID = '7c2d9e4f1a3b5c6d7e8f9a0b1c2d3e4f';
+/** Captured content the preload cut at 8,192 characters: JSON no more. */
+export const CUT_RESULT = `{"content":[{"type":"text","text":"${'rain '.repeat(2000)}`.slice(0, 8191) + '…';
 
 const T0 = Date.UTC(2026, 11, 4, 9, 30, 0);
 const hex = (n, width) => n.toString(16).padStart(width, '0');
@@ -92,7 +95,12 @@ function failingTrace() {
     2,
     T0 + 1000,
     T0 + 1012,
-    { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'flaky', 'error.type': 'tool_error' },
+    {
+      'mcp.method.name': 'tools/call',
+      'gen_ai.tool.name': 'flaky',
+      'error.type': 'tool_error',
+      'gen_ai.tool.call.result': CUT_RESULT,
+    },
     {
       status: { code: 2, message: 'the upstream timed out' },
       events: [
@@ -130,6 +138,37 @@ function hostileTrace() {
     },
   );
   return { traceId: HOSTILE_TRACE_ID, spans: [client], logs: [] };
+}
+
+/** A trace larger than one answer: the store sent its first 2 spans of 12,000 and its first log of 3. */
+function truncatedTrace() {
+  const root = span(
+    TRUNCATED_TRACE_ID,
+    'a100000000000001',
+    undefined,
+    'big-server',
+    'tools/call crawl',
+    2,
+    T0 + 3000,
+    T0 + 3900,
+  );
+  const child = span(
+    TRUNCATED_TRACE_ID,
+    'a100000000000002',
+    'a100000000000001',
+    'big-server',
+    'GET',
+    3,
+    T0 + 3001,
+    T0 + 3010,
+  );
+  const log = {
+    ...weatherTrace().logs[0],
+    traceId: TRUNCATED_TRACE_ID,
+    spanId: 'a100000000000002',
+    service: 'big-server',
+  };
+  return { traceId: TRUNCATED_TRACE_ID, spans: [root, child], logs: [log], truncated: { spans: 12000, logs: 3 } };
 }
 
 function operation(id, span, outcome, session, extra = {}) {
@@ -173,7 +212,7 @@ export function bigTrace(traceId, count) {
 
 export function createFakeStore({ extraTraces = [] } = {}) {
   const traces = new Map();
-  for (const trace of [weatherTrace(), failingTrace(), hostileTrace(), ...extraTraces])
+  for (const trace of [weatherTrace(), failingTrace(), hostileTrace(), truncatedTrace(), ...extraTraces])
     traces.set(trace.traceId, trace);
   const [client, server] = traces.get(TRACE_ID).spans;
   const [flaky] = traces.get(FAILING_TRACE_ID).spans;
@@ -305,6 +344,14 @@ export function createFakeStore({ extraTraces = [] } = {}) {
       status.kept.spans++;
       store.changed();
       return id;
+    },
+    /** Adds a span (not an MCP operation) to a trace and tells the listeners. */
+    addSpan(traceId, spanId, parentSpanId, name) {
+      const trace = traces.get(traceId);
+      const last = trace.spans.at(-1);
+      trace.spans.push(span(traceId, spanId, parentSpanId, last.service, name, 3, last.startMs + 1, last.endMs - 1));
+      status.kept.spans++;
+      store.changed();
     },
     changed() {
       for (const listener of [...listeners]) listener();

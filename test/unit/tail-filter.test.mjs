@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const { parseFilter, parseFilters } = require('../../dist/view/filter.js');
-const { parseArguments, TracePrinter } = require('../../dist/cli/tail.js');
+const { parseArguments, TracePrinter, BoundedOutput } = require('../../dist/cli/tail.js');
+import { Writable } from 'node:stream';
 
 const operation = (fields) => ({
   id: 1,
@@ -134,4 +135,59 @@ test('the printer: a tree with its notes; nothing for a trace the filter leaves 
   ]);
   assert.equal(new TracePrinter(false, filters(['method=prompts/get'])).render({ traceId: LISTED.traceId, spans: [LISTED], continued: false }), '');
   assert.equal(new TracePrinter(true, filters(['method=prompts/get'])).render({ traceId: LISTED.traceId, spans: [LISTED], continued: false }), '');
+});
+
+test('--json: C1 controls, DEL, bidi marks and overrides, line and paragraph separators are \\u escapes; the line is the same JSON', () => {
+  const hostile = 'a\u009b31mred\u0085\u007f\u202eevil\u2066\u2069\u200e\u200f\u061c\u2028\u2029z \u001b é → 😀';
+  const span = mcpSpan('01', undefined, `tools/call ${hostile}`, { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': hostile });
+  const line = new TracePrinter(true, undefined).render({ traceId: span.traceId, spans: [span], continued: false });
+  assert.equal(line.split('\n').length, 2, 'one line');
+  assert.doesNotMatch(line, /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+  const escaped = 'a\\u009b31mred\\u0085\\u007f\\u202eevil\\u2066\\u2069\\u200e\\u200f\\u061c\\u2028\\u2029z \\u001b é → 😀';
+  assert.ok(line.includes(`"target":"${escaped}"`), line);
+  const parsed = JSON.parse(line);
+  assert.equal(parsed.target, hostile);
+  assert.equal(parsed.attributes['gen_ai.tool.name'], hostile);
+});
+
+/** A stdout whose reader stopped: what is written waits until release(). */
+function stalledOut() {
+  const held = [];
+  const out = new Writable({
+    highWaterMark: 100,
+    write(chunk, _encoding, done) {
+      out.received.push(chunk.toString());
+      held.push(done);
+    },
+  });
+  out.received = [];
+  out.release = () => {
+    for (const done of held.splice(0)) done();
+  };
+  return out;
+}
+
+test("tail's stdout: past the bound of unread output traces are dropped, said once on stderr, counted when it drains", async () => {
+  const out = stalledOut();
+  const said = [];
+  const output = new BoundedOutput(out, (line) => said.push(line), 1000);
+  const trace = (n) => `trace ${n} ${'x'.repeat(391)}\n`;
+  for (let n = 1; n <= 6; n++) output.write(trace(n));
+  // 400 bytes each: written while less than 1,000 wait (3 of them), then dropped.
+  assert.equal(out.writableLength, 1200);
+  assert.deepEqual(said, ['stdout is not being read fast enough: traces are dropped until it catches up']);
+  // The reader reads again: each held write completes, the next is handed over, then 'drain'.
+  for (let i = 0; i < 10 && out.writableLength > 0; i++) {
+    out.release();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(said.slice(1), ['stdout is read again; 3 traces were dropped']);
+  assert.deepEqual(
+    out.received.map((text) => text.split(' ')[1]),
+    ['1', '2', '3'],
+  );
+  output.write(trace(7));
+  assert.equal(out.received.at(-1).split(' ')[1], '7', 'written again once read');
+  assert.equal(said.length, 2);
 });

@@ -67,6 +67,8 @@ test('two traces share the columns; a span whose parent is missing is marked; on
 test("a peer's control and bidi characters are shown escaped, in names, services and attributes; arrays as JSON", () => {
   assert.equal(terminalSafe('a\u001b[31mred\u0007\u009b\u202e\u2066z\n'), 'a\\u001b[31mred\\u0007\\u009b\\u202e\\u2066z\\u000a');
   assert.equal(terminalSafe('tools/call ünïcode → ok'), 'tools/call ünïcode → ok');
+  // The Arabic letter mark, the line and paragraph separators.
+  assert.equal(terminalSafe('a\u061cb\u2028c\u2029d'), 'a\\u061cb\\u2028c\\u2029d');
   const lines = treeLines([span('01', 'evil\u001b]0;title\u0007', { service: 'svc\r', attributes: { 'gen_ai.tool.name': 'x\u001b[2J', 'mcp.resource.uri': ['a', 1] } })]);
   assert.equal(lines[2], 'evil\\u001b]0;title\\u0007  INTERNAL  svc\\u000d      1.0 ms  tool=x\\u001b[2J uri=["a",1]');
   assert.equal(lines.some((l) => /[\u0000-\u001f]/.test(l)), false);
@@ -95,4 +97,13 @@ test('a chain of 20,000 spans: no stack overflow; indentation stops at depth 32,
   assert.equal(lines[34].startsWith(`${'   '.repeat(31)}└─ n32 `), true);
   assert.equal(lines[35].startsWith(`${'   '.repeat(31)}└─ (depth 33) n33 `), true);
   assert.equal(lines.at(-1).startsWith(`${'   '.repeat(31)}└─ (depth 19999) n19999 `), true);
+});
+
+test('a trace of 200,000 spans is printed (the column widths are found without spreading the values)', () => {
+  const spans = [span('root', 'tools/call crawl', { service: 'crawler' })];
+  for (let i = 1; i < 200_000; i++) spans.push(span(`s${i}`, `GET /page/${i}`, { parent: 'root', start: i / 1000, end: i / 1000 + 1 }));
+  const lines = treeLines(spans);
+  assert.equal(lines.length, 2 + 200_000, 'the header, the trace line, a row per span');
+  assert.equal(lines[1], `trace ${TRACE}: 200000 spans`);
+  assert.equal(lines.at(-1), `└─ GET /page/199999  INTERNAL  svc          1.0 ms`);
 });

@@ -445,3 +445,94 @@ test('an event stream opened after close() is refused with 503', async () => {
   const answer = await get(port, '/api/events');
   assert.equal(answer.status, 503);
 });
+
+test('at most 64 event streams are open at once: the next one is a 503 with a JSON error', async () => {
+  const { port } = await serve();
+  const streams = [];
+  try {
+    for (let i = 0; i < 64; i++) streams.push(await openEvents(port));
+    for (const stream of streams) assert.equal((await stream.next()).event, 'changed');
+    const refused = await getJson(port, '/api/events');
+    assert.equal(refused.status, 503);
+    assert.deepEqual(refused.json, {
+      error: 'too many open event streams (64): close some tabs of the view, or reload',
+    });
+    assertSecurityHeaders(refused.headers, 'the refused stream');
+  } finally {
+    for (const stream of streams) stream.close();
+  }
+});
+
+/** A response that queues what is written and never sends it: a reader that stopped reading. */
+function stalledResponse() {
+  const listeners = new Map();
+  return {
+    written: [],
+    writableLength: 0,
+    destroyed: false,
+    ended: false,
+    writeHead() {
+      return this;
+    },
+    write(chunk) {
+      this.written.push(chunk);
+      this.writableLength += Buffer.byteLength(chunk);
+      return this.writableLength < 16384;
+    },
+    end() {
+      this.ended = true;
+    },
+    destroy() {
+      this.destroyed = true;
+      listeners.get('close')?.();
+    },
+    on(name, listener) {
+      listeners.set(name, listener);
+      return this;
+    },
+  };
+}
+
+test('an event stream whose reader stopped reading is destroyed once 64 KiB are queued; the others go on', (t) => {
+  const { createEventStreams, MAX_UNSENT_BYTES } = require('../../dist/view/web-events.js');
+  const store = createFakeStore();
+  // A status of ~10 KiB: a few unread events pass the bound.
+  store.statusValue.padding = 'x'.repeat(10_000);
+  t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 1_000_000 });
+  const streams = createEventStreams(store);
+  const stalled = stalledResponse();
+  const reading = stalledResponse();
+  streams.open({ method: 'GET' }, stalled, {});
+  streams.open({ method: 'GET' }, reading, {});
+  const sent = [];
+  for (let i = 0; i < 8; i++) {
+    // The reading one takes what it is sent.
+    reading.writableLength = 0;
+    store.changed();
+    sent.push([stalled.written.length, stalled.destroyed]);
+    t.mock.timers.tick(250);
+  }
+  // The first write (the status at open) and 6 events make 7 × ~10 KiB > 64 KiB: destroyed then, and written no more.
+  assert.deepEqual(sent, [
+    [2, false],
+    [3, false],
+    [4, false],
+    [5, false],
+    [6, false],
+    [7, true],
+    [7, true],
+    [7, true],
+  ]);
+  assert.equal(stalled.ended, false, 'not ended: an end would wait for the reader');
+  assert.equal(reading.written.length, 9);
+  assert.equal(reading.destroyed, false);
+  assert.equal(store.listenerCount(), 1, 'still listening for the reading stream');
+  // The heartbeat goes through the same bound.
+  reading.writableLength = MAX_UNSENT_BYTES;
+  t.mock.timers.tick(15_000);
+  assert.equal(reading.written.at(-1), ': keep-alive\n\n');
+  assert.equal(reading.destroyed, true);
+  assert.equal(store.listenerCount(), 0, 'no stream left: the store is not listened to');
+  streams.close();
+  t.mock.timers.reset();
+});

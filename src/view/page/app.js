@@ -26,7 +26,8 @@ function listen() {
   events.addEventListener('changed', (event) => {
     showProblem('');
     try {
-      showStatus(JSON.parse(event.data));
+      state.status = JSON.parse(event.data);
+      showStatus(state.status);
     } catch {
       return;
     }

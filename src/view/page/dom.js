@@ -84,7 +84,11 @@ export function kindLabel(kind) {
   return el('span', { class: `kind kind-${KINDS[kind] ?? 'unspecified'}`, text: KINDS[kind] ?? String(kind) });
 }
 
-/** An attribute value as text; strings that hold a JSON object or array (captured content) pretty-printed. */
+/**
+ * An attribute value as text; strings that hold a JSON object or array (captured content) pretty-printed. Captured
+ * content longer than the preload's cap (8,192 characters) was cut and ends with `…`: no longer JSON, it is shown as
+ * the text it is, with a note that says so (rather than looking like a value that was sent broken).
+ */
 export function valueNode(value) {
   if (typeof value === 'string') {
     const trimmed = value.trimStart();
@@ -95,6 +99,14 @@ export function valueNode(value) {
           return el('pre', { class: 'json', text: JSON.stringify(parsed, null, 2) });
         }
       } catch {
+        if (value.endsWith('…')) {
+          return el(
+            'div',
+            { class: 'cut-value' },
+            el('pre', { class: 'json cut', text: value }),
+            el('p', { class: 'cut-note', text: `(cut by the preload at ${formatCount(value.length)} characters)` }),
+          );
+        }
         // Not JSON: shown as the string it is.
       }
     }

@@ -26,9 +26,12 @@ function operationsQuery(extra) {
 
 function fillSelect(select, values, labels) {
   const chosen = select.value;
-  const options = [el('option', { value: '', text: select.dataset.all })];
-  for (const value of values) options.push(el('option', { value, text: labels?.[value] ?? value }));
-  select.replaceChildren(...options);
+  // A fragment, not replaceChildren(...options): a peer can send 100,000 tool names, and a spread that long overflows
+  // the stack.
+  const options = document.createDocumentFragment();
+  options.append(el('option', { value: '', text: select.dataset.all }));
+  for (const value of values) options.append(el('option', { value, text: labels?.[value] ?? value }));
+  select.replaceChildren(options);
   // A value the store no longer holds stays chosen until the user changes it.
   if (chosen && !values.includes(chosen))
     select.append(el('option', { value: chosen, text: labels?.[chosen] ?? chosen }));

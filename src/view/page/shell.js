@@ -11,6 +11,8 @@ export const state = {
   info: undefined,
   /** The trace on screen: its spans, logs, scale and colours (trace.js). */
   trace: undefined,
+  /** The store's status as the last `changed` event said it. */
+  status: undefined,
   /** What the current view refreshes when the store changes. */
   refresh: undefined,
   refreshing: false,
@@ -41,7 +43,13 @@ export function showStatus(status) {
       parts.push(`${formatCount(status.dropped[kind])} ${kind} (keeps ${formatCount(status.caps[kind])})`);
     }
   }
-  if (status.rejectedRequests > 0) parts.push(`${formatCount(status.rejectedRequests)} malformed requests refused`);
-  dropped.textContent = parts.length ? `Dropped, oldest first, at the caps: ${parts.join(', ')}.` : '';
-  dropped.hidden = parts.length === 0;
+  const sentences = parts.length ? [`Dropped, oldest first, at the caps: ${parts.join(', ')}.`] : [];
+  // Refused by the receiver (400, 413, 415), not dropped at a cap: its own sentence.
+  const refused = status.rejectedRequests;
+  if (refused > 0)
+    sentences.push(
+      `${formatCount(refused)} request${refused === 1 ? '' : 's'} refused (malformed, too large or of another type).`,
+    );
+  dropped.textContent = sentences.join(' ');
+  dropped.hidden = sentences.length === 0;
 }

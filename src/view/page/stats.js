@@ -88,12 +88,21 @@ function statsTable(rows, perTool) {
   );
 }
 
+/**
+ * Bars drawn at most: one per bucket up to this (the SDKs' default histograms have 16 buckets; ours 11). A histogram
+ * with more (a sender's custom boundaries) has adjacent buckets summed into this many bars, so that the chart stays a
+ * few hundred elements whatever was sent.
+ */
+const MAX_BARS = 1000;
+
 /** The histogram's buckets as small bars, drawn with SVG elements (never from a string). */
 function bucketChart(row) {
   const width = 160;
   const height = 28;
-  const counts = row.bucketCounts;
-  const max = Math.max(1, ...counts);
+  const bars = barsOf(row.bucketCounts, row.boundsMs);
+  // A loop, not Math.max(...counts): a spread of some 100,000 values overflows the stack and the tab with it.
+  let max = 1;
+  for (const bar of bars) if (bar.count > max) max = bar.count;
   const chart = svg('svg', {
     class: 'chart',
     width,
@@ -102,8 +111,8 @@ function bucketChart(row) {
     role: 'img',
     'aria-label': `durations of ${formatCount(row.count)} calls by bucket`,
   });
-  const step = width / Math.max(counts.length, 1);
-  counts.forEach((count, i) => {
+  const step = width / Math.max(bars.length, 1);
+  bars.forEach(({ count, low, high }, i) => {
     const barHeight = count === 0 ? 0 : Math.max((count / max) * (height - 2), 1.5);
     const bar = svg('rect', {
       x: (i * step + 0.5).toFixed(2),
@@ -112,8 +121,6 @@ function bucketChart(row) {
       height: barHeight.toFixed(2),
       class: count === 0 ? 'bucket empty' : 'bucket',
     });
-    const low = i === 0 ? 0 : row.boundsMs[i - 1];
-    const high = i < row.boundsMs.length ? row.boundsMs[i] : Infinity;
     const title = svg('title', {});
     title.textContent = `${formatCount(count)} calls ${high === Infinity ? `over ${formatDuration(low)}` : `${formatDuration(low)} to ${formatDuration(high)}`}`;
     bar.append(title);
@@ -121,4 +128,19 @@ function bucketChart(row) {
   });
   chart.append(svg('line', { x1: 0, y1: height - 0.5, x2: width, y2: height - 0.5, class: 'axis' }));
   return chart;
+}
+
+/** The buckets as bars, `low` to `high` each: one per bucket, or adjacent buckets summed when there are too many. */
+function barsOf(counts, boundsMs) {
+  const perBar = Math.max(1, Math.ceil(counts.length / MAX_BARS));
+  const bars = [];
+  for (let first = 0; first < counts.length; first += perBar) {
+    const last = Math.min(first + perBar, counts.length) - 1;
+    let count = 0;
+    for (let i = first; i <= last; i++) count += counts[i];
+    const low = first === 0 ? 0 : boundsMs[first - 1];
+    const high = last < boundsMs.length ? boundsMs[last] : Infinity;
+    bars.push({ count, low, high });
+  }
+  return bars;
 }

@@ -1,4 +1,4 @@
-/* global document, location, URLSearchParams, CSS */
+/* global document, location, URLSearchParams, CSS, setTimeout */
 // The trace view: the waterfall across processes (rows indented by parent, bars placed by time, a colour per service),
 // and the selected span's details: attributes, exception, events, links, its log records and the trace's others.
 import {
@@ -8,6 +8,7 @@ import {
   formatTime,
   formatDate,
   formatDuration,
+  formatCount,
   plural,
   outcomeBadge,
   kindLabel,
@@ -54,10 +55,37 @@ function serviceColours(spans) {
   return new Map(services.map((service, i) => [service, PALETTE[i % PALETTE.length]]));
 }
 
+/**
+ * When the trace on screen is fetched again. Its spans arrive from each process separately, so it is refetched while
+ * it can still grow, but a large trace costs the view hundreds of milliseconds per answer, and a busy app makes four
+ * `changed` events a second. So:
+ * - only when the store received spans or logs since the last fetch (its kept + dropped counts moved): a change that
+ *   stored nothing of either (metric points, a refused request) cannot have changed this trace;
+ * - at most once every 2 s (the last change of a burst is fetched at the end of the 2 s);
+ * - not at all once the trace had no new span or log for 30 s: its processes have exported it by then (they export
+ *   every few seconds, and at exit). A later part shows when the trace is opened again.
+ * Asking the store whether this trace changed (its newest operation) would miss non-MCP spans (an HTTP call under a
+ * tool call), which are what a trace mostly grows by.
+ */
+const REFETCH_EVERY_MS = 2000;
+const QUIET_AFTER_MS = 30_000;
+
+/** Spans and logs the store received so far, kept or dropped: it moves with every batch that holds either. */
+function receivedCount(status) {
+  if (!status) return undefined;
+  return status.kept.spans + status.dropped.spans + status.kept.logs + status.dropped.logs;
+}
+
+/** How many spans and logs the store holds of a trace answer (more than it carries when truncated). */
+function sizeOf(trace) {
+  return `${trace.truncated?.spans ?? trace.spans.length}/${trace.truncated?.logs ?? trace.logs.length}`;
+}
+
 export async function renderTrace(generation) {
   const { traceId } = state.route;
   state.trace = undefined;
   main.replaceChildren(el('p', { class: 'muted', text: 'Loading trace…' }));
+  const fetched = { at: Date.now(), received: receivedCount(state.status) };
   let trace;
   let operations;
   try {
@@ -74,31 +102,67 @@ export async function renderTrace(generation) {
     return;
   }
   if (generation !== state.generation) return;
-  drawTrace(trace, operations?.operations ?? []);
+  drawTrace(trace, operations?.operations ?? [], { fetchedAt: fetched.at, received: fetched.received });
   state.refresh = () => refreshTrace(generation);
 }
 
 /** Spans of a trace arrive from each process separately: a trace on screen is redrawn when it has more. */
 export async function refreshTrace(generation) {
-  const trace = await getJson(`/api/trace/${encodeURIComponent(state.route.traceId)}`);
-  if (generation !== state.generation || !state.trace) return;
-  if (trace.spans.length === state.trace.spans.length && trace.logs.length === state.trace.logs.length) return;
+  const shown = state.trace;
+  if (!shown || shown.fetching || generation !== state.generation) return;
+  const received = receivedCount(state.status);
+  if (received !== undefined && received === shown.received) return;
+  const now = Date.now();
+  if (now - shown.grewAt > QUIET_AFTER_MS) return;
+  const wait = shown.fetchedAt + REFETCH_EVERY_MS - now;
+  if (wait > 0) {
+    shown.timer ??= setTimeout(() => {
+      shown.timer = undefined;
+      if (state.trace === shown) refreshTrace(generation).catch(() => undefined);
+    }, wait);
+    return;
+  }
+  shown.fetching = true;
+  shown.fetchedAt = now;
+  shown.received = received;
+  let trace;
+  try {
+    trace = await getJson(`/api/trace/${encodeURIComponent(state.route.traceId)}`);
+  } finally {
+    shown.fetching = false;
+  }
+  if (generation !== state.generation || state.trace !== shown) return;
+  if (sizeOf(trace) === sizeOf(shown)) return;
   const operations = await getJson(
     `/api/operations?${new URLSearchParams({ trace: state.route.traceId, limit: '1000' })}`,
   ).catch(() => undefined);
-  if (generation !== state.generation) return;
-  drawTrace(trace, operations?.operations ?? []);
+  if (generation !== state.generation || state.trace !== shown) return;
+  drawTrace(trace, operations?.operations ?? [], { fetchedAt: shown.fetchedAt, received: shown.received });
 }
 
-function drawTrace(trace, operations) {
+function drawTrace(trace, operations, fetched) {
   const spans = trace.spans;
-  const start = Math.min(...spans.map((span) => span.startMs));
-  const end = Math.max(...spans.map((span) => span.endMs));
+  // Loops, not Math.min(...values): a spread of some 100,000 values overflows the stack.
+  let start = Infinity;
+  let end = -Infinity;
+  for (const span of spans) {
+    if (span.startMs < start) start = span.startMs;
+    if (span.endMs > end) end = span.endMs;
+  }
   const total = Math.max(end - start, 0.001);
   const colours = serviceColours(spans);
   const bySpan = new Map(operations.map((operation) => [operation.spanId, operation]));
   const rows = spanTree(spans);
-  state.trace = { ...trace, start, total, colours, bySpan, byId: new Map(spans.map((span) => [span.spanId, span])) };
+  state.trace = {
+    ...trace,
+    start,
+    total,
+    colours,
+    bySpan,
+    byId: new Map(spans.map((span) => [span.spanId, span])),
+    ...fetched,
+    grewAt: Date.now(),
+  };
 
   const sessions = [...new Set(operations.map((operation) => operation.session))];
   const legend = el('ul', { class: 'legend', 'aria-label': 'Services' });
@@ -118,6 +182,7 @@ function drawTrace(trace, operations) {
       `${formatDuration(end - start)}, started ${formatDate(start)}`,
       trace.logs.length ? `, ${plural(trace.logs.length, 'log record')}` : '',
     ),
+    truncatedNote(trace),
     sessions.length
       ? el(
           'p',
@@ -162,6 +227,17 @@ function drawTrace(trace, operations) {
   );
   state.trace.rowsBox = rowsBox;
   selectSpan(state.route.spanId ?? rows[0]?.span.spanId);
+}
+
+/** Says that the answer carries only the first spans or logs of a large trace (the store sends at most 10,000). */
+function truncatedNote(trace) {
+  const parts = [];
+  if (trace.truncated && trace.truncated.spans > trace.spans.length)
+    parts.push(`the first ${formatCount(trace.spans.length)} of ${formatCount(trace.truncated.spans)} spans`);
+  if (trace.truncated && trace.truncated.logs > trace.logs.length)
+    parts.push(`the first ${formatCount(trace.logs.length)} of ${formatCount(trace.truncated.logs)} log records`);
+  if (parts.length === 0) return undefined;
+  return el('p', { class: 'trace-truncated', text: `Showing ${parts.join(' and ')}, by time.` });
 }
 
 function spanRow(span, depth, orphan) {
@@ -212,7 +288,10 @@ export function selectSpan(spanId) {
   for (const row of trace.rowsBox.querySelectorAll('.span-row.selected')) row.classList.remove('selected');
   const row = trace.rowsBox.querySelector(`[data-span="${CSS.escape(span.spanId)}"]`);
   row?.classList.add('selected');
-  document.getElementById('details')?.replaceChildren(...spanDetails(span));
+  // A fragment, not a spread: a span can carry any number of exception events, each a section.
+  const details = document.createDocumentFragment();
+  for (const section of spanDetails(span)) details.append(section);
+  document.getElementById('details')?.replaceChildren(details);
 }
 
 function spanDetails(span) {
