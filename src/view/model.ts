@@ -148,7 +148,10 @@ export interface StoreStatus {
   kept: StoreCounts;
   dropped: StoreCounts;
   caps: StoreCounts;
-  /** Items refused as malformed, and metric points of types other than explicit histograms (not kept). */
+  /**
+   * Export requests refused (malformed, too large, of another content type or encoding), and metric points of types
+   * other than explicit histograms (counted, not kept).
+   */
   rejectedRequests: number;
   otherPoints: number;
 }
