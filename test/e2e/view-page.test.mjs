@@ -556,11 +556,11 @@ test('stage B: `mcp-otel view` shows what a preloaded client and server send it'
   assert.deepEqual(
     toolRows.sort(),
     [
-      [HOSTILE_TOOL, 'view-agent', 'client', '1', '0.0%'],
+      [HOSTILE_TOOL, 'view-agent', 'client of view-server', '1', '0.0%'],
       [HOSTILE_TOOL, 'view-server', 'server', '1', '0.0%'],
-      ['add', 'view-agent', 'client', '1', '0.0%'],
+      ['add', 'view-agent', 'client of view-server', '1', '0.0%'],
       ['add', 'view-server', 'server', '1', '0.0%'],
-      ['fail', 'view-agent', 'client', '1', '100.0%'],
+      ['fail', 'view-agent', 'client of view-server', '1', '100.0%'],
       ['fail', 'view-server', 'server', '1', '100.0%'],
     ].sort(),
   );

@@ -62,7 +62,8 @@ function statsTable(rows, perTool) {
         {},
         perTool ? el('td', { class: 'what', text: row.tool }) : undefined,
         el('td', { class: 'service', text: row.service }),
-        el('td', { text: row.side }),
+        // A client's rows are per server it called.
+        el('td', { text: row.server === undefined ? row.side : `client of ${row.server}` }),
         el('td', { class: 'number', text: formatCount(row.count) }),
         el('td', { class: 'number', text: formatDuration(row.p50) }),
         el('td', { class: 'number', text: formatDuration(row.p95) }),
