@@ -10,7 +10,6 @@
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { isIP } from 'node:net';
 import type { ExportBatch, Operation, SpanRecord } from '../view/model';
 import { operationOf } from '../view/operations';
 import { createOtlpHandler } from '../view/receiver';
@@ -20,7 +19,7 @@ import type { OperationTest } from '../view/filter';
 import { TraceCollector } from '../view/traces';
 import type { FinishedTrace } from '../view/traces';
 import { terminalSafe, traceRows, treeLines } from '../view/tree';
-import { LOOPBACK_HOSTS, listenOnAll, urlHost } from '../view/listen';
+import { isLoopback, listenAddresses, listenOnAll, otlpAllowedHosts, urlHost } from '../view/listen';
 
 const USAGE = `Usage: mcp-otel tail [--otlp-port N] [--host H] [--json] [--filter EXPR]...
        (without installing the package: npx -p @x/mcp-otel mcp-otel tail ...)
@@ -76,7 +75,8 @@ export function parseArguments(argv: readonly string[]): TailOptions | string {
       case '--otlp-port': {
         const given = value();
         const port = Number(given);
-        if (given === undefined || given === '' || !Number.isInteger(port) || port < 0 || port > 65535)
+        // Digits only, as view: Number() alone takes 1e3, 0x10 and " 80".
+        if (given === undefined || !/^\d+$/.test(given) || port > 65535)
           return `--otlp-port takes a port number from 0 to 65535${given === undefined ? '' : `, not "${given}"`}`;
         options.otlpPort = port;
         break;
@@ -104,9 +104,6 @@ function splitOnce(arg: string): [string, string] {
   const at = arg.indexOf('=');
   return [arg.slice(0, at), arg.slice(at + 1)];
 }
-
-const isLoopback = (host: string): boolean =>
-  host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 
 /** What a printed trace's line says besides its span count: a continuation, an incomplete one. */
 function traceNote(trace: FinishedTrace): string | undefined {
@@ -251,8 +248,8 @@ export async function tail(options: TailOptions): Promise<number> {
         : `refused a request (${rejection.status}): ${terminalSafe(rejection.message)}`;
     process.stderr.write(`mcp-otel tail: ${line}\n`);
   };
-  const otlp = createOtlpHandler(sink, { onRejected });
-  const hosts = options.host === undefined ? LOOPBACK_HOSTS : [options.host];
+  const otlp = createOtlpHandler(sink, { onRejected, allowedHosts: otlpAllowedHosts(options.host) });
+  const hosts = listenAddresses(options.host);
   let servers: Server[];
   try {
     ({ servers } = await listenOnAll(() => createServer(otlp), hosts, options.otlpPort));

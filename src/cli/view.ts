@@ -11,7 +11,7 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
-import { LOOPBACK_HOSTS, listenOnAll, urlHost } from '../view/listen';
+import { isLoopback, listenAddresses, listenOnAll, otlpAllowedHosts, urlHost } from '../view/listen';
 
 const USAGE = `Usage: mcp-otel view [options]
 
@@ -131,8 +131,8 @@ export async function view(argv: string[], err: (line: string) => void): Promise
   const { createOtlpHandler } = require('../view/receiver') as typeof import('../view/receiver');
   const { createWebHandler } = require('../view/web') as typeof import('../view/web');
 
-  const hosts = options.host === undefined ? LOOPBACK_HOSTS : [options.host];
-  if (options.host !== undefined && !LOOPBACK_HOSTS.includes(options.host) && options.host !== 'localhost') {
+  const hosts = listenAddresses(options.host);
+  if (options.host !== undefined && !isLoopback(options.host)) {
     err(
       `mcp-otel view: warning: listening on ${options.host}: other machines can send telemetry to it and read ` +
         'everything it shows (tool arguments, errors, logs); there is no authentication',
@@ -147,6 +147,7 @@ export async function view(argv: string[], err: (line: string) => void): Promise
   }
   // Refusals of a body (malformed, too large, an encoding it cannot read) are counted on the page; a stray GET is not.
   const otlp = createOtlpHandler((batch) => store.add(batch), {
+    allowedHosts: otlpAllowedHosts(options.host),
     onRejected: ({ status }) => {
       if (status === 400 || status === 413 || status === 415) store.noteRejected();
     },

@@ -78,10 +78,14 @@ export interface HistogramPoint extends Origin {
 }
 
 /** A decoded export request, whatever its encoding. */
-export type ExportBatch =
+export type ExportBatch = (
   | { signal: 'traces'; spans: SpanRecord[] }
   | { signal: 'logs'; logs: LogRecord[] }
-  | { signal: 'metrics'; points: HistogramPoint[]; otherPoints: number };
+  | { signal: 'metrics'; points: HistogramPoint[]; otherPoints: number }
+) & {
+  /** How many values the decoder cut (strings past their bound) or dropped (attributes past its list's bound). */
+  truncatedValues?: number;
+};
 
 /**
  * What an MCP span's outcome was, as the page and `tail` show it, from the attributes the preload records (README,

@@ -18,11 +18,15 @@ import type {
   SpanRecord,
 } from './model';
 import {
+  checkBounds,
+  cutString,
   fail,
   jsonCount,
   jsonDouble,
   jsonInt64,
   jsonNanosToMs,
+  MAX_SPAN_NAME_LENGTH,
+  MAX_STRING_LENGTH,
   MAX_VALUE_DEPTH,
   originOf,
   setAttribute,
@@ -97,7 +101,13 @@ function arrayOf(owner: JsonObject | undefined, key: string): unknown[] {
   return value;
 }
 
-function stringOf(value: unknown, what: string): string {
+/** A string field, cut to `max` UTF-16 units (cutString). */
+function stringOf(value: unknown, what: string, max = MAX_STRING_LENGTH): string {
+  return cutString(wholeStringOf(value, what), max);
+}
+
+/** A string field as sent: for ids and bytes, which are checked whole. */
+function wholeStringOf(value: unknown, what: string): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string') fail(`${what} is not a string`);
   return value;
@@ -111,7 +121,7 @@ function integerOf(value: unknown, what: string): number {
 }
 
 function idOf(value: unknown, bytes: number, what: string, optional: boolean): string {
-  const id = stringOf(value, what);
+  const id = wholeStringOf(value, what);
   if (id === '' && optional) return '';
   if (id.length !== bytes * 2 || !HEX.test(id)) fail(`${what} is not ${bytes} bytes of hex`);
   return id.toLowerCase();
@@ -153,9 +163,9 @@ function anyValueOf(value: unknown, depth: number): AttributeValue {
     return entries;
   }
   if (any.bytesValue !== undefined && any.bytesValue !== null) {
-    const bytes = stringOf(any.bytesValue, 'bytesValue');
+    const bytes = wholeStringOf(any.bytesValue, 'bytesValue');
     if (!BASE64.test(bytes)) fail('bytesValue is not base64');
-    return Buffer.from(bytes, 'base64').toString('base64');
+    return cutString(Buffer.from(bytes, 'base64').toString('base64'));
   }
   return null;
 }
@@ -169,7 +179,7 @@ function spanOf(span: JsonObject, origin: Origin): SpanRecord {
     scope: origin.scope,
     traceId: idOf(span.traceId, TRACE_ID_BYTES, 'span traceId', false),
     spanId: idOf(span.spanId, SPAN_ID_BYTES, 'span spanId', false),
-    name: stringOf(span.name, 'span name'),
+    name: stringOf(span.name, 'span name', MAX_SPAN_NAME_LENGTH),
     kind: spanKind(integerOf(span.kind, 'span kind')),
     startMs: jsonNanosToMs(span.startTimeUnixNano, 'startTimeUnixNano'),
     endMs: jsonNanosToMs(span.endTimeUnixNano, 'endTimeUnixNano'),
@@ -247,6 +257,7 @@ function readMetric(metric: JsonObject, origin: Origin, points: HistogramPoint[]
 function histogramPointOf(point: JsonObject, origin: Origin, metric: string, unit: string, temporality: 1 | 2) {
   const count = jsonCount(point.count, 'count');
   let bounds = arrayOf(point, 'explicitBounds').map((bound) => jsonDouble(bound, 'explicitBounds'));
+  checkBounds(bounds.length);
   const bucketCounts = arrayOf(point, 'bucketCounts').map((bucket) => jsonCount(bucket, 'bucketCounts'));
   if (bucketCounts.length === 0) {
     // A point with no buckets still has a count: one bucket holding everything.

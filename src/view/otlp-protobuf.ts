@@ -19,9 +19,11 @@ import type {
   SpanRecord,
 } from './model';
 import {
+  checkBounds,
   fail,
   int64FromWords,
   MAX_VALUE_DEPTH,
+  MAX_SPAN_NAME_LENGTH,
   nanosToMs,
   originOf,
   setAttribute,
@@ -335,7 +337,7 @@ function readSpan(r: WireReader, end: number, origin: Origin): SpanRecord {
         parentSpanId = readOptionalId(r, end, SPAN_ID_BYTES, 'parent span id');
         break;
       case SpanField.name:
-        name = r.string(end);
+        name = r.string(end, MAX_SPAN_NAME_LENGTH);
         break;
       case SpanField.kind:
         kind = r.uint32(end);
@@ -596,6 +598,7 @@ function readHistogramPoint(
         r.skip(end);
     }
   }
+  checkBounds(bounds.length);
   if (bucketCounts.length === 0) {
     // A point with no buckets still has a count: one bucket holding everything.
     bounds.length = 0;

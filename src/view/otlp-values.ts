@@ -1,7 +1,9 @@
 /**
  * What the protobuf and the JSON decoders of OTLP share: their one error class, the bounds a peer's body is held to,
  * and the conversions of OTLP scalars into the model's (nanosecond times to milliseconds, int64 to a number or a
- * decimal string, enums checked against what the model accepts, ids, the origin of an item).
+ * decimal string, enums checked against what the model accepts, ids, the origin of an item), and the bounds on the
+ * values themselves: a peer's string or attribute list is copied into every row and every answer that shows it, so
+ * a value longer than is readable is cut here, once, rather than stored whole.
  */
 import type { Attributes, AttributeValue, Origin, SpanKind, StatusCode } from './model';
 
@@ -12,6 +14,49 @@ export class OtlpDecodeError extends Error {
 
 /** AnyValue nesting (arrays and kvlists within values) deeper than this is refused: a peer picks the depth. */
 export const MAX_VALUE_DEPTH = 32;
+
+/** A string (attribute value or key, body, name, message, resource value) longer than this is cut, in UTF-16 units. */
+export const MAX_STRING_LENGTH = 16 * 1024;
+/** A span name longer than this is cut: it is a title on one line, not a value. */
+export const MAX_SPAN_NAME_LENGTH = 1024;
+/** An attribute list (of a resource, span, event, link, log, point, or kvlist value) keeps this many keys. */
+export const MAX_ATTRIBUTES = 256;
+/** A histogram point with more explicit bounds than this is refused (SDKs default to 15; none sends thousands). */
+export const MAX_HISTOGRAM_BOUNDS = 1000;
+
+const ELLIPSIS = '\u2026';
+
+/**
+ * How many values the decoding under way has cut or dropped. Decoding is synchronous, so one counter serves: the
+ * decoder resets it before a body and reads it after (takeCutCount).
+ */
+let cutCount = 0;
+
+export function takeCutCount(): number {
+  const count = cutCount;
+  cutCount = 0;
+  return count;
+}
+
+/**
+ * `text` if it has at most `max` UTF-16 units, else its first units and a trailing `…`, `max` units in all, never
+ * ending on half a surrogate pair. The cut is copied into a string of its own: a slice would keep the long original
+ * alive in V8 for as long as the cut lives.
+ */
+export function cutString(text: string, max = MAX_STRING_LENGTH): string {
+  if (text.length <= max) return text;
+  cutCount++;
+  let keep = max - 1;
+  const last = text.charCodeAt(keep - 1);
+  if (last >= 0xd800 && last <= 0xdbff) keep--;
+  return Buffer.from(text.slice(0, keep) + ELLIPSIS, 'utf16le').toString('utf16le');
+}
+
+/** Refuses a histogram point with more explicit bounds than MAX_HISTOGRAM_BOUNDS. */
+export function checkBounds(count: number): void {
+  if (count > MAX_HISTOGRAM_BOUNDS)
+    fail(`histogram point with ${count} explicit bounds; at most ${MAX_HISTOGRAM_BOUNDS}`);
+}
 
 export const UNKNOWN_SERVICE = 'unknown_service';
 
@@ -130,8 +175,23 @@ export function originOf(resource: Attributes, scope: string): Origin {
   return { service: typeof service === 'string' ? service : UNKNOWN_SERVICE, resource, scope };
 }
 
-/** Sets an attribute; `__proto__` as a key is kept as data, never taken as the object's prototype. */
+/** How many keys each attribute list being built holds (a list is a fresh object; the map lets it go with it). */
+const attributeCounts = new WeakMap<Attributes, number>();
+
+/**
+ * Sets an attribute; `__proto__` as a key is kept as data, never taken as the object's prototype. This is where the
+ * MAX_ATTRIBUTES bound is kept, for both encodings and every list: a key past the first MAX_ATTRIBUTES distinct ones
+ * is dropped (and counted as cut); a repeated key still replaces its value, as before the bound.
+ */
 export function setAttribute(target: Attributes, key: string, value: AttributeValue): void {
+  if (!Object.hasOwn(target, key)) {
+    const count = attributeCounts.get(target) ?? 0;
+    if (count >= MAX_ATTRIBUTES) {
+      cutCount++;
+      return;
+    }
+    attributeCounts.set(target, count + 1);
+  }
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true });
   else target[key] = value;
 }

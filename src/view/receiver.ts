@@ -5,12 +5,17 @@
  * exporters expect, so none warns); a refusal with its status code and a google.rpc.Status.
  *
  * A peer picks the sizes: the body is bounded before it is read (Content-Length), while it streams in, and after it
- * is decompressed (zlib's maxOutputLength stops a gzip bomb at the bound). Nothing a request does makes the handler
- * throw or answer twice.
+ * is decompressed (zlib's maxOutputLength stops a gzip bomb at the bound); and all the requests being read or
+ * decoded at once share a budget of bytes (503 with Retry-After past it, which exporters retry), so that many slow
+ * peers cannot each hold a body's bound. A request that carries an Origin (a browser's: exporters send none, and
+ * there is no CORS here) or a Host not among allowedHosts (DNS rebinding) is refused unread. Nothing a request does
+ * makes the handler throw or answer twice.
  */
 import { constants } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { gunzip, inflate, inflateRaw } from 'node:zlib';
+import { createGunzip, createInflate, createInflateRaw } from 'node:zlib';
+import type { Transform } from 'node:stream';
+import { hostAllowed } from './listen';
 import type { BatchSink, ExportBatch } from './model';
 import { decodeExport, OtlpDecodeError } from './otlp-decode';
 import type { OtlpEncoding, Signal } from './otlp-decode';
@@ -18,6 +23,9 @@ import type { OtlpEncoding, Signal } from './otlp-decode';
 /** The bound of a body, compressed and decompressed: half of what the specification recommends, for a laptop. */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 const MAX_LENGTH = constants.MAX_LENGTH;
+
+/** The bytes all requests being read, decompressed or decoded may hold at once: four bodies at their bound. */
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 128 * 1024 * 1024;
 
 const SIGNAL_PATHS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/metrics': 'metrics', '/v1/logs': 'logs' };
 const MEDIA_TYPES: Record<string, OtlpEncoding> = {
@@ -33,7 +41,17 @@ const MAX_DRAIN_BYTES = 4 * 1024 * 1024;
 const MAX_SHOWN = 100;
 
 /** google.rpc.Code values for the Status of a refusal; OTLP clients only log them. */
-const RPC_CODES: Record<number, number> = { 400: 3, 404: 12, 405: 12, 413: 8, 415: 3, 500: 13 };
+const RPC_CODES: Record<number, number> = {
+  400: 3,
+  403: 7,
+  404: 12,
+  405: 12,
+  413: 8,
+  415: 3,
+  421: 7,
+  500: 13,
+  503: 14,
+};
 
 /** A request refused, as the handler reports it. */
 export interface Rejection {
@@ -46,6 +64,10 @@ export interface Rejection {
 export interface OtlpHandlerOptions {
   /** Default DEFAULT_MAX_BODY_BYTES. */
   maxBodyBytes?: number;
+  /** Default DEFAULT_MAX_IN_FLIGHT_BYTES; at least maxBodyBytes. */
+  maxInFlightBytes?: number;
+  /** The Host names (lowercase, `name` or `name:port`) requests must carry; undefined: any. */
+  allowedHosts?: string[];
   /** Called for each request refused, after its answer is sent on its way; what it throws is ignored. */
   onRejected?: (rejection: Rejection) => void;
 }
@@ -54,6 +76,14 @@ export interface OtlpHandler {
   (req: IncomingMessage, res: ServerResponse): void;
   /** How many requests were refused so far (any status but 200). */
   readonly rejected: number;
+  /** The bytes the requests under way hold now (received, decompressed), against maxInFlightBytes. */
+  readonly inFlightBytes: number;
+}
+
+/** The bytes all requests hold, and their bound. */
+class Budget {
+  used = 0;
+  constructor(readonly limit: number) {}
 }
 
 export function createOtlpHandler(sink: BatchSink, options: OtlpHandlerOptions = {}): OtlpHandler {
@@ -62,10 +92,17 @@ export function createOtlpHandler(sink: BatchSink, options: OtlpHandlerOptions =
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > MAX_LENGTH) {
     throw new RangeError(`maxBodyBytes must be an integer from 1 to ${MAX_LENGTH}, not ${maxBodyBytes}`);
   }
+  const maxInFlightBytes = options.maxInFlightBytes ?? Math.max(DEFAULT_MAX_IN_FLIGHT_BYTES, maxBodyBytes);
+  if (!Number.isSafeInteger(maxInFlightBytes) || maxInFlightBytes < maxBodyBytes) {
+    throw new RangeError(`maxInFlightBytes must be an integer of at least maxBodyBytes, not ${maxInFlightBytes}`);
+  }
+  const budget = new Budget(maxInFlightBytes);
+  const allowedHosts =
+    options.allowedHosts === undefined ? undefined : new Set(options.allowedHosts.map((host) => host.toLowerCase()));
   let rejected = 0;
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    const exchange = new Exchange(req, res, (rejection) => {
+    const exchange = new Exchange(req, res, budget, (rejection) => {
       rejected++;
       try {
         options.onRejected?.(rejection);
@@ -74,12 +111,13 @@ export function createOtlpHandler(sink: BatchSink, options: OtlpHandlerOptions =
       }
     });
     try {
-      receive(exchange, sink, maxBodyBytes);
+      receive(exchange, sink, maxBodyBytes, allowedHosts);
     } catch (error) {
       exchange.refuse(500, messageOf(error));
     }
   };
   Object.defineProperty(handler, 'rejected', { get: () => rejected, enumerable: true });
+  Object.defineProperty(handler, 'inFlightBytes', { get: () => budget.used, enumerable: true });
   return handler as OtlpHandler;
 }
 
@@ -88,18 +126,45 @@ class Exchange {
   signal: Signal | undefined;
   encoding: OtlpEncoding | undefined;
   private answered = false;
+  /** The bytes of the budget this request holds. */
+  private held = 0;
 
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
+    private readonly budget: Budget,
     private readonly onRejected: (rejection: Rejection) => void,
   ) {
     // A socket error after the answer, or a peer gone mid-answer, is no one's to handle but must not throw.
     res.on('error', () => {});
+    // A peer gone mid-body never reaches an answer: what it held goes back when its connection does.
+    res.on('close', () => this.release());
   }
 
   get done(): boolean {
     return this.answered;
+  }
+
+  /** Takes `bytes` from the budget, or answers 503 and returns false when they do not fit. */
+  hold(bytes: number): boolean {
+    if (this.budget.used + bytes > this.budget.limit) {
+      this.release();
+      this.refuse(503, 'too many bytes in flight; retry later', { 'Retry-After': '1' });
+      return false;
+    }
+    this.budget.used += bytes;
+    this.held += bytes;
+    return true;
+  }
+
+  /**
+   * Gives back `bytes` of what this request holds (all by default; never more than it holds, so that a part given
+   * back after all of it was, on a close or a refusal, is not given back twice).
+   */
+  release(bytes = this.held): void {
+    const given = Math.min(bytes, this.held);
+    this.budget.used -= given;
+    this.held -= given;
   }
 
   succeed(): void {
@@ -125,6 +190,7 @@ class Exchange {
   private send(status: number, encoding: OtlpEncoding, body: string | Buffer): void {
     if (this.answered) return;
     this.answered = true;
+    this.release();
     if (this.res.headersSent || this.res.destroyed) return;
     this.res.statusCode = status;
     this.res.setHeader('Content-Type', CONTENT_TYPES[encoding]);
@@ -133,7 +199,12 @@ class Exchange {
   }
 }
 
-function receive(exchange: Exchange, sink: BatchSink, maxBodyBytes: number): void {
+function receive(
+  exchange: Exchange,
+  sink: BatchSink,
+  maxBodyBytes: number,
+  allowedHosts: ReadonlySet<string> | undefined,
+): void {
   const { req } = exchange;
   const path = (req.url ?? '').split('?', 1)[0];
   const signal = Object.hasOwn(SIGNAL_PATHS, path) ? SIGNAL_PATHS[path] : undefined;
@@ -141,6 +212,12 @@ function receive(exchange: Exchange, sink: BatchSink, maxBodyBytes: number): voi
   exchange.encoding = Object.hasOwn(MEDIA_TYPES, mediaType) ? MEDIA_TYPES[mediaType] : undefined;
   // A peer gone mid-body errors the request stream: nothing to answer, and nothing to throw.
   req.on('error', () => {});
+  if (allowedHosts !== undefined && !hostAllowed((req.headers.host ?? '').toLowerCase(), allowedHosts)) {
+    return refuseUnread(exchange, 421, `this receiver does not answer to host ${shown(req.headers.host ?? '')}`);
+  }
+  if (req.headers.origin !== undefined) {
+    return refuseUnread(exchange, 403, 'requests from web pages (with an Origin) are refused; send from an exporter');
+  }
   if (signal === undefined) {
     return refuseUnread(
       exchange,
@@ -176,16 +253,23 @@ function receive(exchange: Exchange, sink: BatchSink, maxBodyBytes: number): voi
       drain(req);
       return;
     }
+    if (!exchange.hold(chunk.length)) {
+      chunks.length = 0;
+      drain(req);
+      return;
+    }
     chunks.push(chunk);
   });
   req.on('end', () => {
     if (exchange.done) return;
     const body = Buffer.concat(chunks, received);
     chunks.length = 0;
-    decompress(body, contentEncoding, maxBodyBytes, (error, plain) => {
+    decompress(exchange, body, contentEncoding, maxBodyBytes, (error, plain) => {
       if (error !== undefined) {
         if (error === TOO_LARGE) exchange.refuse(413, tooLarge(maxBodyBytes));
-        else exchange.refuse(400, `the ${contentEncoding} body does not decompress: ${error.message}`);
+        else if (error !== OVER_BUDGET) {
+          exchange.refuse(400, `the ${contentEncoding} body does not decompress: ${error.message}`);
+        }
         return;
       }
       accept(exchange, sink, signal, plain);
@@ -241,26 +325,56 @@ function tooLarge(maxBodyBytes: number): string {
 }
 
 const TOO_LARGE = new Error('too large');
+/** The budget refused the output: the exchange has answered 503. */
+const OVER_BUDGET = new Error('over budget');
 
-/** The body as sent, or decompressed up to the bound (a larger output is TOO_LARGE, not a partial buffer). */
+/**
+ * The body as sent, or decompressed up to the bound (a larger output is TOO_LARGE, not a partial buffer). The output
+ * is held against the budget as it comes out (OVER_BUDGET past it), and the compressed body given back once done.
+ */
 function decompress(
+  exchange: Exchange,
   body: Buffer,
   contentEncoding: string,
   maxBodyBytes: number,
   done: (error: Error | undefined, plain: Buffer) => void,
 ): void {
   if (contentEncoding === 'identity') return done(undefined, body);
-  const options = { maxOutputLength: maxBodyBytes };
-  const finish = (error: Error | null, plain: Buffer): void => {
-    if (error === null) return done(undefined, plain);
-    done((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? TOO_LARGE : error, plain);
+  const run = (make: () => Transform, onError: (error: Error) => void): void => {
+    const zlib = make();
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let held = 0;
+    let failed = false;
+    const stop = (error: Error): void => {
+      if (failed) return;
+      failed = true;
+      exchange.release(held);
+      chunks.length = 0;
+      zlib.destroy();
+      onError(error);
+    };
+    zlib.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      length += chunk.length;
+      if (length > maxBodyBytes) return stop(TOO_LARGE);
+      if (!exchange.hold(chunk.length)) return stop(OVER_BUDGET);
+      held += chunk.length;
+      chunks.push(chunk);
+    });
+    zlib.on('error', stop);
+    zlib.on('end', () => {
+      if (failed) return;
+      exchange.release(body.length);
+      done(undefined, Buffer.concat(chunks, length));
+    });
+    zlib.end(body);
   };
-  if (contentEncoding === 'gzip') return gunzip(body, options, finish);
+  if (contentEncoding === 'gzip') return run(createGunzip, (error) => done(error, body));
   // HTTP's deflate is the zlib format; some senders send raw deflate, which is tried when the zlib header is not there.
-  inflate(body, options, (error, plain) => {
-    if (error !== null && (error as NodeJS.ErrnoException).code === 'Z_DATA_ERROR') {
-      inflateRaw(body, options, finish);
-    } else finish(error, plain);
+  run(createInflate, (error) => {
+    if ((error as NodeJS.ErrnoException).code === 'Z_DATA_ERROR') run(createInflateRaw, (again) => done(again, body));
+    else done(error, body);
   });
 }
 

@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import type { Outcome, OperationFilter, OperationsAnswer, StoreReader } from './model';
 import { createEventStreams } from './web-events';
+import { hostAllowed } from './listen';
 import { PACKAGE_NAME, VERSION } from '../version';
 
 export interface WebOptions {
@@ -188,14 +189,6 @@ function decodeSegment(segment: string): string {
   }
   if (decoded.length > MAX_TEXT) throw new Refusal(400, `a session is at most ${MAX_TEXT} characters`);
   return decoded;
-}
-
-/** The Host header against the allowed names: `name` allows any port, `name:port` that port only. */
-function hostAllowed(host: string, allowed: Set<string>): boolean {
-  if (host === '') return false;
-  if (allowed.has(host)) return true;
-  const name = host.replace(/:[0-9]+$/, '');
-  return name !== host && allowed.has(name);
 }
 
 /** An Origin header names scheme, host and port; ours is http:// and the Host the request was sent to. */

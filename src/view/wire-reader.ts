@@ -4,7 +4,10 @@
  * Unknown fields of every wire type are skipped; groups (wire types 3 and 4, unused since proto2) and wire types past
  * 5 are refused. Every fault is an OtlpDecodeError: a peer's bytes never make it throw anything else.
  */
-import { fail } from './otlp-values';
+import { cutString, fail, MAX_STRING_LENGTH } from './otlp-values';
+
+/** Each UTF-16 unit of a string takes at most 3 bytes of UTF-8 (a pair, 4 bytes for 2 units). */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
 
 export const VARINT = 0;
 export const FIXED64 = 1;
@@ -112,9 +115,14 @@ export class WireReader {
     return this.pos + this.low;
   }
 
-  string(end: number): string {
+  /**
+   * A string field, cut to `max` UTF-16 units (cutString). Past what `max` units can take only the first bytes are
+   * decoded: a megabyte value costs what its cut does.
+   */
+  string(end: number, max = MAX_STRING_LENGTH): string {
     const stop = this.lengthDelimited(end);
-    const value = this.buf.toString('utf8', this.pos, stop);
+    const decodeStop = Math.min(stop, this.pos + (max + 1) * MAX_UTF8_BYTES_PER_UNIT);
+    const value = cutString(this.buf.toString('utf8', this.pos, decodeStop), max);
     this.pos = stop;
     return value;
   }
@@ -129,7 +137,8 @@ export class WireReader {
 
   base64(end: number): string {
     const stop = this.lengthDelimited(end);
-    const value = this.buf.toString('base64', this.pos, stop);
+    // Base64 is 4 characters for 3 bytes: the first MAX_STRING_LENGTH bytes are more than a cut keeps.
+    const value = cutString(this.buf.toString('base64', this.pos, Math.min(stop, this.pos + MAX_STRING_LENGTH)));
     this.pos = stop;
     return value;
   }

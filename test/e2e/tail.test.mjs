@@ -199,9 +199,9 @@ test('--filter: the traces with a matching operation; with --json the matching o
 });
 
 /** POSTs an OTLP/HTTP JSON export request; resolves with the status code. */
-function post(endpoint, body, contentType = 'application/json') {
+function post(endpoint, body, contentType = 'application/json', headers = {}) {
   return new Promise((resolve, reject) => {
-    const req = request(`${endpoint}/v1/traces`, { method: 'POST', headers: { 'content-type': contentType } }, (res) => {
+    const req = request(`${endpoint}/v1/traces`, { method: 'POST', headers: { 'content-type': contentType, ...headers } }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode));
     });
@@ -241,6 +241,21 @@ test('SIGINT prints what is pending, marked incomplete, with a peer\'s control c
     '',
     '',
   ]);
+});
+
+test('on loopback, a Host other than loopback\'s names is 421 (DNS rebinding) and an Origin 403; localhost is served', async () => {
+  const tail = await startTail();
+  const port = new URL(tail.endpoint).port;
+  assert.equal(await post(tail.endpoint, {}, 'application/json', { host: `rebound.example:${port}` }), 421);
+  assert.equal(await post(tail.endpoint, {}, 'application/json', { origin: 'http://rebound.example' }), 403);
+  assert.equal(await post(tail.endpoint, {}, 'application/json', { host: `localhost:${port}` }), 200);
+  const { stdout, stderr } = await stopTail(tail);
+  assert.equal(
+    stderr,
+    `${tail.listeningLines}mcp-otel tail: refused a request (421): this receiver does not answer to host rebound.example:${port}\n` +
+      'mcp-otel tail: refused a request (403): requests from web pages (with an Origin) are refused; send from an exporter\n',
+  );
+  assert.equal(stdout.length, 0);
 });
 
 test('a bad argument or filter, a port in use: one line on stderr, nothing on stdout, exit 2 or 1', async () => {

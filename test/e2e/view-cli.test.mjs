@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,6 +79,19 @@ async function waitFor(view, path, check, timeoutMs = 15_000) {
   assert.fail(`${path}: condition not met; last answer: ${JSON.stringify(last).slice(0, 2000)}`);
 }
 
+/** POSTs an empty JSON export request to the OTLP port with `headers`; resolves with the status (bounded). */
+function postOtlp(otlp, headers) {
+  return new Promise((resolve, reject) => {
+    const req = request(`${otlp}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.setTimeout(STOP_BOUND_MS, () => req.destroy(new Error('no answer')));
+    req.on('error', reject);
+    req.end('{}');
+  });
+}
+
 function runServer(otlp, service) {
   return run('stdio-server.mjs', {
     input: STDIO_INPUT,
@@ -102,6 +116,16 @@ test('view: its addresses on stderr, a preloaded stdio server\'s operations in t
       ],
     );
     assert.deepEqual(operations.map((o) => o.id), [4, 3, 2, 1]);
+    // On loopback, the OTLP port answers to loopback's names only (DNS rebinding), and to no web page.
+    const port = new URL(otlp).port;
+    assert.deepEqual(
+      [
+        await postOtlp(otlp, { host: `rebound.example:${port}` }),
+        await postOtlp(otlp, { origin: 'http://rebound.example' }),
+        await postOtlp(otlp, { host: `localhost:${port}` }),
+      ],
+      [421, 403, 200],
+    );
     // One stdio connection: one session, in order.
     assert.equal(new Set(operations.map((o) => o.session)).size, 1);
     const session = await api(view, `/api/session/${encodeURIComponent(operations[0].session)}`);

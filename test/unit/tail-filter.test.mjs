@@ -80,6 +80,11 @@ test("tail's arguments: defaults, each option in both forms, and one line for wh
   assert.equal(parseArguments(['--otlp-port', '70000']), '--otlp-port takes a port number from 0 to 65535, not "70000"');
   assert.equal(parseArguments(['--otlp-port=']), '--otlp-port takes a port number from 0 to 65535, not ""');
   assert.equal(parseArguments(['--otlp-port']), '--otlp-port takes a port number from 0 to 65535');
+  // A whole number in digits only, as view's: what Number() alone would take is refused.
+  for (const given of ['1e3', '0x10', ' 80', '80 ', '4318.0', '+80', '-0', '0b1', '123456']) {
+    assert.equal(parseArguments(['--otlp-port', given]), `--otlp-port takes a port number from 0 to 65535, not "${given}"`);
+  }
+  assert.equal(parseArguments(['--otlp-port=65535']).otlpPort, 65535);
   assert.equal(parseArguments(['--host']), '--host takes an address to listen on, e.g. 127.0.0.1');
   assert.equal(parseArguments(['--filter']), '--filter takes an expression, e.g. --filter tool=add');
   assert.equal(parseArguments(['--json=yes']), '--json takes no value');

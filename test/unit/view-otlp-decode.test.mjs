@@ -557,3 +557,133 @@ test('random bytes and randomly damaged bodies (a seeded loop): decoded or OtlpD
   assert.equal(refused + decoded, 9000);
   assert.ok(refused > 4000, `only ${refused} refused`);
 });
+
+// --- the bounds on values (otlp-values.ts): a peer's long value is copied into every row and answer that shows it ---
+const MAX = 16 * 1024;
+const cutTo = (text, keep) => `${text.slice(0, keep)}…`;
+/** Values at, and just past, each bound, with what the decoder keeps of them. */
+const BOUNDED_VALUES = [
+  ['at the bound', 'a'.repeat(MAX), 'a'.repeat(MAX)],
+  ['one past', 'a'.repeat(MAX + 1), cutTo('a'.repeat(MAX), MAX - 1)],
+  ['a megabyte', 'x'.repeat(1 << 20), cutTo('x'.repeat(MAX), MAX - 1)],
+  // The unit before the … would be the first half of a pair: the pair goes whole.
+  ['a pair at the cut', `${'a'.repeat(MAX - 2)}😀b`, cutTo('a'.repeat(MAX), MAX - 2)],
+  ['pairs only', '😀'.repeat(MAX / 2 + 1), cutTo('😀'.repeat(MAX / 2), MAX - 2)],
+  ['2-byte UTF-8', 'é'.repeat(MAX * 2), cutTo('é'.repeat(MAX), MAX - 1)],
+  ['3-byte UTF-8 at the bound', '€'.repeat(MAX), '€'.repeat(MAX)],
+  ['3-byte UTF-8 past it', '€'.repeat(MAX * 3), cutTo('€'.repeat(MAX), MAX - 1)],
+];
+const cutCount = BOUNDED_VALUES.filter(([, sent, kept]) => sent !== kept).length;
+
+function boundedSpanBodies() {
+  const attributes = BOUNDED_VALUES.map(([key, value]) => [key, value]);
+  const longName = 'n'.repeat(1025);
+  const longKey = 'k'.repeat(MAX + 1);
+  const protobuf = traceRequest(
+    [
+      hexBytes(1, TRACE_ID),
+      hexBytes(2, SPAN_ID),
+      pbString(5, longName),
+      ...attributes.map(([key, value]) => keyValue(9, key, pbString(1, value))),
+      keyValue(9, longKey, pbString(1, 'v')),
+      keyValue(9, 'bytes', pbBytes(7, Buffer.alloc(MAX, 0xff))),
+      pbMessage(11, pbFixed64(1, 1), pbString(2, 'e'.repeat(MAX + 1))),
+      pbMessage(15, pbString(2, 'm'.repeat(MAX + 1)), pbVarint(3, 2)),
+    ],
+    { resourceParts: [keyValue(1, 'service.name', pbString(1, 's'.repeat(MAX + 1)))] },
+  );
+  const json = jsonSpanBody(
+    {
+      name: longName,
+      attributes: [
+        ...attributes.map(([key, value]) => ({ key, value: { stringValue: value } })),
+        { key: longKey, value: { stringValue: 'v' } },
+        { key: 'bytes', value: { bytesValue: Buffer.alloc(MAX, 0xff).toString('base64') } },
+      ],
+      events: [{ timeUnixNano: '1', name: 'e'.repeat(MAX + 1) }],
+      status: { code: 2, message: 'm'.repeat(MAX + 1) },
+    },
+    { resource: { attributes: [{ key: 'service.name', value: { stringValue: 's'.repeat(MAX + 1) } }] } },
+  );
+  return { protobuf, json };
+}
+
+for (const encoding of ['protobuf', 'json']) {
+  test(`bounds (${encoding}): strings past 16 KiB end in … and keep whole pairs, span names past 1 KiB`, () => {
+    const batch = decodeExport('traces', boundedSpanBodies()[encoding], encoding);
+    const [span] = batch.spans;
+    for (const [key, , kept] of BOUNDED_VALUES) assert.equal(span.attributes[key], kept, key);
+    assert.equal(span.name, cutTo('n'.repeat(1024), 1023));
+    assert.equal(span.name.length, 1024);
+    assert.equal(span.attributes[cutTo('k'.repeat(MAX), MAX - 1)], 'v');
+    // Base64 of 16 KiB is longer than the bound: cut like any string.
+    assert.equal(span.attributes.bytes, cutTo('/'.repeat(MAX), MAX - 1));
+    assert.equal(span.events[0].name, cutTo('e'.repeat(MAX), MAX - 1));
+    assert.deepStrictEqual(span.status, { code: 2, message: cutTo('m'.repeat(MAX), MAX - 1) });
+    assert.equal(span.service, cutTo('s'.repeat(MAX), MAX - 1));
+    assert.equal(span.resource['service.name'], span.service);
+    for (const value of Object.values(span.attributes)) assert.ok(value.length <= MAX);
+    // The values cut, the span name, the key, the bytes, the event name, the status message and the service.name.
+    assert.equal(batch.truncatedValues, cutCount + 6);
+  });
+
+  test(`bounds (${encoding}): an attribute list keeps its first 256 keys; a repeated key still replaces`, () => {
+    const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+    const body =
+      encoding === 'protobuf'
+        ? traceRequest([
+            ...minimalSpan(),
+            ...keys.map((key, i) => keyValue(9, key, pbVarint(3, i))),
+            keyValue(9, 'k0', pbString(1, 'again')),
+          ])
+        : jsonSpanBody({
+            attributes: [
+              ...keys.map((key, i) => ({ key, value: { intValue: i } })),
+              { key: 'k0', value: { stringValue: 'again' } },
+            ],
+          });
+    const batch = decodeExport('traces', body, encoding);
+    const { attributes } = batch.spans[0];
+    assert.deepStrictEqual(Object.keys(attributes), keys.slice(0, 256));
+    assert.equal(attributes.k0, 'again');
+    assert.equal(attributes.k255, 255);
+    assert.equal(batch.truncatedValues, 44);
+    // A batch with nothing cut says nothing.
+    const plain = decodeExport(
+      'traces',
+      encoding === 'protobuf' ? traceRequest(minimalSpan()) : jsonSpanBody({}),
+      encoding,
+    );
+    assert.equal('truncatedValues' in plain, false);
+  });
+
+  test(`bounds (${encoding}): a log body past 16 KiB is cut`, () => {
+    const text = 'b'.repeat(MAX + 1);
+    const body =
+      encoding === 'protobuf'
+        ? pbMessage(1, pbMessage(2, pbMessage(2, pbMessage(5, pbString(1, text)))))
+        : Buffer.from(
+            JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: text } }] }] }] }),
+          );
+    const batch = decodeExport('logs', body, encoding);
+    assert.equal(batch.logs[0].body, cutTo(text, MAX - 1));
+    assert.equal(batch.truncatedValues, 1);
+  });
+
+  test(`bounds (${encoding}): a histogram point with 1,000 explicit bounds is kept, 1,001 is refused`, () => {
+    const pointBody = (count) => {
+      const bounds = Array.from({ length: count }, (_, i) => i);
+      if (encoding === 'json') {
+        const point = { count: '0', bucketCounts: Array(count + 1).fill('0'), explicitBounds: bounds };
+        const metric = { name: 'h', histogram: { dataPoints: [point], aggregationTemporality: 2 } };
+        return Buffer.from(JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [metric] }] }] }));
+      }
+      const packedBounds = Buffer.alloc(count * 8);
+      bounds.forEach((bound, i) => packedBounds.writeDoubleLE(bound, i * 8));
+      const point = pbMessage(1, pbBytes(6, Buffer.alloc((count + 1) * 8)), pbBytes(7, packedBounds));
+      return pbMessage(1, pbMessage(2, pbMessage(2, pbString(1, 'h'), pbMessage(9, point, pbVarint(2, 2)))));
+    };
+    assert.equal(decodeExport('metrics', pointBody(1000), encoding).points[0].bounds.length, 1000);
+    assertRefused('metrics', pointBody(1001), encoding, 'histogram point with 1001 explicit bounds; at most 1000');
+  });
+}

@@ -1,8 +1,10 @@
 // The OTLP/HTTP handler of `mcp-otel view` (src/view/receiver.ts) on a real HTTP server on 127.0.0.1, port 0: the
-// real OTLP protobuf exporters of traces, metrics and logs get SUCCESS (plain and gzip) and their data reaches the
-// sink decoded; hand-made requests pin JSON, deflate, the 413s (declared, streamed, decompressed), the 400s with a
-// google.rpc.Status in the sender's encoding, 415, 404, 405, a sink that throws (500, and the next request is
-// served), an aborted body; every refusal is counted and reported, and nothing refused reaches the sink.
+// real OTLP exporters of traces, metrics and logs, protobuf and JSON, get SUCCESS (plain and gzip) with no diag
+// warning and their data reaches the sink decoded; hand-made requests pin JSON, deflate, the 413s (declared, streamed,
+// decompressed), the 400s with a google.rpc.Status in the sender's encoding, 415, 404, 405, a sink that throws (500,
+// and the next request is served), an aborted body; a Host not allowed (421) and any Origin (403) are refused; the
+// bytes in flight across requests are bounded (503 with Retry-After) and given back; every refusal is counted and
+// reported, and nothing refused reaches the sink.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, createServer, request } from 'node:http';
@@ -16,6 +18,9 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { JsonLogsSerializer, JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { expectedLogs, expectedPoints, expectedSpan, makeLogs, makeMetrics, makeSpans } from '../helpers/sdk-telemetry.mjs';
 
@@ -40,6 +45,9 @@ const handler = createOtlpHandler(
 // handler's doing.
 const server = createServer({ keepAliveTimeout: 60_000 }, handler);
 let base;
+/** The Content-Type of each request the server got (the exporters' encoding, seen on the wire). */
+const contentTypes = [];
+server.on('request', (req) => contentTypes.push(req.headers['content-type']));
 
 before(async () => {
   await new Promise((resolve, reject) => {
@@ -58,6 +66,7 @@ after(async () => {
 });
 
 beforeEach(() => {
+  contentTypes.length = 0;
   batches = [];
   sinkError = undefined;
   rejections.length = 0;
@@ -70,9 +79,9 @@ const spansBody = () => serialized(ProtobufTraceSerializer, makeSpans());
  * One request, answered within the bound: { status, headers, body }. `chunks` are written one by one without a
  * Content-Length (chunked) unless `headers` declare one.
  */
-function post(path, { method = 'POST', headers = {}, body, chunks, agent = false } = {}) {
+function post(path, { method = 'POST', headers = {}, body, chunks, agent = false, to = base } = {}) {
   return new Promise((resolve, reject) => {
-    const req = request(`${base}${path}`, { method, headers, agent }, (res) => {
+    const req = request(`${to}${path}`, { method, headers, agent }, (res) => {
       const parts = [];
       res.on('data', (part) => parts.push(part));
       res.on('end', () =>
@@ -120,8 +129,18 @@ function exportWith(exporter, items) {
   return new Promise((resolve) => exporter.export(items, resolve));
 }
 
-for (const compression of ['none', 'gzip']) {
-  test(`the real OTLP protobuf exporters (compression ${compression}) get SUCCESS; the sink gets their data`, async () => {
+const EXPORTERS = {
+  protobuf: [OTLPTraceExporter, OTLPLogExporter, OTLPMetricExporter],
+  json: [JsonTraceExporter, JsonLogExporter, JsonMetricExporter],
+};
+for (const [encoding, compression] of [
+  ['protobuf', 'none'],
+  ['protobuf', 'gzip'],
+  ['json', 'none'],
+  ['json', 'gzip'],
+]) {
+  test(`the real OTLP ${encoding} exporters (compression ${compression}) get SUCCESS; the sink gets their data`, async () => {
+    const [TraceExporter, LogExporter, MetricExporter] = EXPORTERS[encoding];
     const spans = makeSpans();
     const logs = makeLogs();
     const resourceMetrics = await makeMetrics();
@@ -131,9 +150,9 @@ for (const compression of ['none', 'gzip']) {
     const keep = (...args) => warnings.push(args.join(' '));
     diag.setLogger({ error: keep, warn: keep, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
     const exporters = [
-      new OTLPTraceExporter(options('/v1/traces')),
-      new OTLPLogExporter(options('/v1/logs')),
-      new OTLPMetricExporter(options('/v1/metrics')),
+      new TraceExporter(options('/v1/traces')),
+      new LogExporter(options('/v1/logs')),
+      new MetricExporter(options('/v1/metrics')),
     ];
     try {
       const results = [
@@ -154,6 +173,8 @@ for (const compression of ['none', 'gzip']) {
       diag.disable();
     }
     assert.deepStrictEqual(warnings, []);
+    const type = encoding === 'json' ? 'application/json' : 'application/x-protobuf';
+    assert.deepStrictEqual(contentTypes, [type, type, type]);
     assert.deepStrictEqual(batches, [
       { signal: 'traces', spans: spans.map(expectedSpan) },
       { signal: 'logs', logs: expectedLogs(logs) },
@@ -404,4 +425,180 @@ test('handler.rejected counts every refusal; a listener that throws changes noth
   });
   assert.throws(() => createOtlpHandler(() => {}, { maxBodyBytes: MAX_LENGTH + 1 }), { name: 'RangeError' });
   assert.throws(() => createOtlpHandler(() => {}, { maxBodyBytes: 1.5 }), { name: 'RangeError' });
+});
+
+/** A handler of its own on a server of its own, for `run`; closed after it, within the bound. */
+async function withHandler(options, run) {
+  const own = { batches: [], rejections: [] };
+  own.handler = createOtlpHandler((batch) => own.batches.push(batch), {
+    ...options,
+    onRejected: (rejection) => own.rejections.push(rejection),
+  });
+  const ownServer = createServer(own.handler);
+  await new Promise((resolve, reject) => {
+    ownServer.once('error', reject);
+    ownServer.listen(0, '127.0.0.1', resolve);
+  });
+  own.base = `http://127.0.0.1:${ownServer.address().port}`;
+  own.port = ownServer.address().port;
+  try {
+    await run(own);
+  } finally {
+    ownServer.closeAllConnections();
+    await Promise.race([
+      new Promise((resolve) => ownServer.close(resolve)),
+      new Promise((resolve) => setTimeout(resolve, STEP_TIMEOUT_MS).unref()),
+    ]);
+  }
+}
+
+/** A JSON export request of no items, padded with whitespace to `size` bytes (JSON allows it; the body is valid). */
+const paddedJson = (size) => {
+  const json = '{"resourceSpans":[]}';
+  return Buffer.from(json + ' '.repeat(size - json.length));
+};
+
+test('a Host other than the allowed names is 421, any Origin 403: refused unread, with a Status, nothing kept', async () => {
+  await withHandler({ allowedHosts: ['127.0.0.1', '[::1]', 'localhost'] }, async (own) => {
+    const body = paddedJson(100);
+    const sent = (headers) => post('/v1/traces', { to: own.base, headers: { ...JSON_TYPE, ...headers }, body });
+    const answers = [
+      await sent({}),
+      await sent({ Host: `localhost:${own.port}` }),
+      await sent({ Host: `[::1]:${own.port}` }),
+      await sent({ Host: 'LOCALHOST' }),
+      await sent({ Host: `rebound.example:${own.port}` }),
+      await sent({ Host: 'localhost.rebound.example' }),
+      await sent({ Origin: 'http://rebound.example' }),
+      await sent({ Origin: `http://127.0.0.1:${own.port}` }),
+      await sent({ Origin: 'null' }),
+    ];
+    const hostMessage = (host) => ({ code: 7, message: `this receiver does not answer to host ${host}` });
+    const originRefusal = {
+      code: 7,
+      message: 'requests from web pages (with an Origin) are refused; send from an exporter',
+    };
+    assert.deepStrictEqual(
+      answers.map((a) => [a.status, a.status === 200 ? a.body.toString() : JSON.parse(a.body.toString())]),
+      [
+        [200, '{}'],
+        [200, '{}'],
+        [200, '{}'],
+        [200, '{}'],
+        [421, hostMessage(`rebound.example:${own.port}`)],
+        [421, hostMessage('localhost.rebound.example')],
+        [403, originRefusal],
+        [403, originRefusal],
+        [403, originRefusal],
+      ],
+    );
+    assert.equal(own.batches.length, 4);
+    assert.deepStrictEqual(
+      own.rejections.map((r) => r.status),
+      [421, 421, 403, 403, 403],
+    );
+    // In protobuf, the Status is in protobuf.
+    const refused = await post('/v1/traces', { to: own.base, headers: { ...PROTOBUF, Host: 'rebound.example' }, body });
+    assert.deepStrictEqual([refused.status, decodeStatus(refused.body)], [421, hostMessage('rebound.example')]);
+  });
+  // Without allowedHosts (the user chose a non-loopback --host), any Host is served; an Origin is still refused.
+  const any = await post('/v1/traces', { headers: { ...JSON_TYPE, Host: 'host.docker.internal:4318' }, body: paddedJson(50) });
+  const fromPage = await post('/v1/traces', { headers: { ...JSON_TYPE, Origin: 'http://rebound.example' }, body: paddedJson(50) });
+  assert.deepStrictEqual([any.status, fromPage.status], [200, 403]);
+  assert.equal(batches.length, 1);
+});
+
+/** Waits, turn by turn of the event loop (a bounded number, no clock), until `check()` holds. */
+async function until(check, what) {
+  for (let turns = 0; !check(); turns++) {
+    if (turns > 100_000) throw new Error(`never: ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Starts a POST of `body` and writes only its first `sent` bytes; `finish()` writes the rest and gives the answer. */
+function partialPost(own, body, sent, headers = JSON_TYPE) {
+  let answered;
+  const answer = new Promise((resolve, reject) => {
+    answered = { resolve, reject };
+  });
+  const req = request(
+    `${own.base}/v1/traces`,
+    { method: 'POST', agent: false, headers: { ...headers, 'Content-Length': body.length } },
+    (res) => {
+      const parts = [];
+      res.on('data', (part) => parts.push(part));
+      res.on('end', () => answered.resolve({ status: res.statusCode, body: Buffer.concat(parts) }));
+    },
+  );
+  req.setTimeout(STEP_TIMEOUT_MS, () => req.destroy(new Error('no answer')));
+  req.on('error', (error) => answered.reject(error));
+  req.write(body.subarray(0, sent));
+  // A request destroyed unfinished rejects: that is for whoever awaits finish() to see, not an unhandled rejection.
+  answer.catch(() => {});
+  return {
+    req,
+    finish: () => {
+      req.end(body.subarray(sent));
+      return answer;
+    },
+  };
+}
+
+test('the bytes in flight across requests are bounded: past the budget 503 with Retry-After; all given back', async () => {
+  await withHandler({ maxBodyBytes: 1000, maxInFlightBytes: 1500 }, async (own) => {
+    const slow = partialPost(own, paddedJson(900), 890);
+    try {
+      await until(() => own.handler.inFlightBytes === 890, 'the first 890 bytes held');
+      // 890 + 700 > 1500: refused while the first is under way, though each alone is within maxBodyBytes.
+      const refused = await post('/v1/traces', { to: own.base, headers: JSON_TYPE, body: paddedJson(700) });
+      assert.deepStrictEqual(
+        [refused.status, refused.headers['retry-after'], JSON.parse(refused.body.toString())],
+        [503, '1', { code: 14, message: 'too many bytes in flight; retry later' }],
+      );
+      // A small gzip body that decompresses past the budget: its output is held too.
+      const gzipped = gzipSync(paddedJson(900));
+      assert.ok(gzipped.length < 100);
+      const bomb = await post('/v1/traces', {
+        to: own.base,
+        headers: { ...JSON_TYPE, 'Content-Encoding': 'gzip' },
+        body: gzipped,
+      });
+      assert.deepStrictEqual([bomb.status, bomb.headers['retry-after']], [503, '1']);
+      // What fits is served meanwhile.
+      const fits = await post('/v1/traces', { to: own.base, headers: JSON_TYPE, body: paddedJson(600) });
+      assert.equal(fits.status, 200);
+      assert.equal(own.handler.inFlightBytes, 890);
+      const done = await slow.finish();
+      assert.equal(done.status, 200);
+    } finally {
+      slow.req.destroy();
+    }
+    assert.equal(own.handler.inFlightBytes, 0);
+    const again = await post('/v1/traces', { to: own.base, headers: JSON_TYPE, body: paddedJson(700) });
+    const gzipAgain = await post('/v1/traces', {
+      to: own.base,
+      headers: { ...JSON_TYPE, 'Content-Encoding': 'gzip' },
+      body: gzipSync(paddedJson(900)),
+    });
+    assert.deepStrictEqual([again.status, gzipAgain.status], [200, 200]);
+    assert.equal(own.batches.length, 4);
+    assert.deepStrictEqual(
+      own.rejections.map((r) => r.status),
+      [503, 503],
+    );
+    // A peer gone mid-body gives back what it held.
+    const gone = partialPost(own, paddedJson(900), 500);
+    await until(() => own.handler.inFlightBytes === 500, 'the 500 bytes held');
+    gone.req.destroy();
+    await until(() => own.handler.inFlightBytes === 0, 'the 500 bytes given back');
+    assert.equal(own.handler.inFlightBytes, 0);
+  });
+});
+
+test('maxInFlightBytes below maxBodyBytes is a RangeError', () => {
+  assert.throws(() => createOtlpHandler(() => {}, { maxBodyBytes: 1000, maxInFlightBytes: 999 }), {
+    name: 'RangeError',
+    message: 'maxInFlightBytes must be an integer of at least maxBodyBytes, not 999',
+  });
 });
