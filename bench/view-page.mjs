@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { bigTrace } from '../test/helpers/view-fake-store.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/helpers/chromium.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -23,16 +24,6 @@ const { createWebHandler } = require('../dist/view/web.js');
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
 const SPANS = Number(process.env.SPANS ?? 1000);
 const TRACE_ID = '1'.repeat(32);
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const store = new Store();
 store.add({ signal: 'traces', spans: bigTrace(TRACE_ID, SPANS).spans });
@@ -44,8 +35,8 @@ server.on('request', handler);
 
 const profile = mkdtempSync(join(tmpdir(), 'mcp-otel-bench-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  args: ARGS,
+  executablePath: CHROMIUM,
+  args: CHROMIUM_ARGS,
   headless: true,
   viewport: { width: 1400, height: 900 },
 });

@@ -21,19 +21,9 @@ import {
   TRUNCATED_TRACE_ID,
   CUT_RESULT,
 } from '../helpers/view-fake-store.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.mjs';
 
 const require = createRequire(import.meta.url);
-const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ARTIFACTS = join(ROOT, '.test-work', 'artifacts', 'view');
 const MCP_OTEL = join(APP_DIR, 'node_modules', '.bin', 'mcp-otel');
 const WAIT = { timeout: 10_000 };
