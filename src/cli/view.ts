@@ -10,8 +10,8 @@
  */
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
-import { hostname } from 'node:os';
-import { isLoopback, listenAddresses, listenOnAll, otlpAllowedHosts, urlHost } from '../view/listen';
+import { hostname, networkInterfaces } from 'node:os';
+import { LOOPBACK_NAMES, isLoopback, listenAddresses, listenOnAll, otlpAllowedHosts, urlHost } from '../view/listen';
 
 const USAGE = `Usage: mcp-otel view [options]
 
@@ -152,10 +152,13 @@ export async function view(argv: string[], err: (line: string) => void): Promise
       if (status === 400 || status === 413 || status === 415) store.noteRejected();
     },
   });
-  // The names the page answers to (any port): loopback's, and with --host the address given and this machine's name.
-  // Another name is refused, so that a site elsewhere cannot read the API through DNS rebinding.
-  const allowedHosts = ['127.0.0.1', '[::1]', 'localhost'];
-  if (options.host !== undefined) allowedHosts.push(urlHost(options.host), hostname());
+  // The names the page answers to (any port): loopback's, and with --host the address given, this machine's name and
+  // its addresses. Another name is refused, so that a site elsewhere cannot read the API through DNS rebinding.
+  const allowedHosts = [...LOOPBACK_NAMES];
+  if (options.host !== undefined) {
+    const addresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => urlHost(a.address)));
+    allowedHosts.push(urlHost(options.host), hostname(), ...addresses);
+  }
   let listening: { servers: Server[]; port: number }[] = [];
   let web: ReturnType<typeof createWebHandler> | undefined;
   try {
