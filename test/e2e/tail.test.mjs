@@ -146,7 +146,7 @@ test('--json: one object per MCP operation per line, in tree order, with ids and
   const brief = operations.map((op) => {
     assert.equal(typeof op.startMs, 'number');
     assert.ok(op.durationMs >= 0 && Number(op.durationMs.toFixed(3)) === op.durationMs, `${op.durationMs}`);
-    assert.match(op.session, /^tail-(client|server) [0-9a-f-]{36} (client|server)$/);
+    assert.match(op.session, /^tail-(client [0-9a-f-]{36} client e2e-server|server [0-9a-f-]{36} server)$/);
     const out = { ...op, traceId: label(traces, 'trace', op.traceId), spanId: label(spans, 'span', op.spanId) };
     if (op.parentSpanId) out.parentSpanId = spans.get(op.parentSpanId) ?? 'not printed';
     out.session = op.session.replace(/ [0-9a-f-]{36} /, ' <instance> ');
@@ -154,7 +154,7 @@ test('--json: one object per MCP operation per line, in tree order, with ids and
     delete out.durationMs;
     return out;
   });
-  const common = (side, service) => ({ service, session: `${service} <instance> ${side}`, kind: side === 'client' ? 3 : 2 });
+  const common = (side, service) => ({ service, session: `${service} <instance> ${side === 'client' ? 'client e2e-server' : side}`, kind: side === 'client' ? 3 : 2 });
   const clientAttributes = { 'mcp.protocol.version': '2025-11-25', 'network.transport': 'pipe', 'mcp.server.name': 'e2e-server', 'mcp.server.version': '1.0.0' };
   const serverAttributes = { 'mcp.protocol.version': '2025-11-25', 'network.transport': 'pipe', 'mcp.client.name': 'e2e-client', 'mcp.client.version': '1.0.0' };
   const pair = (id, trace, clientSpan, parent, method, name, fields, attributes, serverFields = fields, serverExtra = {}) => [
