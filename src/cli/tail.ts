@@ -18,7 +18,7 @@ import { FILTER_KEYS, parseFilters } from '../view/filter';
 import type { OperationTest } from '../view/filter';
 import { TraceCollector } from '../view/traces';
 import type { FinishedTrace } from '../view/traces';
-import { terminalSafe, traceRows, treeLines } from '../view/tree';
+import { linesOfRows, terminalSafe, traceRows } from '../view/tree';
 import { isLoopback, listenAddresses, listenOnAll, otlpAllowedHosts, urlHost } from '../view/listen';
 
 const USAGE = `Usage: mcp-otel tail [--otlp-port N] [--host H] [--json] [--filter EXPR]...
@@ -123,7 +123,8 @@ export class TracePrinter {
 
   /** The text for one finished trace ('' when the filter leaves nothing of it). */
   render(trace: FinishedTrace): string {
-    const rows = traceRows(trace.spans).flatMap((t) => t.rows);
+    const laidOut = traceRows(trace.spans);
+    const rows = laidOut.flatMap((t) => t.rows);
     const operations = rows.flatMap(({ span }) => {
       const operation = operationOf(span, this.operationsSeen + 1);
       if (operation === undefined) return [];
@@ -134,7 +135,7 @@ export class TracePrinter {
     if (this.json) return passing.map(({ operation, span }) => `${jsonLine(jsonOf(operation, span))}\n`).join('');
     if (this.test && passing.length === 0) return '';
     const note = traceNote(trace);
-    const lines = treeLines(trace.spans, {
+    const lines = linesOfRows(laidOut, {
       traceNotes: note === undefined ? undefined : new Map([[trace.traceId, note]]),
       orphanNote: trace.continued ? ' (its parent was printed before, or not received)' : undefined,
     });
@@ -158,19 +159,12 @@ function jsonOf(operation: Operation, span: SpanRecord): object {
 }
 
 /**
- * What JSON.stringify leaves raw that a terminal acts on when the lines are shown (`tail --json` without jq): DEL, the
- * C1 controls (U+009B is an 8-bit CSI: it starts a control sequence), the bidirectional marks, embeddings, overrides
- * and isolates, and the line and paragraph separators. C0 controls are escaped by JSON.stringify already.
+ * A value as one JSON line with what a terminal acts on (DEL, the C1 controls such as U+009B, an 8-bit CSI, the
+ * bidirectional marks, the line and paragraph separators) as \uXXXX escapes, by the tree's own escaping. Still the
+ * same JSON: those characters can only occur inside strings (everything else of JSON is ASCII), where an escape stands
+ * for the character; C0 controls are escaped by JSON.stringify already.
  */
-const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-/**
- * A value as one JSON line with those characters as \uXXXX escapes. Still the same JSON: they can only occur inside
- * strings (everything else of JSON is ASCII), where an escape stands for the character.
- */
-export function jsonLine(value: object): string {
-  return JSON.stringify(value).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+export const jsonLine = (value: object): string => terminalSafe(JSON.stringify(value));
 
 /** How much written but unread output may wait for stdout's reader before traces are dropped. */
 export const MAX_PENDING_BYTES = 16 * 1024 * 1024;

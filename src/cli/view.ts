@@ -11,6 +11,7 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
+import { DEFAULT_CAPS } from '../view/model';
 import { LOOPBACK_NAMES, isLoopback, listenAddresses, listenOnAll, otlpAllowedHosts, urlHost } from '../view/listen';
 
 const USAGE = `Usage: mcp-otel view [options]
@@ -24,9 +25,9 @@ the view: URL it prints.
   --host H          the address to listen on (default loopback: 127.0.0.1 and ::1). Any other address lets other
                     machines send to it and read the page: a warning is printed
   --db FILE         keep what is received in this SQLite file across restarts (default: in memory)
-  --max-spans N     spans kept; past it the oldest are dropped and counted (default ${100_000})
-  --max-logs N      log records kept (default ${100_000})
-  --max-points N    histogram series kept (default ${10_000})`;
+  --max-spans N     spans kept; past it the oldest are dropped and counted (default ${DEFAULT_CAPS.spans})
+  --max-logs N      log records kept (default ${DEFAULT_CAPS.logs})
+  --max-points N    histogram series kept (default ${DEFAULT_CAPS.points})`;
 
 /** Node's built-in SQLite without a flag, and our engines field. */
 const MINIMUM_NODE = [22, 15] as const;
@@ -42,7 +43,7 @@ export interface ViewOptions {
 
 /** The options, or what is wrong with the command line; `help` when it asks for the usage. */
 export function parseViewArguments(argv: string[]): ViewOptions | 'help' | string {
-  const options: ViewOptions = { port: 4319, otlpPort: 4318, caps: { spans: 100_000, logs: 100_000, points: 10_000 } };
+  const options: ViewOptions = { port: 4319, otlpPort: 4318, caps: { ...DEFAULT_CAPS } };
   const count = (name: string, value: string | undefined, min: number, max: number): number | string => {
     const n = Number(value);
     return value !== undefined && /^\d+$/.test(value) && n >= min && n <= max
@@ -155,7 +156,7 @@ export async function view(argv: string[], err: (line: string) => void): Promise
   // The names the page answers to (any port): loopback's, and with --host the address given, this machine's name and
   // its addresses. Another name is refused, so that a site elsewhere cannot read the API through DNS rebinding.
   const allowedHosts = [...LOOPBACK_NAMES];
-  if (options.host !== undefined) {
+  if (options.host !== undefined && !isLoopback(options.host)) {
     const addresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => urlHost(a.address)));
     allowedHosts.push(urlHost(options.host), hostname(), ...addresses);
   }

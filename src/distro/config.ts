@@ -285,7 +285,7 @@ function readResourceAttributes(env: NodeJS.ProcessEnv, bad: BadVariable): Recor
  * batch every half second costs little, and an operation shows in the view within a second of ending, where the
  * specification's 5 s would leave a new user looking at an empty page. An OTEL_BSP_SCHEDULE_DELAY still wins.
  */
-export const LOCAL_SPAN_DELAY_MILLIS = 500;
+const LOCAL_SPAN_DELAY_MILLIS = 500;
 
 function sendsToLocalDefault(env: NodeJS.ProcessEnv, signal: SignalConfig): boolean {
   return (

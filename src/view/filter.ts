@@ -11,10 +11,10 @@
  * Every --filter must hold (AND). In tree mode a trace is printed when one of its operations passes; with --json, each
  * operation that passes.
  */
-import type { Operation, Outcome } from './model';
+import { OUTCOMES } from './model';
+import type { Operation } from './model';
 
 export const FILTER_KEYS = ['service', 'method', 'target', 'tool', 'outcome', 'side', 'session', 'trace', 'error'];
-const OUTCOMES: readonly Outcome[] = ['ok', 'tool_error', 'caller_fault', 'error', 'input_required'];
 const SIDES = ['client', 'server'];
 
 export type OperationTest = (operation: Operation) => boolean;
@@ -52,7 +52,8 @@ function valuePattern(value: string): RegExp {
 
 /** One --filter expression as a test, or what is wrong with it (one line, for stderr). */
 export function parseFilter(expression: string): OperationTest | string {
-  const pair = /^([a-z]+)(!?=)(.*)$/s.exec(expression);
+  // Any key before the first = is a key (checked below): error.type=x is refused, not searched for as a word.
+  const pair = /^([^=!\s]+)(!?=)(.*)$/s.exec(expression);
   if (!pair) {
     if (expression === '') return '--filter takes a word or KEY=VALUE, not an empty string';
     const word = expression.toLowerCase();

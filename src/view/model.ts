@@ -93,7 +93,8 @@ export type ExportBatch = (
  * -32600, -32601, -32602, -32002, -32020..-32022) is a caller fault, on both sides; any other error.type or an ERROR
  * status is an error; mcp.result.type `input_required` is input required; everything else is ok.
  */
-export type Outcome = 'ok' | 'tool_error' | 'caller_fault' | 'error' | 'input_required';
+export const OUTCOMES = ['ok', 'tool_error', 'caller_fault', 'error', 'input_required'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
 
 /** One MCP span (a span with mcp.method.name) as the list of operations shows it. */
 export interface Operation {
@@ -146,6 +147,9 @@ export interface StoreCounts {
   logs: number;
   points: number;
 }
+
+/** The store's caps when the command line sets none (`mcp-otel view --max-spans` and the others). */
+export const DEFAULT_CAPS: StoreCounts = { spans: 100_000, logs: 100_000, points: 10_000 };
 
 /** What the store holds, what it has dropped (oldest first, at the caps) and its caps. */
 export interface StoreStatus {

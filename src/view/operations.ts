@@ -17,6 +17,7 @@ import {
   ATTR_SERVER_PORT,
   CALLER_FAULT_CODES,
   ERROR_TYPE_TOOL_ERROR,
+  RESULT_TYPE_INPUT_REQUIRED,
 } from '../instrumentation/semconv';
 import type { AttributeValue, Operation, Outcome, SpanRecord } from './model';
 
@@ -41,7 +42,7 @@ export function outcomeOf(span: SpanRecord): Outcome {
   const expected = span.kind === SPAN_KIND_CLIENT && errorType === undefined;
   if (Number.isInteger(code) && CALLER_FAULT_CODES.has(code) && !expected) return 'caller_fault';
   if (errorType !== undefined || span.status.code === STATUS_ERROR) return 'error';
-  if (span.attributes[ATTR_MCP_RESULT_TYPE] === 'input_required') return 'input_required';
+  if (span.attributes[ATTR_MCP_RESULT_TYPE] === RESULT_TYPE_INPUT_REQUIRED) return 'input_required';
   return 'ok';
 }
 

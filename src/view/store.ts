@@ -6,10 +6,20 @@
  * Spans and logs are kept as JSON records with the few columns the queries need beside them; the resource, which every
  * span of a process repeats, is kept once. An MCP span also gets a row in `operations` (operations.ts says what it
  * means), which the list, the filters and the session view read. Histograms are kept as series, one row per
- * (resource, metric, attributes): a cumulative point replaces the row's figures, a delta point adds to them.
+ * (resource, metric, attributes, bucket bounds): a cumulative point replaces the row's figures, a delta point adds to
+ * them.
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { operationOf } from './operations';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_MCP_METHOD_NAME,
+  ATTR_MCP_SERVER_NAME,
+  METRIC_MCP_CLIENT_OPERATION_DURATION,
+  METRIC_MCP_SERVER_OPERATION_DURATION,
+} from '../instrumentation/semconv';
+import { DEFAULT_CAPS, OUTCOMES } from './model';
 import type {
   Attributes,
   ExportBatch,
@@ -28,7 +38,6 @@ import type {
   TraceAnswer,
 } from './model';
 
-export const DEFAULT_CAPS: StoreCounts = { spans: 100_000, logs: 100_000, points: 10_000 };
 /** The list's default and largest page. */
 export const DEFAULT_LIMIT = 200;
 export const MAX_LIMIT = 1_000;
@@ -69,11 +78,9 @@ CREATE INDEX IF NOT EXISTS series_by_update ON series (updated);
 
 /** The MCP duration histograms the per-tool figures come from, and the side each stands for. */
 const DURATION_METRICS: Record<string, StatsRow['side']> = {
-  'mcp.server.operation.duration': 'server',
-  'mcp.client.operation.duration': 'client',
+  [METRIC_MCP_SERVER_OPERATION_DURATION]: 'server',
+  [METRIC_MCP_CLIENT_OPERATION_DURATION]: 'client',
 };
-
-const OUTCOMES: readonly Outcome[] = ['ok', 'tool_error', 'caller_fault', 'error', 'input_required'];
 
 /** The part of a span kept as JSON: everything but the columns and the resource. */
 type StoredSpan = Omit<SpanRecord, 'resource' | 'traceId' | 'spanId'>;
@@ -735,9 +742,9 @@ export class Store implements StoreReader {
       if (side === undefined) continue;
       const attributes = JSON.parse(row.attributes) as Attributes;
       const counts = JSON.parse(row.bucket_counts) as number[];
-      const method = typeof attributes['mcp.method.name'] === 'string' ? attributes['mcp.method.name'] : '';
-      const tool = attributes['gen_ai.tool.name'];
-      const serverName = attributes['mcp.server.name'];
+      const method = typeof attributes[ATTR_MCP_METHOD_NAME] === 'string' ? attributes[ATTR_MCP_METHOD_NAME] : '';
+      const tool = attributes[ATTR_GEN_AI_TOOL_NAME];
+      const serverName = attributes[ATTR_MCP_SERVER_NAME];
       const group: Group = {
         service: row.service,
         side,
@@ -747,7 +754,7 @@ export class Store implements StoreReader {
         bounds: JSON.parse(row.bounds) as number[],
         method: '',
       };
-      const errors = attributes['error.type'] !== undefined ? row.count : 0;
+      const errors = attributes[ATTR_ERROR_TYPE] !== undefined ? row.count : 0;
       addToGroup(servers, group, row.count, errors, counts);
       if (method === 'tools/call' && typeof tool === 'string') {
         addToGroup(tools, { ...group, method, tool }, row.count, errors, counts);

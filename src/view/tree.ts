@@ -173,7 +173,11 @@ const headerLine = (nameWidth: number, serviceWidth: number): string =>
  * as wide as the widest value of all traces. No trailing spaces; no empty line.
  */
 export function treeLines(spans: readonly SpanRecord[], options: TreeOptions = {}): string[] {
-  const traces = traceRows(spans);
+  return linesOfRows(traceRows(spans), options);
+}
+
+/** The lines of rows already laid out by traceRows (tail lays them out once to find its operations too). */
+export function linesOfRows(traces: readonly TraceRows[], options: TreeOptions = {}): string[] {
   const all = traces.flatMap((t) => t.rows);
   const services = new Map(all.map((r) => [r.span, terminalSafe(r.span.service)]));
   // Loops, not Math.max(...values): a spread of some 100,000 values overflows the stack.

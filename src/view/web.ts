@@ -11,6 +11,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
+import { OUTCOMES } from './model';
 import type { Outcome, OperationFilter, OperationsAnswer, StoreReader } from './model';
 import { createEventStreams } from './web-events';
 import { hostAllowed } from './listen';
@@ -56,7 +57,6 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Cache-Control': 'no-store',
 };
 
-const OUTCOMES: readonly Outcome[] = ['ok', 'tool_error', 'caller_fault', 'error', 'input_required'];
 const DEFAULT_LIMIT = 200;
 const MAX_LIMIT = 1000;
 /** No filter value or session name is longer; a longer one is a mistake or an attack, not a search. */

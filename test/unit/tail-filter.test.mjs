@@ -61,6 +61,9 @@ test('KEY=VALUE exact, * for any characters, KEY!=VALUE, repeated = all must hol
 
 test('what is wrong with an expression, in one line', () => {
   assert.equal(parseFilter('colour=red'), '--filter colour=red: unknown key colour (keys: service, method, target, tool, outcome, side, session, trace, error)');
+  // A key with a dot or a capital is a key too, refused: not a word that silently matches nothing.
+  assert.equal(parseFilter('error.type=tool_error'), '--filter error.type=tool_error: unknown key error.type (keys: service, method, target, tool, outcome, side, session, trace, error)');
+  assert.equal(parseFilter('Tool=add'), '--filter Tool=add: unknown key Tool (keys: service, method, target, tool, outcome, side, session, trace, error)');
   assert.equal(parseFilter('outcome=failed'), '--filter outcome=failed: an outcome is one of ok, tool_error, caller_fault, error, input_required');
   assert.equal(parseFilter('side=agent'), '--filter side=agent: a side is client or server');
   assert.equal(parseFilter(''), '--filter takes a word or KEY=VALUE, not an empty string');
