@@ -162,19 +162,22 @@ export async function view(argv: string[], err: (line: string) => void): Promise
   }
   let listening: { servers: Server[]; port: number }[] = [];
   let web: ReturnType<typeof createWebHandler> | undefined;
+  // Which listener a failure to listen is about (a refused address carries no port of its own).
+  let listeningFor = { option: '--otlp-port', port: options.otlpPort };
   try {
     const otlpListening = await listenOnAll(() => createServer(otlp), hosts, options.otlpPort);
+    listeningFor = { option: '--port', port: options.port };
     listening.push(otlpListening);
     web = createWebHandler(store, { allowedHosts, otlpUrl: `http://localhost:${otlpListening.port}` });
     const page = web;
     listening.push(await listenOnAll(() => createServer(page), hosts, options.port));
   } catch (error) {
     const { code, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
-    const where = `${address ?? hosts[0]}:${port ?? ''}`;
+    const where = `${address ?? hosts[0]}:${port ?? listeningFor.port}`;
     err(
       code === 'EADDRINUSE'
         ? `mcp-otel view: ${where} is in use (a collector, or another view?); stop it, or choose another port with ` +
-            `${port === options.otlpPort ? '--otlp-port' : '--port'}`
+            listeningFor.option
         : `mcp-otel view: cannot listen on ${where}: ${(error as Error).message}`,
     );
     web?.close();

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StoreReader } from './model';
 
 /** At most 4 events a second: the page refetches on each, and a busy app stores a batch every few milliseconds. */
-export const EVENT_INTERVAL_MS = 250;
+const EVENT_INTERVAL_MS = 250;
 /** A comment line this often keeps proxies and idle timeouts from closing a quiet stream. */
 const HEARTBEAT_MS = 15_000;
 /** How long the browser waits before reconnecting after the view restarted. */
@@ -16,7 +16,7 @@ const RETRY_MS = 2000;
  * Open streams at most: a tab holds one, so 64 is many tabs; beyond it a page (or a script opening streams in a loop)
  * is refused instead of holding sockets and memory without bound.
  */
-export const MAX_STREAMS = 64;
+const MAX_STREAMS = 64;
 /**
  * A stream whose unsent output passed this is ended: its reader stopped reading (a suspended tab, a stuck proxy), and
  * what it would get is stale anyway; the browser reconnects when it reads again and gets the current status at once.

@@ -115,8 +115,10 @@ export function createWebHandler(store: StoreReader, options: WebOptions): WebHa
     if (path === '/api/info') return refuseQuery(query) ?? info;
     if (path === '/api/status') return refuseQuery(query) ?? store.status();
     if (path === '/api/stats') return refuseQuery(query) ?? store.stats();
-    const [, route, param, ...rest] = path.split('/').slice(1);
-    if (rest.length > 0 || param === undefined || param === '') throw new Refusal(404, 'no such page');
+    const [prefix, route, param, ...rest] = path.split('/').slice(1);
+    if (prefix !== 'api' || rest.length > 0 || param === undefined || param === '') {
+      throw new Refusal(404, 'no such page');
+    }
     if (route === 'trace') {
       const traceId = param.toLowerCase();
       if (!TRACE_ID.test(traceId)) throw new Refusal(400, 'a trace id is 32 hexadecimal digits');
@@ -144,7 +146,7 @@ export function createWebHandler(store: StoreReader, options: WebOptions): WebHa
 }
 
 /** The filters of GET /api/operations; every value checked, anything unknown or repeated refused. */
-export function readFilter(query: URLSearchParams, accepted?: Set<string>): OperationFilter {
+function readFilter(query: URLSearchParams, accepted?: Set<string>): OperationFilter {
   const filter: OperationFilter = { limit: DEFAULT_LIMIT };
   const seen = new Set<string>();
   for (const [name, value] of query) {

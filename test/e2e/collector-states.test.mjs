@@ -21,7 +21,7 @@ const RESPONSES = 3;
  * Runs the stdio server as a host would: the handshake, a tools/list and a tools/call, then `holdMs` of serving, then
  * stdin closes. Returns the result and how long the process took to end after its stdin closed.
  */
-async function serve({ nodeArgs = PRELOAD, env = {}, holdMs }) {
+async function serve({ nodeArgs = PRELOAD, env = {}, holdMs, holdUntil }) {
   const child = start(SERVER, { nodeArgs, env, timeoutMs: 30_000 });
   child.stdin.write(STDIO_INPUT);
   await new Promise((resolve, reject) => {
@@ -36,6 +36,10 @@ async function serve({ nodeArgs = PRELOAD, env = {}, holdMs }) {
     });
   });
   await new Promise((resolve) => setTimeout(resolve, holdMs));
+  // Or held until stderr says something (bounded: the assertions then say what was missing).
+  for (const deadline = Date.now() + 10_000; holdUntil && !holdUntil.test(child.stderrText()) && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   const closed = performance.now();
   child.stdin.end();
   const result = await child.result;
@@ -99,9 +103,9 @@ test('the default endpoint with nothing listening, exporters at their defaults: 
     (err) => err.cause?.code,
   );
   assert.equal(probe, 'ECONNREFUSED', 'this test needs nothing on port 4318');
-  // Held 2.5 s: with no endpoint set, spans go out every 500 ms (the local view's delay), so the first batch has
-  // failed well before the exit, and only the metrics are left for it.
-  const result = await serve({ holdMs: 2500 });
+  // With no endpoint set, spans go out every 500 ms (the local view's delay): held until the first batch has failed,
+  // which leaves only the metrics for the exit.
+  const result = await serve({ holdMs: 0, holdUntil: /cannot send traces/ });
   assertServedLikeBare(result, SLACK_MS);
   assert.deepEqual(diagLines(result.stderr), [
     '@x/mcp-otel warn: cannot send traces, metrics and logs to http://localhost:4318: connection refused ' +

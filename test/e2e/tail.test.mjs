@@ -206,6 +206,7 @@ function post(endpoint, body, contentType = 'application/json', headers = {}) {
       res.on('end', () => resolve(res.statusCode));
     });
     req.on('error', reject);
+    req.setTimeout(5_000, () => req.destroy(new Error(`no answer from ${endpoint} within 5 s`)));
     req.end(JSON.stringify(body));
   });
 }

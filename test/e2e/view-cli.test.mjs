@@ -61,7 +61,7 @@ async function stopView(child) {
 }
 
 async function api(view, path) {
-  const response = await fetch(new URL(path, view));
+  const response = await fetch(new URL(path, view), { signal: AbortSignal.timeout(5_000) });
   assert.equal(response.status, 200, `${path}: ${response.status}`);
   return response.json();
 }
@@ -184,13 +184,14 @@ test('view: a port in use is one line and exit 1; a non-loopback --host warns; a
     `mcp-otel view: 127.0.0.1:${port} is in use (a collector, or another view?); stop it, or choose another port with --otlp-port\n`,
   );
 
-  const open = await startView(['--port', '0', '--otlp-port', '0', '--host', '0.0.0.0']);
-  try {
-    assert.match(open.lines(), /^mcp-otel view: warning: listening on 0\.0\.0\.0: other machines can send telemetry to it/m);
-    assert.match(open.lines(), /^view: http:\/\/0\.0\.0\.0:\d+\/$/m);
-  } finally {
-    await stopView(open.child);
-  }
+  // An address beyond loopback that this machine does not have (TEST-NET-2): the warning comes before listening, and
+  // the test listens nowhere but 127.0.0.1.
+  const beyond = await runView(['--port', '0', '--otlp-port', '0', '--host', '198.51.100.7']);
+  assert.equal(beyond.code, 1, beyond.stderr);
+  const [warning, cannot, ...rest] = beyond.stderr.split('\n');
+  assert.match(warning, /^mcp-otel view: warning: listening on 198\.51\.100\.7: other machines can send telemetry to it/);
+  assert.match(cannot, /^mcp-otel view: cannot listen on 198\.51\.100\.7:0: listen EADDRNOTAVAIL/);
+  assert.deepEqual(rest, ['']);
 
   const wrong = await runView(['--max-spans', 'lots']);
   assert.equal(wrong.code, 2, wrong.stderr);

@@ -227,6 +227,9 @@ test('bad queries are 400 with a JSON error, unknown traces, sessions and paths 
     ['/api/trace/', 404, 'no such page'],
     [`/api/trace/${TRACE_ID}/more`, 404, 'no such page'],
     ['/api/nothing', 404, 'no such page'],
+    // The first segment is the API's: a route under another one is no route.
+    [`/x/trace/${TRACE_ID}`, 404, 'no such page'],
+    ['/app.js/session/session-1', 404, 'no such page'],
     ['/etc/passwd', 404, 'no such page'],
     ['/../src/view/web.ts', 404, 'no such page'],
   ];

@@ -1,4 +1,4 @@
-/* global document, window, location, EventSource */
+/* global document, window, location, EventSource, setTimeout */
 // The page of `mcp-otel view`: plain DOM, no framework, no build step. Every value shown came from a peer (tool names,
 // arguments, error messages): it goes into the page as text (textContent, setAttribute of plain attributes), never as
 // HTML, and the only URLs made from data are this page's own #/ routes, encoded.
@@ -21,6 +21,9 @@ async function loadInfo() {
   }
 }
 
+/** How long after a refused event stream the page asks again. */
+const RECONNECT_MS = 10_000;
+
 function listen() {
   const events = new EventSource('/api/events');
   events.addEventListener('changed', (event) => {
@@ -34,7 +37,11 @@ function listen() {
     refreshView();
   });
   events.addEventListener('error', () => {
-    if (events.readyState !== EventSource.OPEN) showProblem('Lost the connection to the view; reconnecting…');
+    if (events.readyState === EventSource.OPEN) return;
+    showProblem('Lost the connection to the view; reconnecting…');
+    // A refused stream (503: too many pages open) is closed for good by the browser: open a new one later, as the
+    // answer's Retry-After asks.
+    if (events.readyState === EventSource.CLOSED) setTimeout(listen, RECONNECT_MS);
   });
 }
 

@@ -89,7 +89,7 @@ export function kindLabel(kind) {
  * content longer than the preload's cap (8,192 characters) was cut and ends with `…`: no longer JSON, it is shown as
  * the text it is, with a note that says so (rather than looking like a value that was sent broken).
  */
-export function valueNode(value) {
+function valueNode(value) {
   if (typeof value === 'string') {
     const trimmed = value.trimStart();
     if (trimmed.startsWith('{') || trimmed.startsWith('[')) {

@@ -43,7 +43,13 @@ export function operationRow(operation, { showSession = true } = {}) {
   const detail = operation.statusMessage ?? operation.errorType;
   const row = el(
     'tr',
-    { class: 'operation', tabindex: 0, 'data-trace': operation.traceId, 'data-span': operation.spanId },
+    {
+      class: 'operation',
+      tabindex: 0,
+      'data-id': String(operation.id),
+      'data-trace': operation.traceId,
+      'data-span': operation.spanId,
+    },
     el('td', { class: 'time', text: formatTime(operation.startMs), title: formatDate(operation.startMs) }),
     el(
       'td',
@@ -106,7 +112,7 @@ export function renderOperations(generation) {
     select.value = state.filters[name];
     select.addEventListener('change', () => {
       state.filters[name] = select.value;
-      reload();
+      reload().catch((error) => showProblem(error.message));
     });
     selects[name] = select;
     filterBar.append(select);
@@ -123,7 +129,7 @@ export function renderOperations(generation) {
     window.clearTimeout(typing);
     typing = window.setTimeout(() => {
       state.filters.q = search.value;
-      reload();
+      reload().catch((error) => showProblem(error.message));
     }, 200);
   });
   filterBar.append(search);
@@ -191,7 +197,12 @@ export function renderOperations(generation) {
       for (const operation of answer.operations) fragment.append(operationRow(operation));
       body.prepend(fragment);
       list.newest = answer.operations[0].id;
-      while (body.childElementCount > LIST_LIMIT * 5) body.lastElementChild.remove();
+      if (body.childElementCount > LIST_LIMIT * 5) {
+        while (body.childElementCount > LIST_LIMIT * 5) body.lastElementChild.remove();
+        // "Older operations" goes on from the last row still shown, not from the rows just taken away.
+        list.oldest = Number(body.lastElementChild.dataset.id);
+        older.hidden = false;
+      }
     }
     answered(answer);
     showEmpty();

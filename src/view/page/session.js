@@ -47,5 +47,6 @@ export async function renderSession(generation) {
   } catch (error) {
     showProblem(error.message);
   }
-  state.refresh = () => (generation === state.generation ? draw() : undefined);
+  // Only if the view is still this one: a slow answer must not take the next view's live updates away.
+  if (generation === state.generation) state.refresh = draw;
 }

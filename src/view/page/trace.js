@@ -106,6 +106,16 @@ export async function renderTrace(generation) {
   state.refresh = () => refreshTrace(generation);
 }
 
+/**
+ * An answer that came back after the view moved on is dropped; when the same trace is still shown (another span was
+ * selected), what it may have carried is fetched again rather than lost until the store changes once more.
+ */
+function answerDropped(shown) {
+  if (state.trace !== shown) return;
+  shown.received = undefined;
+  state.refresh?.();
+}
+
 /** Spans of a trace arrive from each process separately: a trace on screen is redrawn when it has more. */
 export async function refreshTrace(generation) {
   const shown = state.trace;
@@ -131,12 +141,12 @@ export async function refreshTrace(generation) {
   } finally {
     shown.fetching = false;
   }
-  if (generation !== state.generation || state.trace !== shown) return;
+  if (generation !== state.generation || state.trace !== shown) return answerDropped(shown);
   if (sizeOf(trace) === sizeOf(shown)) return;
   const operations = await getJson(
     `/api/operations?${new URLSearchParams({ trace: state.route.traceId, limit: '1000' })}`,
   ).catch(() => undefined);
-  if (generation !== state.generation || state.trace !== shown) return;
+  if (generation !== state.generation || state.trace !== shown) return answerDropped(shown);
   drawTrace(trace, operations?.operations ?? [], { fetchedAt: shown.fetchedAt, received: shown.received });
 }
 
